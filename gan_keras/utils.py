@@ -1,0 +1,54 @@
+"""Small helpers shared by training and evaluation: atomic file writes."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+
+
+def fsync_dir(path: str) -> None:
+    """Flush a directory entry (after a rename) where the OS allows it."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str):
+    """Yield a temporary path next to ``path``; on success fsync it and rename it into place.
+
+    On any error the temporary file is removed and ``path`` is left untouched, so readers
+    never see a half-written file (the rename is atomic on POSIX file systems).
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=directory)
+    os.close(fd)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        fsync_dir(directory)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
+def write_text_atomic(path: str, text: str) -> None:
+    with atomic_path(path) as tmp:
+        with open(tmp, "w") as f:
+            f.write(text)
+
+
+def write_json_atomic(path: str, obj) -> None:
+    write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
