@@ -1,0 +1,32 @@
+"""Shared fixtures. Tests use the real datasets in ../shared/data when present (as CI does)."""
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+SHARED = os.path.abspath(os.path.join(ROOT, "..", "shared"))
+SHARED_DATA = os.path.join(SHARED, "data")
+SHARED_WEIGHTS = os.path.join(SHARED, "weights")
+FID_WEIGHTS = os.path.join(SHARED_WEIGHTS, "fid-inception-2015-12-05.pt")
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir():
+    """../shared/data (the official dataset layouts); tests needing it skip where it is absent."""
+    if not os.path.isdir(SHARED_DATA):
+        pytest.skip("../shared/data is not present")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def fid_weights_path():
+    if not os.path.isfile(FID_WEIGHTS):
+        pytest.skip("../shared/weights/fid-inception-2015-12-05.pt is not present")
+    return FID_WEIGHTS
