@@ -1,0 +1,129 @@
+"""Building blocks shared by the model families.
+
+Every model in the dissertation is made of the same few pieces (Keras-GAN conventions):
+LeakyReLU(0.2), BatchNormalization(momentum=0.8), Dropout(0.25) after discriminator
+convolutions, 'same' padding, nearest-neighbour UpSampling2D followed by a convolution in the
+generators. The helpers here return *lists of layers* so that a builder reads as one flat
+``keras.Sequential([...])`` list in which every published layer is visible.
+"""
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+LATENT_DIM = 100
+LEAKY_SLOPE = 0.2
+BN_MOMENTUM = 0.8
+DROPOUT_RATE = 0.25
+
+
+@keras.saving.register_keras_serializable(package="gan_keras")
+class GANBatchNormalization(layers.BatchNormalization):
+    """BatchNormalization that behaves like Keras 2.2's when it is frozen inside a stacked GAN.
+
+    In the dissertation's Keras 2.2, the discriminator frozen inside the stacked
+    generator-discriminator model still normalised each fake batch with *that batch's*
+    statistics (the learning phase was "training") and did not update its moving statistics.
+    Keras 3 instead runs a frozen BatchNormalization in inference mode (moving statistics).
+
+    ``frozen_mode`` chooses:
+      * ``"batch"`` (default, the dissertation's behaviour): trainable=False and training=True
+        -> normalise with batch statistics, leave the moving statistics untouched.
+      * ``"moving"`` (Keras 3's behaviour): exactly ``keras.layers.BatchNormalization``.
+
+    A trainable layer, or any call with training=False, is plain BatchNormalization.
+    """
+
+    def __init__(self, frozen_mode: str = "batch", **kwargs):
+        if frozen_mode not in ("batch", "moving"):
+            raise ValueError(f"frozen_mode must be 'batch' or 'moving', got {frozen_mode!r}")
+        super().__init__(**kwargs)
+        self.frozen_mode = frozen_mode
+
+    def call(self, inputs, training=None, mask=None):
+        if training and not self.trainable and self.frozen_mode == "batch":
+            x = ops.cast(inputs, "float32")
+            mean, variance = self._moments(x, mask)
+            outputs = ops.batch_normalization(
+                x,
+                mean=mean,
+                variance=variance,
+                axis=self.axis,
+                offset=ops.cast(self.beta, x.dtype) if self.center else None,
+                scale=ops.cast(self.gamma, x.dtype) if self.scale else None,
+                epsilon=self.epsilon,
+            )
+            return ops.cast(outputs, self.compute_dtype)
+        return super().call(inputs, training=training, mask=mask)
+
+    def get_config(self):
+        return {**super().get_config(), "frozen_mode": self.frozen_mode}
+
+
+def batch_norm(frozen_mode: str = "batch") -> layers.Layer:
+    return GANBatchNormalization(momentum=BN_MOMENTUM, frozen_mode=frozen_mode)
+
+
+def dense_lrelu(units: int, batch_norm_after: bool = False, frozen_mode: str = "batch") -> list:
+    """Dense -> LeakyReLU(0.2) [-> BatchNorm]: the MLP GAN's hidden layer (Fig 4-1 order)."""
+    block = [layers.Dense(units), layers.LeakyReLU(LEAKY_SLOPE)]
+    if batch_norm_after:
+        block.append(batch_norm(frozen_mode))
+    return block
+
+
+def conv_down(
+    filters: int,
+    kernel_size: int,
+    strides: int = 2,
+    padding: str = "same",
+    batch_norm_: bool = True,
+    dropout: bool = True,
+    frozen_mode: str = "batch",
+    zero_pad_to_even: bool = False,
+) -> list:
+    """A discriminator convolution: Conv2D [-> ZeroPadding] [-> BN] -> LeakyReLU [-> Dropout]."""
+    block = [layers.Conv2D(filters, kernel_size, strides=strides, padding=padding)]
+    if zero_pad_to_even:
+        block.append(layers.ZeroPadding2D(((0, 1), (0, 1))))
+    if batch_norm_:
+        block.append(batch_norm(frozen_mode))
+    block.append(layers.LeakyReLU(LEAKY_SLOPE))
+    if dropout:
+        block.append(layers.Dropout(DROPOUT_RATE))
+    return block
+
+
+def upsample_conv(filters: int, kernel_size: int, activation: str = "relu", frozen_mode: str = "batch") -> list:
+    """A generator stage: UpSampling2D (nearest, x2) -> Conv2D -> BN -> activation."""
+    return [
+        layers.UpSampling2D(),
+        layers.Conv2D(filters, kernel_size, padding="same"),
+        batch_norm(frozen_mode),
+        _activation(activation),
+    ]
+
+
+def conv_bn_act(filters: int, kernel_size: int, activation: str, transpose: bool = False,
+                strides: int = 1, frozen_mode: str = "batch") -> list:
+    """Conv2D or Conv2DTranspose -> BN -> activation (the WGAN-28 generator's stages)."""
+    conv = layers.Conv2DTranspose if transpose else layers.Conv2D
+    return [conv(filters, kernel_size, strides=strides, padding="same"), batch_norm(frozen_mode),
+            _activation(activation)]
+
+
+def to_image(channels: int, kernel_size: int) -> list:
+    """The generators' output: a convolution to the image's channels, then tanh ([-1, 1])."""
+    return [layers.Conv2D(channels, kernel_size, padding="same"), layers.Activation("tanh")]
+
+
+def _activation(name: str) -> layers.Layer:
+    return layers.LeakyReLU(LEAKY_SLOPE) if name == "leaky_relu" else layers.Activation(name)
+
+
+def latent_input(latent_dim: int = LATENT_DIM) -> keras.KerasTensor:
+    return keras.Input(shape=(latent_dim,), name="z")
+
+
+def image_input(image_shape) -> keras.KerasTensor:
+    return keras.Input(shape=tuple(image_shape), name="image")
