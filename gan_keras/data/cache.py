@@ -1,0 +1,84 @@
+"""Cache of preprocessed uint8 arrays, so that the second load of a file dataset is fast.
+
+One cache file per (dataset, source folder, options): ``<cache dir>/<name>-<12 hex>.npz``, an
+uncompressed npz with ``images`` (uint8 N,H,W,C) and ``meta`` (a JSON string). ``meta["key"]``
+is a hash of the preprocessing version, the Pillow version, the options and the sorted list of
+(relative path, size, mtime_ns) of every source file; a cache whose key differs from the
+current one is stale and rebuilt in place. Unreadable or inconsistent cache files are ignored
+(and replaced). Files are written atomically (temporary file + rename).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+
+import numpy as np
+import PIL
+
+from ..utils import atomic_path
+from .imageio import DatasetWarning
+
+
+def content_fingerprint(name: str, images: np.ndarray) -> str:
+    """'<name>-<N>x<H>x<W>x<C>-<16 hex of sha256 of the pixels>': equal iff the arrays are equal."""
+    digest = hashlib.sha256()
+    digest.update(str(images.shape).encode())
+    digest.update(memoryview(np.ascontiguousarray(images)).cast("B"))
+    return f"{name}-{'x'.join(str(d) for d in images.shape)}-{digest.hexdigest()[:16]}"
+
+
+def source_key(version: str, folder: str, rel_paths: list[str], options: dict) -> str:
+    """Hash of everything the preprocessed array depends on (file list, sizes, mtimes, versions)."""
+    h = hashlib.sha256()
+    h.update(json.dumps({"version": version, "pillow": PIL.__version__, "options": options},
+                        sort_keys=True).encode())
+    for rel in rel_paths:
+        try:
+            st = os.stat(os.path.join(folder, rel))
+            entry = f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n"
+        except OSError:
+            entry = f"{rel}\0missing\n"
+        h.update(entry.encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def cache_path_for(cache_dir: str, name: str, folder: str, options: dict) -> str:
+    """The cache file used for dataset ``name`` read from ``folder`` with ``options``."""
+    ident = json.dumps({"folder": os.path.realpath(folder), "options": options}, sort_keys=True)
+    return os.path.join(cache_dir, f"{name}-{hashlib.sha256(ident.encode()).hexdigest()[:12]}.npz")
+
+
+def read_cache(path: str, key: str, image_shape) -> tuple[np.ndarray, dict] | None:
+    """(images, meta) from a valid, current cache file; None if absent, stale or damaged."""
+    if not os.path.isfile(path):
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            meta = json.loads(str(f["meta"][()]))
+            if meta.get("key") != key:
+                return None
+            images = f["images"]
+        if (images.dtype != np.uint8 or images.ndim != 4
+                or tuple(images.shape[1:]) != tuple(image_shape)
+                or images.shape[0] != meta.get("count") or images.shape[0] == 0):
+            raise ValueError(f"unexpected array {images.dtype} {images.shape}")
+        return images, meta
+    except Exception as exc:  # noqa: BLE001 - a damaged cache is rebuilt, whatever the damage
+        warnings.warn(f"ignoring damaged dataset cache {path} ({type(exc).__name__}: {exc}); rebuilding it",
+                      DatasetWarning, stacklevel=3)
+        return None
+
+
+def write_cache(path: str, images: np.ndarray, meta: dict) -> bool:
+    """Write the cache atomically; on failure (read-only dir, full disk) warn and return False."""
+    try:
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, images=images, meta=np.array(json.dumps(meta, sort_keys=True, default=str)))
+        return True
+    except Exception as exc:  # noqa: BLE001 - caching is an optimisation, never fatal
+        warnings.warn(f"could not write dataset cache {path} ({type(exc).__name__}: {exc}); "
+                      "the next load will preprocess again", DatasetWarning, stacklevel=3)
+        return False

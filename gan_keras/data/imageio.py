@@ -1,0 +1,272 @@
+"""Decoding untrusted image files into RGB uint8 arrays without ever crashing a load.
+
+``read_rgb`` returns an (H, W, 3) uint8 array or raises ``SkipImage`` with a short reason;
+every other exception (PIL's many error types, MemoryError...) is turned into ``SkipImage``
+too, so that one bad file is counted and skipped, never fatal. ``SkipLog`` collects the skips
+of one load and emits a single warning summary. ``parallel_map`` decodes on a thread pool (PIL
+releases the GIL while decoding and resizing) and shows progress on stderr.
+
+Mode handling (odd-but-decodable images are converted, not skipped):
+
+- 1, L, P, RGB, CMYK, YCbCr, LAB, HSV: PIL ``convert("RGB")``.
+- anything with transparency (RGBA, LA, PA, RGBa, P or L or RGB with a transparency key):
+  ``convert("RGBA")`` then alpha-composited onto the dataset's background colour.
+- 16-bit greyscale (I;16*) scaled by 1/257 to 8 bits; 32-bit ``I`` likewise when its values
+  exceed 255; float ``F`` multiplied by 255 when its values lie in [0, 1]; all then clipped.
+
+Refused (skipped): empty, truncated or unidentifiable files, more than ``MAX_PIXELS`` pixels
+(decompression-bomb guard, checked from the header before decoding), a side shorter than
+``min_side`` or an aspect ratio above ``max_aspect`` (e.g. 1x100000), unsupported modes.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+MAX_PIXELS = 64_000_000
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
+RESAMPLE = Image.Resampling.BICUBIC
+RESAMPLE_NAME = "PIL BICUBIC (antialiased when shrinking)"
+
+
+class DatasetWarning(UserWarning):
+    """Some source files of a dataset were skipped (one summary warning per load)."""
+
+
+class SkipImage(Exception):
+    """A source file that cannot be used; the message is the short reason."""
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, UnidentifiedImageError):
+        return "not a recognised image"
+    if isinstance(exc, Image.DecompressionBombError):
+        return "too many pixels (decompression bomb)"
+    if isinstance(exc, MemoryError):
+        return "out of memory while decoding"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if "truncated" in text.lower():
+        return "truncated file"
+    return f"{type(exc).__name__}: {text[:80]}" if text else type(exc).__name__
+
+
+def _composite(im: Image.Image, background) -> Image.Image:
+    """RGBA image -> RGB, alpha-composited onto ``background`` (a no-op copy when fully opaque)."""
+    if im.getextrema()[3][0] == 255:
+        return im.convert("RGB")
+    base = Image.new("RGBA", im.size, tuple(int(c) for c in background) + (255,))
+    return Image.alpha_composite(base, im).convert("RGB")
+
+
+def pil_to_rgb(im: Image.Image, background=(255, 255, 255)) -> Image.Image:
+    """A loaded PIL image of any sensible mode -> an RGB PIL image (see the module doc)."""
+    mode = im.mode
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        a = np.asarray(im)
+        if a.ndim != 2:
+            raise SkipImage(f"unsupported mode {mode}")
+        a = a.astype(np.float64)
+        if mode.startswith("I;16"):
+            a = a / 257.0
+        elif mode == "I":
+            if a.size and a.max() > 255:
+                a = a / 257.0
+        else:  # F
+            a = np.nan_to_num(a, nan=0.0, posinf=255.0, neginf=0.0)
+            if a.size and a.min() >= 0.0 and a.max() <= 1.0:
+                a = a * 255.0
+        grey = np.clip(np.rint(a), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey, "L").convert("RGB")
+    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info
+    try:
+        if has_alpha:
+            return _composite(im if mode == "RGBA" else im.convert("RGBA"), background)
+        return im.copy() if mode == "RGB" else im.convert("RGB")
+    except SkipImage:
+        raise
+    except (ValueError, OSError) as exc:
+        raise SkipImage(f"unsupported mode {mode} ({_reason(exc)})") from None
+
+
+def read_rgb_image(path: str, background=(255, 255, 255), *, min_side: int = 8, max_aspect: float = 10.0,
+                   max_pixels: int = MAX_PIXELS, draft_size=None) -> Image.Image:
+    """Decode ``path`` to an RGB PIL image, or raise SkipImage with a short reason.
+
+    ``draft_size`` (w, h): for JPEGs, let libjpeg decode at a reduced scale (1/2, 1/4, 1/8) that
+    still gives at least this size, which makes big photos much faster to read.
+    """
+    try:
+        if os.path.getsize(path) == 0:
+            raise SkipImage("empty file")
+        with Image.open(path) as im:
+            w, h = im.size
+            if w <= 0 or h <= 0:
+                raise SkipImage(f"bad size {w}x{h}")
+            if w * h > max_pixels:
+                raise SkipImage(f"too large ({w}x{h} pixels)")
+            if min(w, h) < min_side:
+                raise SkipImage(f"too small ({w}x{h})")
+            if max(w, h) / min(w, h) > max_aspect:
+                raise SkipImage(f"absurd aspect ratio ({w}x{h})")
+            if draft_size is not None and im.format == "JPEG":
+                im.draft("RGB", tuple(draft_size))
+            im.load()
+            rgb = pil_to_rgb(im, background)
+            rgb.load()
+    except SkipImage:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any decoder failure means "skip this file"
+        raise SkipImage(_reason(exc)) from None
+    if rgb.mode != "RGB" or 0 in rgb.size:
+        raise SkipImage(f"could not convert to RGB (got {rgb.mode} {rgb.size})")
+    return rgb
+
+
+def read_rgb(path: str, background=(255, 255, 255), **kwargs) -> np.ndarray:
+    """Like ``read_rgb_image`` but returns an (H, W, 3) uint8 array."""
+    return np.asarray(read_rgb_image(path, background, **kwargs))
+
+
+def resize_rgb(image, height: int, width: int, box=None) -> np.ndarray:
+    """RGB PIL image or (h, w, 3) uint8 array -> (height, width, 3) uint8 with ``RESAMPLE``.
+
+    ``box`` (x0, y0, x1, y1) resizes only that region (PIL's ``resize(box=...)``: no copy).
+    At the same size this is an exact copy.
+    """
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(np.ascontiguousarray(image), "RGB")
+    box = (0, 0) + image.size if box is None else tuple(int(v) for v in box)
+    if box[2] - box[0] == width and box[3] - box[1] == height:
+        return np.asarray(image.crop(box))
+    return np.asarray(image.resize((width, height), RESAMPLE, box=box))
+
+
+def list_image_files(folder: str, recursive: bool = False) -> tuple[list[str], int]:
+    """Image-like files (by extension, hidden files left out) under ``folder``, sorted, relative.
+
+    Returns (relative paths, number of other files ignored). Symlinks are followed; broken ones
+    are listed (and later skipped as unreadable).
+    """
+    found, ignored = [], 0
+    if recursive:
+        walker = os.walk(folder, followlinks=True)
+    else:
+        names = os.listdir(folder)
+        walker = [(folder, [], names)]
+    for root, dirs, files in walker:
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            full = os.path.join(root, name)
+            if name.startswith(".") or not name.lower().endswith(IMAGE_EXTENSIONS):
+                ignored += 1
+                continue
+            if os.path.isdir(full):
+                continue
+            found.append(os.path.relpath(full, folder))
+    found.sort()
+    return found, ignored
+
+
+class SkipLog:
+    """Skipped files of one load: counted, and summarised in one warning."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.items: list[tuple[str, str]] = []
+
+    def add(self, name: str, reason: str) -> None:
+        self.items.append((name, reason))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def examples(self, k: int = 5) -> list[str]:
+        return [f"{name} ({reason})" for name, reason in self.items[:k]]
+
+    def warn(self, total: int, extra: str = "") -> None:
+        if not self.items:
+            return
+        emit_skip_warning(self.label, len(self.items), total, self.examples(), extra)
+
+
+def emit_skip_warning(label: str, count: int, total: int, examples: list[str], extra: str = "") -> None:
+    more = f", e.g. {'; '.join(examples)}" if examples else ""
+    warnings.warn(
+        f"{label}: skipped {count} of {total} source files that could not be used{extra}{more}",
+        DatasetWarning,
+        stacklevel=4,
+    )
+
+
+class Progress:
+    """A small stderr progress line (carriage returns on a terminal, a line per 10% otherwise)."""
+
+    def __init__(self, label: str, total: int, enabled: bool = True, stream=None):
+        self.label, self.total, self.enabled = label, max(int(total), 1), bool(enabled)
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.start = self.last = time.monotonic()
+        self.done, self.next_pct = 0, 10
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if self.tty:
+            if now - self.last >= 0.2:
+                self.last = now
+                self.stream.write(f"\r{self._line(now)}")
+                self.stream.flush()
+        else:
+            pct = 100 * self.done // self.total
+            if pct >= self.next_pct and self.done < self.total:
+                self.next_pct = (pct // 10 + 1) * 10
+                self.stream.write(self._line(now) + "\n")
+                self.stream.flush()
+
+    def _line(self, now: float) -> str:
+        return f"{self.label}: {self.done}/{self.total} ({100 * self.done // self.total}%) {now - self.start:.1f}s"
+
+    def close(self, note: str = "") -> None:
+        if not self.enabled:
+            return
+        line = self._line(time.monotonic()) + (f" {note}" if note else "")
+        self.stream.write(("\r" if self.tty else "") + line + "\n")
+        self.stream.flush()
+
+
+def default_workers() -> int:
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    return max(1, min(8, n))
+
+
+def parallel_map(fn, items, progress: Progress | None = None, workers: int | None = None):
+    """Yield ``fn(item)`` for each item, in order, computed on a thread pool.
+
+    ``fn`` must not raise for bad inputs (return a marker instead). Decompression-bomb warnings
+    from PIL are silenced while it runs (such files are refused by size and counted as skipped).
+    """
+    workers = default_workers() if workers is None else max(1, int(workers))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        if workers == 1 or len(items) < 64:
+            for item in items:
+                yield fn(item)
+                if progress is not None:
+                    progress.update()
+            return
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gan-keras-data") as pool:
+            for result in pool.map(fn, items, chunksize=1):
+                yield result
+                if progress is not None:
+                    progress.update()

@@ -1,0 +1,281 @@
+"""``load_dataset``: find a dataset in the data dirs, preprocess it (with a cache), return uint8."""
+from __future__ import annotations
+
+import functools
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ConfigError, DatasetError
+from . import flowers, mnist, nlvr, shapes
+from .base import ImageDataset
+from .cache import cache_path_for, content_fingerprint, read_cache, source_key, write_cache
+from .imageio import RESAMPLE_NAME, Progress, SkipImage, SkipLog, emit_skip_warning, list_image_files, parallel_map
+from .locate import DATA_DIR_ENV, data_dirs_with_origin, describe_dirs, resolve_cache_dir
+from .registry import DATASETS, canonical_name
+
+OFFLINE_ENV = "GAN_KERAS_OFFLINE"
+
+
+@dataclass(frozen=True)
+class _FolderSpec:
+    name: str
+    subpath: tuple[str, ...]   # the dataset's folder relative to a data dir
+    layout: str                # what is expected inside, for messages
+    recursive: bool
+    per_file: int              # output images per source file
+    version: str               # preprocessing version (part of the cache key)
+    flag_name: str             # info key counting the worker's boolean flag
+    resize: str
+    image_shape: tuple[int, int, int] = (64, 64, 3)
+
+
+_FOLDERS = {
+    "nlvr": _FolderSpec(
+        name="nlvr", subpath=("nlvr", "train", "images"),
+        layout="nlvr/train/images/<d>/train-*.png (400x100 PNGs in numbered subfolders)",
+        recursive=True, per_file=3, version=nlvr.PREPROCESS_VERSION, flag_name="bar_fallback",
+        resize=f"each 100x100 box -> 64x64, {RESAMPLE_NAME}",
+    ),
+    "102flowers": _FolderSpec(
+        name="102flowers", subpath=("102flowers", "jpg"),
+        layout="102flowers/jpg/image_00001.jpg ... image_08189.jpg",
+        recursive=False, per_file=1, version=flowers.PREPROCESS_VERSION, flag_name="images_resized",
+        resize=f"whole image squashed to 64x64, {RESAMPLE_NAME}",
+    ),
+}
+
+
+def _check_limit(limit):
+    if limit is None:
+        return None
+    try:
+        value = int(limit)
+    except (TypeError, ValueError):
+        raise ConfigError(f"limit must be a positive integer, got {limit!r}") from None
+    if value < 1 or value != limit:
+        raise ConfigError(f"limit must be a positive integer, got {limit!r}")
+    return value
+
+
+def _dirs(data_dir):
+    if data_dir is not None and str(data_dir) != "" and not os.path.isdir(os.fspath(data_dir)):
+        raise DatasetError(
+            f"data dir {os.fspath(data_dir)} does not exist or is not a folder; pass the folder that "
+            "contains mnist/, nlvr/ or 102flowers/"
+        )
+    return data_dirs_with_origin(data_dir)
+
+
+def _missing(name: str, expected: str, dirs, extra: str = "") -> DatasetError:
+    info = DATASETS[name]
+    return DatasetError(
+        f"dataset {name!r} not found: expected {expected} under one of the data dirs searched: "
+        f"{describe_dirs(dirs)}{extra}. To get it: {info.how_to_get}. Then pass --data-dir (data_dir) "
+        f"or set ${DATA_DIR_ENV} to the folder that contains it"
+    )
+
+
+def _find_folder(spec: _FolderSpec, dirs) -> tuple[str, str] | None:
+    """(dataset folder, data dir) of the first data dir holding the dataset's folder."""
+    for data_dir, _origin in dirs:
+        candidates = [os.path.join(data_dir, *spec.subpath)]
+        if os.path.basename(os.path.normpath(data_dir)) == spec.subpath[0]:
+            # data_dir points at the dataset's own folder (e.g. .../nlvr): accept that too.
+            candidates.append(os.path.join(data_dir, *spec.subpath[1:]))
+        for folder in candidates:
+            if os.path.isdir(folder):
+                return folder, data_dir
+    return None
+
+
+def _load_folder(spec: _FolderSpec, worker, folder: str, data_dir: str, *, cache_dir, use_cache,
+                 progress, limit, label: str | None = None) -> ImageDataset:
+    """Decode every image file of ``folder`` with ``worker`` (path -> (crops, flag) | SkipImage)."""
+    start = time.monotonic()
+    label = label or spec.name
+    try:
+        files, ignored = list_image_files(folder, recursive=spec.recursive)
+    except OSError as exc:
+        raise DatasetError(f"cannot list {folder} ({exc.strerror or exc}); check its permissions") from None
+    if not files:
+        raise DatasetError(
+            f"no image files in {folder} ({ignored} other files ignored); expected {spec.layout}"
+        )
+    found = len(files)
+    if limit is not None:
+        files = files[:limit]
+    options = {"limit": limit, "per_file": spec.per_file}
+    base_info = {
+        "data_dir": data_dir, "folder": folder, "preprocessing": spec.version, "resize": spec.resize,
+        "files_found": found, "files_used": len(files), "ignored_files": ignored,
+    }
+
+    cache_path = key = None
+    if use_cache:
+        cache_path = cache_path_for(resolve_cache_dir(cache_dir), spec.name, folder, options)
+        key = source_key(spec.version, folder, files, options)
+        hit = read_cache(cache_path, key, spec.image_shape)
+        if hit is not None:
+            images, meta = hit
+            info = dict(meta.get("info", {}))
+            info.update(base_info, cache="hit", cache_path=cache_path,
+                        load_seconds=round(time.monotonic() - start, 3))
+            skipped = int(meta.get("skipped", 0))
+            if skipped:
+                emit_skip_warning(label, skipped, len(files), list(info.get("skipped_examples", [])),
+                                  " (from the cache)")
+            return ImageDataset(name=spec.name, images=images, source=folder, skipped=skipped, info=info)
+
+    bar = Progress(f"{label}: reading {folder}", len(files), enabled=progress)
+    first = None
+    images = None
+    count = flags = 0
+    log = SkipLog(label)
+    paths = [os.path.join(folder, rel) for rel in files]
+    for rel, result in zip(files, parallel_map(worker, paths, progress=bar)):
+        if isinstance(result, SkipImage):
+            log.add(rel, str(result))
+            continue
+        crops, flag = result
+        if images is None:
+            first = crops.shape[1:]
+            images = np.empty((len(files) * spec.per_file,) + first, np.uint8)
+        if crops.shape[1:] != first or count + len(crops) > len(images):
+            log.add(rel, f"unexpected output shape {crops.shape}")
+            continue
+        images[count:count + len(crops)] = crops
+        count += len(crops)
+        flags += bool(flag)
+    bar.close(f"{count} images, {len(log)} skipped")
+    if count == 0:
+        examples = "; ".join(log.examples(3))
+        raise DatasetError(
+            f"no usable image in {folder}: all {len(files)} image files were skipped (e.g. {examples}); "
+            f"expected {spec.layout}"
+        )
+    images = images[:count]
+    read = len(files) - len(log)
+    info = dict(base_info)
+    info.update({
+        "images_read": read, "images_skipped": len(log), spec.flag_name: flags,
+        "skipped_examples": log.examples(), "count": count,
+        "fingerprint": content_fingerprint(spec.name, images),
+    })
+    if spec.per_file > 1:
+        info["crops"] = count
+    log.warn(len(files))
+    if use_cache:
+        meta = {"key": key, "count": count, "skipped": len(log), "info": info}
+        info["cache"] = "built" if write_cache(cache_path, images, meta) else "write-failed"
+        info["cache_path"] = cache_path
+    else:
+        info["cache"] = "off"
+    info["load_seconds"] = round(time.monotonic() - start, 3)
+    return ImageDataset(name=spec.name, images=images, source=folder, skipped=len(log), info=info)
+
+
+def load_image_folder(folder, name: str = "images", size: int = 64, *, recursive: bool = True,
+                      cache_dir=None, use_cache=True, progress=True, limit=None) -> ImageDataset:
+    """Any folder of images, each squashed to ``size`` x ``size`` RGB like 102flowers (see flowers.py).
+
+    Robust in the same way as the registered datasets (bad files skipped and counted, cached).
+    """
+    folder = os.path.abspath(os.fspath(folder))
+    if not os.path.isdir(folder):
+        raise DatasetError(f"image folder {folder} does not exist")
+    spec = _FolderSpec(
+        name=name, subpath=(os.path.basename(folder),), layout="image files (.png, .jpg, ...)",
+        recursive=recursive, per_file=1, version=f"{flowers.PREPROCESS_VERSION} size={size}",
+        flag_name="images_resized", resize=f"whole image squashed to {size}x{size}, {RESAMPLE_NAME}",
+        image_shape=(int(size), int(size), 3),
+    )
+    worker = functools.partial(flowers.process_file, size=int(size))
+    return _load_folder(spec, worker, folder, os.path.dirname(folder), cache_dir=cache_dir,
+                        use_cache=use_cache, progress=progress, limit=_check_limit(limit))
+
+
+def _load_mnist(dirs, limit, allow_download: bool) -> ImageDataset:
+    for data_dir, _origin in dirs:
+        if not os.path.isdir(data_dir):
+            continue
+        found = mnist.find_local(data_dir)
+        if found is not None:
+            kind, path = found
+            images = mnist.read_local(kind, path)
+            source, fmt = path, kind
+            break
+    else:
+        expected = ("mnist/mnist.npz or mnist/train-images-idx3-ubyte.gz (or mnist.npz in the Keras cache)")
+        if not allow_download:
+            raise _missing("mnist", expected, dirs, f" (downloading is off: ${OFFLINE_ENV} or allow_download=False)")
+        try:
+            images = mnist.download()
+        except Exception as exc:  # noqa: BLE001 - no internet, proxy, HTTP error, bad hash...
+            reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+            raise _missing("mnist", expected, dirs, f"; the Keras download failed too ({reason})") from None
+        source, fmt, data_dir = "keras-download", "keras-download", ""
+    if limit is not None:
+        images = np.ascontiguousarray(images[:limit])
+    info = {"data_dir": data_dir, "file": source, "format": fmt, "split": "train", "count": len(images),
+            "fingerprint": content_fingerprint("mnist", images), "cache": "off"}
+    return ImageDataset(name="mnist", images=images, source=source, skipped=0, info=info)
+
+
+def _load_shapes(limit, seed, progress) -> ImageDataset:
+    count = shapes.DEFAULT_COUNT if limit is None else limit
+    try:
+        seed = int(seed)
+    except (TypeError, ValueError):
+        raise ConfigError(f"seed must be an integer, got {seed!r}") from None
+    start = time.monotonic()
+    bar = Progress(f"shapes: generating (seed {seed})", count, enabled=progress and count >= 2000)
+    images = shapes.generate_shapes(count, seed=seed, progress=bar)
+    bar.close()
+    info = {"seed": seed, "count": count, "generator": shapes.GENERATOR_VERSION,
+            "fingerprint": content_fingerprint("shapes", images), "cache": "off",
+            "load_seconds": round(time.monotonic() - start, 3)}
+    return ImageDataset(name="shapes", images=images, source="built-in", skipped=0, info=info)
+
+
+def load_dataset(name, data_dir=None, cache_dir=None, use_cache=True, progress=True, seed=0, *,
+                 limit=None, allow_download=None) -> ImageDataset:
+    """Load dataset ``name`` as uint8 (N, H, W, C) images (see ``gan_keras.data`` for the details).
+
+    Args:
+        name: "mnist", "nlvr", "102flowers" or "shapes" (ConfigError otherwise).
+        data_dir: searched first; then $GAN_KERAS_DATA_DIR, <repo>/data, the Keras cache.
+        cache_dir: where preprocessed nlvr/102flowers arrays are cached (default
+            $GAN_KERAS_CACHE_DIR or <repo>/data/cache).
+        use_cache: read and write that cache.
+        progress: show progress on stderr while decoding.
+        seed: the generator seed of "shapes" (file datasets are returned in sorted file order).
+        limit: use only the first ``limit`` source images (sorted file order; nlvr gives 3 crops
+            per image, so limit=3102 gives the dissertation's 9,306 crops); for "shapes" the number
+            of images to generate (default 10,000).
+        allow_download: mnist only: try Keras' download when no local copy exists (default: yes,
+            unless $GAN_KERAS_OFFLINE is set to 1).
+
+    Raises:
+        ConfigError: unknown name, bad limit/seed.
+        DatasetError: dataset missing, damaged, or without a single usable image.
+    """
+    key = canonical_name(name)
+    limit = _check_limit(limit)
+    if key == "shapes":
+        return _load_shapes(limit, seed, progress)
+    dirs = _dirs(data_dir)
+    if key == "mnist":
+        if allow_download is None:
+            allow_download = os.environ.get(OFFLINE_ENV, "").strip().lower() not in ("1", "true", "yes")
+        return _load_mnist(dirs, limit, bool(allow_download))
+    spec = _FOLDERS[key]
+    found = _find_folder(spec, dirs)
+    if found is None:
+        raise _missing(key, f"the folder {'/'.join(spec.subpath)}/ ({spec.layout})", dirs)
+    folder, where = found
+    worker = nlvr.process_file if key == "nlvr" else flowers.process_file
+    return _load_folder(spec, worker, folder, where, cache_dir=cache_dir, use_cache=use_cache,
+                        progress=progress, limit=limit)
