@@ -1,0 +1,107 @@
+"""The dissertation's training (section 3.4.3): ``train_on_batch`` on D, then on the stacked model.
+
+One iteration:
+  for each of ``critic_steps`` discriminator updates (1 for GAN/DCGAN, 5 for WGAN):
+      D.train_on_batch(real batch, real labels); D.train_on_batch(G(z), fake labels)
+      (WGAN) clip the critic's weights to [-c, c] after each of these updates
+  stacked.train_on_batch(z, real labels) with D frozen, so only G learns.
+
+Keras 3 reads ``trainable`` when a train function is *traced* (the first call, and again for
+every new batch shape), not at compile time. Written in the dissertation's order (freeze D once,
+before building the stacked model), D's own train function is traced while D is frozen and D
+silently never learns. So D's flag is set right before every call: True for D's own updates,
+False for the stacked update. Tests check the weights, for several batch sizes in one run.
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+from gan_keras.models.spec import make_optimizer
+from gan_keras.training.engine import all_variables
+from gan_keras.training.losses import js_divergence_estimate, wasserstein_estimate, wasserstein_loss
+
+
+class StackedEngine:
+    def __init__(self, spec, hp, image_shape):
+        self.hp = hp
+        self.bce = spec.loss == "bce"
+        loss = "binary_crossentropy" if self.bce else wasserstein_loss
+        self.real_label, self.fake_label = (1.0, 0.0) if self.bce else (-1.0, 1.0)
+
+        self.generator = spec.build_generator(image_shape, hp)
+        self.discriminator = spec.build_discriminator(image_shape, hp)
+        self.d_optimizer = make_optimizer(hp, "d")
+        self.g_optimizer = make_optimizer(hp, "g")
+        self.discriminator.compile(loss=loss, optimizer=self.d_optimizer,
+                                   metrics=["accuracy"] if self.bce else None)
+
+        self.discriminator.trainable = False
+        z = keras.Input(shape=(hp.latent_dim,), name="z")
+        self.stacked = keras.Model(z, self.discriminator(self.generator(z)), name="stacked")
+        self.stacked.compile(loss=loss, optimizer=self.g_optimizer)
+        self.discriminator.trainable = True
+
+        # Optimizer slots are created now (not lazily) so a checkpoint can be restored into them.
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+        if hp.clip_value is not None:
+            self._clipped = self.discriminator.weights if hp.clip_all_weights else self.discriminator.trainable_weights
+        else:
+            self._clipped = []
+
+    # -- one iteration -------------------------------------------------------------------
+    def generate(self, noise: np.ndarray) -> np.ndarray:
+        """G(z) in inference mode, as Keras-GAN's ``generator.predict`` did, without its
+        per-call data-adapter overhead."""
+        return self.generator.predict_on_batch(noise)
+
+    def _labels(self, value, n):
+        return np.full((n, 1), value, dtype=np.float32)
+
+    def train_iteration(self, draw_real, rng):
+        for _ in range(self.hp.critic_steps):
+            real = draw_real()
+            n = len(real)
+            fake = self.generate(rng.standard_normal((n, self.hp.latent_dim), dtype=np.float32))
+            self.discriminator.trainable = True
+            d_real = self.discriminator.train_on_batch(real, self._labels(self.real_label, n), return_dict=True)
+            self.clip_critic()
+            d_fake = self.discriminator.train_on_batch(fake, self._labels(self.fake_label, n), return_dict=True)
+            self.clip_critic()
+
+        self.discriminator.trainable = False
+        noise = rng.standard_normal((n, self.hp.latent_dim), dtype=np.float32)
+        g_loss = self.stacked.train_on_batch(noise, self._labels(self.real_label, n), return_dict=True)["loss"]
+        self.discriminator.trainable = True
+
+        d_loss = 0.5 * (float(d_real["loss"]) + float(d_fake["loss"]))
+        logs = {"d_loss": d_loss, "g_loss": float(g_loss)}
+        if self.bce:
+            logs["d_acc"] = 0.5 * (float(d_real["accuracy"]) + float(d_fake["accuracy"]))
+            logs["divergence"] = js_divergence_estimate(d_loss)
+        else:
+            # Keras-GAN signs: loss_real = -E[f(x)], loss_fake = E[f(G(z))].
+            logs["divergence"] = wasserstein_estimate(-float(d_real["loss"]), float(d_fake["loss"]))
+        return logs
+
+    def clip_critic(self):
+        """WGAN weight clipping (3.1.3): every critic weight into [-c, c] after each update.
+
+        By default only the trainable weights (the critic's parameters, which the Lipschitz
+        argument is about). ``clip_all_weights`` also clips BatchNorm's moving statistics, as
+        Keras-GAN's ``get_weights()`` loop did; that squeezes the moving variance to <= c and
+        changes the critic's inference-mode output, which the "moving" frozen_bn mode uses.
+        """
+        c = self.hp.clip_value
+        for v in self._clipped:
+            v.assign(ops.clip(v, -c, c))
+
+    # -- checkpointing ---------------------------------------------------------------------
+    def optimizers(self):
+        return {"d_optimizer": self.d_optimizer, "g_optimizer": self.g_optimizer}
+
+    def state_variables(self):
+        return all_variables(self.generator, self.discriminator, self.d_optimizer, self.g_optimizer)
