@@ -136,15 +136,17 @@ def read_rgb(path: str, background=(255, 255, 255), **kwargs) -> np.ndarray:
 def resize_rgb(image, height: int, width: int, box=None) -> np.ndarray:
     """RGB PIL image or (h, w, 3) uint8 array -> (height, width, 3) uint8 with ``RESAMPLE``.
 
-    ``box`` (x0, y0, x1, y1) resizes only that region (PIL's ``resize(box=...)``: no copy).
-    At the same size this is an exact copy.
+    ``box`` (x0, y0, x1, y1): resize only that region. It is cropped out first: PIL's own
+    ``resize(box=...)`` would let the filter read pixels outside the box (e.g. NLVR's grey bars
+    would bleed into the crop's edge). At the same size this is an exact copy.
     """
     if isinstance(image, np.ndarray):
         image = Image.fromarray(np.ascontiguousarray(image), "RGB")
-    box = (0, 0) + image.size if box is None else tuple(int(v) for v in box)
-    if box[2] - box[0] == width and box[3] - box[1] == height:
-        return np.asarray(image.crop(box))
-    return np.asarray(image.resize((width, height), RESAMPLE, box=box))
+    if box is not None:
+        image = image.crop(tuple(int(v) for v in box))
+    if image.size == (width, height):
+        return np.array(image)
+    return np.asarray(image.resize((width, height), RESAMPLE))
 
 
 def list_image_files(folder: str, recursive: bool = False) -> tuple[list[str], int]:
@@ -159,8 +161,15 @@ def list_image_files(folder: str, recursive: bool = False) -> tuple[list[str], i
     else:
         names = os.listdir(folder)
         walker = [(folder, [], names)]
+    seen = {os.path.realpath(folder)}
     for root, dirs, files in walker:
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        keep = []
+        for d in sorted(dirs):
+            real = os.path.realpath(os.path.join(root, d))
+            if not d.startswith(".") and real not in seen:  # hidden folders and symlink loops
+                seen.add(real)
+                keep.append(d)
+        dirs[:] = keep
         for name in files:
             full = os.path.join(root, name)
             if name.startswith(".") or not name.lower().endswith(IMAGE_EXTENSIONS):
@@ -189,14 +198,21 @@ class SkipLog:
     def examples(self, k: int = 5) -> list[str]:
         return [f"{name} ({reason})" for name, reason in self.items[:k]]
 
+    def reasons(self) -> str:
+        counts: dict[str, int] = {}
+        for _, reason in self.items:
+            key = reason.split(" (")[0]
+            counts[key] = counts.get(key, 0) + 1
+        return ", ".join(f"{n} {key}" for key, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+
     def warn(self, total: int, extra: str = "") -> None:
         if not self.items:
             return
-        emit_skip_warning(self.label, len(self.items), total, self.examples(), extra)
+        emit_skip_warning(self.label, len(self.items), total, self.examples(), f" [{self.reasons()}]{extra}")
 
 
 def emit_skip_warning(label: str, count: int, total: int, examples: list[str], extra: str = "") -> None:
-    more = f", e.g. {'; '.join(examples)}" if examples else ""
+    more = f"; e.g. {'; '.join(examples)}" if examples else ""
     warnings.warn(
         f"{label}: skipped {count} of {total} source files that could not be used{extra}{more}",
         DatasetWarning,
@@ -210,6 +226,8 @@ class Progress:
     def __init__(self, label: str, total: int, enabled: bool = True, stream=None):
         self.label, self.total, self.enabled = label, max(int(total), 1), bool(enabled)
         self.stream = stream if stream is not None else sys.stderr
+        if self.stream is None:  # e.g. pythonw: nowhere to write
+            self.enabled = False
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.start = self.last = time.monotonic()
         self.done, self.next_pct = 0, 10
@@ -222,14 +240,19 @@ class Progress:
         if self.tty:
             if now - self.last >= 0.2:
                 self.last = now
-                self.stream.write(f"\r{self._line(now)}")
-                self.stream.flush()
+                self._write(f"\r{self._line(now)}")
         else:
             pct = 100 * self.done // self.total
             if pct >= self.next_pct and self.done < self.total:
                 self.next_pct = (pct // 10 + 1) * 10
-                self.stream.write(self._line(now) + "\n")
-                self.stream.flush()
+                self._write(self._line(now) + "\n")
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):  # closed or broken stream: progress is optional
+            self.enabled = False
 
     def _line(self, now: float) -> str:
         return f"{self.label}: {self.done}/{self.total} ({100 * self.done // self.total}%) {now - self.start:.1f}s"
@@ -238,8 +261,7 @@ class Progress:
         if not self.enabled:
             return
         line = self._line(time.monotonic()) + (f" {note}" if note else "")
-        self.stream.write(("\r" if self.tty else "") + line + "\n")
-        self.stream.flush()
+        self._write(("\r" if self.tty else "") + line + "\n")
 
 
 def default_workers() -> int:

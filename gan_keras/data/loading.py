@@ -126,7 +126,7 @@ def _load_folder(spec: _FolderSpec, worker, folder: str, data_dir: str, *, cache
             skipped = int(meta.get("skipped", 0))
             if skipped:
                 emit_skip_warning(label, skipped, len(files), list(info.get("skipped_examples", [])),
-                                  " (from the cache)")
+                                  f" [{info.get('skipped_reasons', '')}] (as when the cache was built)")
             return ImageDataset(name=spec.name, images=images, source=folder, skipped=skipped, info=info)
 
     bar = Progress(f"{label}: reading {folder}", len(files), enabled=progress)
@@ -161,7 +161,7 @@ def _load_folder(spec: _FolderSpec, worker, folder: str, data_dir: str, *, cache
     info = dict(base_info)
     info.update({
         "images_read": read, "images_skipped": len(log), spec.flag_name: flags,
-        "skipped_examples": log.examples(), "count": count,
+        "skipped_examples": log.examples(), "skipped_reasons": log.reasons(), "count": count,
         "fingerprint": content_fingerprint(spec.name, images),
     })
     if spec.per_file > 1:
@@ -214,7 +214,7 @@ def _load_mnist(dirs, limit, allow_download: bool) -> ImageDataset:
         try:
             images = mnist.download()
         except Exception as exc:  # noqa: BLE001 - no internet, proxy, HTTP error, bad hash...
-            reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+            reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
             raise _missing("mnist", expected, dirs, f"; the Keras download failed too ({reason})") from None
         source, fmt, data_dir = "keras-download", "keras-download", ""
     if limit is not None:

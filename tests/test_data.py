@@ -1,0 +1,538 @@
+"""The datasets package: registry, data-dir search, loaders on real and synthetic data, robustness, cache."""
+import gzip
+import os
+import shutil
+import struct
+import warnings
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gan_keras.data import (
+    DATA_DIR_ENV, DATASETS, DatasetWarning, dataset_names, generate_shapes, image_shape,
+    load_dataset, load_image_folder, resolve_data_dirs,
+)
+from gan_keras.data import locate, mnist as mnist_mod, nlvr as nlvr_mod
+from gan_keras.data.imageio import read_rgb
+from gan_keras.errors import ConfigError, DatasetError
+
+
+# ----------------------------------------------------------------------------- helpers
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path, monkeypatch):
+    """No test sees the developer's own data: repo data/ and the Keras cache point into tmp_path."""
+    monkeypatch.setattr(locate, "REPO_DATA_DIR", str(tmp_path / "_repo_data"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "_keras_home"))
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    monkeypatch.setenv("GAN_KERAS_CACHE_DIR", str(tmp_path / "_cache"))
+    monkeypatch.setenv("GAN_KERAS_OFFLINE", "1")
+
+
+def _save(path, image, **kw):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    image.save(path, **kw)
+    return path
+
+
+def _solid(colour, size=(80, 60), mode="RGB"):
+    return Image.new(mode, size, colour)
+
+
+def _flowers_dir(root, colours, size=(80, 60)):
+    folder = os.path.join(root, "102flowers", "jpg")
+    for i, colour in enumerate(colours):
+        _save(os.path.join(folder, f"image_{i + 1:05d}.png"), _solid(colour, size))
+    return folder
+
+
+def _nlvr_image(segments, height=100, markers=None):
+    """An RGBA NLVR-like image: ``segments`` is a list of ("bar"|"box", width) left to right."""
+    width = sum(w for _, w in segments)
+    a = np.full((height, width, 4), 255, np.uint8)
+    a[..., :3] = 128
+    x, box = 0, 0
+    for kind, w in segments:
+        if kind == "box":
+            a[:, x:x + w, :3] = 211
+            colour = (markers or [(255, 255, 0), (0, 0, 0), (0, 153, 255)])[box % 3]
+            c = x + w // 2
+            a[height // 2 - 10:height // 2 + 10, c - 10:c + 10, :3] = colour
+            box += 1
+        x += w
+    return Image.fromarray(a, "RGBA")
+
+
+OFFICIAL = [("box", 100), ("bar", 50), ("box", 100), ("bar", 50), ("box", 100)]
+
+
+def _png_header_only(path, width, height):
+    """A PNG whose header announces ``width`` x ``height`` (a decompression-bomb stand-in)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\0" * 1000)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+# ----------------------------------------------------------------------------- registry
+
+def test_registry_names_shapes_and_help():
+    assert dataset_names() == ["mnist", "nlvr", "102flowers", "shapes"]
+    assert image_shape("mnist") == (28, 28, 1)
+    for name in ("nlvr", "102flowers", "shapes"):
+        assert image_shape(name) == (64, 64, 3)
+    assert image_shape("MNIST") == (28, 28, 1)
+    assert "mnist.npz" in DATASETS["mnist"].how_to_get
+    assert "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz" in DATASETS["mnist"].how_to_get
+    assert "https://github.com/lil-lab/nlvr" in DATASETS["nlvr"].how_to_get
+    assert "102flowers.tgz" in DATASETS["102flowers"].how_to_get
+    assert not DATASETS["shapes"].needs_files
+
+
+def test_unknown_name_lists_choices():
+    with pytest.raises(ConfigError) as err:
+        load_dataset("cifar")
+    for name in dataset_names():
+        assert name in str(err.value)
+    with pytest.raises(ConfigError):
+        image_shape("nope")
+
+
+# ----------------------------------------------------------------------------- search order
+
+def test_resolve_data_dirs_order(tmp_path, monkeypatch):
+    env_a, env_b = tmp_path / "env_a", tmp_path / "env_b"
+    monkeypatch.setenv(DATA_DIR_ENV, f"{env_a}{os.pathsep}{env_b}")
+    dirs = resolve_data_dirs(str(tmp_path / "arg"))
+    assert dirs == [str(tmp_path / "arg"), str(env_a), str(env_b), str(tmp_path / "_repo_data"),
+                    str(tmp_path / "_keras_home" / "datasets")]
+    monkeypatch.delenv(DATA_DIR_ENV)
+    assert resolve_data_dirs() == [str(tmp_path / "_repo_data"), str(tmp_path / "_keras_home" / "datasets")]
+
+
+def test_search_order_first_dir_with_the_dataset_wins(tmp_path, monkeypatch):
+    arg, env, repo = tmp_path / "arg", tmp_path / "env", tmp_path / "_repo_data"
+    keras_dir = tmp_path / "_keras_home" / "datasets"
+    _flowers_dir(arg, [(10, 10, 10)])
+    _flowers_dir(env, [(20, 20, 20)])
+    _flowers_dir(repo, [(30, 30, 30)])
+    _flowers_dir(keras_dir, [(40, 40, 40)])
+    monkeypatch.setenv(DATA_DIR_ENV, str(env))
+
+    def value(**kw):
+        ds = load_dataset("102flowers", use_cache=False, progress=False, **kw)
+        return int(ds.images[0, 32, 32, 0])
+
+    assert value(data_dir=str(arg)) == 10
+    assert value() == 20
+    monkeypatch.delenv(DATA_DIR_ENV)
+    assert value() == 30
+    shutil.rmtree(repo)
+    assert value() == 40
+    (arg / "empty").mkdir()
+    assert value(data_dir=str(arg / "empty")) == 40  # falls through to the later dirs
+
+
+def test_missing_dataset_message_names_paths_and_url(tmp_path):
+    empty = tmp_path / "nothing_here"
+    empty.mkdir()
+    with pytest.raises(DatasetError) as err:
+        load_dataset("nlvr", data_dir=str(empty), progress=False)
+    msg = str(err.value)
+    assert "nlvr/train/images" in msg and str(empty) in msg and "https://github.com/lil-lab/nlvr" in msg
+    assert "\n" not in msg
+    with pytest.raises(DatasetError) as err:
+        load_dataset("102flowers", data_dir=str(empty), progress=False)
+    assert "102flowers/jpg" in str(err.value) and "102flowers.tgz" in str(err.value)
+    with pytest.raises(DatasetError) as err:
+        load_dataset("mnist", data_dir=str(empty), progress=False)
+    msg = str(err.value)
+    assert "mnist/mnist.npz" in msg and str(empty) in msg
+    assert "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz" in msg
+
+
+def test_nonexistent_data_dir_is_an_error(tmp_path):
+    with pytest.raises(DatasetError, match="does not exist"):
+        load_dataset("102flowers", data_dir=str(tmp_path / "typo"))
+
+
+def test_failed_mnist_download_is_a_dataset_error(tmp_path, monkeypatch):
+    def no_network():
+        raise OSError("URL fetch failure: no network")
+    monkeypatch.setattr(mnist_mod, "download", no_network)
+    with pytest.raises(DatasetError, match="download failed.*no network"):
+        load_dataset("mnist", data_dir=str(tmp_path), allow_download=True)
+
+
+# ----------------------------------------------------------------------------- mnist
+
+@pytest.fixture(scope="module")
+def real_mnist(shared_data_dir):
+    return load_dataset("mnist", data_dir=shared_data_dir, progress=False)
+
+
+def test_mnist_real_npz(real_mnist, shared_data_dir):
+    ds = real_mnist
+    assert ds.images.shape == (60000, 28, 28, 1) and ds.images.dtype == np.uint8
+    assert ds.image_shape == (28, 28, 1) and ds.skipped == 0
+    assert ds.source.endswith(os.path.join("mnist", "mnist.npz"))
+    assert ds.info["fingerprint"].startswith("mnist-60000x28x28x1-")
+    with np.load(os.path.join(shared_data_dir, "mnist", "mnist.npz")) as f:
+        np.testing.assert_array_equal(ds.images[..., 0], f["x_train"])
+
+
+def test_mnist_idx_equals_npz(real_mnist, shared_data_dir, tmp_path):
+    d = tmp_path / "idx" / "mnist"
+    d.mkdir(parents=True)
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
+        os.symlink(os.path.join(shared_data_dir, "mnist", name), d / name)
+    ds = load_dataset("mnist", data_dir=str(tmp_path / "idx"))
+    assert ds.info["format"] == "idx"
+    np.testing.assert_array_equal(ds.images, real_mnist.images)
+    assert ds.info["fingerprint"] == real_mnist.info["fingerprint"]
+
+
+def test_mnist_npz_in_keras_cache(real_mnist, shared_data_dir, tmp_path):
+    keras_dir = tmp_path / "_keras_home" / "datasets"
+    keras_dir.mkdir(parents=True)
+    os.symlink(os.path.join(shared_data_dir, "mnist", "mnist.npz"), keras_dir / "mnist.npz")
+    ds = load_dataset("mnist")
+    assert ds.source == str(keras_dir / "mnist.npz")
+    assert ds.info["fingerprint"] == real_mnist.info["fingerprint"]
+
+
+def _idx_bytes(images, magic=2051):
+    return struct.pack(">IIII", magic, *images.shape) + images.tobytes()
+
+
+def test_mnist_small_idx_and_npz_synthetic(tmp_path):
+    x = np.random.default_rng(0).integers(0, 256, (7, 28, 28), dtype=np.uint8)
+    d = tmp_path / "a" / "mnist"
+    d.mkdir(parents=True)
+    (d / "train-images-idx3-ubyte").write_bytes(_idx_bytes(x))  # unpacked variant
+    ds = load_dataset("mnist", data_dir=str(tmp_path / "a"))
+    np.testing.assert_array_equal(ds.images[..., 0], x)
+    d2 = tmp_path / "b" / "mnist"
+    d2.mkdir(parents=True)
+    np.savez(d2 / "mnist.npz", x_train=x, y_train=np.zeros(7, np.uint8))
+    np.testing.assert_array_equal(load_dataset("mnist", data_dir=str(tmp_path / "b")).images[..., 0], x)
+    assert len(load_dataset("mnist", data_dir=str(tmp_path / "b"), limit=3)) == 3
+
+
+@pytest.mark.parametrize("damage", ["garbage_npz", "npz_without_x_train", "npz_wrong_shape", "idx_truncated",
+                                    "idx_bad_magic", "idx_bad_gzip", "idx_label_count"])
+def test_mnist_corrupt_files_raise_dataset_error(tmp_path, damage):
+    d = tmp_path / "mnist"
+    d.mkdir()
+    x = np.zeros((5, 28, 28), np.uint8)
+    if damage == "garbage_npz":
+        (d / "mnist.npz").write_bytes(b"PK\x03\x04 this is not really a zip file")
+    elif damage == "npz_without_x_train":
+        np.savez(d / "mnist.npz", y_train=np.zeros(3))
+    elif damage == "npz_wrong_shape":
+        np.savez(d / "mnist.npz", x_train=np.zeros((5, 32, 32), np.float32))
+    elif damage == "idx_truncated":
+        (d / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(_idx_bytes(x)[:-100]))
+    elif damage == "idx_bad_magic":
+        (d / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(_idx_bytes(x, magic=2049)))
+    elif damage == "idx_bad_gzip":
+        (d / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(_idx_bytes(x))[:40])
+    elif damage == "idx_label_count":
+        (d / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(_idx_bytes(x)))
+        (d / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(struct.pack(">II", 2049, 4) + bytes(4)))
+    with pytest.raises(DatasetError) as err:
+        load_dataset("mnist", data_dir=str(tmp_path))
+    assert str(d) in str(err.value)
+
+
+# ----------------------------------------------------------------------------- nlvr
+
+@pytest.fixture(scope="module")
+def nlvr_subset(shared_data_dir, tmp_path_factory):
+    """A data dir holding symlinks to 24 real NLVR images (two numbered folders)."""
+    root = tmp_path_factory.mktemp("nlvr_subset")
+    src = os.path.join(shared_data_dir, "nlvr", "train", "images")
+    for d in ("0", "7"):
+        names = sorted(os.listdir(os.path.join(src, d)))[:12]
+        os.makedirs(root / "nlvr" / "train" / "images" / d)
+        for name in names:
+            os.symlink(os.path.join(src, d, name), root / "nlvr" / "train" / "images" / d / name)
+    return root
+
+
+def test_nlvr_real_geometry(nlvr_subset):
+    folder = nlvr_subset / "nlvr" / "train" / "images" / "0"
+    path = str(folder / sorted(os.listdir(folder))[0])
+    rgb = read_rgb(path)
+    assert rgb.shape == (100, 400, 3)
+    boxes, fallback = nlvr_mod.find_boxes(rgb)
+    assert boxes == [(0, 100), (150, 250), (300, 400)] and not fallback
+
+
+def test_nlvr_real_crops(nlvr_subset, tmp_path):
+    ds = load_dataset("nlvr", data_dir=str(nlvr_subset), cache_dir=str(tmp_path / "c"), progress=False)
+    assert ds.images.shape == (72, 64, 64, 3) and ds.images.dtype == np.uint8
+    assert ds.info["images_read"] == 24 and ds.info["crops"] == 72 and ds.info["images_skipped"] == 0
+    assert ds.skipped == 0 and ds.info["bar_fallback"] == 0
+    for crop in ds.images:
+        # The box, not the bar: light grey background dominates and no column is bar grey.
+        assert (crop == 211).all(axis=2).mean() > 0.3
+        assert not (np.abs(crop.astype(int) - 128) <= 2).all(axis=2).all(axis=0).any()
+    # The first crop is the first box resized (PIL BICUBIC).
+    folder = nlvr_subset / "nlvr" / "train" / "images" / "0"
+    first = Image.open(folder / sorted(os.listdir(folder))[0]).convert("RGB")
+    expected = np.asarray(first.crop((0, 0, 100, 100)).resize((64, 64), Image.Resampling.BICUBIC))
+    np.testing.assert_array_equal(ds.images[0], expected)
+
+
+def test_nlvr_bars_found_when_boxes_shift(tmp_path):
+    shifted = [("bar", 7), ("box", 100), ("bar", 31), ("box", 96), ("bar", 62), ("box", 104), ("bar", 3)]
+    img = _nlvr_image(shifted)
+    boxes, fallback = nlvr_mod.find_boxes(np.asarray(img.convert("RGB")))
+    assert boxes == [(7, 107), (138, 234), (296, 400)] and not fallback
+    d = tmp_path / "nlvr" / "train" / "images" / "0"
+    _save(str(d / "train-1-0-0.png"), img)
+    _save(str(d / "train-1-0-1.png"), _nlvr_image(OFFICIAL))
+    ds = load_dataset("nlvr", data_dir=str(tmp_path), use_cache=False, progress=False)
+    assert len(ds) == 6 and ds.skipped == 0
+    centres = ds.images[:3, 32, 32]
+    np.testing.assert_array_equal(centres, [[255, 255, 0], [0, 0, 0], [0, 153, 255]])
+
+
+def test_nlvr_fallback_and_unfindable_bars(tmp_path):
+    a = np.asarray(_nlvr_image(OFFICIAL)).copy()
+    a[40:45, 120:125, :3] = 0  # a stray blot inside the first bar: detection fails, geometry holds
+    d = tmp_path / "nlvr" / "train" / "images" / "0"
+    _save(str(d / "a.png"), Image.fromarray(a, "RGBA"))
+    noise = np.random.default_rng(0).integers(0, 256, (100, 400, 3), dtype=np.uint8)
+    _save(str(d / "b.png"), Image.fromarray(noise))                      # no bars at all
+    _save(str(d / "c.png"), _nlvr_image([("box", 100), ("bar", 50), ("box", 100)]))  # only 2 boxes
+    _save(str(d / "d.png"), _solid((1, 2, 3), (100000, 1)))               # absurd size
+    with pytest.warns(DatasetWarning, match="skipped 3 of 4") as rec:
+        ds = load_dataset("nlvr", data_dir=str(tmp_path), use_cache=False, progress=False)
+    assert len([w for w in rec if issubclass(w.category, DatasetWarning)]) == 1
+    assert len(ds) == 3 and ds.skipped == 3
+    assert ds.info["bar_fallback"] == 1 and ds.info["images_skipped"] == 3
+    assert "separator bars not found" in " ".join(ds.info["skipped_examples"])
+
+
+# ----------------------------------------------------------------------------- flowers
+
+def test_flowers_real_subset(shared_data_dir, tmp_path):
+    src = os.path.join(shared_data_dir, "102flowers", "jpg")
+    dst = tmp_path / "102flowers" / "jpg"
+    dst.mkdir(parents=True)
+    names = sorted(os.listdir(src))[:30]
+    for name in names:
+        os.symlink(os.path.join(src, name), dst / name)
+    ds = load_dataset("102flowers", data_dir=str(tmp_path), progress=False)
+    assert ds.images.shape == (30, 64, 64, 3) and ds.images.dtype == np.uint8 and ds.skipped == 0
+    np.testing.assert_array_equal(ds.images[0], np.asarray(Image.open(os.path.join(src, names[0])).convert("RGB")))
+    assert ds.info["images_resized"] == 0
+
+
+def test_flowers_resizes_larger_images(tmp_path):
+    folder = tmp_path / "102flowers" / "jpg"
+    rng = np.random.default_rng(1)
+    _save(str(folder / "image_00001.jpg"), Image.fromarray(rng.integers(0, 256, (500, 667, 3), dtype=np.uint8)),
+          quality=90)
+    _save(str(folder / "image_00002.jpg"), _solid((200, 40, 90), (320, 240)), quality=95)
+    ds = load_dataset("102flowers", data_dir=str(tmp_path), use_cache=False, progress=False)
+    assert ds.images.shape == (2, 64, 64, 3) and ds.info["images_resized"] == 2
+    assert np.abs(ds.images[1].astype(int) - [200, 40, 90]).max() <= 3
+
+
+def test_hostile_files_are_skipped_counted_and_warned_once(tmp_path):
+    folder = tmp_path / "102flowers" / "jpg"
+    folder.mkdir(parents=True)
+    good = _save(str(folder / "image_00001.jpg"), _solid((10, 200, 30)), quality=95)
+    # Odd but decodable: converted to RGB, not skipped.
+    _save(str(folder / "image_00002.png"), Image.fromarray(np.full((64, 64), 128 * 257, np.uint16)))  # 16-bit
+    pal = _solid((0, 0, 255)).convert("P", palette=Image.Palette.ADAPTIVE)
+    _save(str(folder / "image_00003.png"), pal, transparency=0)                                     # palette
+    _save(str(folder / "image_00004.png"), _solid((90, 255), mode="LA"))                           # LA
+    _save(str(folder / "image_00005.jpg"), _solid((0, 0, 0, 0), mode="CMYK"))                      # CMYK
+    _save(str(folder / "image_00006.png"), _solid(1, mode="1"))                                    # 1-bit
+    _save(str(folder / "image_00007.tif"), Image.fromarray(np.full((40, 40), 0.5, np.float32)))     # float
+    # Unusable: skipped.
+    (folder / "image_00010.jpg").write_bytes(b"")                                                  # empty
+    data = open(good, "rb").read()
+    (folder / "image_00011.jpg").write_bytes(data[: len(data) // 2])                               # truncated
+    png = _save(str(tmp_path / "x.png"), Image.fromarray(np.random.default_rng(0).integers(
+        0, 256, (64, 64, 3), dtype=np.uint8)))
+    (folder / "image_00012.png").write_bytes(open(png, "rb").read()[:-300])                        # truncated png
+    (folder / "image_00013.png").write_text("this is not an image\n")                              # text
+    _save(str(folder / "image_00014.png"), _solid((5, 5, 5), (1, 100000)))                         # absurd size
+    _png_header_only(str(folder / "image_00015.png"), 50000, 50000)                                # bomb
+    _png_header_only(str(folder / "image_00016.png"), 9000, 9000)                                  # big, > MAX_PIXELS
+    os.symlink(str(tmp_path / "does-not-exist.jpg"), folder / "image_00017.jpg")                   # broken link
+    (folder / "notes.txt").write_text("ignored")
+    (folder / ".DS_Store").write_bytes(b"\0\0")
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        ds = load_dataset("102flowers", data_dir=str(tmp_path), use_cache=False, progress=False)
+    ours = [w for w in rec if issubclass(w.category, DatasetWarning)]
+    assert len(ours) == 1 and "skipped 8 of 15" in str(ours[0].message)
+    assert [w for w in rec if not issubclass(w.category, DatasetWarning)] == []
+    assert ds.skipped == 8 and len(ds) == 7 and ds.info["ignored_files"] == 2
+    px = ds.images[:, 32, 32]
+    assert np.abs(px[0].astype(int) - [10, 200, 30]).max() <= 3
+    np.testing.assert_array_equal(px[1], [128, 128, 128])          # 16-bit scaled, not clipped
+    np.testing.assert_array_equal(px[2], [255, 255, 255])          # transparent palette -> white
+    np.testing.assert_array_equal(px[3], [90, 90, 90])             # LA, opaque
+    assert px[4].min() >= 250                                      # CMYK 0,0,0,0 is white
+    np.testing.assert_array_equal(px[5], [255, 255, 255])          # 1-bit
+    np.testing.assert_array_equal(px[6], [128, 128, 128])          # float in [0, 1]
+
+
+def test_empty_folder_and_all_bad_folder(tmp_path):
+    folder = tmp_path / "102flowers" / "jpg"
+    folder.mkdir(parents=True)
+    with pytest.raises(DatasetError, match="no image files"):
+        load_dataset("102flowers", data_dir=str(tmp_path), progress=False)
+    (folder / "image_00001.jpg").write_bytes(b"")
+    (folder / "image_00002.jpg").write_text("nope")
+    with pytest.raises(DatasetError, match="no usable image"):
+        load_dataset("102flowers", data_dir=str(tmp_path), progress=False)
+    nl = tmp_path / "n" / "nlvr" / "train" / "images"
+    nl.mkdir(parents=True)
+    with pytest.raises(DatasetError, match="no image files"):
+        load_dataset("nlvr", data_dir=str(tmp_path / "n"), progress=False)
+
+
+def test_nlvr_symlink_loop_and_hidden_files(tmp_path):
+    d = tmp_path / "nlvr" / "train" / "images" / "0"
+    _save(str(d / "train-1-0-0.png"), _nlvr_image(OFFICIAL))
+    os.symlink(str(tmp_path / "nlvr" / "train" / "images"), d / "loop")
+    (d / "._train-1-0-0.png").write_bytes(b"\0\5 macOS resource fork")
+    ds = load_dataset("nlvr", data_dir=str(tmp_path), use_cache=False, progress=False)
+    assert len(ds) == 3 and ds.skipped == 0 and ds.info["ignored_files"] == 1
+
+
+def test_data_dir_may_point_at_the_dataset_folder(tmp_path):
+    _flowers_dir(tmp_path, [(1, 2, 3)])
+    ds = load_dataset("102flowers", data_dir=str(tmp_path / "102flowers"), use_cache=False, progress=False)
+    assert len(ds) == 1
+
+
+def test_load_image_folder(tmp_path):
+    d = tmp_path / "emoji" / "sub"
+    _save(str(d / "a.png"), _solid((255, 0, 0, 0), (72, 72), mode="RGBA"))
+    _save(str(d / "b.png"), _solid((0, 255, 0), (40, 40)))
+    ds = load_image_folder(tmp_path / "emoji", name="emoji", size=32, cache_dir=str(tmp_path / "c"), progress=False)
+    assert ds.images.shape == (2, 32, 32, 3)
+    np.testing.assert_array_equal(ds.images[0, 0, 0], [255, 255, 255])
+
+
+# ----------------------------------------------------------------------------- cache
+
+def test_cache_reused_then_rebuilt_when_a_source_changes(tmp_path):
+    folder = _flowers_dir(tmp_path / "d", [(i * 10, 100, 50) for i in range(12)])
+    cache = tmp_path / "cache"
+    first = load_dataset("102flowers", data_dir=str(tmp_path / "d"), cache_dir=str(cache), progress=False)
+    assert first.info["cache"] == "built" and os.path.isfile(first.info["cache_path"])
+    assert os.path.dirname(first.info["cache_path"]) == str(cache)
+    second = load_dataset("102flowers", data_dir=str(tmp_path / "d"), cache_dir=str(cache), progress=False)
+    assert second.info["cache"] == "hit"
+    np.testing.assert_array_equal(first.images, second.images)
+    assert second.info["fingerprint"] == first.info["fingerprint"] and second.info["images_read"] == 12
+    # Change one source image: the cache is stale and rebuilt.
+    path = os.path.join(folder, "image_00003.png")
+    _save(path, _solid((250, 1, 1), (80, 60)))
+    st = os.stat(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    third = load_dataset("102flowers", data_dir=str(tmp_path / "d"), cache_dir=str(cache), progress=False)
+    assert third.info["cache"] == "built" and third.info["fingerprint"] != first.info["fingerprint"]
+    np.testing.assert_array_equal(third.images[2, 0, 0], [250, 1, 1])
+    assert len(os.listdir(cache)) == 1  # rebuilt in place, no stale copies left behind
+    # A new file also invalidates it.
+    _save(os.path.join(folder, "image_00099.png"), _solid((0, 0, 0)))
+    fourth = load_dataset("102flowers", data_dir=str(tmp_path / "d"), cache_dir=str(cache), progress=False)
+    assert fourth.info["cache"] == "built" and len(fourth) == 13
+    # use_cache=False neither reads nor writes.
+    off = load_dataset("102flowers", data_dir=str(tmp_path / "d"), cache_dir=str(tmp_path / "c2"),
+                       use_cache=False, progress=False)
+    assert off.info["cache"] == "off" and not os.path.exists(tmp_path / "c2")
+
+
+def test_cache_keeps_skip_counts(tmp_path):
+    folder = _flowers_dir(tmp_path, [(1, 1, 1), (2, 2, 2)])
+    open(os.path.join(folder, "image_00009.jpg"), "wb").close()
+    with pytest.warns(DatasetWarning):
+        first = load_dataset("102flowers", data_dir=str(tmp_path), progress=False)
+    with pytest.warns(DatasetWarning, match=r"skipped 1 of 3 .*1 empty file.*image_00009.jpg"):
+        second = load_dataset("102flowers", data_dir=str(tmp_path), progress=False)
+    assert second.info["cache"] == "hit" and second.skipped == first.skipped == 1
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "wrong_shape"])
+def test_corrupt_cache_is_rebuilt(tmp_path, damage):
+    _flowers_dir(tmp_path / "d", [(i, i, i) for i in range(5)])
+    first = load_dataset("102flowers", data_dir=str(tmp_path / "d"), cache_dir=str(tmp_path / "c"), progress=False)
+    path = first.info["cache_path"]
+    if damage == "garbage":
+        open(path, "wb").write(b"definitely not a zip")
+    elif damage == "truncated":
+        data = open(path, "rb").read()
+        open(path, "wb").write(data[: len(data) // 2])
+    else:
+        np.savez(path, images=np.zeros((5, 8, 8, 3), np.uint8), meta=np.array('{"key": "x"}'))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DatasetWarning)
+        again = load_dataset("102flowers", data_dir=str(tmp_path / "d"), cache_dir=str(tmp_path / "c"),
+                             progress=False)
+    assert again.info["cache"] == "built"
+    np.testing.assert_array_equal(again.images, first.images)
+    hit = load_dataset("102flowers", data_dir=str(tmp_path / "d"), cache_dir=str(tmp_path / "c"), progress=False)
+    assert hit.info["cache"] == "hit"
+
+
+def test_unwritable_cache_only_warns(tmp_path):
+    _flowers_dir(tmp_path / "d", [(7, 7, 7)])
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache dir should be")
+    with pytest.warns(DatasetWarning, match="could not write dataset cache"):
+        ds = load_dataset("102flowers", data_dir=str(tmp_path / "d"), cache_dir=str(blocker / "cache"),
+                          progress=False)
+    assert len(ds) == 1 and ds.info["cache"] == "write-failed"
+
+
+def test_real_nlvr_cache_is_fast(nlvr_subset, tmp_path):
+    import time
+    cache = str(tmp_path / "c")
+    first = load_dataset("nlvr", data_dir=str(nlvr_subset), cache_dir=cache, progress=False)
+    t = time.monotonic()
+    second = load_dataset("nlvr", data_dir=str(nlvr_subset), cache_dir=cache, progress=False)
+    assert time.monotonic() - t < 5.0
+    assert second.info["cache"] == "hit" and second.info["crops"] == 72
+    np.testing.assert_array_equal(first.images, second.images)
+
+
+# ----------------------------------------------------------------------------- shapes
+
+def test_shapes_deterministic_and_seeded():
+    a = generate_shapes(40, seed=1)
+    b = generate_shapes(40, seed=1)
+    c = generate_shapes(40, seed=2)
+    assert a.shape == (40, 64, 64, 3) and a.dtype == np.uint8
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    np.testing.assert_array_equal(generate_shapes(10, seed=1), a[:10])  # prefix-stable
+    # Light-grey background dominates; the pure colours are NLVR's.
+    assert (a == 211).all(axis=3).mean() > 0.5
+    colours = {tuple(p) for p in a.reshape(-1, 3)}
+    assert {(255, 255, 0), (0, 0, 0), (0, 153, 255)} & colours
+
+
+def test_shapes_via_load_dataset():
+    ds = load_dataset("shapes", seed=3, limit=64, progress=False)
+    assert ds.images.shape == (64, 64, 64, 3) and ds.source == "built-in"
+    assert ds.info["seed"] == 3 and ds.info["fingerprint"].startswith("shapes-64x64x64x3-")
+    again = load_dataset("shapes", seed=3, limit=64, progress=False)
+    assert again.info["fingerprint"] == ds.info["fingerprint"]
+    with pytest.raises(ConfigError):
+        load_dataset("shapes", limit=0)
