@@ -77,6 +77,7 @@ def write_cache(path: str, images: np.ndarray, meta: dict) -> bool:
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as f:
                 np.savez(f, images=images, meta=np.array(json.dumps(meta, sort_keys=True, default=str)))
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache is fine to share
         return True
     except Exception as exc:  # noqa: BLE001 - caching is an optimisation, never fatal
         warnings.warn(f"could not write dataset cache {path} ({type(exc).__name__}: {exc}); "
