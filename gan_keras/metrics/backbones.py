@@ -1,0 +1,707 @@
+"""Inception feature extractors ("backbones") for FID, KID and the Inception Score.
+
+Two backbones share one interface (:class:`Backbone`, made by :func:`get_backbone`):
+
+``keras`` (the dissertation's choice, its default)
+    ``keras.applications.InceptionV3`` with ImageNet weights; the feature is the 2048-d output
+    of its global average pool (``avg_pool``), and with the ImageNet classifier present
+    (``has_classifier``) also its 1000 softmax probabilities (for the Inception Score).
+    Keras downloads the weights into ``$KERAS_HOME/models`` (default ``~/.keras/models``); a
+    machine without internet needs the file placed there by hand (see
+    :data:`KERAS_WEIGHTS`), or ``weights=PATH``. ``weights=None`` gives a randomly initialised
+    network (for tests; its features mean nothing).
+
+``fid``
+    The TensorFlow "2015-12-05" Inception of the reference FID implementation (TTUR) and of
+    pytorch-fid / clean-fid / StyleGAN metrics, rebuilt here as a channels-last Keras functional
+    model (:func:`build_fid_inception`) whose weights are read, without PyTorch, from the
+    TorchScript file ``fid-inception-2015-12-05.pt`` (:func:`find_fid_weights`). Its output is
+    the 2048-d ``pool_3`` feature; it has no classifier.
+
+Input convention (both backbones): float images in [-1, 1], NHWC, any height and width, 1 or 3
+channels ((N, H, W) arrays are read as grayscale). :func:`preprocess` then
+
+1. repeats a single channel three times (grayscale -> RGB);
+2. resizes to 299x299 unless the images already are 299x299: ``tf.image.resize`` with
+   ``"bilinear"`` (half-pixel centres, no antialiasing -- the same sampling as PyTorch's
+   ``F.interpolate(mode="bilinear", align_corners=False)`` used by pytorch-fid) or
+   ``"nearest"``; values are not clipped;
+3. maps the values to the range the network was trained with:
+
+   * ``keras``: InceptionV3's ``preprocess_input`` maps 8-bit ``x`` to ``x / 127.5 - 1``, i.e.
+     exactly [-1, 1], so [-1, 1] images pass through unchanged (identity);
+   * ``fid``: the 2015 graph maps 8-bit ``x`` to ``x / 128 - 1`` (the ``Sub 128``/``Mul 1/128``
+     of the TF graph; the TorchScript file expects this range and does no normalisation or
+     resizing itself). A [-1, 1] image is first read as 8-bit intensities
+     ``x8 = (v + 1) * 127.5`` (no rounding), so the input is ``x8 / 128 - 1 =
+     (v + 1) * 0.99609375 - 1``: -1 -> -1.0, 0 -> -0.00390625, 1 -> 0.9921875 (= 255/128 - 1).
+     Real images loaded from 8-bit files as ``u / 127.5 - 1`` thus reach the network exactly
+     as ``u / 128 - 1``, as in TTUR.
+
+Features are computed batch by batch inside one compiled ``tf.function`` (preprocessing
+included) and returned as float64 (N, 2048).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import threading
+import time
+import warnings
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+
+from ..errors import ConfigError, WeightsError
+
+BACKBONES = ("keras", "fid")
+RESIZE_METHODS = ("bilinear", "nearest")
+WEIGHTS_ENV = "GAN_KERAS_INCEPTION_WEIGHTS"
+IMAGE_SIZE = 299
+FEATURE_DIM = 2048
+
+FID_WEIGHTS_FILE = "fid-inception-2015-12-05.pt"
+FID_WEIGHTS_SHA256 = "7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34"
+FID_NUM_TENSORS = 376
+FID_NUM_PARAMS = 21_802_784
+FID_BN_EPSILON = 0.001
+
+_KERAS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
+# include_top -> official file name, md5 (checked by Keras), sha256, download address
+KERAS_WEIGHTS = {
+    True: {
+        "file": "inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+        "md5": "9a0d58056eeedaa3f26cb7ebd46da564",
+        "sha256": "00c9ea4e4762f716ac4d300d6d9c2935639cc5e4d139b5790d765dcbeea539d0",
+    },
+    False: {
+        "file": "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "md5": "bcbd6486424b2319ff4ef7d526e38f63",
+        "sha256": "9617109a16463f250180008f9818336b767bdf5164315e8cd5761a8c34caa62a",
+    },
+}
+for _v in KERAS_WEIGHTS.values():
+    _v["url"] = _KERAS_URL + _v["file"]
+
+# Seconds allowed to find out whether the download host can be reached at all.
+_PROBE_TIMEOUT_S = 5.0
+
+
+# --------------------------------------------------------------------------------------------
+# small helpers
+# --------------------------------------------------------------------------------------------
+def keras_cache_dir() -> str:
+    """``($KERAS_HOME or ~/.keras)/models``, read from the environment at call time."""
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return os.path.join(home, "models")
+
+
+def file_digest(path: str, algorithm: str = "sha256") -> str:
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _check_resize(resize: str) -> str:
+    if resize not in RESIZE_METHODS:
+        raise ConfigError(f"unknown resize method {resize!r}; choose one of {', '.join(RESIZE_METHODS)}")
+    return resize
+
+
+def _check_name(name: str) -> str:
+    if name not in BACKBONES:
+        raise ConfigError(f"unknown Inception backbone {name!r}; choose one of {', '.join(BACKBONES)}")
+    return name
+
+
+# --------------------------------------------------------------------------------------------
+# preprocessing
+# --------------------------------------------------------------------------------------------
+# fid: [-1, 1] -> x8 = (v + 1) * 127.5 -> x8 / 128 - 1  ==  (v + 1) * (127.5 / 128) - 1
+_FID_SCALE = 127.5 / 128.0  # 0.99609375, exact in binary
+
+
+def _preprocess_tf(x, backbone_name: str, resize: str):
+    """TF ops of :func:`preprocess` (usable inside a tf.function). x: float32 NHWC."""
+    import tensorflow as tf
+
+    if x.shape[-1] == 1:
+        x = tf.repeat(x, 3, axis=-1)
+    h, w = x.shape[1], x.shape[2]
+    if h != IMAGE_SIZE or w != IMAGE_SIZE:  # also when unknown (traced with open H, W)
+        # At 299 -> 299 both methods are exact identities (half-pixel sampling hits the pixel
+        # centres), so resizing an unknown size that turns out to be 299 changes nothing.
+        x = tf.image.resize(x, (IMAGE_SIZE, IMAGE_SIZE), method=resize, antialias=False)
+        x = tf.cast(x, tf.float32)
+    if backbone_name == "fid":
+        x = (x + 1.0) * _FID_SCALE - 1.0
+    return x
+
+
+def _as_nhwc(images) -> np.ndarray:
+    """Check shape / channels; (N, H, W) -> (N, H, W, 1). Returns the array (not yet float32)."""
+    if not hasattr(images, "shape"):
+        images = np.asarray(images)
+    if len(images.shape) == 3:
+        images = images[..., None]
+    if len(images.shape) != 4:
+        raise ConfigError(f"images must be NHWC (or N,H,W grayscale); got shape {tuple(images.shape)}")
+    if images.shape[-1] not in (1, 3):
+        raise ConfigError(f"images must have 1 or 3 channels; got shape {tuple(images.shape)}")
+    return images
+
+
+def preprocess(images, backbone_name: str, resize: str = "bilinear"):
+    """[-1, 1] NHWC images -> the backbone's float32 (N, 299, 299, 3) input.
+
+    Grayscale is repeated to 3 channels, the images are resized to 299x299 (skipped when already
+    299x299) and mapped to the network's range: identity for ``keras``, ``(v + 1) * 127.5 / 128 - 1``
+    for ``fid`` (see the module docstring). Numpy in -> numpy out; a tf.Tensor in -> tf.Tensor out.
+    """
+    import tensorflow as tf
+
+    _check_name(backbone_name)
+    _check_resize(resize)
+    was_numpy = not isinstance(images, tf.Tensor)
+    images = _as_nhwc(images)
+    x = tf.cast(tf.convert_to_tensor(images), tf.float32)
+    x = _preprocess_tf(x, backbone_name, resize)
+    return x.numpy() if was_numpy else x
+
+
+# --------------------------------------------------------------------------------------------
+# the FID Inception (TF 2015-12-05 graph) as a Keras functional model
+# --------------------------------------------------------------------------------------------
+def find_fid_weights(path: Optional[str] = None) -> str:
+    """Locate ``fid-inception-2015-12-05.pt``.
+
+    Order: ``path`` (``--inception-weights``), then ``$GAN_KERAS_INCEPTION_WEIGHTS``, then the
+    Keras cache folder ``($KERAS_HOME or ~/.keras)/models/fid-inception-2015-12-05.pt``.
+    """
+    where = (
+        f"pass --inception-weights PATH, set ${WEIGHTS_ENV}=PATH, or copy it to "
+        f"{os.path.join(keras_cache_dir(), FID_WEIGHTS_FILE)}"
+    )
+    if path:
+        if os.path.isfile(path):
+            return os.path.abspath(path)
+        raise WeightsError(
+            f"FID Inception weights not found at {path} (expected {FID_WEIGHTS_FILE}, "
+            f"sha256 {FID_WEIGHTS_SHA256})"
+        )
+    env = os.environ.get(WEIGHTS_ENV)
+    if env:
+        if os.path.isfile(env):
+            return os.path.abspath(env)
+        raise WeightsError(
+            f"${WEIGHTS_ENV}={env} does not exist (expected {FID_WEIGHTS_FILE}, "
+            f"sha256 {FID_WEIGHTS_SHA256})"
+        )
+    cached = os.path.join(keras_cache_dir(), FID_WEIGHTS_FILE)
+    if os.path.isfile(cached):
+        return cached
+    raise WeightsError(
+        f"FID Inception weights {FID_WEIGHTS_FILE} (sha256 {FID_WEIGHTS_SHA256}) not found: {where}"
+    )
+
+
+# One entry per convolution: name (as in the .pt file, below net.layers.), out channels,
+# in channels, kernel (h, w), stride, padding (h, w). Channel order of each block's concat
+# follows the TorchScript code (out_jit_module/code/__torch__/inceptionv3.py).
+def _fid_architecture():
+    convs = []
+
+    def c(name, cout, cin, k, s=1, p=(0, 0)):
+        k = (k, k) if isinstance(k, int) else k
+        p = (p, p) if isinstance(p, int) else p
+        convs.append((name, cout, cin, k, s, p))
+
+    c("conv", 32, 3, 3, 2, 0)
+    c("conv_1", 32, 32, 3, 1, 0)
+    c("conv_2", 64, 32, 3, 1, 1)
+    c("conv_3", 80, 64, 1)
+    c("conv_4", 192, 80, 3)
+    for blk, cin, pool_f in (("mixed", 192, 32), ("mixed_1", 256, 64), ("mixed_2", 288, 64)):  # A
+        c(f"{blk}.conv", 64, cin, 1)
+        c(f"{blk}.tower.conv", 48, cin, 1)
+        c(f"{blk}.tower.conv_1", 64, 48, 5, 1, 2)
+        c(f"{blk}.tower_1.conv", 64, cin, 1)
+        c(f"{blk}.tower_1.conv_1", 96, 64, 3, 1, 1)
+        c(f"{blk}.tower_1.conv_2", 96, 96, 3, 1, 1)
+        c(f"{blk}.tower_2.conv", pool_f, cin, 1)
+    c("mixed_3.conv", 384, 288, 3, 2, 0)  # B
+    c("mixed_3.tower.conv", 64, 288, 1)
+    c("mixed_3.tower.conv_1", 96, 64, 3, 1, 1)
+    c("mixed_3.tower.conv_2", 96, 96, 3, 2, 0)
+    for blk, m in (("mixed_4", 128), ("mixed_5", 160), ("mixed_6", 160), ("mixed_7", 192)):  # C
+        c(f"{blk}.conv", 192, 768, 1)
+        c(f"{blk}.tower.conv", m, 768, 1)
+        c(f"{blk}.tower.conv_1", m, m, (1, 7), 1, (0, 3))
+        c(f"{blk}.tower.conv_2", 192, m, (7, 1), 1, (3, 0))
+        c(f"{blk}.tower_1.conv", m, 768, 1)
+        c(f"{blk}.tower_1.conv_1", m, m, (7, 1), 1, (3, 0))
+        c(f"{blk}.tower_1.conv_2", m, m, (1, 7), 1, (0, 3))
+        c(f"{blk}.tower_1.conv_3", m, m, (7, 1), 1, (3, 0))
+        c(f"{blk}.tower_1.conv_4", 192, m, (1, 7), 1, (0, 3))
+        c(f"{blk}.tower_2.conv", 192, 768, 1)
+    c("mixed_8.tower.conv", 192, 768, 1)  # D
+    c("mixed_8.tower.conv_1", 320, 192, 3, 2, 0)
+    c("mixed_8.tower_1.conv", 192, 768, 1)
+    c("mixed_8.tower_1.conv_1", 192, 192, (1, 7), 1, (0, 3))
+    c("mixed_8.tower_1.conv_2", 192, 192, (7, 1), 1, (3, 0))
+    c("mixed_8.tower_1.conv_3", 192, 192, 3, 2, 0)
+    for blk, cin in (("mixed_9", 1280), ("mixed_10", 2048)):  # E
+        c(f"{blk}.conv", 320, cin, 1)
+        c(f"{blk}.tower_conv", 384, cin, 1)
+        c(f"{blk}.tower_mixed_conv", 384, 384, (1, 3), 1, (0, 1))
+        c(f"{blk}.tower_mixed_conv_1", 384, 384, (3, 1), 1, (1, 0))
+        c(f"{blk}.tower_1_conv", 448, cin, 1)
+        c(f"{blk}.tower_1_conv_1", 384, 448, 3, 1, 1)
+        c(f"{blk}.tower_1_mixed_conv", 384, 384, (1, 3), 1, (0, 1))
+        c(f"{blk}.tower_1_mixed_conv_1", 384, 384, (3, 1), 1, (1, 0))
+        c(f"{blk}.tower_2_conv", 192, cin, 1)
+    return {name: (cout, cin, k, s, p) for name, cout, cin, k, s, p in convs}
+
+
+FID_ARCHITECTURE = _fid_architecture()
+_FID_PREFIX = "net.layers."
+
+
+def load_fid_weights(path: str, check_hash: bool = True) -> Tuple[Dict[str, np.ndarray], dict]:
+    """Read and check ``fid-inception-2015-12-05.pt`` without PyTorch.
+
+    Returns ``({conv name: {"weight", "beta", "mean", "var"}}, info)``; info holds the file's
+    sha256 and whether it is the reference file. Raises WeightsError when the file does not hold
+    exactly the FID Inception's tensors.
+    """
+    from .torch_reader import load_state_dict
+
+    sd, attrs = load_state_dict(path)
+    n_params = int(sum(v.size for v in sd.values()))
+    if len(sd) != FID_NUM_TENSORS or n_params != FID_NUM_PARAMS:
+        raise WeightsError(
+            f"{path} is not the FID Inception network: {len(sd)} tensors / {n_params} numbers, "
+            f"expected {FID_NUM_TENSORS} / {FID_NUM_PARAMS} ({FID_WEIGHTS_FILE}, sha256 {FID_WEIGHTS_SHA256})"
+        )
+    convs = {}
+    for name, (cout, cin, k, s, p) in FID_ARCHITECTURE.items():
+        key = _FID_PREFIX + name
+        try:
+            entry = {t: np.asarray(sd[f"{key}.{t}"], dtype=np.float32) for t in ("weight", "beta", "mean", "var")}
+        except KeyError as exc:
+            raise WeightsError(f"{path} lacks tensor {exc.args[0]}: not the FID Inception file {FID_WEIGHTS_FILE}")
+        if entry["weight"].shape != (cout, cin) + k or any(entry[t].shape != (cout,) for t in ("beta", "mean", "var")):
+            raise WeightsError(
+                f"{path}: tensor {key}.weight has shape {entry['weight'].shape}, expected {(cout, cin) + k}"
+            )
+        a = attrs.get(key, {})
+        if a:
+            pad = a.get("padding")
+            pad = tuple(pad) if isinstance(pad, (list, tuple)) else (pad, pad)
+            if a.get("stride") != s or pad != p:
+                raise WeightsError(f"{path}: {key} has stride {a.get('stride')} padding {pad}, expected {s} {p}")
+        convs[name] = entry
+    info = {"file": os.path.abspath(path)}
+    if check_hash:
+        digest = file_digest(path)
+        info["sha256"] = digest
+        info["is_reference_file"] = digest == FID_WEIGHTS_SHA256
+        if digest != FID_WEIGHTS_SHA256:
+            warnings.warn(
+                f"{path} has sha256 {digest}, not the reference {FID_WEIGHTS_SHA256}; "
+                "its tensors have the right names and shapes, so it is used",
+                stacklevel=2,
+            )
+    return convs, info
+
+
+def build_fid_inception(weights: Optional[Dict[str, dict]] = None, fold_batchnorm: bool = True):
+    """The 2015 FID Inception as a channels-last Keras model: (N, 299, 299, 3) in ``x/128 - 1``
+    range -> (N, 2048) pool_3 features.
+
+    Every convolution is ``conv (no bias) -> batch norm without scale (beta, moving mean,
+    moving variance, eps 0.001) -> ReLU``. With ``fold_batchnorm`` (default, faster) the batch
+    norm is folded into the convolution: ``W' = W / sqrt(var + eps)``, ``b = beta - mean /
+    sqrt(var + eps)``; otherwise explicit ``BatchNormalization(scale=False)`` layers are used.
+    Average pooling inside the blocks is 3x3/1 'same' and excludes the padding (TF 'SAME'
+    semantics = PyTorch ``count_include_pad=False``); mixed_10's pool branch is a 3x3/1 max pool.
+    ``weights``: output of :func:`load_fid_weights` (None: random initialisation).
+    """
+    import keras
+    from keras import layers
+
+    def conv(x, name):
+        cout, cin, k, s, p = FID_ARCHITECTURE[name]
+        lname = name.replace(".", "_")
+        if p == (0, 0):
+            padding = "valid"
+        elif s == 1 and p == ((k[0] - 1) // 2, (k[1] - 1) // 2):
+            padding = "same"  # symmetric for odd kernels at stride 1
+        else:
+            x = layers.ZeroPadding2D(p, name=f"{lname}_pad")(x)
+            padding = "valid"
+        if fold_batchnorm:
+            x = layers.Conv2D(cout, k, strides=s, padding=padding, use_bias=True,
+                              activation="relu", name=lname)(x)
+        else:
+            x = layers.Conv2D(cout, k, strides=s, padding=padding, use_bias=False, name=lname)(x)
+            x = layers.BatchNormalization(epsilon=FID_BN_EPSILON, scale=False, name=f"{lname}_bn")(x)
+            x = layers.ReLU(name=f"{lname}_relu")(x)
+        return x
+
+    def avg_pool(x, name):
+        return layers.AveragePooling2D(3, strides=1, padding="same", name=name)(x)
+
+    def cat(xs, name):
+        return layers.Concatenate(axis=-1, name=name)(xs)
+
+    inp = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="fid_input")
+    x = conv(inp, "conv")
+    x = conv(x, "conv_1")
+    x = conv(x, "conv_2")
+    x = layers.MaxPooling2D(3, strides=2, name="pool0")(x)
+    x = conv(x, "conv_3")
+    x = conv(x, "conv_4")
+    x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
+    for blk in ("mixed", "mixed_1", "mixed_2"):  # Inception-A
+        b0 = conv(x, f"{blk}.conv")
+        b1 = conv(conv(x, f"{blk}.tower.conv"), f"{blk}.tower.conv_1")
+        b2 = conv(conv(conv(x, f"{blk}.tower_1.conv"), f"{blk}.tower_1.conv_1"), f"{blk}.tower_1.conv_2")
+        b3 = conv(avg_pool(x, f"{blk}_tower_2_pool"), f"{blk}.tower_2.conv")
+        x = cat([b0, b1, b2, b3], blk)
+    b0 = conv(x, "mixed_3.conv")  # Inception-B
+    b1 = conv(conv(conv(x, "mixed_3.tower.conv"), "mixed_3.tower.conv_1"), "mixed_3.tower.conv_2")
+    b2 = layers.MaxPooling2D(3, strides=2, name="mixed_3_pool")(x)
+    x = cat([b0, b1, b2], "mixed_3")
+    for blk in ("mixed_4", "mixed_5", "mixed_6", "mixed_7"):  # Inception-C
+        b0 = conv(x, f"{blk}.conv")
+        b1 = x
+        for n in ("conv", "conv_1", "conv_2"):
+            b1 = conv(b1, f"{blk}.tower.{n}")
+        b2 = x
+        for n in ("conv", "conv_1", "conv_2", "conv_3", "conv_4"):
+            b2 = conv(b2, f"{blk}.tower_1.{n}")
+        b3 = conv(avg_pool(x, f"{blk}_tower_2_pool"), f"{blk}.tower_2.conv")
+        x = cat([b0, b1, b2, b3], blk)
+    b0 = conv(conv(x, "mixed_8.tower.conv"), "mixed_8.tower.conv_1")  # Inception-D
+    b1 = x
+    for n in ("conv", "conv_1", "conv_2", "conv_3"):
+        b1 = conv(b1, f"mixed_8.tower_1.{n}")
+    b2 = layers.MaxPooling2D(3, strides=2, name="mixed_8_pool")(x)
+    x = cat([b0, b1, b2], "mixed_8")
+    for blk in ("mixed_9", "mixed_10"):  # Inception-E
+        a = conv(x, f"{blk}.tower_conv")
+        b = conv(conv(x, f"{blk}.tower_1_conv"), f"{blk}.tower_1_conv_1")
+        if blk == "mixed_10":  # the FID quirk: max pooling in the last block's pool branch
+            pooled = layers.MaxPooling2D(3, strides=1, padding="same", name=f"{blk}_tower_2_pool")(x)
+        else:
+            pooled = avg_pool(x, f"{blk}_tower_2_pool")
+        x = cat([
+            conv(x, f"{blk}.conv"),
+            conv(a, f"{blk}.tower_mixed_conv"),
+            conv(a, f"{blk}.tower_mixed_conv_1"),
+            conv(b, f"{blk}.tower_1_mixed_conv"),
+            conv(b, f"{blk}.tower_1_mixed_conv_1"),
+            conv(pooled, f"{blk}.tower_2_conv"),
+        ], blk)
+    # pool2: 8x8 average pool over the 8x8 map = global average -> pool_3 (N, 2048)
+    x = layers.GlobalAveragePooling2D(name="pool_3")(x)
+    model = keras.Model(inp, x, name="fid_inception_2015_12_05")
+
+    if weights is not None:
+        for name in FID_ARCHITECTURE:
+            w = weights[name]
+            lname = name.replace(".", "_")
+            kernel = np.transpose(w["weight"], (2, 3, 1, 0)).astype(np.float32)  # OIHW -> HWIO
+            if fold_batchnorm:
+                inv = (1.0 / np.sqrt(w["var"].astype(np.float64) + FID_BN_EPSILON))
+                kernel = (kernel.astype(np.float64) * inv).astype(np.float32)
+                bias = (w["beta"].astype(np.float64) - w["mean"].astype(np.float64) * inv).astype(np.float32)
+                model.get_layer(lname).set_weights([kernel, bias])
+            else:
+                model.get_layer(lname).set_weights([kernel])
+                # BatchNormalization(scale=False) weights: beta, moving_mean, moving_variance
+                model.get_layer(f"{lname}_bn").set_weights([w["beta"], w["mean"], w["var"]])
+    return model
+
+
+# --------------------------------------------------------------------------------------------
+# Keras InceptionV3 weights
+# --------------------------------------------------------------------------------------------
+def _host_reachable(host: str = "storage.googleapis.com", port: int = 443,
+                    timeout: float = _PROBE_TIMEOUT_S) -> bool:
+    """Whether a TCP connection to the download host opens within ``timeout`` seconds
+    (DNS included: the probe runs in a daemon thread so a hanging resolver cannot block)."""
+    import socket
+
+    result = []
+
+    def probe():
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            result.append(True)
+        except OSError:
+            result.append(False)
+
+    t = threading.Thread(target=probe, daemon=True)
+    t.start()
+    t.join(timeout + 1.0)
+    return bool(result and result[0])
+
+
+def _download_keras_weights(include_top: bool) -> str:
+    """Download the official file into the Keras cache (md5 checked); WeightsError on failure."""
+    spec = KERAS_WEIGHTS[include_top]
+    if not _host_reachable():
+        raise OSError("download host storage.googleapis.com cannot be reached")
+    import keras
+
+    home = os.path.dirname(keras_cache_dir())
+    return keras.utils.get_file(spec["file"], spec["url"], cache_dir=home, cache_subdir="models",
+                                file_hash=spec["md5"])
+
+
+def find_keras_weights(include_top: Optional[bool] = None, download: bool = True) -> Tuple[str, bool]:
+    """Path of the Keras InceptionV3 ImageNet weights and whether it holds the classifier.
+
+    ``include_top=None``: the file with the classifier if it is cached, else the one without,
+    else a download of the file with the classifier. A cached file whose md5 is wrong counts as
+    absent. Raises WeightsError (one line: file, md5, where to put it, ``--inception fid``)
+    when no file can be found or downloaded.
+    """
+    cache = keras_cache_dir()
+    tops = [True, False] if include_top is None else [include_top]
+    damaged = []
+    for top in tops:
+        spec = KERAS_WEIGHTS[top]
+        path = os.path.join(cache, spec["file"])
+        if os.path.isfile(path):
+            if file_digest(path, "md5") == spec["md5"]:
+                return path, top
+            damaged.append(path)
+    want = True if include_top is None else include_top
+    spec = KERAS_WEIGHTS[want]
+    problem = None
+    if download:
+        try:
+            return _download_keras_weights(want), want
+        except Exception as exc:  # no network, HTTP error, md5 mismatch...
+            problem = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+    dmg = f" ({', '.join(damaged)} has the wrong md5)" if damaged else ""
+    why = f"; download failed ({problem})" if problem else ""
+    alt = ""
+    if include_top is None:
+        alt = f" (or, without the Inception Score classifier, {KERAS_WEIGHTS[False]['file']} md5 {KERAS_WEIGHTS[False]['md5']})"
+    raise WeightsError(
+        f"Keras InceptionV3 ImageNet weights not found{dmg}{why}: put {spec['file']} (md5 {spec['md5']}){alt} "
+        f"into {cache}/ or pass its path with --inception-weights, or use --inception fid "
+        f"(the FID Inception {FID_WEIGHTS_FILE}, sha256 {FID_WEIGHTS_SHA256})"
+    )
+
+
+def build_keras_inception(weights="imagenet", include_top: Optional[bool] = None, download: bool = True):
+    """``keras.applications.InceptionV3`` -> (model, has_classifier, info).
+
+    The model maps (N, 299, 299, 3) [-1, 1] input to ``[avg_pool features, probabilities]``
+    when it has the ImageNet classifier, else to the features alone.
+    ``weights``: "imagenet" (the cached official file, downloaded if absent and possible),
+    a path to a .h5/.weights.h5 file (loaded without hash check; with or without classifier),
+    or None (random initialisation; no classifier unless ``include_top=True``).
+    """
+    import keras
+
+    info: dict = {}
+    if weights is None:
+        top = bool(include_top)
+        info["weights"] = None
+        base = keras.applications.InceptionV3(include_top=top, weights=None, pooling=None if top else "avg")
+        has_classifier = top
+    else:
+        if isinstance(weights, str) and weights == "imagenet":
+            path, top = find_keras_weights(include_top, download=download)
+            info.update(weights="imagenet", file=path, md5=KERAS_WEIGHTS[top]["md5"],
+                        sha256=KERAS_WEIGHTS[top]["sha256"])
+            tries = [top]
+        else:
+            path = os.fspath(weights)
+            if not os.path.isfile(path):
+                raise WeightsError(
+                    f"Keras InceptionV3 weights file {path} not found (expected e.g. "
+                    f"{KERAS_WEIGHTS[True]['file']}, md5 {KERAS_WEIGHTS[True]['md5']}); or use --inception fid"
+                )
+            info.update(weights="file", file=os.path.abspath(path), md5=file_digest(path, "md5"))
+            tries = [True, False] if include_top is None else [include_top]
+        base, errors = None, []
+        for top in tries:
+            try:
+                base = keras.applications.InceptionV3(include_top=top, weights=path,
+                                                      pooling=None if top else "avg")
+                break
+            except Exception as exc:  # wrong layout for this include_top
+                errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:150] if str(exc) else ''}")
+        if base is None:
+            raise WeightsError(
+                f"cannot load Keras InceptionV3 weights from {path} ({'; '.join(errors)}); expected "
+                f"{KERAS_WEIGHTS[True]['file']} (md5 {KERAS_WEIGHTS[True]['md5']}) or its _notop variant"
+            )
+        has_classifier = top
+    if has_classifier:
+        feats = base.get_layer("avg_pool").output
+        model = keras.Model(base.inputs, [feats, base.output], name="inception_v3_features_and_probs")
+    else:
+        model = base
+    return model, has_classifier, info
+
+
+# --------------------------------------------------------------------------------------------
+# Backbone
+# --------------------------------------------------------------------------------------------
+class _Progress:
+    def __init__(self, total: int, label: str, enabled: bool):
+        self.total, self.label, self.enabled = total, label, enabled
+        self.start = time.perf_counter()
+        self.tty = enabled and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+        self.last_print = 0.0
+
+    def update(self, done: int):
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        final = done >= self.total
+        if not final and not self.tty and now - self.last_print < 10.0:
+            return
+        self.last_print = now
+        rate = done / max(now - self.start, 1e-9)
+        msg = f"{self.label}: {done}/{self.total} images ({rate:.1f} img/s)"
+        if self.tty:
+            sys.stderr.write("\r" + msg + ("\n" if final else ""))
+        else:
+            sys.stderr.write(msg + "\n")
+        sys.stderr.flush()
+
+
+class Backbone:
+    """A feature extractor: [-1, 1] NHWC images -> float64 (N, 2048) (+ class probabilities).
+
+    Attributes: ``name`` ("keras" or "fid"), ``feature_dim`` (2048), ``has_classifier`` (True
+    only for Keras InceptionV3 with its ImageNet classifier), ``resize`` ("bilinear" or
+    "nearest"), ``description`` (a JSON-able dict for result files), ``model`` (the Keras model
+    taking preprocessed (N, 299, 299, 3) input).
+    """
+
+    feature_dim = FEATURE_DIM
+
+    def __init__(self, name: str, model, has_classifier: bool, resize: str, description: dict,
+                 jit_compile: bool = False):
+        self.name = name
+        self.model = model
+        self.has_classifier = bool(has_classifier)
+        self.resize = resize
+        self.description = description
+        self.jit_compile = jit_compile
+        self._fns: Dict[int, object] = {}
+
+    def __repr__(self):
+        return f"Backbone(name={self.name!r}, resize={self.resize!r}, has_classifier={self.has_classifier})"
+
+    def _fn(self, channels: int):
+        """One compiled function per channel count (1 or 3); batch, height, width left open."""
+        if channels not in self._fns:
+            import tensorflow as tf
+
+            model, name, resize, clf = self.model, self.name, self.resize, self.has_classifier
+
+            def run(x):
+                x = _preprocess_tf(x, name, resize)
+                out = model(x, training=False)
+                if clf:
+                    return out[0], out[1]
+                return out, tf.zeros((tf.shape(x)[0], 0), tf.float32)
+
+            spec = tf.TensorSpec((None, None, None, channels), tf.float32)
+            self._fns[channels] = tf.function(run, input_signature=[spec], jit_compile=self.jit_compile)
+        return self._fns[channels]
+
+    def _run(self, images, batch_size: int, progress: bool, want_logits: bool):
+        images = _as_nhwc(images)
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+        n = int(images.shape[0])
+        feats = np.zeros((n, self.feature_dim), np.float64)
+        probs = np.zeros((n, 1000), np.float64) if (want_logits and self.has_classifier) else None
+        fn = self._fn(int(images.shape[-1]))
+        bar = _Progress(n, f"Inception ({self.name}) features", progress)
+        for i in range(0, n, batch_size):
+            batch = np.asarray(images[i:i + batch_size], dtype=np.float32)
+            f, p = fn(batch)
+            feats[i:i + len(batch)] = f.numpy()
+            if probs is not None:
+                probs[i:i + len(batch)] = p.numpy()
+            bar.update(min(i + batch_size, n))
+        return feats, probs
+
+    def features(self, images, batch_size: int = 50, progress: bool = False) -> np.ndarray:
+        """float [-1, 1] NHWC images (any H x W, 1 or 3 channels) -> float64 (N, 2048)."""
+        return self._run(images, batch_size, progress, want_logits=False)[0]
+
+    def features_and_logits(self, images, batch_size: int = 50, progress: bool = False):
+        """``(features (N, 2048), probabilities (N, 1000) or None)``.
+
+        The second item is the ImageNet classifier's softmax output (class probabilities, which
+        the Inception Score needs) when ``has_classifier``, else None.
+        """
+        return self._run(images, batch_size, progress, want_logits=True)
+
+
+def get_backbone(name: str = "keras", weights="imagenet", resize: str = "bilinear", *,
+                 include_top: Optional[bool] = None, download: bool = True,
+                 jit_compile: bool = False) -> Backbone:
+    """Make a :class:`Backbone`.
+
+    ``name="keras"``: ``weights`` is "imagenet" (default: the official file from the Keras cache,
+    downloaded if absent and the network allows), a file path (loaded without hash check), or
+    None (random initialisation, works offline; ``include_top=True`` adds a random classifier).
+    ``name="fid"``: ``weights`` is the path of ``fid-inception-2015-12-05.pt``; None or
+    "imagenet" mean "find it" (:func:`find_fid_weights`: $GAN_KERAS_INCEPTION_WEIGHTS, then the
+    Keras cache folder).
+    """
+    _check_name(name)
+    _check_resize(resize)
+    common = {
+        "name": name,
+        "feature": "2048-d global average pool before the classifier",
+        "feature_dim": FEATURE_DIM,
+        "image_size": IMAGE_SIZE,
+        "resize": resize,
+        "resize_impl": f"tf.image.resize(method={resize!r}, antialias=False), half-pixel centres; "
+                       "skipped for 299x299 input",
+        "grayscale": "repeated to 3 channels",
+    }
+    if name == "keras":
+        model, has_clf, info = build_keras_inception(weights, include_top=include_top, download=download)
+        desc = {
+            **common,
+            "network": "keras.applications.InceptionV3 (ImageNet)" if info.get("weights") else
+                       "keras.applications.InceptionV3 (random initialisation, no pretrained weights)",
+            **info,
+            "has_classifier": has_clf,
+            "input_range": "[-1, 1] images fed unchanged (= inception_v3.preprocess_input x/127.5-1 of 8-bit x)",
+            "classifier_output": "softmax probabilities over 1000 ImageNet classes" if has_clf else None,
+        }
+        return Backbone("keras", model, has_clf, resize, desc, jit_compile=jit_compile)
+
+    path = find_fid_weights(None if weights in (None, "imagenet") else os.fspath(weights))
+    convs, info = load_fid_weights(path)
+    model = build_fid_inception(convs)
+    desc = {
+        **common,
+        "network": "TF inception-2015-12-05 (FID Inception of TTUR / pytorch-fid), Keras port, pool_3",
+        "weights": FID_WEIGHTS_FILE,
+        **info,
+        "has_classifier": False,
+        "input_range": "[-1, 1] -> x8 = (v+1)*127.5 -> x8/128 - 1 (i.e. [-1, 0.9921875]); no rounding to 8 bits",
+    }
+    return Backbone("fid", model, False, resize, desc, jit_compile=jit_compile)
