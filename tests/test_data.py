@@ -369,6 +369,7 @@ def test_hostile_files_are_skipped_counted_and_warned_once(tmp_path):
     _save(str(folder / "image_00014.png"), _solid((5, 5, 5), (1, 100000)))                         # absurd size
     _png_header_only(str(folder / "image_00015.png"), 50000, 50000)                                # bomb
     _png_header_only(str(folder / "image_00016.png"), 9000, 9000)                                  # big, > MAX_PIXELS
+    _png_header_only(str(folder / "image_00018.png"), 10000, 10000)                                # PIL would warn
     os.symlink(str(tmp_path / "does-not-exist.jpg"), folder / "image_00017.jpg")                   # broken link
     (folder / "notes.txt").write_text("ignored")
     (folder / ".DS_Store").write_bytes(b"\0\0")
@@ -376,9 +377,9 @@ def test_hostile_files_are_skipped_counted_and_warned_once(tmp_path):
         warnings.simplefilter("always")
         ds = load_dataset("102flowers", data_dir=str(tmp_path), use_cache=False, progress=False)
     ours = [w for w in rec if issubclass(w.category, DatasetWarning)]
-    assert len(ours) == 1 and "skipped 8 of 15" in str(ours[0].message)
+    assert len(ours) == 1 and "skipped 9 of 16" in str(ours[0].message)
     assert [w for w in rec if not issubclass(w.category, DatasetWarning)] == []
-    assert ds.skipped == 8 and len(ds) == 7 and ds.info["ignored_files"] == 2
+    assert ds.skipped == 9 and len(ds) == 7 and ds.info["ignored_files"] == 2
     px = ds.images[:, 32, 32]
     assert np.abs(px[0].astype(int) - [10, 200, 30]).max() <= 3
     np.testing.assert_array_equal(px[1], [128, 128, 128])          # 16-bit scaled, not clipped
@@ -534,5 +535,6 @@ def test_shapes_via_load_dataset():
     assert ds.info["seed"] == 3 and ds.info["fingerprint"].startswith("shapes-64x64x64x3-")
     again = load_dataset("shapes", seed=3, limit=64, progress=False)
     assert again.info["fingerprint"] == ds.info["fingerprint"]
-    with pytest.raises(ConfigError):
-        load_dataset("shapes", limit=0)
+    for bad in (0, -5, 2.5, "ten", True):
+        with pytest.raises(ConfigError):
+            load_dataset("shapes", limit=bad)

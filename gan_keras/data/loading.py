@@ -51,6 +51,8 @@ _FOLDERS = {
 def _check_limit(limit):
     if limit is None:
         return None
+    if isinstance(limit, bool):
+        raise ConfigError(f"limit must be a positive integer, got {limit!r}")
     try:
         value = int(limit)
     except (TypeError, ValueError):
