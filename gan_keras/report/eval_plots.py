@@ -1,0 +1,93 @@
+"""Figures of the evaluation: FID against iterations and the nearest-neighbour sheet."""
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from gan_keras.data.base import to_uint8  # noqa: E402
+from gan_keras.utils import atomic_path  # noqa: E402
+
+
+def _save(fig, path: str) -> str:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def plot_fid(iterations, fids, path: str, title: str, kid=None, kid_std=None) -> str:
+    """FID (left axis) against training iterations, KID (right axis, with its std) when given."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    it = np.asarray(iterations, np.float64)
+    fid = np.asarray(fids, np.float64)
+    ax.plot(it, fid, "o-", color="tab:blue", label="FID")
+    for x, y in zip(it, fid):
+        if math.isfinite(y):
+            ax.annotate(f"{y:.1f}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+    ax.set_xlabel("iterations")
+    ax.set_ylabel("FID (lower is better)", color="tab:blue")
+    ax.grid(True, alpha=0.3)
+    if kid is not None and np.isfinite(np.asarray(kid, np.float64)).any():
+        ax2 = ax.twinx()
+        k = np.asarray(kid, np.float64)
+        ax2.errorbar(it, k, yerr=None if kid_std is None else np.asarray(kid_std, np.float64),
+                     fmt="s--", color="tab:orange", alpha=0.7, capsize=3, label="KID")
+        ax2.set_ylabel("KID", color="tab:orange")
+    ax.set_title(title, fontsize=9)
+    return _save(fig, path)
+
+
+def _rgb(images) -> np.ndarray:
+    arr = np.asarray(images)
+    if arr.dtype != np.uint8:
+        arr = to_uint8(arr)
+    if arr.ndim == 3:
+        arr = arr[..., None]
+    if arr.shape[-1] == 1:
+        arr = np.repeat(arr, 3, axis=-1)
+    return arr
+
+
+def plot_similarity(generated, pixel_nn, pixel_dist, feature_nn, feature_dist, path: str, title: str,
+                    feature_label: str = "Inception features") -> str:
+    """One row per generated image: the image, its nearest real images in pixel space, then in
+    feature space, each labelled with its L2 distance.
+
+    generated: (q, H, W, C) float [-1, 1]; pixel_nn / feature_nn: (q, k, H, W, C) uint8 or None.
+    """
+    gen = _rgb(generated)
+    q = gen.shape[0]
+    k_pix = 0 if pixel_nn is None else pixel_nn.shape[1]
+    k_feat = 0 if feature_nn is None else feature_nn.shape[1]
+    cols = 1 + k_pix + k_feat
+    size = 1.15
+    fig, axes = plt.subplots(q, cols, figsize=(size * cols + 0.4 * (k_pix > 0) + 0.4 * (k_feat > 0), size * q + 0.6),
+                             squeeze=False)
+    for r in range(q):
+        cells = [(gen[r], "generated" if r == 0 else "", None)]
+        for j in range(k_pix):
+            cells.append((_rgb(pixel_nn[r, j:j + 1])[0], f"pixel NN {j + 1}" if r == 0 else "", pixel_dist[r, j]))
+        for j in range(k_feat):
+            cells.append((_rgb(feature_nn[r, j:j + 1])[0], f"feature NN {j + 1}" if r == 0 else "", feature_dist[r, j]))
+        for c, (img, header, dist) in enumerate(cells):
+            ax = axes[r, c]
+            ax.imshow(img, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if header:
+                ax.set_title(header, fontsize=7)
+            if dist is not None:
+                ax.set_xlabel(f"{dist:.2f}", fontsize=6, labelpad=1)
+            if c == 0:
+                for spine in ax.spines.values():
+                    spine.set_edgecolor("tab:red")
+                    spine.set_linewidth(1.5)
+    fig.suptitle(f"{title}\nleft: generated; then nearest real training images by L2 in pixels "
+                 f"({k_pix}) and in {feature_label} ({k_feat}); distances below", fontsize=8)
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    return _save(fig, path)
