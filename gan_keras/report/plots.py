@@ -92,7 +92,8 @@ def plot_divergence(log: dict, path: str, title: str, kind: str, smooth_window: 
     return path
 
 
-def plot_run(run_dir: str, log_name: str = "log.csv", plots_dir: str = "plots", title: str = "") -> list[str]:
+def plot_run(run_dir: str, kind: str | None = None, title: str = "", log_name: str = "log.csv",
+             plots_dir: str = "plots") -> list[str]:
     """All curves of one run; returns the PNG paths (none if the log is empty)."""
     log_path = os.path.join(run_dir, log_name)
     if not os.path.isfile(log_path):
@@ -100,7 +101,7 @@ def plot_run(run_dir: str, log_name: str = "log.csv", plots_dir: str = "plots", 
     log = read_log(log_path)
     if not log or len(log.get("iteration", [])) == 0:
         return []
-    kind = "js" if "d_acc" in log else "wasserstein"
+    kind = kind or ("js" if "d_acc" in log else "wasserstein")
     out = os.path.join(run_dir, plots_dir)
     return [
         plot_losses(log, os.path.join(out, "losses.png"), f"{title} losses".strip()),

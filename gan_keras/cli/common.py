@@ -1,0 +1,76 @@
+"""What both command-line tools share: one-line errors, quiet start-up, positive integers."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+
+
+def quiet_tensorflow():
+    """Keep TensorFlow's C++ start-up messages off stderr, so errors stay one line.
+
+    TensorFlow 2.21 prints absl log lines (oneDNN, CUDA probing) while it loads and initialises
+    its devices, whatever TF_CPP_MIN_LOG_LEVEL says; stderr's file descriptor is pointed at
+    /dev/null for exactly that part. Set TF_CPP_MIN_LOG_LEVEL yourself to see them.
+    """
+    import gan_keras
+
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    warnings.formatwarning = lambda message, category, *args, **kwargs: f"warning: {message}\n"
+    if gan_keras._USER_TF_LOG_LEVEL is not None or "tensorflow" in sys.modules:
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (and exit code 2), never the usage block."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} -h)\n")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def fail(prog: str, message: str, code: int = 1) -> int:
+    print(f"{prog}: error: {message}", file=sys.stderr, flush=True)
+    return code

@@ -1,0 +1,110 @@
+"""Atomic checkpoints: everything needed to resume a run exactly.
+
+A checkpoint folder holds the user-facing ``generator.keras`` / ``discriminator.keras`` and, for
+resuming, ``trainer_state.npz`` (every variable of both networks and both optimizers, Dropout
+and noise seed states included, plus the fixed sample noise) and ``state.json`` (iteration,
+the numpy random generator's state, timings). It is written under a temporary name, each file
+fsynced, then renamed into place; ``manifest.json`` is written last. A crash at any moment
+leaves either the previous checkpoints or the new one, never half of one.
+"""
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+
+import keras
+import numpy as np
+
+from gan_keras import rundir
+from gan_keras.errors import CheckpointError
+from gan_keras.utils import fsync_dir
+
+STATE_NPZ = "trainer_state.npz"
+STATE_JSON = "state.json"
+
+
+def _fsync_file(path):
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+
+
+def save_checkpoint(run_dir: str, iteration: int, engine, state: dict, arrays: dict, keep: int | None = None) -> str:
+    """Write checkpoint ``iteration`` atomically and return its folder.
+
+    Raises CheckpointError (e.g. disk full) with the earlier checkpoints left intact.
+    """
+    root = os.path.join(run_dir, rundir.CHECKPOINTS)
+    final = os.path.join(root, rundir.checkpoint_name(iteration))
+    tmp = os.path.join(root, ".tmp-" + rundir.checkpoint_name(iteration))
+    try:
+        os.makedirs(root, exist_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        engine.generator.save(os.path.join(tmp, rundir.GENERATOR_FILE))
+        # Saved while trainable, so the loaded model reports the published trainable counts.
+        engine.discriminator.trainable = True
+        engine.discriminator.save(os.path.join(tmp, rundir.DISCRIMINATOR_FILE))
+        values = {f"var_{i:05d}": np.asarray(v.numpy()) for i, v in enumerate(engine.state_variables())}
+        values.update({f"extra_{k}": np.asarray(v) for k, v in arrays.items()})
+        np.savez(os.path.join(tmp, STATE_NPZ), **values)
+        with open(os.path.join(tmp, STATE_JSON), "w") as f:
+            json.dump(state, f, indent=2, default=str)
+        files = [rundir.GENERATOR_FILE, rundir.DISCRIMINATOR_FILE, STATE_NPZ, STATE_JSON]
+        with open(os.path.join(tmp, rundir.MANIFEST), "w") as f:
+            json.dump({"iteration": iteration, "files": files, "n_variables": len(values)}, f, indent=2)
+        for name in files + [rundir.MANIFEST]:
+            _fsync_file(os.path.join(tmp, name))
+        if os.path.exists(final):
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+        fsync_dir(root)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        what = "the disk is full" if exc.errno == errno.ENOSPC else str(exc)
+        raise CheckpointError(f"could not write checkpoint {iteration} in {root}: {what}; "
+                              f"earlier checkpoints are intact") from None
+    if keep:
+        for old in rundir.list_checkpoints(run_dir)[:-keep]:
+            shutil.rmtree(old.path, ignore_errors=True)
+    return final
+
+
+def load_checkpoint(checkpoint: rundir.Checkpoint, engine) -> tuple[dict, dict]:
+    """Restore every engine variable from a checkpoint; return (state.json, extra arrays)."""
+    try:
+        with open(os.path.join(checkpoint.path, STATE_JSON)) as f:
+            state = json.load(f)
+        with np.load(os.path.join(checkpoint.path, STATE_NPZ)) as npz:
+            values = {k: npz[k] for k in npz.files}
+    except (OSError, ValueError, KeyError) as exc:
+        raise CheckpointError(f"checkpoint {checkpoint.path} is damaged ({exc})") from None
+    variables = engine.state_variables()
+    saved = sorted(k for k in values if k.startswith("var_"))
+    if len(saved) != len(variables):
+        raise CheckpointError(f"checkpoint {checkpoint.path} holds {len(saved)} variables, the model has "
+                              f"{len(variables)}: it was written by a different model or version")
+    for key, variable in zip(saved, variables):
+        if tuple(values[key].shape) != tuple(variable.shape):
+            raise CheckpointError(f"checkpoint {checkpoint.path}: {variable.path} has shape "
+                                  f"{values[key].shape}, expected {tuple(variable.shape)}")
+        variable.assign(values[key])
+    extras = {k[len("extra_"):]: v for k, v in values.items() if k.startswith("extra_")}
+    return state, extras
+
+
+def latest_loadable(run_dir: str, engine) -> tuple[rundir.Checkpoint, dict, dict] | None:
+    """The newest checkpoint that loads; damaged ones are skipped with a warning."""
+    for checkpoint in reversed(rundir.list_checkpoints(run_dir)):
+        try:
+            state, extras = load_checkpoint(checkpoint, engine)
+            return checkpoint, state, extras
+        except CheckpointError as exc:
+            print(f"warning: {exc}; trying an earlier checkpoint")
+    return None
+
+
+def load_generator(path: str) -> keras.Model:
+    """A saved generator (needs gan_keras's custom layers registered: import gan_keras first)."""
+    return keras.saving.load_model(path, compile=False)

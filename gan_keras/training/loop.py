@@ -1,0 +1,466 @@
+"""The training loop shared by every engine: data, logs, samples, checkpoints, resume, signals.
+
+``Trainer(config).run()`` is what ``GAN_main.py`` calls. Everything is validated (dataset,
+sizes, memory) *before* the run directory is created, so bad input leaves nothing behind.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+
+from gan_keras import rundir
+from gan_keras.errors import CheckpointError, ConfigError, RunDirError, TrainingDiverged
+from gan_keras.registry import get_model
+from gan_keras.report.grids import save_grid
+from gan_keras.report.plots import plot_run
+from gan_keras.training import checkpoints as ckpt
+from gan_keras.training.engine import build_engine
+from gan_keras.utils import write_json_atomic, write_text_atomic
+
+SAMPLE_GRID = 64  # an 8x8 grid from fixed noise
+# Keys that make two runs "the same run": resuming with any of them changed is refused.
+IDENTITY_KEYS = ("model", "dataset", "batch_size", "seed", "hyperparams", "image_shape")
+
+
+@dataclass
+class RunConfig:
+    model: str
+    dataset: str
+    epochs: int                     # iterations, as in the dissertation
+    batch_size: int
+    sample_interval: int
+    save_model_interval: int
+    out: str | None = None          # run directory; default gan_models/<model>_<dataset>
+    seed: int | None = None         # None: a random seed, recorded in config.json
+    data_dir: str | None = None
+    hyperparams: dict = field(default_factory=dict)  # overrides of the model's defaults
+    on_nan: str = "stop"            # "stop" or "rollback"
+    max_rollbacks: int = 3
+    resume: bool = True             # continue an existing run of the same identity
+    force: bool = False             # overwrite a run directory holding a different run
+    tensorboard: bool = True
+    deterministic: bool = True      # enable TensorFlow op determinism (CPU: bit-identical reruns)
+    progress_seconds: float = 5.0
+    command: str = ""
+
+    def run_dir(self) -> str:
+        return self.out or os.path.join("gan_models", f"{self.model}_{self.dataset}")
+
+
+def _versions() -> dict:
+    import tensorflow as tf
+
+    return {"python": platform.python_version(), "keras": keras.__version__, "tensorflow": tf.__version__,
+            "numpy": np.__version__, "platform": platform.platform()}
+
+
+def _mem_available() -> int | None:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def estimate_memory(spec, hp, image_shape, batch_size: int, dataset_bytes: int) -> dict:
+    """Bytes needed: dataset, weights with gradients and optimizer slots, and activations.
+
+    Activations are estimated from every layer's output size, kept for the backward pass and
+    for several batches per iteration (real, fake and interpolates); a generous upper bound.
+    """
+    g = spec.build_generator(image_shape, hp)
+    d = spec.build_discriminator(image_shape, hp)
+    params = g.count_params() + d.count_params()
+    per_image = sum(int(np.prod(l.output.shape[1:])) for m in (g, d) for l in m.layers)
+    del g, d
+    keras.backend.clear_session(free_memory=True)
+    weights = params * 4 * 4  # weights, gradients, two Adam slots
+    activations = per_image * 4 * batch_size * 6
+    total = dataset_bytes + weights + activations + 600 * 2**20  # + TensorFlow itself
+    return {"dataset": dataset_bytes, "weights_and_optimizer": weights, "activations": activations,
+            "total": total, "parameters": params}
+
+
+def _gib(n):
+    return f"{n / 2**30:.2f} GiB"
+
+
+class LogWriter:
+    """log.csv: one row per iteration, flushed as written; a kill -9 loses at most a partial
+    last line, which readers skip and resume rewrites."""
+
+    def __init__(self, path: str, columns: list[str]):
+        self.path, self.columns = path, columns
+        self.file = None
+
+    def open(self, keep_until: int | None):
+        """Open for appending; with ``keep_until``, first keep only rows up to that iteration."""
+        rows = []
+        if keep_until is not None and os.path.exists(self.path):
+            with open(self.path, newline="") as f:
+                for row in csv.DictReader(f):
+                    try:
+                        if int(row["iteration"]) <= keep_until and None not in row.values():
+                            rows.append(row)
+                    except (KeyError, TypeError, ValueError):
+                        continue
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, self.columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        write_text_atomic(self.path, buf.getvalue())
+        self.file = open(self.path, "a", newline="")
+        self.writer = csv.DictWriter(self.file, self.columns, extrasaction="ignore", lineterminator="\n")
+
+    def write(self, row: dict):
+        self.writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+        self.file.flush()
+
+    def close(self):
+        if self.file:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            self.file = None
+
+
+class _StopRequest:
+    """SIGINT/SIGTERM: finish the iteration, checkpoint, exit. A second signal stops at once."""
+
+    def __init__(self):
+        self.signal_name = None
+        self._previous = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._previous[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread (e.g. inside a test runner thread)
+                pass
+        return self
+
+    def _handle(self, signum, frame):
+        if self.signal_name is not None:
+            raise KeyboardInterrupt
+        self.signal_name = signal.Signals(signum).name
+        print(f"\n{self.signal_name} received: finishing this iteration, then saving a checkpoint "
+              "(send it again to stop at once)", flush=True)
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+class Trainer:
+    def __init__(self, config: RunConfig):
+        self.config = config
+        self.spec = get_model(config.model)
+        self.hp = self.spec.hyperparams(**config.hyperparams)
+        self.run_dir = config.run_dir()
+
+    # -- validation and set-up (nothing is written before all of it passes) -----------------
+    def _validate_sizes(self):
+        c = self.config
+        for name in ("epochs", "batch_size", "sample_interval", "save_model_interval"):
+            value = getattr(c, name)
+            if not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        if self.hp.critic_steps < 1:
+            raise ConfigError("critic steps must be at least 1")
+        if c.on_nan not in ("stop", "rollback"):
+            raise ConfigError("on_nan must be 'stop' or 'rollback'")
+
+    def _load_data(self):
+        from gan_keras.data import load_dataset
+
+        dataset = load_dataset(self.config.dataset, data_dir=self.config.data_dir)
+        if self.config.batch_size > len(dataset):
+            raise ConfigError(f"batch size {self.config.batch_size} is larger than the dataset "
+                              f"({len(dataset)} images in {self.config.dataset})")
+        return dataset
+
+    def _check_memory(self, dataset):
+        est = estimate_memory(self.spec, self.hp, dataset.image_shape, self.config.batch_size, dataset.images.nbytes)
+        available = _mem_available()
+        if available is not None and est["total"] > available:
+            raise ConfigError(
+                f"this run needs about {_gib(est['total'])} of memory (dataset {_gib(est['dataset'])}, "
+                f"weights and optimizer {_gib(est['weights_and_optimizer'])}, activations at batch size "
+                f"{self.config.batch_size} {_gib(est['activations'])}) but only {_gib(available)} is available; "
+                f"use a smaller batch size")
+        return est
+
+    def _existing_run(self):
+        """None for a fresh directory, else its config (refusing a different run)."""
+        d, c = self.run_dir, self.config
+        if not os.path.exists(d):
+            return None
+        if not os.path.isdir(d):
+            raise RunDirError(f"{d} exists and is not a directory")
+        if not os.listdir(d):
+            return None
+        try:
+            previous = rundir.read_config(d)
+        except RunDirError:
+            if c.force:
+                return None
+            raise RunDirError(f"{d} is not empty and holds no gan_keras run; choose another --out "
+                              f"or pass --force to overwrite it") from None
+        mine = self._identity(previous.get("seed"))
+        theirs = {k: previous.get(k) for k in IDENTITY_KEYS}
+        if mine != theirs or not c.resume:
+            if c.force:
+                return None
+            diff = ", ".join(f"{k}: {theirs.get(k)!r} -> {mine.get(k)!r}" for k in IDENTITY_KEYS
+                             if theirs.get(k) != mine.get(k)) or "--no-resume given"
+            raise RunDirError(f"{d} already holds a different run ({diff}); choose another --out, "
+                              f"or pass --force to overwrite it")
+        return previous
+
+    def _identity(self, fallback_seed=None) -> dict:
+        c = self.config
+        seed = c.seed if c.seed is not None else fallback_seed
+        return json.loads(json.dumps({
+            "model": c.model, "dataset": c.dataset, "batch_size": c.batch_size, "seed": seed,
+            "hyperparams": self.hp.to_dict(), "image_shape": list(self.image_shape),
+        }))
+
+    # -- the run ---------------------------------------------------------------------------
+    def run(self) -> str:
+        from gan_keras.data import image_shape
+
+        c = self.config
+        self._validate_sizes()
+        self.image_shape = image_shape(c.dataset)
+        self.spec.build_generator  # noqa: B018 (shape support is checked below)
+        self.spec._builder(self.spec.generators, self.image_shape, "generator")
+        previous = self._existing_run()
+        dataset = self._load_data()
+        memory = self._check_memory(dataset)
+
+        seed = c.seed if c.seed is not None else (previous or {}).get("seed")
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % (2**31))
+        self.seed = int(seed)
+        self._seed_everything(self.seed)
+        engine = build_engine(self.spec, self.hp, self.image_shape)
+
+        if previous is None and os.path.isdir(self.run_dir) and os.listdir(self.run_dir):
+            shutil.rmtree(self.run_dir)  # --force
+        os.makedirs(self.run_dir, exist_ok=True)
+
+        start, rng, fixed_noise, elapsed = 0, np.random.default_rng(self.seed), None, 0.0
+        if previous is not None:
+            restored = ckpt.latest_loadable(self.run_dir, engine)
+            if restored is not None:
+                checkpoint, state, extras = restored
+                start = checkpoint.iteration
+                rng.bit_generator.state = state["rng_state"]
+                fixed_noise = extras["fixed_noise"]
+                elapsed = float(state.get("elapsed_seconds", 0.0))
+                print(f"resuming {self.run_dir} from iteration {start}")
+            else:
+                print(f"{self.run_dir} has no usable checkpoint: starting it again from iteration 0")
+        if fixed_noise is None:
+            fixed_noise = rng.standard_normal((SAMPLE_GRID, self.hp.latent_dim)).astype(np.float32)
+
+        config_json = {
+            **self._identity(self.seed), "epochs": max(c.epochs, start), "sample_interval": c.sample_interval,
+            "save_model_interval": c.save_model_interval, "latent_dim": self.hp.latent_dim,
+            "data_dir": c.data_dir, "dataset_source": dataset.source, "dataset_size": len(dataset),
+            "dataset_skipped": dataset.skipped, "dataset_info": dataset.info,
+            "engine": self.spec.engine, "loss": self.spec.loss, "divergence": self.spec.divergence,
+            "description": self.spec.description, "on_nan": c.on_nan, "deterministic": c.deterministic,
+            "parameters": {"generator": engine.generator.count_params(),
+                           "discriminator": engine.discriminator.count_params()},
+            "memory_estimate_bytes": memory, "versions": _versions(), "command": c.command,
+        }
+        write_json_atomic(os.path.join(self.run_dir, rundir.CONFIG), config_json)
+
+        self.engine, self.rng, self.fixed_noise, self.dataset = engine, rng, fixed_noise, dataset
+        columns = ["iteration", "d_loss"] + (["d_acc"] if self.spec.loss == "bce" else []) + \
+            ["g_loss", "divergence"] + (["gp"] if self.spec.engine == "wgangp" else []) + ["seconds"]
+        self.log = LogWriter(os.path.join(self.run_dir, rundir.LOG), columns)
+        self.log.open(keep_until=start)
+        self.tb = self._tensorboard()
+        try:
+            with _StopRequest() as stop:
+                return self._loop(start, elapsed, stop)
+        finally:
+            self.log.close()
+            if self.tb is not None:
+                self.tb.close()
+
+    def _seed_everything(self, seed):
+        keras.utils.set_random_seed(seed)
+        if self.config.deterministic:
+            import tensorflow as tf
+
+            tf.config.experimental.enable_op_determinism()
+
+    def _tensorboard(self):
+        if not self.config.tensorboard:
+            return None
+        try:
+            import tensorboard  # noqa: F401  (tf.summary needs it; TensorFlow no longer installs it)
+        except ImportError:
+            print("warning: the tensorboard package is not installed: no TensorBoard logs "
+                  "(pip install tensorboard, or pass --no-tensorboard)")
+            return None
+        import tensorflow as tf
+
+        return tf.summary.create_file_writer(os.path.join(self.run_dir, rundir.TENSORBOARD))
+
+    def _draw_real(self):
+        idx = self.rng.integers(0, len(self.dataset), self.config.batch_size)
+        return self.dataset.batch(idx)
+
+    def _loop(self, start: int, elapsed: float, stop: _StopRequest) -> str:
+        c, spec = self.config, self.spec
+        last_saved = start
+        rollbacks = 0
+        t_session = time.perf_counter()
+        t_report, it_report = t_session, start
+        iteration = start
+        if start >= c.epochs:
+            print(f"{self.run_dir} already has {start} iterations (asked for {c.epochs}): nothing to do")
+            self._finish(start, elapsed)
+            return self.run_dir
+        print(f"training {spec.name} on {c.dataset} ({len(self.dataset)} images, {'x'.join(map(str, self.image_shape))}) "
+              f"for {c.epochs} iterations, batch {c.batch_size}, seed {self.seed} -> {self.run_dir}", flush=True)
+        while iteration < c.epochs:
+            logs = self.engine.train_iteration(self._draw_real, self.rng)
+            iteration += 1
+            now = time.perf_counter()
+            row = {"iteration": iteration, **logs, "seconds": round(elapsed + now - t_session, 3)}
+
+            if not all(math.isfinite(v) for k, v in logs.items()):
+                self.log.write(row)
+                iteration, rollbacks = self._diverged(iteration, logs, rollbacks)
+                last_saved = iteration
+                t_session, elapsed = time.perf_counter(), self._elapsed_at(iteration)
+                continue
+            self.log.write(row)
+            self._tensorboard_scalars(iteration, logs)
+
+            if iteration % c.sample_interval == 0:
+                self._sample(iteration)
+            if iteration % c.save_model_interval == 0 or iteration == c.epochs:
+                self._checkpoint(iteration, elapsed + now - t_session)
+                last_saved = iteration
+            if now - t_report >= c.progress_seconds or iteration in (start + 1, c.epochs):
+                rate = (iteration - it_report) / max(now - t_report, 1e-9)
+                self._progress(iteration, logs, rate)
+                t_report, it_report = now, iteration
+            if stop.signal_name:
+                if last_saved != iteration:
+                    self._checkpoint(iteration, elapsed + now - t_session)
+                self._plots()
+                print(f"stopped by {stop.signal_name} at iteration {iteration}; checkpoint saved. To continue:\n"
+                      f"  {self._resume_command()}", flush=True)
+                raise SystemExit(130 if stop.signal_name == "SIGINT" else 143)
+        self._finish(iteration, elapsed + time.perf_counter() - t_session)
+        return self.run_dir
+
+    # -- pieces of the loop -------------------------------------------------------------------
+    def _progress(self, iteration, logs, rate):
+        c = self.config
+        left = (c.epochs - iteration) / rate if rate > 0 else float("inf")
+        eta = time.strftime("%H:%M:%S", time.gmtime(left)) if math.isfinite(left) else "?"
+        parts = [f"D {logs['d_loss']:.4f}"]
+        if "d_acc" in logs:
+            parts.append(f"acc {100 * logs['d_acc']:.1f}%")
+        parts.append(f"G {logs['g_loss']:.4f}")
+        parts.append(("JSD " if self.spec.divergence == "js" else "W ") + f"{logs['divergence']:.4f}")
+        print(f"[{iteration}/{c.epochs}] " + " | ".join(parts) + f" | {rate:.2f} it/s | ETA {eta}", flush=True)
+
+    def _tensorboard_scalars(self, iteration, logs):
+        if self.tb is None:
+            return
+        import tensorflow as tf
+
+        with self.tb.as_default(step=iteration):
+            for k, v in logs.items():
+                tf.summary.scalar(k, v)
+
+    def _sample(self, iteration):
+        images = self.engine.generate(self.fixed_noise)
+        path = save_grid(images, os.path.join(self.run_dir, rundir.SAMPLES, rundir.sample_name(iteration)),
+                         scale=2 if self.image_shape[0] < 64 else 1)
+        if self.tb is not None:
+            import tensorflow as tf
+
+            with self.tb.as_default(step=iteration):
+                tf.summary.image("samples", ((images[:16] + 1.0) / 2.0).clip(0, 1), max_outputs=16)
+            self.tb.flush()
+        return path
+
+    def _checkpoint(self, iteration, elapsed):
+        state = {"iteration": iteration, "rng_state": self.rng.bit_generator.state, "seed": self.seed,
+                 "elapsed_seconds": elapsed, "model": self.spec.name}
+        self.log.file.flush()
+        ckpt.save_checkpoint(self.run_dir, iteration, self.engine, state, {"fixed_noise": self.fixed_noise})
+        self._plots()
+
+    def _plots(self):
+        try:
+            plot_run(self.run_dir, kind=self.spec.divergence, title=f"{self.spec.name} on {self.config.dataset}")
+        except Exception as exc:  # a plot must never cost a run
+            print(f"warning: could not draw the plots ({exc})")
+
+    def _elapsed_at(self, iteration):
+        found = [c for c in rundir.list_checkpoints(self.run_dir) if c.iteration == iteration]
+        if not found:
+            return 0.0
+        with open(os.path.join(found[0].path, ckpt.STATE_JSON)) as f:
+            return float(json.load(f).get("elapsed_seconds", 0.0))
+
+    def _diverged(self, iteration, logs, rollbacks):
+        bad = ", ".join(f"{k}={v}" for k, v in logs.items() if not math.isfinite(v))
+        checkpoints = rundir.list_checkpoints(self.run_dir)
+        last = f"iteration {checkpoints[-1].iteration}" if checkpoints else "none yet"
+        record = {"status": "diverged", "iteration": iteration, "losses": {k: str(v) for k, v in logs.items()},
+                  "last_good_checkpoint": last, "action": self.config.on_nan}
+        write_json_atomic(os.path.join(self.run_dir, "divergence.json"), record)
+        if self.config.on_nan == "stop" or not checkpoints or rollbacks >= self.config.max_rollbacks:
+            self._plots()
+            why = "" if self.config.on_nan == "stop" else \
+                (" (no checkpoint to roll back to)" if not checkpoints else f" ({rollbacks} rollbacks already)")
+            raise TrainingDiverged(
+                f"training diverged at iteration {iteration} ({bad}){why}; the last good checkpoint is {last} "
+                f"in {self.run_dir}; to roll back and continue with a new seed: {self._resume_command()} --on-nan rollback")
+        checkpoint, state, extras = ckpt.latest_loadable(self.run_dir, self.engine)
+        rollbacks += 1
+        new_seed = self.seed + 1_000_003 * rollbacks
+        self.rng = np.random.default_rng(new_seed)
+        keras.utils.set_random_seed(new_seed % 2**31)
+        self.log.close()
+        self.log.open(keep_until=checkpoint.iteration)
+        print(f"loss became non-finite at iteration {iteration} ({bad}): rolled back to iteration "
+              f"{checkpoint.iteration} and continuing with data/noise seed {new_seed}", flush=True)
+        return checkpoint.iteration, rollbacks
+
+    def _finish(self, iteration, elapsed):
+        self._plots()
+        print(f"done: {iteration} iterations in {elapsed:.0f} s; run directory {self.run_dir}", flush=True)
+
+    def _resume_command(self):
+        c = self.config
+        return (f"python GAN_main.py {c.model} {c.dataset} {c.epochs} {c.batch_size} {c.sample_interval} "
+                f"{c.save_model_interval} --resume {self.run_dir}")
