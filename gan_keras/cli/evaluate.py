@@ -210,10 +210,15 @@ def _generator_fn(model):
         fn = tf.function(lambda z: model(z, training=False), reduce_retracing=True)
 
         def run(z):
-            return np.asarray(fn(tf.convert_to_tensor(z)), dtype=np.float32)
+            out = fn(tf.convert_to_tensor(z))
+            return np.asarray(out.numpy() if hasattr(out, "numpy") else out, dtype=np.float32)
         return run
     except Exception:  # noqa: BLE001
-        return lambda z: np.asarray(model(z, training=False), dtype=np.float32)
+        return lambda z: np.asarray(keras_to_numpy(model(z, training=False)), dtype=np.float32)
+
+
+def keras_to_numpy(x):
+    return x.numpy() if hasattr(x, "numpy") else np.asarray(x)
 
 
 def _check_generator(model, latent_dim: int, image_shape) -> None:

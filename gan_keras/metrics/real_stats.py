@@ -89,7 +89,7 @@ def backbone_cacheable(backbone) -> bool:
     return True
 
 
-def _cache_key(fingerprint: str, indices: np.ndarray, backbone, batch_size_free: bool = True) -> str:
+def _cache_key(fingerprint: str, indices: np.ndarray, backbone) -> str:
     h = hashlib.sha256()
     desc = dict(getattr(backbone, "description", {}) or {})
     desc.pop("file", None)  # where the weights file lies does not matter; its hash does
@@ -198,6 +198,9 @@ def real_features(dataset, backbone, sample_number: int, seed: int = 0, batch_si
             print(f"real-image features: {n} images from cache {path}", file=sys.stderr)
         return RealFeatures(feats, probs if want_probs else None, indices, description)
     feats, probs = compute_features(backbone, dataset.images[indices], batch_size, want_probs, progress)
+    # what the cache stores (float32, the networks' own precision), so a hit gives the same numbers
+    feats = feats.astype(np.float32).astype(np.float64)
+    probs = None if probs is None else probs.astype(np.float32).astype(np.float64)
     seconds = time.perf_counter() - t0
     ips = n / seconds if seconds > 0 else None
     description.update(cache="miss" if path else "off", seconds=seconds, images_per_second=ips)
