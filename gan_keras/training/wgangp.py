@@ -22,6 +22,7 @@ def gradient_penalty(critic, real, fake, epsilon):
 
     ``epsilon`` has shape (B, 1, 1, 1): one uniform weight per image (equation 2-13).
     """
+    real, fake, epsilon = (tf.convert_to_tensor(t, tf.float32) for t in (real, fake, epsilon))
     interpolated = epsilon * real + (1.0 - epsilon) * fake
     with tf.GradientTape() as tape:
         tape.watch(interpolated)
