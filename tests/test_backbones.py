@@ -210,7 +210,8 @@ def test_fid_description(fid_backbone, fid_weights_path):
 # Keras InceptionV3
 # ------------------------------------------------------------------------------------------
 def test_keras_backbone_random_weights_offline(offline_keras_home):
-    bb = B.get_backbone("keras", weights=None, include_top=True)
+    with pytest.warns(UserWarning, match="random initialisation"):
+        bb = B.get_backbone("keras", weights=None, include_top=True)
     assert bb.name == "keras" and bb.has_classifier and bb.feature_dim == 2048
     x = np.random.default_rng(4).uniform(-1, 1, (3, 28, 28, 1)).astype(np.float32)
     f, p = bb.features_and_logits(x, batch_size=2)
@@ -264,3 +265,37 @@ def test_find_fid_weights_order(offline_keras_home, fid_weights_path, monkeypatc
     monkeypatch.setenv(B.WEIGHTS_ENV, "/missing/file.pt")
     with pytest.raises(WeightsError, match=B.WEIGHTS_ENV):
         B.find_fid_weights()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_keras_weights_from_a_file_and_from_the_cache(offline_keras_home, tmp_path, monkeypatch):
+    """weights=PATH (legacy .h5 like the official files, here without classifier) and the same
+    file found in the Keras cache under its official name (md5 patched to this file's)."""
+    import h5py
+    import keras
+    from keras.src.legacy.saving import legacy_h5_format
+
+    net = keras.applications.InceptionV3(include_top=False, weights=None, pooling="avg")
+    path = tmp_path / "user_notop.h5"
+    with h5py.File(path, "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, net)
+    x = np.random.default_rng(5).uniform(-1, 1, (2, 64, 64, 3)).astype(np.float32)
+    want = np.asarray(net(B.preprocess(x, "keras"), training=False))
+    try:
+        bb = B.get_backbone("keras", weights=str(path))
+        assert not bb.has_classifier and bb.description["weights"] == "file"
+        np.testing.assert_allclose(bb.features(x), want, rtol=1e-4, atol=1e-5)
+
+        offline_keras_home.mkdir(parents=True)
+        official = offline_keras_home / B.KERAS_WEIGHTS[False]["file"]
+        os.replace(path, official)
+        monkeypatch.setitem(B.KERAS_WEIGHTS[False], "md5", B.file_digest(str(official), "md5"))
+        assert B.find_keras_weights() == (str(official), False)
+        bb = B.get_backbone("keras")
+        assert not bb.has_classifier and bb.features_and_logits(x)[1] is None
+        assert bb.description["weights"] == "imagenet" and bb.description["file"] == str(official)
+        np.testing.assert_allclose(bb.features(x), want, rtol=1e-4, atol=1e-5)
+    finally:  # 88 MB: do not leave it in the temporary folder
+        for p in (path, offline_keras_home / B.KERAS_WEIGHTS[False]["file"]):
+            if os.path.exists(p):
+                os.remove(p)

@@ -517,6 +517,11 @@ def build_keras_inception(weights="imagenet", include_top: Optional[bool] = None
     if weights is None:
         top = bool(include_top)
         info["weights"] = None
+        warnings.warn(
+            "Keras InceptionV3 built with weights=None: random initialisation, its features are "
+            "meaningless (for tests); use weights='imagenet' (the default) or a weights file",
+            stacklevel=3,
+        )
         base = keras.applications.InceptionV3(include_top=top, weights=None, pooling=None if top else "avg")
         has_classifier = top
     else:
@@ -634,8 +639,14 @@ class Backbone:
         probs = np.zeros((n, 1000), np.float64) if (want_logits and self.has_classifier) else None
         fn = self._fn(int(images.shape[-1]))
         bar = _Progress(n, f"Inception ({self.name}) features", progress)
+        warned = False
         for i in range(0, n, batch_size):
             batch = np.asarray(images[i:i + batch_size], dtype=np.float32)
+            if not warned and batch.size and (batch.min() < -1.01 or batch.max() > 1.01):
+                warnings.warn(
+                    f"images passed to the {self.name} Inception range over [{batch.min():.3g}, "
+                    f"{batch.max():.3g}]; expected floats in [-1, 1]", stacklevel=3)
+                warned = True
             f, p = fn(batch)
             feats[i:i + len(batch)] = f.numpy()
             if probs is not None:
@@ -684,8 +695,10 @@ def get_backbone(name: str = "keras", weights="imagenet", resize: str = "bilinea
         model, has_clf, info = build_keras_inception(weights, include_top=include_top, download=download)
         desc = {
             **common,
-            "network": "keras.applications.InceptionV3 (ImageNet)" if info.get("weights") else
-                       "keras.applications.InceptionV3 (random initialisation, no pretrained weights)",
+            "network": "keras.applications.InceptionV3 " + {
+                "imagenet": "(ImageNet weights, official Keras file)",
+                "file": "(weights from a user-supplied file, not hash-checked)",
+            }.get(info.get("weights"), "(random initialisation, no pretrained weights)"),
             **info,
             "has_classifier": has_clf,
             "input_range": "[-1, 1] images fed unchanged (= inception_v3.preprocess_input x/127.5-1 of 8-bit x)",
