@@ -1,7 +1,6 @@
 """Inception backbones: the .pt reader, the Keras port of the FID Inception (checked against
 features of the original TorchScript network, tests/fixtures/fid_reference.npz made by
 tests/fixtures/make_fid_reference.py), preprocessing, and weight lookup errors."""
-import io
 import json
 import os
 import pickle
