@@ -64,26 +64,33 @@ def plot_similarity(generated, pixel_nn, pixel_dist, feature_nn, feature_dist, p
     q = gen.shape[0]
     k_pix = 0 if pixel_nn is None else pixel_nn.shape[1]
     k_feat = 0 if feature_nn is None else feature_nn.shape[1]
-    cols = 1 + k_pix + k_feat
+    # columns: generated | gap | pixel neighbours | gap | feature neighbours
+    layout = [("gen", 0)] + ([("gap", 0)] + [("pix", j) for j in range(k_pix)] if k_pix else []) + \
+             ([("gap", 0)] + [("feat", j) for j in range(k_feat)] if k_feat else [])
+    widths = [0.25 if kind == "gap" else 1.0 for kind, _ in layout]
     size = 1.15
-    fig, axes = plt.subplots(q, cols, figsize=(size * cols + 0.4 * (k_pix > 0) + 0.4 * (k_feat > 0), size * q + 0.6),
-                             squeeze=False)
+    fig, axes = plt.subplots(q, len(layout), figsize=(size * sum(widths), size * q + 0.7), squeeze=False,
+                             gridspec_kw={"width_ratios": widths})
     for r in range(q):
-        cells = [(gen[r], "generated" if r == 0 else "", None)]
-        for j in range(k_pix):
-            cells.append((_rgb(pixel_nn[r, j:j + 1])[0], f"pixel NN {j + 1}" if r == 0 else "", pixel_dist[r, j]))
-        for j in range(k_feat):
-            cells.append((_rgb(feature_nn[r, j:j + 1])[0], f"feature NN {j + 1}" if r == 0 else "", feature_dist[r, j]))
-        for c, (img, header, dist) in enumerate(cells):
+        for c, (kind, j) in enumerate(layout):
             ax = axes[r, c]
-            ax.imshow(img, interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
-            if header:
+            if kind == "gap":
+                ax.axis("off")
+                continue
+            if kind == "gen":
+                img, header, dist = gen[r], "generated", None
+            elif kind == "pix":
+                img, header, dist = _rgb(pixel_nn[r, j:j + 1])[0], f"pixel NN {j + 1}", pixel_dist[r, j]
+            else:
+                img, header, dist = _rgb(feature_nn[r, j:j + 1])[0], f"feature NN {j + 1}", feature_dist[r, j]
+            ax.imshow(img, interpolation="nearest")
+            if r == 0:
                 ax.set_title(header, fontsize=7)
             if dist is not None:
                 ax.set_xlabel(f"{dist:.2f}", fontsize=6, labelpad=1)
-            if c == 0:
+            if kind == "gen":
                 for spine in ax.spines.values():
                     spine.set_edgecolor("tab:red")
                     spine.set_linewidth(1.5)
