@@ -216,3 +216,11 @@ def test_random_weights_never_cached(tmp_path):
     ds = ImageDataset("toy", np.zeros((10, 4, 4, 1), np.uint8))
     r = real_stats.real_features(ds, bb, 5, cache_dir=str(tmp_path), progress=False)
     assert r.description["cache"] == "off" and not list(tmp_path.iterdir())
+
+
+def test_kid_gram_and_subset_routes_agree():
+    rng = np.random.default_rng(9)
+    x, y = rng.normal(size=(80, 16)), rng.normal(size=(70, 16)) + 0.2
+    a = kernel_inception_distance(x, y, num_subsets=7, subset_size=30, seed=1)
+    b = kernel_inception_distance(x, y, num_subsets=7, subset_size=30, seed=1, max_gram_bytes=0)
+    np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)

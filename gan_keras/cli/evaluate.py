@@ -149,7 +149,7 @@ def estimate_memory(fid_n: int, generate_n: int, image_shape, dataset_bytes: int
         "features": 2 * n * (feature_dim + classes) * 8 * 2,             # real + generated, float64, a copy
         "statistics": 3 * feature_dim * feature_dim * 8,                  # covariance, its root, a product
         "distances": 3 * min(1024, n) * n * 8,                            # precision/recall row blocks
-        "kid": 3 * min(1000, n) ** 2 * 8,
+        "kid": max(3 * n * n * 8 if 3 * n * n * 8 <= 2**30 else 0, 4 * min(1000, n) ** 2 * 8),  # kernel matrices
         "images": 3 * max(CHUNK, batch_size) * (h * w * c * 4 + 299 * 299 * 3 * 4),
         "grid_and_similarity": min(generate_n, GRID_MAX) * (h + 2) * (w + 2) * 3 * 4,
         "network": 400 * 2**20,
