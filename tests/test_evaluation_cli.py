@@ -182,6 +182,22 @@ def test_generated_images_more_than_fid_sample(run_dir, fakes, tmp_path):
     assert fakes["backbone"].images_seen == 10 + 10
 
 
+def test_saved_pngs_reproduce_fid_with_folder_command(run_dir, fakes, tmp_path, monkeypatch, capsys):
+    """Generated images are 8-bit before the metrics, so FID of the PNG folders = the table's FID."""
+    from gan_keras.metrics import backbones, fid as fidmod
+
+    out = tmp_path / "o"
+    assert evaluate.main([run_dir, "30", "30", "--checkpoint", "20", "--save-real", "--no-similarity", "--quiet",
+                          "--out", str(out)]) == 0
+    row = json.load(open(out / "evaluation.json"))["checkpoints"][0]
+    assert len(os.listdir(out / "real_sample")) == 30
+    monkeypatch.setattr(backbones, "get_backbone", lambda name, **kw: fakes["backbone"])
+    capsys.readouterr()
+    assert fidmod.main([str(out / "real_sample"), str(out / "iter_0000020" / "generated"), "--quiet"]) == 0
+    value = float(capsys.readouterr().out.split()[1])
+    assert value == pytest.approx(row["fid"], rel=1e-5)
+
+
 def test_damaged_checkpoint_others_evaluated(run_dir, fakes, capsys):
     _write_checkpoint(run_dir, 20, garbage=True)
     _write_checkpoint(run_dir, 40, garbage=True, manifest=False)  # half-written: skipped silently

@@ -83,6 +83,11 @@ def build_parser() -> OneLineParser:
     p.add_argument("--data-dir", metavar="DIR", default=None,
                    help="where the run's dataset is found (default: the run's own data_dir, then the usual search)")
     p.add_argument("--no-similarity", action="store_true", help="skip the nearest-neighbour figure")
+    p.add_argument("--save-real", action="store_true",
+                   help="also write the real sample as PNG files (<out>/real_sample/), e.g. to check the FID with "
+                        "another tool: with Generate_sample_number = FID_sample_number, "
+                        "'python -m gan_keras.metrics.fid <out>/real_sample <out>/iter_X/generated --inception fid' "
+                        "(or pytorch-fid) reproduces the table's FID")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the real-image feature cache")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     return p
@@ -263,9 +268,27 @@ def _save_grid(images_uint8: np.ndarray, path: str) -> dict:
     return {"images": n, "rows": rows, "cols": cols, "scale": scale}
 
 
+def _save_real(dataset, indices, out: str) -> str:
+    """The real sample as PNGs named by training-set index (folder written under a temporary name)."""
+    final = os.path.join(out, "real_sample")
+    tmp = os.path.join(out, ".tmp-real_sample")
+    if os.path.isdir(tmp):
+        shutil.rmtree(tmp)
+    os.makedirs(tmp)
+    from PIL import Image
+
+    digits = len(str(len(dataset)))
+    for i in indices:
+        img = dataset.images[i]
+        Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img).save(
+            os.path.join(tmp, f"train_{int(i):0{digits}d}.png"), format="PNG")
+    _replace_dir(tmp, final)
+    return "real_sample"
+
+
 def evaluate_checkpoint(ckpt, ctx: dict, args) -> dict:
     """Everything for one checkpoint; never raises for a bad checkpoint (the row records the error)."""
-    from gan_keras.data.base import to_uint8
+    from gan_keras.data.base import to_uint8, to_unit_range
     from gan_keras.metrics.fid import MetricError, fid_from_features
     from gan_keras.metrics.progress import Progress
     from gan_keras.metrics.scores import inception_score, kernel_inception_distance, precision_recall
@@ -311,24 +334,27 @@ def evaluate_checkpoint(ckpt, ctx: dict, args) -> dict:
             t_gen += time.perf_counter() - t
             bad = ~np.isfinite(images).reshape(m, -1).all(axis=1)
             nonfinite += int(bad[: max(0, min(m, fid_n - start))].sum())
+            # 8-bit, exactly as the PNG files: the metrics then describe the saved images, real and
+            # generated images are treated alike, and the folder command on the PNGs gives the same FID
+            u8 = to_uint8(np.nan_to_num(images))
+            images = to_unit_range(u8)
             if start < fid_n:
                 k = min(m, fid_n - start)
                 t = time.perf_counter()
                 if want_probs:
-                    f, p = backbone.features_and_logits(np.nan_to_num(images[:k]), batch_size=bs)
+                    f, p = backbone.features_and_logits(images[:k], batch_size=bs)
                     probs.append(np.asarray(p, np.float64))
                 else:
-                    f = backbone.features(np.nan_to_num(images[:k]), batch_size=bs)
+                    f = backbone.features(images[:k], batch_size=bs)
                 feats.append(np.asarray(f, np.float64))
                 t_feat += time.perf_counter() - t
             if start < gen_n:
                 k = min(m, gen_n - start)
-                u8 = to_uint8(np.nan_to_num(images[:k]))
-                _save_pngs(u8, png_tmp, start, digits)
+                _save_pngs(u8[:k], png_tmp, start, digits)
                 if sum(len(a) for a in kept_uint8) < GRID_MAX:
-                    kept_uint8.append(u8[:GRID_MAX])
+                    kept_uint8.append(u8[:min(k, GRID_MAX)])
             if queries is None:
-                queries = np.nan_to_num(images[:SIMILARITY_QUERIES]).copy()
+                queries = images[:SIMILARITY_QUERIES].copy()
             bar.update(m)
     _replace_dir(png_tmp, os.path.join(out_dir, "generated"))
     gen_features = np.concatenate(feats)
@@ -609,6 +635,8 @@ def run(args) -> int:
                f"(seed {args.seed})")
     real = real_features(dataset, backbone, fid_n, seed=args.seed, batch_size=args.batch_size,
                          use_cache=not args.no_cache, progress=not args.quiet)
+    if args.save_real:
+        real.description["saved_png_dir"] = _save_real(dataset, real.indices, out)
     real_reference = {}
     if real.probabilities is not None:
         try:
@@ -638,6 +666,8 @@ def run(args) -> int:
                              "fid_images": "the first FID_sample_number of that noise",
                              "saved_images": "the first Generate_sample_number of that noise (00000.png = the first)",
                              "generation": f"model(z, training=False) in batches of {args.batch_size}",
+                             "quantisation": "outputs rounded to 8 bits (as the saved PNGs, and as the real images) "
+                                             "before the metrics: (round((x + 1) * 127.5) clipped to 0..255) / 127.5 - 1",
                              "grid_max": GRID_MAX},
         "settings": {"fid_formula": "|mu_r - mu_g|^2 + Tr(S_r + S_g - 2 (S_r S_g)^(1/2)) (eq. 2-15), float64, "
                                     "covariances with ddof=1",
