@@ -12,13 +12,11 @@ def quiet_tensorflow():
 
     TensorFlow 2.21 prints absl log lines (oneDNN, CUDA probing) while it loads and initialises
     its devices, whatever TF_CPP_MIN_LOG_LEVEL says; stderr's file descriptor is pointed at
-    /dev/null for exactly that part. Set TF_CPP_MIN_LOG_LEVEL yourself to see them.
+    /dev/null for exactly that part. Set GAN_KERAS_TF_LOGS=1 to see them.
     """
-    import gan_keras
-
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     warnings.formatwarning = lambda message, category, *args, **kwargs: f"warning: {message}\n"
-    if gan_keras._USER_TF_LOG_LEVEL is not None or "tensorflow" in sys.modules:
+    if os.environ.get("GAN_KERAS_TF_LOGS") == "1" or "tensorflow" in sys.modules:
         return
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     sys.stderr.flush()

@@ -37,6 +37,9 @@ def build_parser(model_names=MODEL_NAMES, dataset_names=DATASET_NAMES) -> OneLin
     run.add_argument("--seed", type=non_negative_int, help="random seed (default: a random one, recorded in config.json)")
     run.add_argument("--data-dir", metavar="DIR", help="folder holding mnist/, nlvr/, 102flowers/ "
                      "(default: $GAN_KERAS_DATA_DIR, then ./data, then the Keras cache)")
+    run.add_argument("--limit", type=positive_int, metavar="N",
+                     help="use only the first N source images (nlvr gives 3 crops each: --limit 3102 gives "
+                          "the dissertation's 9,306 crops; shapes: the number of images generated)")
     run.add_argument("--on-nan", choices=("stop", "rollback"), default="stop",
                      help="when a loss becomes NaN/inf: stop (default) or roll back to the last checkpoint "
                           "and continue with a new seed")
@@ -81,9 +84,9 @@ def hyperparam_overrides(args) -> dict:
 
 
 def main(argv=None) -> int:
-    quiet_tensorflow()
     argv = sys.argv[1:] if argv is None else argv
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # before TensorFlow loads: usage errors are instant
+    quiet_tensorflow()
     try:
         hyperparams = hyperparam_overrides(args)
     except ValueError as exc:
@@ -102,7 +105,7 @@ def main(argv=None) -> int:
     config = RunConfig(
         model=args.model_name, dataset=args.training_dataName, epochs=args.epochs, batch_size=args.batch_size,
         sample_interval=args.sample_interval, save_model_interval=args.save_model_interval, out=out,
-        seed=args.seed, data_dir=args.data_dir, hyperparams=hyperparams, on_nan=args.on_nan, force=args.force,
+        seed=args.seed, data_dir=args.data_dir, data_limit=args.limit, hyperparams=hyperparams, on_nan=args.on_nan, force=args.force,
         tensorboard=not args.no_tensorboard, deterministic=not args.no_determinism,
         command="python GAN_main.py " + shlex.join(argv),
     )

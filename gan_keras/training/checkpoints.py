@@ -13,6 +13,7 @@ import errno
 import json
 import os
 import shutil
+import zipfile
 
 import keras
 import numpy as np
@@ -78,7 +79,7 @@ def load_checkpoint(checkpoint: rundir.Checkpoint, engine) -> tuple[dict, dict]:
             state = json.load(f)
         with np.load(os.path.join(checkpoint.path, STATE_NPZ)) as npz:
             values = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise CheckpointError(f"checkpoint {checkpoint.path} is damaged ({exc})") from None
     variables = engine.state_variables()
     saved = sorted(k for k in values if k.startswith("var_"))

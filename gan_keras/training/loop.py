@@ -32,7 +32,7 @@ from gan_keras.utils import write_json_atomic, write_text_atomic
 
 SAMPLE_GRID = 64  # an 8x8 grid from fixed noise
 # Keys that make two runs "the same run": resuming with any of them changed is refused.
-IDENTITY_KEYS = ("model", "dataset", "batch_size", "seed", "hyperparams", "image_shape")
+IDENTITY_KEYS = ("model", "dataset", "data_limit", "batch_size", "seed", "hyperparams", "image_shape")
 
 
 @dataclass
@@ -46,6 +46,7 @@ class RunConfig:
     out: str | None = None          # run directory; default gan_models/<model>_<dataset>
     seed: int | None = None         # None: a random seed, recorded in config.json
     data_dir: str | None = None
+    data_limit: int | None = None   # use only the first N source images (nlvr: 3 crops each)
     hyperparams: dict = field(default_factory=dict)  # overrides of the model's defaults
     on_nan: str = "stop"            # "stop" or "rollback"
     max_rollbacks: int = 3
@@ -189,7 +190,7 @@ class Trainer:
     def _load_data(self):
         from gan_keras.data import load_dataset
 
-        dataset = load_dataset(self.config.dataset, data_dir=self.config.data_dir)
+        dataset = load_dataset(self.config.dataset, data_dir=self.config.data_dir, limit=self.config.data_limit)
         if self.config.batch_size > len(dataset):
             raise ConfigError(f"batch size {self.config.batch_size} is larger than the dataset "
                               f"({len(dataset)} images in {self.config.dataset})")
@@ -237,7 +238,7 @@ class Trainer:
         c = self.config
         seed = c.seed if c.seed is not None else fallback_seed
         return json.loads(json.dumps({
-            "model": c.model, "dataset": c.dataset, "batch_size": c.batch_size, "seed": seed,
+            "model": c.model, "dataset": c.dataset, "data_limit": c.data_limit, "batch_size": c.batch_size, "seed": seed,
             "hyperparams": self.hp.to_dict(), "image_shape": list(self.image_shape),
         }))
 

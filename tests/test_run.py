@@ -1,0 +1,272 @@
+"""Whole runs: the run directory, saved models, resume, interruption, divergence, hostile input."""
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+import gan_keras  # noqa: F401  (registers the custom layers needed to load .keras files)
+from gan_keras import rundir
+from gan_keras.errors import CheckpointError, RunDirError, TrainingDiverged
+from gan_keras.training.loop import RunConfig, Trainer
+from tests.conftest import ROOT
+from tests.test_models import PUBLISHED, non_trainable
+
+
+def run(tmp_path, name="run", **kw):
+    defaults = dict(model="DCGAN", dataset="mnist", epochs=4, batch_size=4, sample_interval=2,
+                    save_model_interval=2, seed=7, tensorboard=False, progress_seconds=1e9)
+    defaults.update(kw)
+    config = RunConfig(out=str(tmp_path / name), **defaults)
+    return Trainer(config).run()
+
+
+def read_rows(run_dir):
+    with open(os.path.join(run_dir, rundir.LOG), newline="") as f:
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(f)]
+
+
+def weights_of(path):
+    return keras.saving.load_model(path, compile=False).get_weights()
+
+
+def same_weights(a, b):
+    return all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+@pytest.fixture(autouse=True)
+def _data(shared_data_dir, monkeypatch):
+    monkeypatch.setenv("GAN_KERAS_DATA_DIR", shared_data_dir)
+
+
+@pytest.mark.parametrize("model,dataset", [(m, d) for m in ("GAN", "DCGAN", "WGAN", "WGANGP")
+                                           for d in ("mnist", "shapes")])
+def test_each_model_runs_and_its_saved_files_have_the_published_counts(tmp_path, model, dataset):
+    run_dir = run(tmp_path, model=model, dataset=dataset, epochs=1, batch_size=2, sample_interval=1,
+                  save_model_interval=1, data_limit=64 if dataset == "shapes" else None, tensorboard=True)
+    shape = (28, 28, 1) if dataset == "mnist" else (64, 64, 3)
+    d_total, d_nt, g_total, g_nt = PUBLISHED[(model, shape)]
+    (checkpoint,) = rundir.list_checkpoints(run_dir)
+    g = keras.saving.load_model(checkpoint.generator_path)
+    d = keras.saving.load_model(checkpoint.discriminator_path)
+    assert (g.count_params(), non_trainable(g)) == (g_total, g_nt)
+    assert (d.count_params(), non_trainable(d)) == (d_total, d_nt)
+    config = rundir.read_config(run_dir)
+    assert config["model"] == model and config["image_shape"] == list(shape)
+    assert config["divergence"] == ("js" if model in ("GAN", "DCGAN") else "wasserstein")
+    for path in ("plots/losses.png", "plots/divergence.png", "samples/iter_0000001.png", "tensorboard"):
+        assert os.path.exists(os.path.join(run_dir, path)), path
+    assert len(read_rows(run_dir)) == 1
+
+
+def test_run_directory_is_self_describing(tmp_path):
+    run_dir = run(tmp_path, epochs=4, sample_interval=2, save_model_interval=3)
+    config = rundir.read_config(run_dir)
+    for key in ("model", "dataset", "epochs", "batch_size", "seed", "hyperparams", "versions", "dataset_size"):
+        assert key in config
+    assert config["hyperparams"]["beta_1"] == 0.5 and config["hyperparams"]["d_lr"] == 2e-4
+    rows = read_rows(run_dir)
+    assert [int(r["iteration"]) for r in rows] == [1, 2, 3, 4]
+    assert set(rows[0]) == {"iteration", "d_loss", "d_acc", "g_loss", "divergence"}
+    for r in rows:
+        assert float(r["divergence"]) == pytest.approx(np.log(2) - float(r["d_loss"]), abs=1e-5)
+    assert [c.iteration for c in rundir.list_checkpoints(run_dir)] == [3, 4]  # every 3 and at the end
+    assert sorted(os.listdir(os.path.join(run_dir, "samples"))) == ["iter_0000002.png", "iter_0000004.png"]
+    from PIL import Image
+
+    grid = Image.open(os.path.join(run_dir, "samples", "iter_0000004.png"))
+    assert grid.size[0] > 8 * 28  # an 8x8 grid of 28x28 samples (enlarged)
+
+
+def test_same_seed_same_run_and_extension_equals_a_straight_run(tmp_path):
+    straight = run(tmp_path, "a", epochs=6, save_model_interval=3)
+    again = run(tmp_path, "b", epochs=6, save_model_interval=3)
+    assert read_rows(straight) == read_rows(again)
+    part = run(tmp_path, "c", epochs=3, save_model_interval=3)
+    resumed = run(tmp_path, "c", epochs=6, save_model_interval=3)  # same --out: continues
+    assert read_rows(resumed) == read_rows(straight)
+    last = lambda d: rundir.list_checkpoints(d)[-1]  # noqa: E731
+    assert same_weights(weights_of(last(resumed).generator_path), weights_of(last(straight).generator_path))
+    assert same_weights(weights_of(last(resumed).discriminator_path), weights_of(last(straight).discriminator_path))
+    assert part == resumed
+
+
+def test_a_different_run_is_never_overwritten_without_force(tmp_path):
+    run(tmp_path, epochs=2)
+    with pytest.raises(RunDirError, match="batch_size: 4 -> 8"):
+        run(tmp_path, epochs=2, batch_size=8)
+    run(tmp_path, epochs=2, batch_size=8, force=True)
+    assert rundir.read_config(str(tmp_path / "run"))["batch_size"] == 8
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(RunDirError, match="holds no gan_keras run"):
+        run(tmp_path, "other", epochs=1)
+
+
+def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    from gan_keras.training.stacked import StackedEngine
+
+    original = StackedEngine.train_iteration
+    calls = {"n": 0}
+
+    def nan_at_5(self, draw_real, rng):
+        calls["n"] += 1
+        logs = original(self, draw_real, rng)
+        return {**logs, "g_loss": float("nan")} if calls["n"] == 5 else logs
+
+    monkeypatch.setattr(StackedEngine, "train_iteration", nan_at_5)
+    with pytest.raises(TrainingDiverged, match="iteration 5.*last good checkpoint is iteration 4"):
+        run(tmp_path, epochs=8, save_model_interval=2)
+    run_dir = str(tmp_path / "run")
+    assert [c.iteration for c in rundir.list_checkpoints(run_dir)] == [2, 4]
+    assert json.load(open(os.path.join(run_dir, "divergence.json")))["iteration"] == 5
+
+
+def test_divergence_rollback_continues_from_the_checkpoint(tmp_path, monkeypatch):
+    from gan_keras.training.stacked import StackedEngine
+
+    original = StackedEngine.train_iteration
+    calls = {"n": 0}
+
+    def nan_once(self, draw_real, rng):
+        calls["n"] += 1
+        logs = original(self, draw_real, rng)
+        return {**logs, "d_loss": float("inf")} if calls["n"] == 5 else logs
+
+    monkeypatch.setattr(StackedEngine, "train_iteration", nan_once)
+    run_dir = run(tmp_path, epochs=8, save_model_interval=2, on_nan="rollback")
+    iterations = [int(r["iteration"]) for r in read_rows(run_dir)]
+    assert iterations == list(range(1, 9))  # no duplicated or missing rows after the rollback
+    assert all(np.isfinite(float(r["d_loss"])) for r in read_rows(run_dir))
+    assert rundir.list_checkpoints(run_dir)[-1].iteration == 8
+
+
+def test_full_disk_is_reported_and_earlier_checkpoints_survive(tmp_path, monkeypatch):
+    import errno
+
+    from gan_keras.training import checkpoints
+
+    run_dir = run(tmp_path, epochs=2, save_model_interval=2)
+
+    def no_space(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(checkpoints.np, "savez", no_space)
+    with pytest.raises(CheckpointError, match="disk is full.*earlier checkpoints are intact"):
+        run(tmp_path, epochs=4, save_model_interval=2)
+    assert [c.iteration for c in rundir.list_checkpoints(run_dir)] == [2]
+    assert not [n for n in os.listdir(os.path.join(run_dir, "checkpoints")) if n.startswith(".tmp")]
+
+
+def test_a_damaged_latest_checkpoint_falls_back_to_the_previous_one(tmp_path):
+    run_dir = run(tmp_path, epochs=4, save_model_interval=2)
+    latest = rundir.list_checkpoints(run_dir)[-1]
+    with open(os.path.join(latest.path, "trainer_state.npz"), "r+b") as f:
+        f.truncate(100)
+    run(tmp_path, epochs=6, save_model_interval=2)
+    straight = run(tmp_path, "straight", epochs=6, save_model_interval=2)
+    assert read_rows(run_dir) == read_rows(straight)
+    os.remove(os.path.join(rundir.list_checkpoints(run_dir)[-1].path, "manifest.json"))
+    assert [c.iteration for c in rundir.list_checkpoints(run_dir)] == [2, 4]  # incomplete: ignored
+
+
+# -- the command line, in subprocesses as a user runs it -------------------------------------
+def cli(*args, timeout=300):
+    return subprocess.run([sys.executable, os.path.join(ROOT, "GAN_main.py"), *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["VAE", "mnist", 10, 8, 5, 5], "invalid choice: 'VAE'"),
+    (["DCGAN", "cifar10", 10, 8, 5, 5], "invalid choice: 'cifar10'"),
+    (["DCGAN", "mnist", 0, 8, 5, 5], "epochs: must be a positive integer"),
+    (["DCGAN", "mnist", 10, "x", 5, 5], "batch_size: must be a positive integer"),
+    (["DCGAN", "mnist", 10, 8, 5], "required: save_model_interval"),
+    (["DCGAN", "mnist", 10, 8, 5, 5, "--beta-1", "1.5"], "beta-1 must be in [0, 1)"),
+])
+def test_bad_arguments_give_one_line_and_no_traceback(args, message):
+    result = cli(*args)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["DCGAN", "mnist", 10, 70000, 5, 5], "larger than the dataset (60000 images"),
+    (["DCGAN", "102flowers", 10, 8, 5, 5, "--data-dir", "{empty}"], "102flowers/jpg/"),
+    (["DCGAN", "nlvr", 10, 8, 5, 5, "--data-dir", "{empty}/missing"], "does not exist"),
+    (["DCGAN", "mnist", 10, 40000, 5, 5], "of memory"),
+])
+def test_impossible_runs_are_refused_before_anything_is_written(tmp_path, args, message, monkeypatch):
+    if "--data-dir" in args:
+        monkeypatch.delenv("GAN_KERAS_DATA_DIR")  # only the folder given may be searched
+        monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    out = tmp_path / "out"
+    args = [str(a).replace("{empty}", str(tmp_path)) for a in args]
+    result = cli(*args, "--out", out)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+    assert not out.exists()
+
+
+EPOCHS = 300
+
+
+@pytest.fixture(scope="module")
+def straight_run(tmp_path_factory, shared_data_dir):
+    out = tmp_path_factory.mktemp("straight") / "s"
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "GAN_main.py"), "GAN", "mnist", str(EPOCHS), "8",
+                             "1000", "100", "--seed", "11", "--no-tensorboard", "--out", str(out),
+                             "--data-dir", shared_data_dir], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return str(out)
+
+
+def _start(out, epochs, *extra):
+    return subprocess.Popen([sys.executable, os.path.join(ROOT, "GAN_main.py"), "GAN", "mnist", str(epochs), "8",
+                             "1000", "100", "--seed", "11", "--out", str(out), "--no-tensorboard", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+
+
+def _wait_for_rows(out, n, proc, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with open(os.path.join(out, "log.csv")) as f:
+                if sum(1 for _ in f) > n:
+                    return
+        except OSError:
+            pass
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    raise AssertionError("the run did not start")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_interrupted_runs_resume_to_the_same_result_as_a_straight_run(tmp_path, sig, straight_run):
+    epochs = EPOCHS
+    out = tmp_path / "interrupted"
+    proc = _start(out, epochs)
+    _wait_for_rows(out, 110 + np.random.default_rng().integers(0, 80), proc)
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=120)
+    if sig == signal.SIGKILL:
+        assert proc.returncode == -9
+    else:
+        assert proc.returncode == (130 if sig == signal.SIGINT else 143), stderr
+        assert "--resume" in stdout and "Traceback" not in stderr
+        assert os.path.exists(out / "plots" / "losses.png")
+    stopped_at = max([c.iteration for c in rundir.list_checkpoints(str(out))], default=0)
+    assert stopped_at < epochs
+    resumed = cli("GAN", "mnist", epochs, 8, 1000, 100, "--seed", 11, "--no-tensorboard", "--resume", out)
+    assert resumed.returncode == 0, resumed.stderr
+    assert read_rows(str(out)) == read_rows(straight_run)
+    a, b = rundir.list_checkpoints(str(out))[-1], rundir.list_checkpoints(straight_run)[-1]
+    assert a.iteration == b.iteration == epochs
+    assert same_weights(weights_of(a.generator_path), weights_of(b.generator_path))
+    assert same_weights(weights_of(a.discriminator_path), weights_of(b.discriminator_path))
