@@ -28,7 +28,7 @@ from gan_keras.report.grids import save_grid
 from gan_keras.report.plots import plot_run
 from gan_keras.training import checkpoints as ckpt
 from gan_keras.training.engine import build_engine
-from gan_keras.utils import write_json_atomic, write_text_atomic
+from gan_keras.utils import mem_available, write_json_atomic, write_text_atomic
 
 SAMPLE_GRID = 64  # an 8x8 grid from fixed noise
 # Keys that make two runs "the same run": resuming with any of them changed is refused.
@@ -66,17 +66,6 @@ def _versions() -> dict:
 
     return {"python": platform.python_version(), "keras": keras.__version__, "tensorflow": tf.__version__,
             "numpy": np.__version__, "platform": platform.platform()}
-
-
-def _mem_available() -> int | None:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
 
 
 def estimate_memory(spec, hp, image_shape, batch_size: int, dataset_bytes: int) -> dict:
@@ -198,7 +187,7 @@ class Trainer:
 
     def _check_memory(self, dataset):
         est = estimate_memory(self.spec, self.hp, dataset.image_shape, self.config.batch_size, dataset.images.nbytes)
-        available = _mem_available()
+        available = mem_available()
         if available is not None and est["total"] > available:
             raise ConfigError(
                 f"this run needs about {_gib(est['total'])} of memory (dataset {_gib(est['dataset'])}, "
