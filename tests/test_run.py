@@ -190,10 +190,23 @@ def cli(*args, timeout=300):
     (["DCGAN", "mnist", 10, 8, 5], "required: save_model_interval"),
     (["DCGAN", "mnist", 10, 8, 5, 5, "--beta-1", "1.5"], "beta-1 must be in [0, 1)"),
 ])
-def test_bad_arguments_give_one_line_and_no_traceback(args, message):
-    result = cli(*args)
-    assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and message in result.stderr and "Traceback" not in result.stderr
+def test_bad_arguments_give_one_line_and_no_traceback(args, message, capsys):
+    from gan_keras.cli.train import main
+
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+def test_bad_arguments_in_a_real_process():
+    result = cli("VAE", "mnist", 10, 8, 5, 5)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == ("GAN_main.py: error: argument model_name: invalid choice: 'VAE' (choose from "
+                             "'GAN', 'DCGAN', 'WGAN', 'WGANGP') (see GAN_main.py -h)\n")
 
 
 @pytest.mark.parametrize("args,message", [
@@ -270,3 +283,23 @@ def test_interrupted_runs_resume_to_the_same_result_as_a_straight_run(tmp_path, 
     assert a.iteration == b.iteration == epochs
     assert same_weights(weights_of(a.generator_path), weights_of(b.generator_path))
     assert same_weights(weights_of(a.discriminator_path), weights_of(b.discriminator_path))
+
+
+@pytest.mark.parametrize("model,dataset", [("DCGAN", "nlvr"), ("WGAN", "102flowers"), ("WGANGP", "nlvr"),
+                                           ("GAN", "102flowers")])
+def test_models_run_on_the_real_64x64_datasets(tmp_path, model, dataset):
+    run_dir = run(tmp_path, model=model, dataset=dataset, epochs=1, batch_size=2, sample_interval=1,
+                  save_model_interval=1, data_limit=20, hyperparams={"critic_steps": 1})
+    config = rundir.read_config(run_dir)
+    assert config["image_shape"] == [64, 64, 3]
+    assert config["dataset_size"] == (60 if dataset == "nlvr" else 20)  # nlvr: 3 crops per image
+    assert len(rundir.list_checkpoints(run_dir)) == 1
+
+
+def test_a_registered_model_is_a_valid_command_line_choice(monkeypatch):
+    from gan_keras import registry
+    from gan_keras.cli.train import build_parser
+
+    monkeypatch.setitem(registry.MODELS, "MYGAN", registry.MODELS["DCGAN"])
+    args = build_parser().parse_args(["MYGAN", "shapes", "1", "2", "1", "1"])
+    assert args.model_name == "MYGAN"

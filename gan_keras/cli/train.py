@@ -10,11 +10,14 @@ from gan_keras.cli.common import (
 )
 
 PROG = "GAN_main.py"
-MODEL_NAMES = ("GAN", "DCGAN", "WGAN", "WGANGP")  # checked against the registry in main()
-DATASET_NAMES = ("mnist", "nlvr", "102flowers", "shapes")
 
 
-def build_parser(model_names=MODEL_NAMES, dataset_names=DATASET_NAMES) -> OneLineParser:
+def build_parser() -> OneLineParser:
+    """The parser; model and dataset choices come from their registries."""
+    from gan_keras.data import dataset_names as _dataset_names
+    from gan_keras.registry import model_names as _model_names
+
+    model_names, dataset_names = _model_names(), _dataset_names()
     p = OneLineParser(
         prog=PROG,
         description="Train a GAN of 'Synthesising Images by Imagination' (Chen, 2019).",
@@ -85,8 +88,8 @@ def hyperparam_overrides(args) -> dict:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    args = build_parser().parse_args(argv)  # before TensorFlow loads: usage errors are instant
     quiet_tensorflow()
+    args = build_parser().parse_args(argv)
     try:
         hyperparams = hyperparam_overrides(args)
     except ValueError as exc:
