@@ -122,6 +122,10 @@ class LogWriter:
         self.writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
         self.file.flush()
 
+    def sync(self):
+        self.file.flush()
+        os.fsync(self.file.fileno())
+
     def close(self):
         if self.file:
             self.file.flush()
@@ -404,7 +408,7 @@ class Trainer:
     def _checkpoint(self, iteration, elapsed):
         state = {"iteration": iteration, "rng_state": self.rng.bit_generator.state, "seed": self.seed,
                  "elapsed_seconds": elapsed, "model": self.spec.name}
-        self.log.file.flush()
+        self.log.sync()  # every row up to the checkpoint is on disk before the checkpoint is
         ckpt.save_checkpoint(self.run_dir, iteration, self.engine, state, {"fixed_noise": self.fixed_noise})
         self._plots()
 
