@@ -45,7 +45,7 @@ NOISE_STREAM = 1            # noise = default_rng([seed, NOISE_STREAM])
 SIMILARITY_QUERIES = 8      # generated images shown in the similarity figure
 SIMILARITY_K = 4            # neighbours per query and per space
 GRID_MAX = 1024             # at most this many images in the grid PNG (all are saved individually)
-CHUNK = 500                 # images generated and passed to the backbone per step (bounds memory)
+CHUNK = 100                 # about this many images generated and passed to the backbone per step
 MIN_SAMPLES = 2
 
 
@@ -324,7 +324,7 @@ def evaluate_checkpoint(ckpt, ctx: dict, args) -> dict:
     kept_uint8, queries = [], None
     nonfinite = 0
     t_gen = t_feat = 0.0
-    step = max(CHUNK, bs)
+    step = bs * max(1, math.ceil(CHUNK / bs))  # whole batches; progress is updated once per step
     with Progress(total, f"  iter {ckpt.iteration}: generate + features", enabled=not args.quiet) as bar:
         for start in range(0, total, step):
             m = min(step, total - start)
@@ -493,8 +493,10 @@ def write_tables(rows, out: str, summary: dict) -> None:
         lines.append(f"| {r['iteration']} | {_fmt(r.get('fid'), 2)} | {_pm(r.get('kid'), r.get('kid_std'), 2, 1e3)} | "
                      f"{_fmt(r.get('precision'), 3)} | {_fmt(r.get('recall'), 3)} | "
                      f"{_pm(r.get('is'), r.get('is_std'), 2)} | {status.replace('|', '/')} |")
+    whole = s["settings"]["kid_subset_size"] >= min(s["fid_sample_number"], s["real_images"]["n"])
     lines += ["", "FID: lower is better (dissertation eq. 2-15). KID: unbiased MMD^2, cubic kernel, mean ± std over "
-              f"{s['settings']['kid_subsets']} subsets of {s['settings']['kid_subset_size']}. Precision/recall: "
+              f"{s['settings']['kid_subsets']} subsets of {s['settings']['kid_subset_size']}"
+              + (" (every subset is the whole sample, hence std 0)" if whole else "") + ". Precision/recall: "
               f"Kynkaanniemi et al. 2019, k = {s['settings']['pr_k']}. IS: {s['settings']['is_splits']} splits"
               + ("" if s["backbone"]["has_classifier"] else " (n/a: this backbone has no ImageNet classifier)") + ".",
               "Compare FIDs only at equal sample sizes and with the same backbone.", ""]

@@ -143,13 +143,13 @@ def _write_cache(path: str, feats, probs, indices, meta) -> bool:
 
 
 def compute_features(backbone, images_uint8: np.ndarray, batch_size: int, want_probs: bool,
-                     progress: bool = True, label: str = "real images", chunk: int = 500):
+                     progress: bool = True, label: str = "real images", chunk: int = 100):
     """Features (and probabilities) of uint8 images, converted to [-1, 1] chunk by chunk."""
     from gan_keras.data.base import to_unit_range
     from gan_keras.metrics.progress import Progress
 
     n = images_uint8.shape[0]
-    chunk = max(chunk, batch_size)
+    chunk = batch_size * max(1, -(-chunk // batch_size))  # whole batches; progress updated once per chunk
     feats, probs = [], []
     with Progress(n, f"features of {label}", enabled=progress) as bar:
         for start in range(0, n, chunk):

@@ -29,6 +29,7 @@ def plot_fid(iterations, fids, path: str, title: str, kid=None, kid_std=None) ->
     for x, y in zip(it, fid):
         if math.isfinite(y):
             ax.annotate(f"{y:.1f}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+    ax.margins(x=0.08, y=0.15)
     ax.set_xlabel("iterations")
     ax.set_ylabel("FID (lower is better)", color="tab:blue")
     ax.grid(True, alpha=0.3)
