@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
 import platform
@@ -291,7 +290,7 @@ def evaluate_checkpoint(ckpt, ctx: dict, args) -> dict:
     from gan_keras.data.base import to_uint8, to_unit_range
     from gan_keras.metrics.fid import MetricError, fid_from_features
     from gan_keras.metrics.progress import Progress
-    from gan_keras.metrics.scores import inception_score, kernel_inception_distance, precision_recall
+    from gan_keras.metrics.scores import kernel_inception_distance, precision_recall
 
     row = {"iteration": ckpt.iteration, "checkpoint": os.path.relpath(ckpt.path, ctx["run_dir"]),
            "status": "ok", "error": None}
