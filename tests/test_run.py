@@ -303,3 +303,12 @@ def test_a_registered_model_is_a_valid_command_line_choice(monkeypatch):
     monkeypatch.setitem(registry.MODELS, "MYGAN", registry.MODELS["DCGAN"])
     args = build_parser().parse_args(["MYGAN", "shapes", "1", "2", "1", "1"])
     assert args.model_name == "MYGAN"
+
+
+def test_resume_finds_the_data_where_the_run_found_it(tmp_path, monkeypatch, shared_data_dir):
+    run_dir = run(tmp_path, epochs=2, data_dir=shared_data_dir)
+    monkeypatch.delenv("GAN_KERAS_DATA_DIR")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "nothing"))
+    run(tmp_path, epochs=3)  # no data_dir given: the recorded one is used
+    assert rundir.read_config(run_dir)["data_dir"] == os.path.abspath(shared_data_dir)
+    assert len(read_rows(run_dir)) == 3

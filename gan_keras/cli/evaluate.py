@@ -38,6 +38,7 @@ import numpy as np
 
 from gan_keras.cli.common import OneLineParser, fail, positive_int, quiet_tensorflow
 from gan_keras.errors import CheckpointError, ConfigError, DatasetError, GanKerasError, RunDirError
+from gan_keras.utils import mem_available
 
 PROG = "GAN_evaluation.py"
 NOISE_STREAM = 1            # noise = default_rng([seed, NOISE_STREAM])
@@ -123,20 +124,6 @@ def load_generator(path: str):
     import keras
 
     return keras.saving.load_model(path, compile=False)
-
-
-def _mem_available() -> int | None:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def _gib(n: float) -> str:
@@ -594,7 +581,7 @@ def run(args) -> int:
     dataset_size = int(config.get("dataset_size") or 0)
     est = estimate_memory(fid_n, gen_n, image_shape, dataset_size * int(np.prod(image_shape)),
                           batch_size=args.batch_size)
-    available = _mem_available()
+    available = mem_available()
     if available is not None and est["total"] > 0.9 * available:
         raise ConfigError(f"FID_sample_number {fid_n} needs about {_gib(est['total'])} of memory (Inception "
                           f"features {_gib(est['features'])}, distances {_gib(est['distances'])}, dataset "

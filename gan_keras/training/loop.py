@@ -245,6 +245,10 @@ class Trainer:
         self.spec.build_generator  # noqa: B018 (shape support is checked below)
         self.spec._builder(self.spec.generators, self.image_shape, "generator")
         previous = self._existing_run()
+        if c.data_dir is None and previous and previous.get("data_dir"):
+            c.data_dir = previous["data_dir"]  # a resumed run finds its data where it did before
+        elif c.data_dir is not None:
+            c.data_dir = os.path.abspath(c.data_dir)
         dataset = self._load_data()
         memory = self._check_memory(dataset)
 
