@@ -87,6 +87,11 @@ class ModelSpec:
     def supported_shapes(self) -> list[Shape]:
         return sorted(self.generators)
 
+    def check_shape(self, image_shape) -> None:
+        """ConfigError unless this model has published networks for ``image_shape``."""
+        self._builder(self.generators, image_shape, "generator")
+        self._builder(self.discriminators, image_shape, "discriminator")
+
     def _builder(self, table, image_shape, what):
         shape = tuple(int(d) for d in image_shape)
         if shape not in table:

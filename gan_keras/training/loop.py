@@ -242,8 +242,7 @@ class Trainer:
         c = self.config
         self._validate_sizes()
         self.image_shape = image_shape(c.dataset)
-        self.spec.build_generator  # noqa: B018 (shape support is checked below)
-        self.spec._builder(self.spec.generators, self.image_shape, "generator")
+        self.spec.check_shape(self.image_shape)
         previous = self._existing_run()
         if c.data_dir is None and previous and previous.get("data_dir"):
             c.data_dir = previous["data_dir"]  # a resumed run finds its data where it did before
