@@ -1,8 +1,13 @@
-"""gan_keras: the GANs of "Synthesising Images by Imagination" (Chen, 2019) in Keras 3."""
-import os as _os
+"""gan_keras: the GANs of "Synthesising Images by Imagination" (Chen, 2019) in Keras 3.
 
-# Keep TensorFlow's C++ start-up chatter out of the way (the CLIs silence it entirely unless
-# GAN_KERAS_TF_LOGS=1).
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+Importing the package registers its custom Keras objects (``GANBatchNormalization``,
+``wasserstein_loss``), so saved models load with a plain ``keras.saving.load_model(path)``.
+"""
+from gan_keras._quiet_tf import import_tensorflow_quietly as _import_tensorflow_quietly
+
+_import_tensorflow_quietly()
+
+from gan_keras.models import blocks as _blocks  # noqa: E402,F401  (registers GANBatchNormalization)
+from gan_keras.training import losses as _losses  # noqa: E402,F401  (registers wasserstein_loss)
 
 __version__ = "0.1.0"

@@ -312,3 +312,18 @@ def test_resume_finds_the_data_where_the_run_found_it(tmp_path, monkeypatch, sha
     run(tmp_path, epochs=3)  # no data_dir given: the recorded one is used
     assert rundir.read_config(run_dir)["data_dir"] == os.path.abspath(shared_data_dir)
     assert len(read_rows(run_dir)) == 3
+
+
+def test_saved_models_load_in_a_fresh_interpreter_after_import_gan_keras(tmp_path):
+    """What a user does: only `import gan_keras`, then a plain load_model (no custom_objects)."""
+    run_dir = run(tmp_path, model="WGAN", epochs=1, batch_size=2, sample_interval=1, save_model_interval=1,
+                  hyperparams={"critic_steps": 1})
+    (checkpoint,) = rundir.list_checkpoints(run_dir)
+    code = ("import gan_keras, keras, sys; g = keras.saving.load_model(sys.argv[1]); "
+            "d = keras.saving.load_model(sys.argv[2]); print(g.count_params(), d.count_params())")
+    result = subprocess.run([sys.executable, "-c", code, checkpoint.generator_path, checkpoint.discriminator_path],
+                            capture_output=True, text=True, timeout=300, cwd=str(tmp_path),
+                            env={**os.environ, "PYTHONPATH": ROOT})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["7276993", "5336961"]
+    assert result.stderr == ""  # TensorFlow's start-up lines are kept off stderr

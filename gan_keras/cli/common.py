@@ -3,34 +3,16 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 import warnings
 
 
 def quiet_tensorflow():
-    """Keep TensorFlow's C++ start-up messages off stderr, so errors stay one line.
+    """One-line warnings; TensorFlow itself was imported quietly by ``import gan_keras``."""
+    from gan_keras._quiet_tf import import_tensorflow_quietly
 
-    TensorFlow 2.21 prints absl log lines (oneDNN, CUDA probing) while it loads and initialises
-    its devices, whatever TF_CPP_MIN_LOG_LEVEL says; stderr's file descriptor is pointed at
-    /dev/null for exactly that part. Set GAN_KERAS_TF_LOGS=1 to see them.
-    """
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     warnings.formatwarning = lambda message, category, *args, **kwargs: f"warning: {message}\n"
-    if os.environ.get("GAN_KERAS_TF_LOGS") == "1" or "tensorflow" in sys.modules:
-        return
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            import tensorflow as tf
-
-            tf.config.list_physical_devices()
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+    import_tensorflow_quietly()
 
 
 class OneLineParser(argparse.ArgumentParser):
