@@ -7,6 +7,8 @@
     <run>/checkpoints/iter_0010000/   one folder per checkpoint:
         generator.keras, discriminator.keras   loadable with keras.saving.load_model
         trainer_state.npz, state.json          everything else needed to resume exactly
+        log.csv, config.json                   copies of the run's, so a damaged or lost log or
+                                               config is restored on resume
         manifest.json                          written last: the folder is complete
     <run>/plots/                      loss and divergence curves (PNG)
     <run>/tensorboard/                TensorBoard scalars
@@ -18,7 +20,10 @@ also ignores any folder whose manifest is missing or unreadable.
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -82,17 +87,93 @@ def list_checkpoints(run_dir: str, include_incomplete: bool = False) -> list[Che
     return sorted(found, key=lambda c: c.iteration)
 
 
+def _read_json(path: str) -> dict:
+    with open(path) as f:
+        value = json.load(f)
+    if not isinstance(value, dict):
+        raise ValueError("not a JSON object")
+    return value
+
+
 def read_config(run_dir: str) -> dict:
-    """The run's config.json as a dict (raises RunDirError with a clear message)."""
+    """The run's config.json as a dict (raises RunDirError with a clear message).
+
+    When config.json is missing or damaged but a checkpoint holds a copy, the newest readable
+    copy is used (with a warning), so a damaged config never costs a run.
+    """
     from gan_keras.errors import RunDirError
 
     path = os.path.join(run_dir, CONFIG)
     if not os.path.isdir(run_dir):
         raise RunDirError(f"run directory not found: {run_dir}")
     try:
-        with open(path) as f:
-            return json.load(f)
+        return _read_json(path)
     except FileNotFoundError:
-        raise RunDirError(f"{run_dir} is not a gan_keras run directory (no {CONFIG})") from None
-    except ValueError as exc:
-        raise RunDirError(f"{path} is damaged ({exc})") from None
+        problem = f"{run_dir} is not a gan_keras run directory (no {CONFIG})"
+    except (OSError, ValueError) as exc:
+        problem = f"{path} is damaged ({exc})"
+    for checkpoint in reversed(list_checkpoints(run_dir)):
+        try:
+            config = _read_json(os.path.join(checkpoint.path, CONFIG))
+        except (OSError, ValueError):
+            continue
+        print(f"warning: {problem}; using the copy saved with checkpoint {checkpoint.iteration}")
+        return config
+    raise RunDirError(problem)
+
+
+def read_log_rows(path: str) -> tuple[list[str], list[dict[str, str]]]:
+    """The header and the sound rows of a log.csv, in iteration order.
+
+    A log can be damaged in ways a reader must survive: a partial last line after a kill -9, NUL
+    bytes or garbage after a crash of the file system, a line cut in two. A row is kept when it
+    has every column, its iteration is a positive integer larger than the previous row's, and
+    every value is a number (nan and inf included: a diverged iteration is logged). Returns
+    ``([], [])`` for a missing or unreadable file.
+    """
+    try:
+        with open(path, "rb") as f:
+            text = f.read().replace(b"\0", b"").decode("utf-8", errors="replace")
+    except OSError:
+        return [], []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+    except csv.Error:
+        return [], []
+    if not header or header[0] != "iteration":
+        return [], []
+    rows, last = [], 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            continue
+        if len(row) != len(header):
+            continue
+        try:
+            iteration = int(row[0])
+            for value in row[1:]:
+                if value != "":
+                    float(value)
+        except ValueError:
+            continue
+        if iteration <= last:
+            continue
+        rows.append(dict(zip(header, row)))
+        last = iteration
+    return header, rows
+
+
+def log_is_whole(rows: list[dict[str, str]], until: int) -> bool:
+    """True when ``rows`` hold exactly iterations 1..until."""
+    kept = [int(r["iteration"]) for r in rows if int(r["iteration"]) <= until]
+    return kept == list(range(1, until + 1))
+
+
+def log_columns(path: str) -> dict[str, "list[float]"]:
+    """log.csv as columns of floats (see read_log_rows for what is skipped)."""
+    header, rows = read_log_rows(path)
+    return {name: [float(r[name]) if r[name] != "" else math.nan for r in rows] for name in header}

@@ -176,6 +176,54 @@ def test_a_damaged_latest_checkpoint_falls_back_to_the_previous_one(tmp_path):
     assert [c.iteration for c in rundir.list_checkpoints(run_dir)] == [2, 4]  # incomplete: ignored
 
 
+@pytest.mark.parametrize("damage", ["garbage", "deleted", "emptied"])
+def test_a_damaged_log_and_config_are_restored_from_the_checkpoint(tmp_path, damage, capsys):
+    run_dir = run(tmp_path, epochs=4, save_model_interval=2)
+    log, config = os.path.join(run_dir, rundir.LOG), os.path.join(run_dir, rundir.CONFIG)
+    if damage == "garbage":  # a line cut short, NUL bytes, invalid UTF-8, a non-number, a repeated row
+        text = open(log, "rb").read().splitlines(keepends=True)
+        with open(log, "wb") as f:
+            f.write(b"".join(text[:2]) + text[2][:9] + b"\0\0\xff\xfe\n3,x,1,1,1,1\n" + text[1])
+        with open(config, "w") as f:
+            f.write('{"model": "DCG')
+    elif damage == "deleted":
+        os.remove(log)
+        os.remove(config)
+    else:
+        open(log, "w").close()
+        open(config, "w").close()
+    assert rundir.read_log_rows(log)[1] == [] or damage == "garbage"
+    run(tmp_path, epochs=6, save_model_interval=2)
+    out = capsys.readouterr().out
+    assert "using the copy saved with checkpoint 4" in out and "restored 4 rows from the checkpoint's copy" in out
+    straight = run(tmp_path, "straight", epochs=6, save_model_interval=2)
+    assert read_rows(run_dir) == read_rows(straight) and len(read_rows(run_dir)) == 6
+    assert rundir.read_config(run_dir)["model"] == "DCGAN"
+    a, b = rundir.list_checkpoints(run_dir)[-1], rundir.list_checkpoints(straight)[-1]
+    assert same_weights(weights_of(a.generator_path), weights_of(b.generator_path))
+
+
+def test_a_damaged_config_without_a_copy_is_refused_with_one_line(tmp_path):
+    run_dir = run(tmp_path, epochs=2, save_model_interval=100)  # no checkpoint before the end...
+    for c in rundir.list_checkpoints(run_dir):
+        os.remove(os.path.join(c.path, rundir.CONFIG))  # ...and no copy of the config in it
+    with open(os.path.join(run_dir, rundir.CONFIG), "w") as f:
+        f.write("{")
+    with pytest.raises(RunDirError, match=r"config.json is damaged .*pass --force"):
+        run(tmp_path, epochs=4)
+
+
+def test_the_log_reader_keeps_only_sound_rows(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_bytes(b"iteration,d_loss,g_loss\n1,0.5,0.7\n2,nan,inf\n2,0.1,0.1\n3,0.4\n\0\0\n4,a,1\n5,0.3,0.2\n6,0.3")
+    header, rows = rundir.read_log_rows(str(path))
+    assert header == ["iteration", "d_loss", "g_loss"]
+    assert [r["iteration"] for r in rows] == ["1", "2", "5"]  # "6,0.3" lacks a column: dropped
+    assert rows[1]["d_loss"] == "nan"
+    assert rundir.log_is_whole(rows, 2) and not rundir.log_is_whole(rows, 5)
+    assert rundir.read_log_rows(str(tmp_path / "missing.csv")) == ([], [])
+
+
 # -- the command line, in subprocesses as a user runs it -------------------------------------
 def cli(*args, timeout=300):
     return subprocess.run([sys.executable, os.path.join(ROOT, "GAN_main.py"), *map(str, args)],

@@ -102,7 +102,11 @@ def main(argv=None) -> int:
     if args.resume:
         if args.out and os.path.abspath(args.out) != os.path.abspath(args.resume):
             return fail(PROG, "--out and --resume name different directories", 2)
-        if not os.path.isfile(os.path.join(args.resume, "config.json")):
+        from gan_keras import rundir
+
+        if not os.path.isdir(args.resume):
+            return fail(PROG, f"cannot resume {args.resume}: no such directory", 2)
+        if not (os.path.isfile(os.path.join(args.resume, rundir.CONFIG)) or rundir.list_checkpoints(args.resume)):
             return fail(PROG, f"cannot resume {args.resume}: it is not a run directory (no config.json)", 2)
         out = args.resume
     config = RunConfig(

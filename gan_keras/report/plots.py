@@ -2,7 +2,6 @@
 4-15 (Wasserstein estimate), drawn from a run's log.csv."""
 from __future__ import annotations
 
-import csv
 import math
 import os
 
@@ -12,29 +11,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from gan_keras import rundir  # noqa: E402
 from gan_keras.utils import atomic_path  # noqa: E402
 
 
 def read_log(path: str) -> dict[str, np.ndarray]:
     """log.csv as columns of floats. A damaged or half-written row (e.g. after a kill -9) is skipped."""
-    columns: dict[str, list] = {}
-    with open(path, newline="") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
-        if not header:
-            return {}
-        for name in header:
-            columns[name] = []
-        for row in reader:
-            if len(row) != len(header):
-                continue
-            try:
-                values = [float(v) if v != "" else math.nan for v in row]
-            except ValueError:
-                continue
-            for name, value in zip(header, values):
-                columns[name].append(value)
-    return {k: np.asarray(v, dtype=np.float64) for k, v in columns.items()}
+    return {k: np.asarray(v, dtype=np.float64) for k, v in rundir.log_columns(path).items()}
 
 
 def smooth(values: np.ndarray, window: int) -> np.ndarray:

@@ -3,7 +3,8 @@
 A checkpoint folder holds the user-facing ``generator.keras`` / ``discriminator.keras`` and, for
 resuming, ``trainer_state.npz`` (every variable of both networks and both optimizers, Dropout
 and noise seed states included, plus the fixed sample noise) and ``state.json`` (iteration,
-the numpy random generator's state, timings). It is written under a temporary name, each file
+the numpy random generator's state, timings), with copies of the run's ``log.csv`` and
+``config.json`` for repairing them. It is written under a temporary name, each file
 fsynced, then renamed into place; ``manifest.json`` is written last. A crash at any moment
 leaves either the previous checkpoints or the new one, never half of one.
 """
@@ -31,8 +32,12 @@ def _fsync_file(path):
         os.fsync(f.fileno())
 
 
-def save_checkpoint(run_dir: str, iteration: int, engine, state: dict, arrays: dict, keep: int | None = None) -> str:
+def save_checkpoint(run_dir: str, iteration: int, engine, state: dict, arrays: dict, keep: int | None = None,
+                    copies: list[str] = ()) -> str:
     """Write checkpoint ``iteration`` atomically and return its folder.
+
+    ``copies``: files copied into the checkpoint as they are now (the run's log.csv and
+    config.json), so that resuming can restore them if they are later damaged or lost.
 
     Raises CheckpointError (e.g. disk full) with the earlier checkpoints left intact.
     """
@@ -53,6 +58,10 @@ def save_checkpoint(run_dir: str, iteration: int, engine, state: dict, arrays: d
         with open(os.path.join(tmp, STATE_JSON), "w") as f:
             json.dump(state, f, indent=2, default=str)
         files = [rundir.GENERATOR_FILE, rundir.DISCRIMINATOR_FILE, STATE_NPZ, STATE_JSON]
+        for source in copies:
+            if os.path.isfile(source):
+                shutil.copyfile(source, os.path.join(tmp, os.path.basename(source)))
+                files.append(os.path.basename(source))
         with open(os.path.join(tmp, rundir.MANIFEST), "w") as f:
             json.dump({"iteration": iteration, "files": files, "n_variables": len(values)}, f, indent=2)
         for name in files + [rundir.MANIFEST]:

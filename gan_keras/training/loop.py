@@ -99,17 +99,23 @@ class LogWriter:
         self.path, self.columns = path, columns
         self.file = None
 
-    def open(self, keep_until: int | None):
-        """Open for appending; with ``keep_until``, first keep only rows up to that iteration."""
+    def open(self, keep_until: int | None, backup: str | None = None):
+        """Open for appending; with ``keep_until``, first keep only rows up to that iteration.
+
+        When the log does not hold every row 1..keep_until (deleted, truncated, overwritten with
+        garbage), the rows are taken from ``backup``, the copy saved in the checkpoint.
+        """
         rows = []
-        if keep_until is not None and os.path.exists(self.path):
-            with open(self.path, newline="") as f:
-                for row in csv.DictReader(f):
-                    try:
-                        if int(row["iteration"]) <= keep_until and None not in row.values():
-                            rows.append(row)
-                    except (KeyError, TypeError, ValueError):
-                        continue
+        if keep_until is not None:
+            _, rows = rundir.read_log_rows(self.path)
+            rows = [r for r in rows if int(r["iteration"]) <= keep_until]
+            if backup is not None and not rundir.log_is_whole(rows, keep_until):
+                _, saved = rundir.read_log_rows(backup)
+                saved = [r for r in saved if int(r["iteration"]) <= keep_until]
+                if len(saved) > len(rows):
+                    print(f"warning: {self.path} was damaged or incomplete ({len(rows)} of {keep_until} rows); "
+                          f"restored {len(saved)} rows from the checkpoint's copy")
+                    rows = saved
         buf = io.StringIO()
         writer = csv.DictWriter(buf, self.columns, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
@@ -211,11 +217,12 @@ class Trainer:
             return None
         try:
             previous = rundir.read_config(d)
-        except RunDirError:
+        except RunDirError as exc:
             if c.force:
                 return None
-            raise RunDirError(f"{d} is not empty and holds no gan_keras run; choose another --out "
-                              f"or pass --force to overwrite it") from None
+            problem = str(exc) if os.path.exists(os.path.join(d, rundir.CONFIG)) else \
+                f"{d} is not empty and holds no gan_keras run"
+            raise RunDirError(f"{problem}; choose another --out or pass --force to overwrite it") from None
         mine = self._identity(previous.get("seed"))
         theirs = {k: previous.get(k) for k in IDENTITY_KEYS}
         if mine != theirs or not c.resume:
@@ -263,6 +270,7 @@ class Trainer:
         os.makedirs(self.run_dir, exist_ok=True)
 
         start, rng, fixed_noise, elapsed = 0, np.random.default_rng(self.seed), None, 0.0
+        log_backup = None
         if previous is not None:
             restored = ckpt.latest_loadable(self.run_dir, engine)
             if restored is not None:
@@ -271,6 +279,7 @@ class Trainer:
                 rng.bit_generator.state = state["rng_state"]
                 fixed_noise = extras["fixed_noise"]
                 elapsed = float(state.get("elapsed_seconds", 0.0))
+                log_backup = os.path.join(checkpoint.path, rundir.LOG)
                 print(f"resuming {self.run_dir} from iteration {start}")
             else:
                 print(f"{self.run_dir} has no usable checkpoint: starting it again from iteration 0")
@@ -294,7 +303,7 @@ class Trainer:
         columns = ["iteration", "d_loss"] + (["d_acc"] if self.spec.loss == "bce" else []) + \
             ["g_loss", "divergence"] + (["gp"] if self.spec.engine == "wgangp" else []) + ["seconds"]
         self.log = LogWriter(os.path.join(self.run_dir, rundir.LOG), columns)
-        self.log.open(keep_until=start)
+        self.log.open(keep_until=start, backup=log_backup)
         self.tb = self._tensorboard()
         try:
             with _StopRequest() as stop:
@@ -412,7 +421,8 @@ class Trainer:
         state = {"iteration": iteration, "rng_state": self.rng.bit_generator.state, "seed": self.seed,
                  "elapsed_seconds": elapsed, "model": self.spec.name}
         self.log.sync()  # every row up to the checkpoint is on disk before the checkpoint is
-        ckpt.save_checkpoint(self.run_dir, iteration, self.engine, state, {"fixed_noise": self.fixed_noise})
+        ckpt.save_checkpoint(self.run_dir, iteration, self.engine, state, {"fixed_noise": self.fixed_noise},
+                             copies=[os.path.join(self.run_dir, rundir.LOG), os.path.join(self.run_dir, rundir.CONFIG)])
         self._plots()
 
     def _plots(self):
@@ -448,7 +458,7 @@ class Trainer:
         self.rng = np.random.default_rng(new_seed)
         keras.utils.set_random_seed(new_seed % 2**31)
         self.log.close()
-        self.log.open(keep_until=checkpoint.iteration)
+        self.log.open(keep_until=checkpoint.iteration, backup=os.path.join(checkpoint.path, rundir.LOG))
         print(f"loss became non-finite at iteration {iteration} ({bad}): rolled back to iteration "
               f"{checkpoint.iteration} and continuing with data/noise seed {new_seed}", flush=True)
         return checkpoint.iteration, rollbacks
