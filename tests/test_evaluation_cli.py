@@ -160,13 +160,13 @@ def test_end_to_end(run_dir, fakes, capsys):
 def test_deterministic_and_cached(run_dir, fakes, capsys, tmp_path):
     args = [run_dir, "30", "4", "--checkpoint", "20", "--no-similarity", "--quiet"]
     assert evaluate.main(args + ["--out", str(tmp_path / "a")]) == 0
-    assert evaluate.main(args + ["--out", str(tmp_path / "b"), "--data-dir", "/somewhere"]) == 0
+    assert evaluate.main(args + ["--out", str(tmp_path / "b"), "--data-dir", str(tmp_path)]) == 0
     a = json.load(open(tmp_path / "a" / "evaluation.json"))
     b = json.load(open(tmp_path / "b" / "evaluation.json"))
     assert [r["iteration"] for r in a["checkpoints"]] == [20]
     assert a["checkpoints"][0]["fid"] == b["checkpoints"][0]["fid"]
     assert a["real_images"]["cache"] == "miss" and b["real_images"]["cache"] == "hit"
-    assert fakes["calls"]["dataset"][-1] == ("toy", "/somewhere")
+    assert fakes["calls"]["dataset"][-1] == ("toy", str(tmp_path))
     assert not os.path.exists(tmp_path / "a" / "iter_0000020" / "similarity.png")
     # same images for the same seed
     im_a = np.asarray(Image.open(tmp_path / "a" / "iter_0000020" / "generated" / "00003.png"))

@@ -37,8 +37,25 @@ def positive_int(text: str) -> int:
     return _number(text, int, lambda v: v >= 1, "a positive integer")
 
 
-def non_negative_int(text: str) -> int:
-    return _number(text, int, lambda v: v >= 0, "a non-negative integer")
+def seed_int(text: str) -> int:
+    """A random seed: what numpy, TensorFlow and Keras all accept (0 .. 2**32 - 1)."""
+    return _number(text, int, lambda v: 0 <= v < 2**32, "an integer from 0 to 4294967295")
+
+
+def existing_dir(text: str) -> str:
+    """A folder that exists: an explicit --data-dir that is wrong must not fall back silently."""
+    import os
+
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a folder" if os.path.exists(text)
+                                         else f"{text!r} does not exist")
+    return text
+
+
+def os_error_line(exc: OSError) -> str:
+    """An OSError as one line: what failed, on which path."""
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
 
 
 def positive_float(text: str) -> float:

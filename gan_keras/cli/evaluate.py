@@ -36,7 +36,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from gan_keras.cli.common import OneLineParser, fail, positive_int, quiet_tensorflow
+from gan_keras.cli.common import OneLineParser, existing_dir, fail, os_error_line, positive_int, quiet_tensorflow, seed_int
 from gan_keras.errors import CheckpointError, ConfigError, DatasetError, GanKerasError, RunDirError
 from gan_keras.utils import mem_available
 
@@ -69,7 +69,7 @@ def build_parser() -> OneLineParser:
                    help="evaluate only this checkpoint (an iteration such as 10000, or iter_0010000)")
     p.add_argument("--batch-size", type=positive_int, default=50,
                    help="images per generator call and per Inception forward pass (default 50)")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=seed_int, default=0,
                    help="seed of the real-image sample, the generator noise and the KID subsets (default 0)")
     p.add_argument("--out", metavar="DIR", default=None, help="output folder (default <model_directory>/evaluation)")
     p.add_argument("--inception", choices=["keras", "fid"], default="keras",
@@ -80,7 +80,7 @@ def build_parser() -> OneLineParser:
                    help="weights file of the chosen network (default: found automatically, see README)")
     p.add_argument("--resize", choices=["bilinear", "nearest"], default="bilinear",
                    help="how images are resized to 299x299 (default bilinear, half-pixel centres)")
-    p.add_argument("--data-dir", metavar="DIR", default=None,
+    p.add_argument("--data-dir", metavar="DIR", type=existing_dir, default=None,
                    help="where the run's dataset is found (default: the run's own data_dir, then the usual search)")
     p.add_argument("--no-similarity", action="store_true", help="skip the nearest-neighbour figure")
     p.add_argument("--save-real", action="store_true",
@@ -703,6 +703,8 @@ def main(argv=None) -> int:
         return fail(PROG, str(exc), 2)
     except MemoryError:
         return fail(PROG, "out of memory: use a smaller FID_sample_number or --batch-size", 2)
+    except OSError as exc:
+        return fail(PROG, os_error_line(exc), 2)
     except KeyboardInterrupt:
         return fail(PROG, "interrupted; the outputs written so far are complete files", 130)
 

@@ -6,7 +6,7 @@ import shlex
 import sys
 
 from gan_keras.cli.common import (
-    OneLineParser, fail, non_negative_int, positive_float, positive_int, quiet_tensorflow,
+    OneLineParser, existing_dir, fail, os_error_line, positive_float, positive_int, quiet_tensorflow, seed_int,
 )
 
 PROG = "GAN_main.py"
@@ -37,8 +37,8 @@ def build_parser() -> OneLineParser:
                      "an existing run of the same settings is resumed")
     run.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its latest checkpoint")
     run.add_argument("--force", action="store_true", help="overwrite a run directory that holds a different run")
-    run.add_argument("--seed", type=non_negative_int, help="random seed (default: a random one, recorded in config.json)")
-    run.add_argument("--data-dir", metavar="DIR", help="folder holding mnist/, nlvr/, 102flowers/ "
+    run.add_argument("--seed", type=seed_int, help="random seed (default: a random one, recorded in config.json)")
+    run.add_argument("--data-dir", metavar="DIR", type=existing_dir, help="folder holding mnist/, nlvr/, 102flowers/ "
                      "(default: $GAN_KERAS_DATA_DIR, then ./data, then the Keras cache)")
     run.add_argument("--limit", type=positive_int, metavar="N",
                      help="use only the first N source images (nlvr gives 3 crops each: --limit 3102 gives "
@@ -124,6 +124,8 @@ def main(argv=None) -> int:
         return fail(PROG, str(exc), 1)
     except MemoryError:
         return fail(PROG, "out of memory: use a smaller batch size", 1)
+    except OSError as exc:  # e.g. --out on a read-only or vanished file system
+        return fail(PROG, os_error_line(exc), 1)
     except KeyboardInterrupt:
         return fail(PROG, "stopped at once; the run directory keeps its last checkpoint", 130)
     return 0
