@@ -54,6 +54,36 @@ def write_json_atomic(path: str, obj) -> None:
     write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
 
+def save_keyed_npz(path: str, arrays: dict, meta: dict) -> None:
+    """Write arrays plus a JSON ``meta`` (whose ``key`` names what they were computed from) atomically.
+
+    Used by the caches (dataset images, real-image features). The file is readable by others:
+    mkstemp makes it private, but a cache is fine to share.
+    """
+    import numpy as np
+
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays, meta=np.array(json.dumps(meta, sort_keys=True, default=str)))
+        os.chmod(tmp, 0o644)
+
+
+def load_keyed_npz(path: str, key: str) -> tuple[dict, dict] | None:
+    """(arrays, meta) of a file written by save_keyed_npz, or None when absent or made for another key.
+
+    A damaged file raises (any exception): callers decide whether to rebuild it.
+    """
+    import numpy as np
+
+    if not os.path.isfile(path):
+        return None
+    with np.load(path, allow_pickle=False) as f:
+        meta = json.loads(str(f["meta"][()]))
+        if meta.get("key") != key:
+            return None
+        return {name: f[name] for name in f.files if name != "meta"}, meta
+
+
 def mem_available() -> int | None:
     """Bytes of memory available to a new allocation (Linux MemAvailable), or None if unknown."""
     try:

@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 import PIL
 
-from ..utils import atomic_path
+from ..utils import load_keyed_npz, save_keyed_npz
 from .imageio import DatasetWarning
 
 
@@ -52,14 +52,12 @@ def cache_path_for(cache_dir: str, name: str, folder: str, options: dict) -> str
 
 def read_cache(path: str, key: str, image_shape) -> tuple[np.ndarray, dict] | None:
     """(images, meta) from a valid, current cache file; None if absent, stale or damaged."""
-    if not os.path.isfile(path):
-        return None
     try:
-        with np.load(path, allow_pickle=False) as f:
-            meta = json.loads(str(f["meta"][()]))
-            if meta.get("key") != key:
-                return None
-            images = f["images"]
+        found = load_keyed_npz(path, key)
+        if found is None:
+            return None
+        arrays, meta = found
+        images = arrays["images"]
         if (images.dtype != np.uint8 or images.ndim != 4
                 or tuple(images.shape[1:]) != tuple(image_shape)
                 or images.shape[0] != meta.get("count") or images.shape[0] == 0):
@@ -74,10 +72,7 @@ def read_cache(path: str, key: str, image_shape) -> tuple[np.ndarray, dict] | No
 def write_cache(path: str, images: np.ndarray, meta: dict) -> bool:
     """Write the cache atomically; on failure (read-only dir, full disk) warn and return False."""
     try:
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as f:
-                np.savez(f, images=images, meta=np.array(json.dumps(meta, sort_keys=True, default=str)))
-            os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache is fine to share
+        save_keyed_npz(path, {"images": images}, meta)
         return True
     except Exception as exc:  # noqa: BLE001 - caching is an optimisation, never fatal
         warnings.warn(f"could not write dataset cache {path} ({type(exc).__name__}: {exc}); "

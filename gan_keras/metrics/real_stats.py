@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gan_keras.utils import atomic_path
+from gan_keras.utils import load_keyed_npz, save_keyed_npz
 
 CACHE_VERSION = 1
 CACHE_SUBDIR = "fid_stats"
@@ -106,16 +106,14 @@ def cache_path(cache_dir: str, dataset_name: str, backbone, n: int, seed: int, k
 
 
 def _read_cache(path: str, key: str, n: int, dim: int, want_probs: bool):
-    if not os.path.isfile(path):
-        return None
     try:
-        with np.load(path, allow_pickle=False) as f:
-            meta = json.loads(str(f["meta"][()]))
-            if meta.get("key") != key:
-                return None
-            feats = np.asarray(f["features"], np.float64)
-            probs = np.asarray(f["probabilities"], np.float64) if "probabilities" in f.files else None
-            indices = np.asarray(f["indices"], np.int64)
+        found = load_keyed_npz(path, key)
+        if found is None:
+            return None
+        arrays, meta = found
+        feats = np.asarray(arrays["features"], np.float64)
+        probs = np.asarray(arrays["probabilities"], np.float64) if "probabilities" in arrays else None
+        indices = np.asarray(arrays["indices"], np.int64)
         if feats.shape != (n, dim) or indices.shape != (n,) or not np.isfinite(feats).all():
             raise ValueError(f"unexpected features {feats.shape}")
         if want_probs and (probs is None or probs.shape[0] != n):
@@ -129,13 +127,10 @@ def _read_cache(path: str, key: str, n: int, dim: int, want_probs: bool):
 
 def _write_cache(path: str, feats, probs, indices, meta) -> bool:
     try:
-        arrays = {"features": feats.astype(np.float32), "indices": indices,
-                  "meta": np.array(json.dumps(meta, sort_keys=True, default=str))}
+        arrays = {"features": feats.astype(np.float32), "indices": indices}
         if probs is not None:
             arrays["probabilities"] = probs.astype(np.float32)
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as f:
-                np.savez(f, **arrays)
+        save_keyed_npz(path, arrays, meta)
         return True
     except Exception as exc:  # noqa: BLE001 - caching is an optimisation, never fatal
         warnings.warn(f"could not write real-feature cache {path} ({type(exc).__name__}: {exc})", stacklevel=3)
