@@ -30,3 +30,10 @@ def fid_weights_path():
     if not os.path.isfile(FID_WEIGHTS):
         pytest.skip("../shared/weights/fid-inception-2015-12-05.pt is not present")
     return FID_WEIGHTS
+
+
+def pytest_configure(config):
+    # Keras 3.15's TensorFlow backend converts tensors with np.array(x, copy=False) first; under
+    # NumPy 2 that emits this DeprecationWarning thousands of times per run. It is Keras's, not ours.
+    config.addinivalue_line("filterwarnings",
+                            "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
