@@ -200,7 +200,7 @@ def test_saved_pngs_reproduce_fid_with_folder_command(run_dir, fakes, tmp_path, 
 
 def test_damaged_checkpoint_others_evaluated(run_dir, fakes, capsys):
     _write_checkpoint(run_dir, 20, garbage=True)
-    _write_checkpoint(run_dir, 40, garbage=True, manifest=False)  # half-written: skipped silently
+    _write_checkpoint(run_dir, 40, garbage=True, manifest=False)  # still being written: skipped, reported
     rc = evaluate.main([run_dir, "20", "3", "--quiet", "--no-similarity"])
     err = capsys.readouterr().err
     assert rc == 0
@@ -208,6 +208,9 @@ def test_damaged_checkpoint_others_evaluated(run_dir, fakes, capsys):
     assert [(int(r["iteration"]), r["status"]) for r in rows] == [(10, "ok"), (20, "failed"), (30, "ok")]
     assert "generator.keras" in rows[1]["error"] and rows[1]["fid"] == ""
     assert "1 of 3 checkpoints could not be evaluated" in err and "Traceback" not in err
+    assert "skipped checkpoint(s) 40: not complete" in err
+    summary = json.load(open(os.path.join(run_dir, "evaluation", "evaluation.json")))
+    assert summary["skipped_incomplete_checkpoints"] == [40]
     md = open(os.path.join(run_dir, "evaluation", "metrics.md")).read()
     assert "failed" in md
 

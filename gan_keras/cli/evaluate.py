@@ -555,12 +555,18 @@ def run(args) -> int:
         if key not in config:
             raise RunDirError(f"{os.path.join(run_dir, rundir.CONFIG)} lacks '{key}': not a run written by GAN_main.py")
     checkpoints = rundir.list_checkpoints(run_dir)
+    complete = {c.iteration for c in checkpoints}
+    incomplete = [c.iteration for c in rundir.list_checkpoints(run_dir, include_incomplete=True)
+                  if c.iteration not in complete]
     if not checkpoints:
-        incomplete = len(rundir.list_checkpoints(run_dir, include_incomplete=True))
-        extra = (f" ({incomplete} incomplete checkpoint folder(s) without a manifest were skipped: "
+        extra = (f" ({len(incomplete)} incomplete checkpoint folder(s) without a manifest were skipped: "
                  "still being written, or interrupted)") if incomplete else ""
         raise CheckpointError(f"no saved generator checkpoint in {os.path.join(run_dir, rundir.CHECKPOINTS)}{extra}; "
                               "train longer than save_model_interval iterations first")
+    if incomplete:
+        print(f"warning: skipped checkpoint(s) {', '.join(map(str, incomplete))}: not complete (still being "
+              "written, or interrupted); run the evaluation again once training has saved them",
+              file=sys.stderr, flush=True)
     if args.checkpoint is not None:
         wanted = _parse_checkpoint(args.checkpoint)
         chosen = [c for c in checkpoints if c.iteration == wanted]
@@ -639,6 +645,7 @@ def run(args) -> int:
         "run": {k: config.get(k) for k in ("model", "dataset", "latent_dim", "image_shape", "seed", "epochs",
                                             "batch_size", "data_dir", "dataset_size")},
         "fid_sample_number": fid_n, "generate_sample_number": gen_n, "seed": args.seed,
+        "skipped_incomplete_checkpoints": incomplete,
         "batch_size": args.batch_size,
         "backbone": {"name": backbone.name, "resize": args.resize, "feature_dim": int(backbone.feature_dim),
                      "has_classifier": bool(backbone.has_classifier),
