@@ -23,7 +23,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 import re
 from dataclasses import dataclass
@@ -171,9 +170,3 @@ def log_is_whole(rows: list[dict[str, str]], until: int) -> bool:
     """True when ``rows`` hold exactly iterations 1..until."""
     kept = [int(r["iteration"]) for r in rows if int(r["iteration"]) <= until]
     return kept == list(range(1, until + 1))
-
-
-def log_columns(path: str) -> dict[str, "list[float]"]:
-    """log.csv as columns of floats (see read_log_rows for what is skipped)."""
-    header, rows = read_log_rows(path)
-    return {name: [float(r[name]) if r[name] != "" else math.nan for r in rows] for name in header}

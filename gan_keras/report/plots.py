@@ -17,7 +17,9 @@ from gan_keras.utils import atomic_path  # noqa: E402
 
 def read_log(path: str) -> dict[str, np.ndarray]:
     """log.csv as columns of floats. A damaged or half-written row (e.g. after a kill -9) is skipped."""
-    return {k: np.asarray(v, dtype=np.float64) for k, v in rundir.log_columns(path).items()}
+    header, rows = rundir.read_log_rows(path)
+    return {name: np.array([float(r[name]) if r[name] != "" else math.nan for r in rows], dtype=np.float64)
+            for name in header}
 
 
 def smooth(values: np.ndarray, window: int) -> np.ndarray:

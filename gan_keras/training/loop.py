@@ -105,13 +105,14 @@ class LogWriter:
         When the log does not hold every row 1..keep_until (deleted, truncated, overwritten with
         garbage), the rows are taken from ``backup``, the copy saved in the checkpoint.
         """
+        def rows_of(path):
+            return [r for r in rundir.read_log_rows(path)[1] if int(r["iteration"]) <= keep_until]
+
         rows = []
         if keep_until is not None:
-            _, rows = rundir.read_log_rows(self.path)
-            rows = [r for r in rows if int(r["iteration"]) <= keep_until]
+            rows = rows_of(self.path)
             if backup is not None and not rundir.log_is_whole(rows, keep_until):
-                _, saved = rundir.read_log_rows(backup)
-                saved = [r for r in saved if int(r["iteration"]) <= keep_until]
+                saved = rows_of(backup)
                 if len(saved) > len(rows):
                     print(f"warning: {self.path} was damaged or incomplete ({len(rows)} of {keep_until} rows); "
                           f"restored {len(saved)} rows from the checkpoint's copy")
