@@ -73,8 +73,10 @@ def save_checkpoint(run_dir: str, iteration: int, engine, state: dict, arrays: d
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         what = "the disk is full" if exc.errno == errno.ENOSPC else str(exc)
-        raise CheckpointError(f"could not write checkpoint {iteration} in {root}: {what}; "
-                              f"earlier checkpoints are intact") from None
+        earlier = [c.iteration for c in rundir.list_checkpoints(run_dir) if c.iteration != iteration]
+        kept = (f"earlier checkpoints are intact (latest: {earlier[-1]})" if earlier
+                else "no earlier checkpoint exists")
+        raise CheckpointError(f"could not write checkpoint {iteration} in {root}: {what}; {kept}") from None
     if keep:
         for old in rundir.list_checkpoints(run_dir)[:-keep]:
             shutil.rmtree(old.path, ignore_errors=True)
