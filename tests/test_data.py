@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 
 from gan_keras.data import (
-    DATA_DIR_ENV, DATASETS, DatasetWarning, dataset_names, generate_shapes, image_shape,
+    DATA_DIR_ENV, DATASETS, DatasetWarning, content_fingerprint, dataset_names, generate_shapes, image_shape,
     load_dataset, load_image_folder, resolve_data_dirs,
 )
-from gan_keras.data import locate, mnist as mnist_mod, nlvr as nlvr_mod
+from gan_keras.data import celeba as celeba_mod, locate, mnist as mnist_mod, nlvr as nlvr_mod
 from gan_keras.data.imageio import read_rgb
 from gan_keras.errors import ConfigError, DatasetError
 
@@ -81,9 +81,9 @@ def _png_header_only(path, width, height):
 # ----------------------------------------------------------------------------- registry
 
 def test_registry_names_shapes_and_help():
-    assert dataset_names() == ["mnist", "nlvr", "102flowers", "shapes"]
+    assert dataset_names() == ["mnist", "nlvr", "102flowers", "shapes", "celeba"]
     assert image_shape("mnist") == (28, 28, 1)
-    for name in ("nlvr", "102flowers", "shapes"):
+    for name in ("nlvr", "102flowers", "shapes", "celeba"):
         assert image_shape(name) == (64, 64, 3)
     assert image_shape("MNIST") == (28, 28, 1)
     assert "mnist.npz" in DATASETS["mnist"].how_to_get
@@ -91,6 +91,10 @@ def test_registry_names_shapes_and_help():
     assert "https://github.com/lil-lab/nlvr" in DATASETS["nlvr"].how_to_get
     assert "102flowers.tgz" in DATASETS["102flowers"].how_to_get
     assert not DATASETS["shapes"].needs_files
+    celeba_help = DATASETS["celeba"].how_to_get
+    assert "img_align_celeba.zip" in celeba_help and "Align&Cropped Images" in celeba_help
+    assert "mmlab.ie.cuhk.edu.hk/projects/CelebA.html" in celeba_help
+    assert "celeba/img_align_celeba/000001.jpg" in celeba_help
 
 
 def test_unknown_name_lists_choices():
@@ -538,3 +542,181 @@ def test_shapes_via_load_dataset():
     for bad in (0, -5, 2.5, "ten", True):
         with pytest.raises(ConfigError):
             load_dataset("shapes", limit=bad)
+
+
+# ----------------------------------------------------------------------------- celeba
+
+def _celeba_face(width, height):
+    """A CelebA-sized RGB array: green centre square (side = width), red band above it, blue band below."""
+    top = (height - width) // 2
+    a = np.empty((height, width, 3), np.uint8)
+    a[:] = (0, 255, 0)
+    a[:top] = (255, 0, 0)
+    a[top + width:] = (0, 0, 255)
+    return a
+
+
+def _celeba_reference(path):
+    """The documented preprocessing written out by hand: rows (H-W)//2 .. +W, then PIL BICUBIC to 64x64."""
+    im = Image.open(path).convert("RGB")
+    w, h = im.size
+    top = (h - w) // 2
+    return np.asarray(im.crop((0, top, w, top + w)).resize((64, 64), Image.Resampling.BICUBIC))
+
+
+def test_celeba_real_first_files(shared_data_dir, tmp_path):
+    src = os.path.join(shared_data_dir, "celeba", "img_align_celeba")
+    ds = load_dataset("celeba", data_dir=shared_data_dir, limit=40, cache_dir=str(tmp_path / "c"), progress=False)
+    assert ds.images.shape == (40, 64, 64, 3) and ds.images.dtype == np.uint8 and ds.skipped == 0
+    assert ds.source == src and ds.info["fingerprint"].startswith("celeba-40x64x64x3-")
+    assert ds.info["files_found"] == 5000 and ds.info["files_used"] == 40
+    assert ds.info["images_read"] == 40 and ds.info["images_skipped"] == 0 and ds.info["images_resized"] == 40
+    assert ds.info["image_size"] == 64 and ds.info["cache"] == "built"
+    # The first 40 files, in order, each cropped to rows 10..98 of the 89x109 copy and resized.
+    assert Image.open(os.path.join(src, "000001.jpg")).size == (89, 109)
+    for i in (0, 17, 39):
+        np.testing.assert_array_equal(ds.images[i], _celeba_reference(os.path.join(src, f"{i + 1:06d}.jpg")))
+    # Not the squashed whole image (the flowers preprocessing).
+    squashed = np.asarray(Image.open(os.path.join(src, "000001.jpg")).convert("RGB").resize(
+        (64, 64), Image.Resampling.BICUBIC))
+    assert np.abs(squashed.astype(int) - ds.images[0]).mean() > 5
+
+
+@pytest.mark.parametrize("size", [(89, 109), (178, 218)], ids=["reduced", "official"])
+@pytest.mark.parametrize("fmt", ["png", "jpg"])
+def test_celeba_crop_removes_top_and_bottom_bands(tmp_path, size, fmt):
+    width, height = size
+    folder = tmp_path / "celeba" / "img_align_celeba"
+    kw = {"quality": 95, "subsampling": 0} if fmt == "jpg" else {}
+    path = _save(str(folder / f"000001.{fmt}"), Image.fromarray(_celeba_face(width, height)), **kw)
+    ds = load_dataset("celeba", data_dir=str(tmp_path), use_cache=False, progress=False)
+    assert ds.images.shape == (1, 64, 64, 3)
+    img = ds.images[0].astype(int)
+    tolerance = 0 if fmt == "png" else 8  # JPEG (4:4:4, q95) noise; a crop 1 px off leaks far more
+    assert np.abs(img - [0, 255, 0]).max() <= tolerance            # only the centre colour...
+    assert not ((img[..., 0] > 64) & (img[..., 1] < 192)).any()    # ...no red band
+    assert not ((img[..., 2] > 64) & (img[..., 1] < 192)).any()    # ...no blue band
+    # The same crop in the worker, with the geometry spelt out.
+    left, top, right, bottom = celeba_mod.centre_square_box(width, height)
+    assert (left, top, right - left, bottom - top) == (0, (height - width) // 2, width, width)
+    np.testing.assert_array_equal(ds.images[0], _celeba_reference(path))
+
+
+def test_celeba_damaged_files_are_skipped_and_counted(shared_data_dir, tmp_path):
+    src = os.path.join(shared_data_dir, "celeba", "img_align_celeba")
+    folder = tmp_path / "celeba" / "img_align_celeba"
+    folder.mkdir(parents=True)
+    for i in (1, 2, 3):
+        os.symlink(os.path.join(src, f"{i:06d}.jpg"), folder / f"{i:06d}.jpg")
+    data = open(os.path.join(src, "000004.jpg"), "rb").read()
+    (folder / "000004.jpg").write_bytes(data[: len(data) // 2])       # truncated
+    (folder / "000005.jpg").write_bytes(b"")                          # empty
+    (folder / "000006.jpg").write_text("<html>quota exceeded</html>")  # a failed download
+    (folder / "list_attr_celeba.txt").write_text("ignored")
+    with pytest.warns(DatasetWarning, match="celeba: skipped 3 of 6") as rec:
+        ds = load_dataset("celeba", data_dir=str(tmp_path), progress=False, cache_dir=str(tmp_path / "c"))
+    assert len([w for w in rec if issubclass(w.category, DatasetWarning)]) == 1
+    assert len(ds) == 3 and ds.skipped == 3 and ds.info["images_skipped"] == 3 and ds.info["images_read"] == 3
+    assert ds.info["ignored_files"] == 1
+    assert "000004.jpg (truncated file)" in ds.info["skipped_examples"]
+    np.testing.assert_array_equal(ds.images[2], _celeba_reference(os.path.join(src, "000003.jpg")))
+    with pytest.warns(DatasetWarning, match="skipped 3 of 6"):  # the cache keeps the counts
+        again = load_dataset("celeba", data_dir=str(tmp_path), progress=False, cache_dir=str(tmp_path / "c"))
+    assert again.info["cache"] == "hit" and again.skipped == 3
+
+
+def test_celeba_missing_names_the_folder_and_download(tmp_path):
+    (tmp_path / "celeba").mkdir()  # the dataset folder without img_align_celeba/
+    with pytest.raises(DatasetError) as err:
+        load_dataset("celeba", data_dir=str(tmp_path), progress=False)
+    msg = str(err.value)
+    assert "celeba/img_align_celeba/" in msg and str(tmp_path) in msg and "\n" not in msg
+    assert "img_align_celeba.zip" in msg and "mmlab.ie.cuhk.edu.hk/projects/CelebA.html" in msg
+    (tmp_path / "celeba" / "img_align_celeba").mkdir()
+    with pytest.raises(DatasetError, match="no image files.*img_align_celeba"):
+        load_dataset("celeba", data_dir=str(tmp_path), progress=False)
+
+
+# ----------------------------------------------------------------------------- image sizes
+
+def _bicubic_32(images):
+    return np.stack([np.asarray(Image.fromarray(x).resize((32, 32), Image.Resampling.BICUBIC)) for x in images])
+
+
+def test_image_size_32_shapes_is_bicubic_of_64():
+    native = load_dataset("shapes", seed=5, limit=24, progress=False)
+    small = load_dataset("shapes", seed=5, limit=24, progress=False, image_size=32)
+    same = load_dataset("shapes", seed=5, limit=24, progress=False, image_size=64)
+    assert small.images.shape == (24, 32, 32, 3) and small.images.dtype == np.uint8
+    assert small.image_shape == image_shape("shapes", 32) == (32, 32, 3)
+    np.testing.assert_array_equal(small.images, _bicubic_32(native.images))
+    assert small.info["image_size"] == 32
+    assert small.info["image_resize"] == "resized 64x64 -> 32x32, PIL BICUBIC (antialiased)"
+    assert small.info["fingerprint"] == content_fingerprint("shapes", small.images)
+    assert small.info["fingerprint"].startswith("shapes-24x32x32x3-")
+    assert small.info["native_fingerprint"] == native.info["fingerprint"] != small.info["fingerprint"]
+    # 64 is the native size: the very same images and fingerprint.
+    np.testing.assert_array_equal(same.images, native.images)
+    assert same.info["fingerprint"] == native.info["fingerprint"] and same.info["image_size"] == 64
+
+
+def test_image_size_32_flowers_real_and_cached(shared_data_dir, tmp_path):
+    src = os.path.join(shared_data_dir, "102flowers", "jpg")
+    dst = tmp_path / "102flowers" / "jpg"
+    dst.mkdir(parents=True)
+    for name in sorted(os.listdir(src))[:16]:
+        os.symlink(os.path.join(src, name), dst / name)
+    cache = str(tmp_path / "c")
+    native = load_dataset("102flowers", data_dir=str(tmp_path), cache_dir=cache, progress=False)
+    small = load_dataset("102flowers", data_dir=str(tmp_path), cache_dir=cache, progress=False, image_size=32)
+    assert small.images.shape == (16, 32, 32, 3) and small.info["cache"] == "hit"
+    assert small.info["resize_cache"] == "built" and small.info["images_read"] == 16
+    np.testing.assert_array_equal(small.images, _bicubic_32(native.images))
+    again = load_dataset("102flowers", data_dir=str(tmp_path), cache_dir=cache, progress=False, image_size=32)
+    assert again.info["resize_cache"] == "hit" and again.info["fingerprint"] == small.info["fingerprint"]
+    np.testing.assert_array_equal(again.images, small.images)
+    off = load_dataset("102flowers", data_dir=str(tmp_path), use_cache=False, progress=False, image_size=32)
+    assert off.info["resize_cache"] == "off" and off.info["fingerprint"] == small.info["fingerprint"]
+    assert small.info["fingerprint"] != native.info["fingerprint"]
+
+
+def test_image_size_celeba_and_nlvr(tmp_path):
+    _save(str(tmp_path / "celeba" / "img_align_celeba" / "000001.png"), Image.fromarray(_celeba_face(89, 109)))
+    ds = load_dataset("celeba", data_dir=str(tmp_path), use_cache=False, progress=False, image_size=32)
+    assert ds.images.shape == (1, 32, 32, 3) and (ds.images == [0, 255, 0]).all()
+    _save(str(tmp_path / "nlvr" / "train" / "images" / "0" / "train-1-0-0.png"), _nlvr_image(OFFICIAL))
+    ds = load_dataset("nlvr", data_dir=str(tmp_path), use_cache=False, progress=False, image_size=32)
+    assert ds.images.shape == (3, 32, 32, 3) and ds.info["crops"] == 3
+    np.testing.assert_array_equal(ds.images[:, 16, 16], [[255, 255, 0], [0, 0, 0], [0, 153, 255]])
+
+
+def test_image_size_shapes_and_errors(tmp_path):
+    assert image_shape("celeba", 32) == (32, 32, 3) and image_shape("celeba", 64) == (64, 64, 3)
+    assert image_shape("102flowers", 32) == image_shape("nlvr", 32) == image_shape("shapes", 32) == (32, 32, 3)
+    assert image_shape("celeba") == image_shape("celeba", None) == (64, 64, 3)
+    assert image_shape("mnist", None) == image_shape("mnist", 28) == (28, 28, 1)
+    assert image_shape("shapes", np.int64(32)) == (32, 32, 3)
+    for size in (32, 64):
+        with pytest.raises(ConfigError) as err:
+            image_shape("mnist", size)
+        assert str(err.value) == (f"image size {size} applies to colour datasets (nlvr, 102flowers, shapes, "
+                                  "celeba); mnist is 28x28x1")
+    with pytest.raises(ConfigError, match="^image size must be 32 or 64, got 48$"):
+        image_shape("celeba", 48)
+    with pytest.raises(ConfigError, match="^image size must be 32 or 64, got 28$"):
+        image_shape("shapes", 28)
+    with pytest.raises(ConfigError, match="image size 48 is not available: mnist is 28x28x1 only"):
+        image_shape("mnist", 48)
+    for bad in (0, -32, 128, 32.0, "32", True, [32]):
+        with pytest.raises(ConfigError, match="^image size must be 32 or 64, got "):
+            image_shape("nlvr", bad)
+    # load_dataset checks the size before it reads anything (here: a data dir that does not exist).
+    x = np.random.default_rng(0).integers(0, 256, (3, 28, 28), dtype=np.uint8)
+    (tmp_path / "mnist").mkdir()
+    np.savez(tmp_path / "mnist" / "mnist.npz", x_train=x)
+    with pytest.raises(ConfigError, match="applies to colour datasets.*mnist is 28x28x1"):
+        load_dataset("mnist", data_dir=str(tmp_path), image_size=32)
+    with pytest.raises(ConfigError, match="got 48"):
+        load_dataset("102flowers", data_dir=str(tmp_path / "typo"), image_size=48)
+    ds = load_dataset("mnist", data_dir=str(tmp_path), image_size=28)
+    assert ds.images.shape == (3, 28, 28, 1) and ds.info["image_size"] == 28

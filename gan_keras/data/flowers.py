@@ -15,7 +15,7 @@ converted to RGB.
 """
 from __future__ import annotations
 
-from .imageio import SkipImage, read_rgb_image, resize_rgb
+from .imageio import read_rgb_image, resize_rgb, skip_on_error
 
 IMAGE_SIZE = 64
 BACKGROUND = (255, 255, 255)
@@ -23,15 +23,10 @@ MAX_ASPECT = 10.0
 PREPROCESS_VERSION = "folder-v1: whole image squashed to 64x64, PIL BICUBIC, JPEG draft >= 128px, alpha on white"
 
 
+@skip_on_error
 def process_file(path: str, size: int = IMAGE_SIZE):
     """((1, size, size, 3) uint8, resized?) for one file, or a SkipImage instance (never raises)."""
-    try:
-        image = read_rgb_image(path, background=BACKGROUND, min_side=8, max_aspect=MAX_ASPECT,
-                               draft_size=(2 * size, 2 * size))
-        resized = image.size != (size, size)
-        return resize_rgb(image, size, size)[None], resized
-    except SkipImage as exc:
-        return exc
-    except Exception as exc:  # noqa: BLE001 - never let one file stop the load
-        return SkipImage(f"{type(exc).__name__}: {exc}")
-
+    image = read_rgb_image(path, background=BACKGROUND, min_side=8, max_aspect=MAX_ASPECT,
+                           draft_size=(2 * size, 2 * size))
+    resized = image.size != (size, size)
+    return resize_rgb(image, size, size)[None], resized

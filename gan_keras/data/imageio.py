@@ -2,8 +2,10 @@
 
 ``read_rgb`` returns an (H, W, 3) uint8 array or raises ``SkipImage`` with a short reason;
 every other exception (PIL's many error types, MemoryError...) is turned into ``SkipImage``
-too, so that one bad file is counted and skipped, never fatal. ``SkipLog`` collects the skips
-of one load and emits a single warning summary. ``parallel_map`` decodes on a thread pool (PIL
+too, so that one bad file is counted and skipped, never fatal. ``skip_on_error`` makes a
+per-file worker return (not raise) that ``SkipImage``; ``centre_square_box`` and ``resize_rgb``
+do the cropping and PIL BICUBIC resizing; ``downscale_images`` shrinks a whole uint8 array.
+``SkipLog`` collects the skips of one load and emits a single warning summary. ``parallel_map`` decodes on a thread pool (PIL
 releases the GIL while decoding and resizing) and shows progress on stderr.
 
 Mode handling (odd-but-decodable images are converted, not skipped):
@@ -20,6 +22,7 @@ Refused (skipped): empty, truncated or unidentifiable files, more than ``MAX_PIX
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -133,6 +136,33 @@ def read_rgb(path: str, background=(255, 255, 255), **kwargs) -> np.ndarray:
     return np.asarray(read_rgb_image(path, background, **kwargs))
 
 
+def skip_on_error(worker):
+    """Decorate a per-file worker ``path -> result`` so that it returns a SkipImage instead of raising.
+
+    ``SkipImage`` is returned as it is; any other exception becomes ``SkipImage("<Type>: <message>")``,
+    so that one bad file never stops a load (``parallel_map`` needs workers that do not raise).
+    """
+    @functools.wraps(worker)
+    def wrapper(*args, **kwargs):
+        try:
+            return worker(*args, **kwargs)
+        except SkipImage as exc:
+            return exc
+        except Exception as exc:  # noqa: BLE001 - never let one file stop the load
+            return SkipImage(f"{type(exc).__name__}: {exc}")
+    return wrapper
+
+
+def centre_square_box(width: int, height: int) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of the central square of a ``width`` x ``height`` image, side min(width, height).
+
+    The offset along the longer side is ``(long - short) // 2`` (e.g. 178x218 -> rows 20..197).
+    """
+    side = min(int(width), int(height))
+    left, top = (int(width) - side) // 2, (int(height) - side) // 2
+    return left, top, left + side, top + side
+
+
 def resize_rgb(image, height: int, width: int, box=None) -> np.ndarray:
     """RGB PIL image or (h, w, 3) uint8 array -> (height, width, 3) uint8 with ``RESAMPLE``.
 
@@ -147,6 +177,36 @@ def resize_rgb(image, height: int, width: int, box=None) -> np.ndarray:
     if image.size == (width, height):
         return np.array(image)
     return np.asarray(image.resize((width, height), RESAMPLE))
+
+
+def downscale_images(images: np.ndarray, height: int, width: int, workers: int | None = None) -> np.ndarray:
+    """uint8 (N, h, w, C) images (C = 1 or 3) -> (N, height, width, C) uint8, each resized with ``RESAMPLE``.
+
+    Every image is resized on its own by PIL (BICUBIC, antialiased when shrinking), exactly as
+    ``Image.fromarray(x).resize((width, height), BICUBIC)``; the work is split over a thread pool.
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[3] not in (1, 3):
+        raise ValueError(f"expected uint8 (N, H, W, 1|3) images, got {images.dtype} {images.shape}")
+    n, channels = images.shape[0], images.shape[3]
+    out = np.empty((n, int(height), int(width), channels), np.uint8)
+    mode = "L" if channels == 1 else "RGB"
+
+    def work(start: int) -> None:
+        for i in range(start, min(start + 512, n)):
+            src = images[i, ..., 0] if channels == 1 else images[i]
+            small = Image.fromarray(np.ascontiguousarray(src), mode).resize((int(width), int(height)), RESAMPLE)
+            out[i] = np.asarray(small).reshape(out.shape[1:])
+
+    starts = range(0, n, 512)
+    workers = default_workers() if workers is None else max(1, int(workers))
+    if workers == 1 or n <= 512:
+        for start in starts:
+            work(start)
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gan-keras-resize") as pool:
+            list(pool.map(work, starts))
+    return out
 
 
 def list_image_files(folder: str, recursive: bool = False) -> tuple[list[str], int]:

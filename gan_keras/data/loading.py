@@ -1,20 +1,28 @@
-"""``load_dataset``: find a dataset in the data dirs, preprocess it (with a cache), return uint8."""
+"""``load_dataset``: find a dataset in the data dirs, preprocess it (with a cache), return uint8.
+
+Every dataset is first loaded at its native size (64x64 for the colour datasets, cached for the
+folder datasets); ``image_size`` smaller than that is then made by ``_apply_image_size``, the one
+place where images are resized to another size (PIL BICUBIC, cached next to the native cache).
+"""
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import time
 from dataclasses import dataclass
 
 import numpy as np
+import PIL
 
 from ..errors import ConfigError, DatasetError
-from . import flowers, mnist, nlvr, shapes
+from . import celeba, flowers, mnist, nlvr, shapes
 from .base import ImageDataset
 from .cache import cache_path_for, content_fingerprint, read_cache, source_key, write_cache
-from .imageio import RESAMPLE_NAME, Progress, SkipImage, SkipLog, emit_skip_warning, list_image_files, parallel_map
+from .imageio import (RESAMPLE_NAME, Progress, SkipImage, SkipLog, downscale_images, emit_skip_warning,
+                      list_image_files, parallel_map)
 from .locate import DATA_DIR_ENV, data_dirs_with_origin, describe_dirs, resolve_cache_dir
-from .registry import DATASETS, canonical_name
+from .registry import DATASETS, canonical_name, image_shape
 
 OFFLINE_ENV = "GAN_KERAS_OFFLINE"
 
@@ -45,7 +53,18 @@ _FOLDERS = {
         recursive=False, per_file=1, version=flowers.PREPROCESS_VERSION, flag_name="images_resized",
         resize=f"whole image squashed to 64x64, {RESAMPLE_NAME}",
     ),
+    "celeba": _FolderSpec(
+        name="celeba", subpath=("celeba", "img_align_celeba"),
+        layout="celeba/img_align_celeba/000001.jpg ... (the aligned faces of img_align_celeba.zip)",
+        recursive=False, per_file=1, version=celeba.PREPROCESS_VERSION, flag_name="images_resized",
+        resize=f"central WxW square (178x178 from row 20 at 178x218) -> 64x64, {RESAMPLE_NAME}",
+    ),
 }
+
+# The per-file worker of each folder dataset: path -> ((k, 64, 64, 3) uint8, flag) | SkipImage.
+_WORKERS = {"nlvr": nlvr.process_file, "102flowers": flowers.process_file, "celeba": celeba.process_file}
+
+RESIZE_VERSION = "size-v1: each native uint8 image resized with PIL BICUBIC (antialiased)"
 
 
 def _check_limit(limit):
@@ -66,7 +85,7 @@ def _dirs(data_dir):
     if data_dir is not None and str(data_dir) != "" and not os.path.isdir(os.fspath(data_dir)):
         raise DatasetError(
             f"data dir {os.fspath(data_dir)} does not exist or is not a folder; pass the folder that "
-            "contains mnist/, nlvr/ or 102flowers/"
+            "contains mnist/, nlvr/, 102flowers/ or celeba/"
         )
     return data_dirs_with_origin(data_dir)
 
@@ -243,13 +262,13 @@ def _load_shapes(limit, seed, progress) -> ImageDataset:
 
 
 def load_dataset(name, data_dir=None, cache_dir=None, use_cache=True, progress=True, seed=0, *,
-                 limit=None, allow_download=None) -> ImageDataset:
+                 limit=None, allow_download=None, image_size=None) -> ImageDataset:
     """Load dataset ``name`` as uint8 (N, H, W, C) images (see ``gan_keras.data`` for the details).
 
     Args:
-        name: "mnist", "nlvr", "102flowers" or "shapes" (ConfigError otherwise).
+        name: "mnist", "nlvr", "102flowers", "shapes" or "celeba" (ConfigError otherwise).
         data_dir: searched first; then $GAN_KERAS_DATA_DIR, <repo>/data, the Keras cache.
-        cache_dir: where preprocessed nlvr/102flowers arrays are cached (default
+        cache_dir: where preprocessed nlvr/102flowers/celeba arrays are cached (default
             $GAN_KERAS_CACHE_DIR or <repo>/data/cache).
         use_cache: read and write that cache.
         progress: show progress on stderr while decoding.
@@ -259,13 +278,22 @@ def load_dataset(name, data_dir=None, cache_dir=None, use_cache=True, progress=T
             of images to generate (default 10,000).
         allow_download: mnist only: try Keras' download when no local copy exists (default: yes,
             unless $GAN_KERAS_OFFLINE is set to 1).
+        image_size: None (or the native side) for the native images; 32 or 64 for the colour
+            datasets: 32 gives (N, 32, 32, 3), each native 64x64 image downscaled with PIL BICUBIC
+            (see ``image_shape(name, image_size)``; mnist has only its native 28).
 
     Raises:
-        ConfigError: unknown name, bad limit/seed.
+        ConfigError: unknown name, bad limit/seed, an image size the dataset does not offer.
         DatasetError: dataset missing, damaged, or without a single usable image.
     """
     key = canonical_name(name)
     limit = _check_limit(limit)
+    shape = image_shape(key, image_size)  # checked before anything is read
+    dataset = _load_native(key, data_dir, cache_dir, use_cache, progress, seed, limit, allow_download)
+    return _apply_image_size(dataset, shape, use_cache=use_cache)
+
+
+def _load_native(key, data_dir, cache_dir, use_cache, progress, seed, limit, allow_download) -> ImageDataset:
     if key == "shapes":
         return _load_shapes(limit, seed, progress)
     dirs = _dirs(data_dir)
@@ -278,6 +306,48 @@ def load_dataset(name, data_dir=None, cache_dir=None, use_cache=True, progress=T
     if found is None:
         raise _missing(key, f"the folder {'/'.join(spec.subpath)}/ ({spec.layout})", dirs)
     folder, where = found
-    worker = nlvr.process_file if key == "nlvr" else flowers.process_file
-    return _load_folder(spec, worker, folder, where, cache_dir=cache_dir, use_cache=use_cache,
+    return _load_folder(spec, _WORKERS[key], folder, where, cache_dir=cache_dir, use_cache=use_cache,
                         progress=progress, limit=limit)
+
+
+def _apply_image_size(dataset: ImageDataset, shape, *, use_cache: bool) -> ImageDataset:
+    """``dataset`` at ``shape`` (H, W, C): unchanged when it is the native shape, else each image resized.
+
+    Records ``info["image_size"]`` (the side returned), ``info["image_resize"]`` (what was done) and,
+    when resized, ``info["native_fingerprint"]``; ``info["fingerprint"]`` is always of the returned
+    arrays. The resized array of a cached folder dataset is cached too, next to the native cache
+    (``<native cache>-<H>px.npz``, keyed by the native fingerprint), in ``info["resize_cache"]``.
+    """
+    shape = tuple(int(d) for d in shape)
+    height, width = dataset.image_shape[:2]
+    info = dict(dataset.info)
+    if shape == dataset.image_shape:
+        info.update(image_size=height, image_resize=f"none (native {height}x{width})")
+        return ImageDataset(name=dataset.name, images=dataset.images, source=dataset.source,
+                            skipped=dataset.skipped, info=info)
+    if shape[2] != dataset.image_shape[2]:
+        raise ConfigError(f"cannot turn {dataset.name}'s {dataset.image_shape} images into {shape}")
+    native_fp = info.get("fingerprint") or content_fingerprint(dataset.name, dataset.images)
+    what = f"resized {height}x{width} -> {shape[0]}x{shape[1]}, PIL BICUBIC (antialiased)"
+    start = time.monotonic()
+    images = None
+    status, cache_path, key = "off", None, None
+    native_cache = info.get("cache_path")
+    if use_cache and native_cache and info.get("cache") in ("hit", "built") and native_cache.endswith(".npz"):
+        cache_path = f"{native_cache[:-4]}-{shape[0]}px.npz"
+        key = hashlib.sha256(f"{RESIZE_VERSION}|{PIL.__version__}|{native_fp}|{shape}".encode()).hexdigest()
+        hit = read_cache(cache_path, key, shape)
+        if hit is not None:
+            images, status = hit[0], "hit"
+    if images is None:
+        images = downscale_images(dataset.images, shape[0], shape[1])
+        if cache_path is not None:
+            meta = {"key": key, "count": len(images), "native_fingerprint": native_fp}
+            status = "built" if write_cache(cache_path, images, meta) else "write-failed"
+    info.update(image_size=shape[0], image_resize=what, native_fingerprint=native_fp,
+                fingerprint=content_fingerprint(dataset.name, images), resize_cache=status,
+                resize_seconds=round(time.monotonic() - start, 3))
+    if cache_path is not None:
+        info["resize_cache_path"] = cache_path
+    return ImageDataset(name=dataset.name, images=images, source=dataset.source, skipped=dataset.skipped,
+                        info=info)

@@ -26,7 +26,7 @@ import numpy as np
 
 from PIL import Image
 
-from .imageio import SkipImage, read_rgb_image, resize_rgb
+from .imageio import SkipImage, read_rgb_image, resize_rgb, skip_on_error
 
 BAR_RGB = 128
 BOX_RGB = (211, 211, 211)
@@ -80,12 +80,8 @@ def crop_image(image, size: int = CROP_SIZE) -> tuple[np.ndarray, bool]:
     return crops, fallback
 
 
+@skip_on_error
 def process_file(path: str):
     """(crops, fallback) for one file, or a SkipImage instance (never raises for bad files)."""
-    try:
-        image = read_rgb_image(path, background=BOX_RGB, min_side=8, max_aspect=16.0)
-        return crop_image(image)
-    except SkipImage as exc:
-        return exc
-    except Exception as exc:  # noqa: BLE001 - never let one file stop the load
-        return SkipImage(f"{type(exc).__name__}: {exc}")
+    image = read_rgb_image(path, background=BOX_RGB, min_side=8, max_aspect=16.0)
+    return crop_image(image)
