@@ -1,4 +1,7 @@
-"""GAN_evaluation.py end to end on a fake run directory, with a tiny generator and a fake backbone."""
+"""GAN_evaluation.py end to end on a fake run directory, with a tiny generator and a fake backbone.
+
+The loaders are replaced in the library (gan_keras.evaluation.pipeline), which the command line calls.
+"""
 import csv
 import json
 import os
@@ -12,6 +15,7 @@ from PIL import Image
 
 from gan_keras.cli import evaluate
 from gan_keras.data.base import ImageDataset
+from gan_keras.evaluation import pipeline
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHAPE = (16, 16, 3)
@@ -100,12 +104,12 @@ def fakes(monkeypatch, tmp_path):
     backbone = FakeBackbone()
     calls = {"dataset": []}
 
-    def load_dataset(name, data_dir):
+    def load_dataset(name, data_dir, image_size=None):
         calls["dataset"].append((name, data_dir))
         return dataset
 
-    monkeypatch.setattr(evaluate, "load_backbone", lambda name, weights, resize: backbone)
-    monkeypatch.setattr(evaluate, "load_real_dataset", load_dataset)
+    monkeypatch.setattr(pipeline, "load_backbone", lambda name, weights, resize: backbone)
+    monkeypatch.setattr(pipeline, "load_real_dataset", load_dataset)
     monkeypatch.setenv("GAN_KERAS_CACHE_DIR", str(tmp_path / "cache"))
     return {"backbone": backbone, "dataset": dataset, "calls": calls}
 
@@ -233,7 +237,7 @@ def test_unknown_checkpoint(run_dir, fakes, capsys):
 
 def test_dataset_shape_mismatch(run_dir, fakes, capsys, monkeypatch):
     other = ImageDataset("toy", np.zeros((50, 8, 8, 3), np.uint8))
-    monkeypatch.setattr(evaluate, "load_real_dataset", lambda name, data_dir: other)
+    monkeypatch.setattr(pipeline, "load_real_dataset", lambda name, data_dir, image_size=None: other)
     assert evaluate.main([run_dir, "20", "3", "--quiet"]) == 2
     assert "trained on (16, 16, 3)" in capsys.readouterr().err
 

@@ -1,0 +1,295 @@
+"""One checkpoint: load its generator, generate from fixed noise, compute the metrics, draw the figures.
+
+Separate from the run-level pipeline because this is the part repeated per checkpoint and the part
+that must never stop the evaluation: a checkpoint that does not load becomes a ``failed`` row and
+the others are still evaluated. Generated images are rounded to 8 bits before the metrics, exactly
+as the saved PNGs, so the folder FID of those PNGs reproduces the table's FID.
+"""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from gan_keras.errors import CheckpointError
+from gan_keras.evaluation.config import EvalConfig
+
+NOISE_STREAM = 1            # noise = default_rng([seed, NOISE_STREAM])
+SIMILARITY_QUERIES = 8      # generated images shown in the similarity figure
+SIMILARITY_K = 4            # neighbours per query and per space
+GRID_MAX = 1024             # at most this many images in the grid PNG (all are saved individually)
+CHUNK = 100                 # about this many images generated and passed to the backbone per step
+
+
+@dataclass
+class CheckpointContext:
+    """What every checkpoint of one evaluation shares (the run, the real features, the backbone)."""
+
+    run_dir: str
+    out: str
+    config: EvalConfig
+    latent_dim: int
+    image_shape: tuple
+    backbone: Any
+    dataset: Any
+    real: Any
+    title: str
+    log: Callable[[str], None]
+
+
+def load_generator(path: str):
+    """``keras.saving.load_model`` after registering the project's custom layers."""
+    try:  # registers GANBatchNormalization and the other custom objects
+        import gan_keras.registry  # noqa: F401
+    except Exception:  # noqa: BLE001 - a broken models package must not stop the evaluation
+        try:
+            import gan_keras.models  # noqa: F401
+        except Exception:  # noqa: BLE001
+            pass
+    import keras
+
+    return keras.saving.load_model(path, compile=False)
+
+
+def _generator_fn(model):
+    """A compiled forward pass (inference mode) when possible, else the model call."""
+    try:
+        import tensorflow as tf
+
+        fn = tf.function(lambda z: model(z, training=False), reduce_retracing=True)
+
+        def run(z):
+            out = fn(tf.convert_to_tensor(z))
+            return np.asarray(out.numpy() if hasattr(out, "numpy") else out, dtype=np.float32)
+        return run
+    except Exception:  # noqa: BLE001
+        return lambda z: np.asarray(keras_to_numpy(model(z, training=False)), dtype=np.float32)
+
+
+def keras_to_numpy(x):
+    return x.numpy() if hasattr(x, "numpy") else np.asarray(x)
+
+
+def _check_generator(model, latent_dim: int, image_shape) -> None:
+    in_shape = tuple(model.inputs[0].shape)[1:] if getattr(model, "inputs", None) else None
+    out_shape = tuple(model.outputs[0].shape)[1:] if getattr(model, "outputs", None) else None
+    if in_shape is not None and tuple(in_shape) != (latent_dim,):
+        raise CheckpointError(f"generator takes input {in_shape}, the run's latent_dim is {latent_dim}")
+    if out_shape is not None and tuple(out_shape) != tuple(image_shape):
+        raise CheckpointError(f"generator makes images {out_shape}, the run's images are {tuple(image_shape)}")
+
+
+def _save_pngs(images_uint8: np.ndarray, folder: str, start: int, digits: int) -> None:
+    from PIL import Image
+
+    for i, img in enumerate(images_uint8):
+        arr = img[..., 0] if img.shape[-1] == 1 else img
+        Image.fromarray(arr).save(os.path.join(folder, f"{start + i:0{digits}d}.png"), format="PNG")
+
+
+def _replace_dir(tmp: str, final: str) -> None:
+    """Move a finished folder into place (the old one, if any, is removed first)."""
+    if os.path.isdir(final):
+        old = final + ".old"
+        if os.path.exists(old):
+            shutil.rmtree(old)
+        os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, final)
+
+
+def _save_grid(images_uint8: np.ndarray, path: str) -> dict:
+    from gan_keras.report.grids import save_grid
+
+    n = min(len(images_uint8), GRID_MAX)
+    cols = max(1, math.ceil(math.sqrt(n)))
+    rows = max(1, math.ceil(n / cols))
+    h = images_uint8.shape[1]
+    scale = 2 if h < 48 else 1
+    save_grid(images_uint8[:n], path, rows=rows, cols=cols, scale=scale)
+    return {"images": n, "rows": rows, "cols": cols, "scale": scale}
+
+
+def save_real(dataset, indices, out: str) -> str:
+    """The real sample as PNGs named by training-set index (folder written under a temporary name)."""
+    final = os.path.join(out, "real_sample")
+    tmp = os.path.join(out, ".tmp-real_sample")
+    if os.path.isdir(tmp):
+        shutil.rmtree(tmp)
+    os.makedirs(tmp)
+    from PIL import Image
+
+    digits = len(str(len(dataset)))
+    for i in indices:
+        img = dataset.images[i]
+        Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img).save(
+            os.path.join(tmp, f"train_{int(i):0{digits}d}.png"), format="PNG")
+    _replace_dir(tmp, final)
+    return "real_sample"
+
+
+def evaluate_checkpoint(ckpt, ctx: CheckpointContext) -> dict:
+    """Everything for one checkpoint; never raises for a bad checkpoint (the row records the error)."""
+    from gan_keras.data.base import to_uint8, to_unit_range
+    from gan_keras.metrics.fid import MetricError, fid_from_features
+    from gan_keras.metrics.progress import Progress
+    from gan_keras.metrics.scores import kernel_inception_distance, precision_recall
+
+    cfg = ctx.config
+    row = {"iteration": ckpt.iteration, "checkpoint": os.path.relpath(ckpt.path, ctx.run_dir),
+           "status": "ok", "error": None}
+    times = {}
+    t0 = time.perf_counter()
+    try:
+        model = load_generator(ckpt.generator_path)
+        _check_generator(model, ctx.latent_dim, ctx.image_shape)
+    except Exception as exc:  # noqa: BLE001 - a damaged checkpoint is reported, the others evaluated
+        msg = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+        row.update(status="failed", error=f"cannot load {ckpt.generator_path}: {type(exc).__name__}: {msg}")
+        ctx.log(f"  {row['error']}")
+        return row
+    times["load_seconds"] = time.perf_counter() - t0
+
+    generate = _generator_fn(model)
+    fid_n, gen_n, bs = cfg.fid_sample_number, cfg.generate_sample_number, cfg.batch_size
+    total = max(fid_n, gen_n)
+    backbone = ctx.backbone
+    want_probs = bool(backbone.has_classifier)
+    out_dir = os.path.join(ctx.out, f"iter_{ckpt.iteration:07d}")
+    os.makedirs(out_dir, exist_ok=True)
+    png_tmp = os.path.join(out_dir, ".tmp-generated")
+    if os.path.isdir(png_tmp):
+        shutil.rmtree(png_tmp)
+    os.makedirs(png_tmp)
+    digits = max(5, len(str(gen_n - 1)))
+    rng = np.random.default_rng([cfg.seed, NOISE_STREAM])
+    feats, probs = [], []
+    kept_uint8, queries = [], None
+    nonfinite = 0
+    t_gen = t_feat = 0.0
+    step = bs * max(1, math.ceil(CHUNK / bs))  # whole batches; progress is updated once per step
+    with Progress(total, f"  iter {ckpt.iteration}: generate + features", enabled=cfg.progress) as bar:
+        for start in range(0, total, step):
+            m = min(step, total - start)
+            z = rng.standard_normal((m, ctx.latent_dim)).astype(np.float32)
+            t = time.perf_counter()
+            images = np.concatenate([generate(z[i:i + bs]) for i in range(0, m, bs)], axis=0)
+            t_gen += time.perf_counter() - t
+            bad = ~np.isfinite(images).reshape(m, -1).all(axis=1)
+            nonfinite += int(bad[: max(0, min(m, fid_n - start))].sum())
+            # 8-bit, exactly as the PNG files: the metrics then describe the saved images, real and
+            # generated images are treated alike, and the folder command on the PNGs gives the same FID
+            u8 = to_uint8(np.nan_to_num(images))
+            images = to_unit_range(u8)
+            if start < fid_n:
+                k = min(m, fid_n - start)
+                t = time.perf_counter()
+                if want_probs:
+                    f, p = backbone.features_and_logits(images[:k], batch_size=bs)
+                    probs.append(np.asarray(p, np.float64))
+                else:
+                    f = backbone.features(images[:k], batch_size=bs)
+                feats.append(np.asarray(f, np.float64))
+                t_feat += time.perf_counter() - t
+            if start < gen_n:
+                k = min(m, gen_n - start)
+                _save_pngs(u8[:k], png_tmp, start, digits)
+                if sum(len(a) for a in kept_uint8) < GRID_MAX:
+                    kept_uint8.append(u8[:min(k, GRID_MAX)])
+            if queries is None:
+                queries = images[:SIMILARITY_QUERIES].copy()
+            bar.update(m)
+    _replace_dir(png_tmp, os.path.join(out_dir, "generated"))
+    gen_features = np.concatenate(feats)
+    gen_probs = np.concatenate(probs) if want_probs else None
+    times.update(generate_seconds=t_gen, generate_images_per_second=total / t_gen if t_gen > 0 else None,
+                 features_seconds=t_feat, features_images_per_second=fid_n / t_feat if t_feat > 0 else None)
+    row["generated_nonfinite"] = nonfinite
+    row["generated_images_dir"] = os.path.relpath(os.path.join(out_dir, "generated"), ctx.out)
+
+    real = ctx.real
+    t = time.perf_counter()
+    if nonfinite:
+        row.update(status="nan", error=f"{nonfinite} of {fid_n} generated images contain NaN or inf "
+                                       "(replaced by 0 for the metrics; the model has probably diverged)")
+    try:
+        fid, fid_info = fid_from_features(real.features, gen_features, return_info=True)
+        row["fid"] = fid
+        row["fid_terms"] = fid_info
+    except MetricError as exc:
+        row.update(fid=None, status="failed", error=str(exc))
+    try:
+        kid, kid_std = kernel_inception_distance(real.features, gen_features, seed=cfg.seed)
+        row.update(kid=kid, kid_std=kid_std)
+    except MetricError as exc:
+        row.update(kid=None, kid_std=None, kid_error=str(exc))
+    try:
+        precision, recall = precision_recall(real.features, gen_features)
+        row.update(precision=precision, recall=recall)
+    except MetricError as exc:
+        row.update(precision=None, recall=None, pr_error=str(exc))
+    if gen_probs is not None:
+        try:
+            row["is"], row["is_std"] = inception_score_of(gen_probs)
+        except MetricError as exc:
+            row.update({"is": None, "is_std": None, "is_error": str(exc)})
+    else:
+        row.update({"is": None, "is_std": None})
+    times["metrics_seconds"] = time.perf_counter() - t
+
+    u8 = np.concatenate(kept_uint8) if kept_uint8 else np.zeros((0,) + tuple(ctx.image_shape), np.uint8)
+    if len(u8):
+        row["grid"] = os.path.relpath(os.path.join(out_dir, "grid.png"), ctx.out)
+        row["grid_layout"] = _save_grid(u8, os.path.join(out_dir, "grid.png"))
+    if cfg.similarity and queries is not None and len(queries):
+        t = time.perf_counter()
+        row["similarity"] = _similarity(queries, gen_features[:len(queries)], ctx, out_dir, ckpt.iteration)
+        times["similarity_seconds"] = time.perf_counter() - t
+    times["total_seconds"] = time.perf_counter() - t0
+    row["timings"] = times
+    fid_text = f"{row['fid']:.4f}" if row.get("fid") is not None else "n/a"
+    ctx.log(f"  iter {ckpt.iteration}: FID {fid_text} ({times['total_seconds']:.1f} s)")
+    del model
+    return row
+
+
+
+def inception_score_of(probs: np.ndarray):
+    """IS from the backbone's classifier output: probabilities (rows sum to 1) or logits."""
+    from gan_keras.metrics.scores import inception_score
+
+    p = np.asarray(probs, np.float64)
+    if p.size and (p >= 0).all() and np.allclose(p.sum(axis=1), 1.0, atol=1e-3):
+        return inception_score(probabilities=p)
+    return inception_score(logits=p)
+
+
+def _similarity(queries, query_features, ctx: CheckpointContext, out_dir, iteration) -> dict:
+    from gan_keras.metrics.similarity import feature_neighbours, pixel_neighbours
+    from gan_keras.report.eval_plots import plot_similarity
+
+    dataset, real = ctx.dataset, ctx.real
+    pix_idx, pix_d = pixel_neighbours(queries, dataset.images, k=SIMILARITY_K)
+    feat_idx, feat_d = feature_neighbours(query_features, real.features, k=SIMILARITY_K)
+    feat_train_idx = real.indices[feat_idx]
+    path = os.path.join(out_dir, "similarity.png")
+    plot_similarity(queries, dataset.images[pix_idx], pix_d, dataset.images[feat_train_idx], feat_d, path,
+                    title=f"{ctx.title} - iteration {iteration}",
+                    feature_label=f"Inception ({ctx.backbone.name}) features")
+    return {"file": os.path.relpath(path, ctx.out), "queries": int(len(queries)), "k": SIMILARITY_K,
+            "query_indices": list(range(len(queries))),
+            "pixel": {"space": "L2 over float [-1, 1] pixels", "searched": "the whole training set",
+                      "searched_n": int(len(dataset)), "train_indices": pix_idx.tolist(),
+                      "distances": pix_d.tolist()},
+            "features": {"space": f"L2 over {ctx.backbone.feature_dim}-d Inception features",
+                         "searched": "the real FID sample", "searched_n": int(len(real.indices)),
+                         "train_indices": feat_train_idx.tolist(), "distances": feat_d.tolist()}}
+
+

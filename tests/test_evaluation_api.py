@@ -1,0 +1,266 @@
+"""gan_keras.evaluation.evaluate_run as a library call, on a fake 32x32x3 run of a model the dissertation lacks.
+
+The real images are made by a "true" generator; the checkpoints are that generator plus less and
+less noise in its weights, so FID must fall from checkpoint to checkpoint and the last one (the
+true generator itself) must be close to 0. The backbone is a fixed projection without classifier.
+"""
+import ast
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gan_keras.data.base import ImageDataset, to_uint8
+from gan_keras.errors import CheckpointError, ConfigError, DatasetError
+from gan_keras.evaluation import EvalConfig, EvaluationResult, evaluate_run
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHAPE = (32, 32, 3)
+LATENT = 16
+N_REAL = 200
+CHECKPOINTS = [(100, 3.0), (200, 1.0), (300, 0.0)]   # (iteration, distance of the weights from the true ones)
+
+
+class FakeBackbone:
+    """6-d features from a fixed projection of the pixels; no classifier (so no Inception Score)."""
+
+    name = "fake"
+    feature_dim = 6
+    has_classifier = False
+    resize = "bilinear"
+    description = {"network": "fixed projection"}
+
+    def __init__(self):
+        self.proj = np.random.default_rng(0).normal(size=(int(np.prod(SHAPE)), 6)) / 30.0
+
+    def features(self, images, batch_size=50, progress=False):
+        x = np.asarray(images, np.float64)
+        assert x.shape[1:] == SHAPE and x.min() >= -1.0 - 1e-6 and x.max() <= 1.0 + 1e-6
+        return x.reshape(len(x), -1) @ self.proj
+
+
+def _true_weights():
+    rng = np.random.default_rng(1)
+    return rng.normal(size=(LATENT, int(np.prod(SHAPE)))) * 0.4, rng.normal(size=int(np.prod(SHAPE))) * 0.5
+
+
+def make_dataset() -> ImageDataset:
+    """N_REAL images of the true generator, 8-bit as a dataset is."""
+    w, b = _true_weights()
+    z = np.random.default_rng(2).standard_normal((N_REAL, LATENT))
+    images = to_uint8(np.tanh(z @ w + b).reshape((N_REAL,) + SHAPE))
+    return ImageDataset("toy32", images, source="test", info={"fingerprint": "toy32-200"})
+
+
+def _generator(distance: float):
+    import keras
+
+    w, b = _true_weights()
+    rng = np.random.default_rng(3)
+    model = keras.Sequential([keras.Input((LATENT,)), keras.layers.Dense(int(np.prod(SHAPE)), activation="tanh"),
+                              keras.layers.Reshape(SHAPE)])
+    model.layers[0].set_weights([(w + distance * rng.normal(size=w.shape) * 0.4).astype(np.float32),
+                                 (b + distance * rng.normal(size=b.shape) * 0.5).astype(np.float32)])
+    return model
+
+
+def _write_checkpoint(run, iteration, model=None, garbage=False):
+    path = os.path.join(run, "checkpoints", f"iter_{iteration:07d}")
+    os.makedirs(path, exist_ok=True)
+    gen = os.path.join(path, "generator.keras")
+    if garbage:
+        with open(gen, "wb") as f:
+            f.write(b"not a keras file")
+    else:
+        model.save(gen)
+    with open(os.path.join(path, "manifest.json"), "w") as f:
+        json.dump({"files": ["generator.keras"], "iteration": iteration}, f)
+
+
+@pytest.fixture(scope="module")
+def template_run(tmp_path_factory):
+    run = str(tmp_path_factory.mktemp("api") / "lsgan_toy32")
+    os.makedirs(run)
+    config = {"model": "LSGAN", "dataset": "toy32", "latent_dim": LATENT, "image_shape": list(SHAPE),
+              "image_size": 32, "data_dir": None}
+    with open(os.path.join(run, "config.json"), "w") as f:
+        json.dump(config, f)
+    for iteration, distance in CHECKPOINTS:
+        _write_checkpoint(run, iteration, _generator(distance))
+    return run
+
+
+@pytest.fixture
+def run_dir(template_run, tmp_path):
+    dst = str(tmp_path / "run")
+    shutil.copytree(template_run, dst)
+    return dst
+
+
+@pytest.fixture(autouse=True)
+def cache_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_KERAS_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def test_evaluate_run_result_and_files(run_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    result = evaluate_run(run_dir, EvalConfig(fid_sample_number=100, generate_sample_number=5, out=out,
+                                              progress=False), backbone=FakeBackbone(), dataset=make_dataset())
+    assert isinstance(result, EvaluationResult) and result.complete and result.out == str(out)
+    assert [r["iteration"] for r in result.rows] == [100, 200, 300]
+    fids = [r["fid"] for r in result.rows]
+    assert all(r["status"] == "ok" and r["error"] is None for r in result.rows)
+    assert all(np.isfinite(f) and f >= 0 for f in fids)
+    assert fids[0] > fids[1] > fids[2], fids          # closer weights, lower FID
+    assert fids[2] < 0.3 * fids[1]                    # the true generator: only sampling noise is left
+    assert result.fid_by_iteration == dict(zip([100, 200, 300], fids))
+    for r in result.rows:
+        assert r["is"] is None and np.isfinite(r["kid"]) and 0 <= r["precision"] <= 1 and 0 <= r["recall"] <= 1
+    assert result.failed == [] and result.warnings == []
+    # the files, and the summary is exactly evaluation.json
+    assert result.files == {k: str(out / v) for k, v in [("table_csv", "metrics.csv"), ("table_md", "metrics.md"),
+                                                          ("fid_plot", "fid.png"), ("json", "evaluation.json")]}
+    assert all(os.path.isfile(p) for p in result.files.values())
+    with open(out / "evaluation.json") as f:
+        assert json.load(f) == result.summary
+    for iteration in (100, 200, 300):
+        d = out / f"iter_{iteration:07d}"
+        assert sorted(os.listdir(d / "generated")) == [f"{i:05d}.png" for i in range(5)]
+        assert (d / "grid.png").is_file() and (d / "similarity.png").is_file()
+    s = result.summary
+    assert s["command"].startswith(f"evaluate_run({run_dir!r}, EvalConfig(fid_sample_number=100, "
+                                   "generate_sample_number=5, out=")
+    assert s["command"].endswith("backbone=<FakeBackbone>, dataset=<ImageDataset>)")
+    assert s["run"]["model"] == "LSGAN" and s["run"]["image_size"] == 32 and s["run"]["image_shape"] == [32, 32, 3]
+    assert s["backbone"]["name"] == "fake" and s["backbone"]["has_classifier"] is False
+    assert s["real_images"]["n"] == 100 and s["real_images"]["dataset_size"] == N_REAL
+    assert "| 300 |" in (out / "metrics.md").read_text()
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_image_size_reaches_the_data_layer(run_dir, tmp_path, monkeypatch):
+    import gan_keras.data
+
+    calls = []
+
+    def load_dataset(name, data_dir=None, image_size=None):
+        calls.append((name, data_dir, image_size))
+        return make_dataset()
+
+    monkeypatch.setattr(gan_keras.data, "load_dataset", load_dataset)
+    cfg = EvalConfig(20, 2, checkpoint="iter_0000300", out=tmp_path / "a", similarity=False, progress=False)
+    result = evaluate_run(run_dir, cfg, backbone=FakeBackbone())
+    assert [r["iteration"] for r in result.rows] == [300] and calls == [("toy32", None, 32)]
+    assert cfg.checkpoint_iteration == 300 and not (tmp_path / "a" / "iter_0000300" / "similarity.png").exists()
+
+    # a run without image_size: the keyword is not passed at all (data layers without it keep working)
+    with open(os.path.join(run_dir, "config.json")) as f:
+        config = json.load(f)
+    del config["image_size"]
+    with open(os.path.join(run_dir, "config.json"), "w") as f:
+        json.dump(config, f)
+
+    def old_load_dataset(name, data_dir=None):
+        calls.append((name, data_dir))
+        return make_dataset()
+
+    monkeypatch.setattr(gan_keras.data, "load_dataset", old_load_dataset)
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    evaluate_run(run_dir, EvalConfig(20, 2, checkpoint=300, out=tmp_path / "b", data_dir=str(data_dir),
+                                     similarity=False, progress=False), backbone=FakeBackbone())
+    assert calls[-1] == ("toy32", str(data_dir))
+
+
+def test_image_size_without_data_layer_support(run_dir, tmp_path, monkeypatch):
+    import gan_keras.data
+
+    monkeypatch.setattr(gan_keras.data, "load_dataset", lambda name, data_dir=None: make_dataset())
+    with pytest.raises(DatasetError, match="image_size 32"):
+        evaluate_run(run_dir, EvalConfig(20, 2, out=tmp_path / "o", progress=False), backbone=FakeBackbone())
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"fid_sample_number": 1}, "fid_sample_number must be at least 2 (FID needs a covariance), got 1"),
+    ({"generate_sample_number": "10"}, "generate_sample_number must be an integer, got '10'"),
+    ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
+    ({"seed": -1}, "seed must be an integer from 0 to 4294967295, got -1"),
+    ({"inception": "vgg"}, "inception must be one of 'keras', 'fid', got 'vgg'"),
+    ({"resize": "bicubic"}, "resize must be one of 'bilinear', 'nearest', got 'bicubic'"),
+    ({"checkpoint": "last"}, "checkpoint must be an iteration such as 10000 or iter_0010000, got 'last'"),
+    ({"checkpoint": -5}, "checkpoint must be a non-negative iteration, got -5"),
+    ({"data_dir": "/no/such/folder"}, "data_dir '/no/such/folder' does not exist"),
+    ({"similarity": "no"}, "similarity must be True or False, got 'no'"),
+    ({"command": 3}, "command must be a string, a list of strings or None, got 3"),
+])
+def test_bad_config_raises_config_error(kwargs, message, tmp_path):
+    cfg = EvalConfig(**{"fid_sample_number": 10, "generate_sample_number": 10, **kwargs})
+    with pytest.raises(ConfigError) as info:
+        cfg.validate()
+    assert str(info.value) == message
+    # evaluate_run checks the options before it touches the run directory (which does not exist here)
+    with pytest.raises(ConfigError, match="^" + message.split(" ")[0]):
+        evaluate_run(str(tmp_path / "missing"), cfg)
+
+
+def test_config_messages_can_use_the_callers_names():
+    with pytest.raises(ConfigError, match="^--checkpoint must be an iteration"):
+        EvalConfig(10, 10, checkpoint="x").validate({"checkpoint": "--checkpoint"})
+    with pytest.raises(ConfigError, match="config must be an EvalConfig"):
+        evaluate_run(".", {"fid_sample_number": 10})
+    assert EvalConfig(10, 10).validate() == EvalConfig(10, 10)
+    described = EvalConfig(10, 20, seed=3).describe()
+    assert described == "EvalConfig(fid_sample_number=10, generate_sample_number=20, seed=3)"
+
+
+def test_no_checkpoint_evaluates_raises_with_result(run_dir, tmp_path):
+    for iteration, _ in CHECKPOINTS:
+        _write_checkpoint(run_dir, iteration, garbage=True)
+    with pytest.raises(CheckpointError, match="none of the 3 checkpoint") as info:
+        evaluate_run(run_dir, EvalConfig(10, 2, out=tmp_path / "o", progress=False), backbone=FakeBackbone(),
+                     dataset=make_dataset())
+    result = info.value.result
+    assert [r["status"] for r in result.rows] == ["failed"] * 3 and result.fid_by_iteration[100] is None
+    assert os.path.isfile(tmp_path / "o" / "evaluation.json")
+
+
+# ------------------------------------------------------------------------------------------------
+# the library never imports the command line
+# ------------------------------------------------------------------------------------------------
+
+def test_library_sources_do_not_import_cli():
+    for path in glob.glob(os.path.join(ROOT, "gan_keras", "evaluation", "*.py")):
+        with open(path) as f:
+            tree = ast.parse(f.read(), path)
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                assert not name.startswith(("gan_keras.cli", "argparse")), f"{path} imports {name}"
+            if isinstance(node, ast.ImportFrom) and node.module == "gan_keras":
+                assert "cli" not in [a.name for a in node.names], path
+            if isinstance(node, ast.Attribute) and node.attr == "exit":
+                assert not (isinstance(node.value, ast.Name) and node.value.id == "sys"), f"{path} calls sys.exit"
+
+
+def test_evaluate_run_in_fresh_process_does_not_import_cli(template_run, tmp_path):
+    script = (
+        "import json, sys\n"
+        f"sys.path[:0] = [{ROOT!r}, {os.path.join(ROOT, 'tests')!r}]\n"
+        "from gan_keras.evaluation import EvalConfig, evaluate_run\n"
+        "from test_evaluation_api import FakeBackbone, make_dataset\n"
+        f"r = evaluate_run({template_run!r}, EvalConfig(20, 2, checkpoint=300, out={str(tmp_path / 'o')!r}, "
+        "similarity=False, progress=False), backbone=FakeBackbone(), dataset=make_dataset())\n"
+        "print(json.dumps({'cli': sorted(m for m in sys.modules if m.startswith('gan_keras.cli')), "
+        "'fid': r.fid_by_iteration[300]}))\n")
+    env = {**os.environ, "GAN_KERAS_CACHE_DIR": str(tmp_path / "cache"), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    proc = subprocess.run([sys.executable, "-c", script], cwd=str(tmp_path), env=env, capture_output=True,
+                          text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["cli"] == [] and np.isfinite(report["fid"])
