@@ -1,7 +1,7 @@
 """The one place that maps a model name to its definition.
 
-To add a model: write ``gan_keras/models/<family>.py`` defining ``SPEC = ModelSpec(...)`` and
-add one line below.
+To add a model: write ``gan_keras/models/<name>.py`` defining ``SPEC = ModelSpec(...)`` and add one
+line below (README: "Adding a model", with LSGAN as the example).
 """
 from gan_keras.errors import ConfigError
 from gan_keras.models import dcgan, gan, wgan, wgangp
@@ -24,3 +24,19 @@ def get_model(name: str) -> ModelSpec:
         return MODELS[name]
     except KeyError:
         raise ConfigError(f"unknown model {name!r}: choose one of {', '.join(MODELS)}") from None
+
+
+def hyperparameter_table() -> dict:
+    """name -> (HParam, {model name: its default}) over every registered model, in declaration order.
+
+    A name must mean one declaration everywhere (the command line has one flag per name).
+    """
+    table: dict = {}
+    for model, spec in MODELS.items():
+        hp = spec.hyperparams()
+        for name, param in spec.declared_params().items():
+            known, users = table.setdefault(name, (param, {}))
+            if known is not param:
+                raise ValueError(f"hyperparameter {name} is declared twice ({model} and another model)")
+            users[model] = hp.get(name)
+    return table

@@ -59,7 +59,8 @@ def test_each_model_runs_and_its_saved_files_have_the_published_counts(tmp_path,
     assert (d.count_params(), non_trainable(d)) == (d_total, d_nt)
     config = rundir.read_config(run_dir)
     assert config["model"] == model and config["image_shape"] == list(shape)
-    assert config["divergence"] == ("js" if model in ("GAN", "DCGAN") else "wasserstein")
+    divergence = next(v for v in config["log"]["values"] if v["name"] == config["log"]["divergence"])
+    assert divergence["label"] == ("JSD" if model in ("GAN", "DCGAN") else "W")
     for path in ("plots/losses.png", "plots/divergence.png", "samples/iter_0000001.png", "tensorboard"):
         assert os.path.exists(os.path.join(run_dir, path)), path
     assert len(read_rows(run_dir)) == 1
@@ -236,7 +237,15 @@ def cli(*args, timeout=300):
     (["DCGAN", "mnist", 0, 8, 5, 5], "epochs: must be a positive integer"),
     (["DCGAN", "mnist", 10, "x", 5, 5], "batch_size: must be a positive integer"),
     (["DCGAN", "mnist", 10, 8, 5], "required: save_model_interval"),
-    (["DCGAN", "mnist", 10, 8, 5, 5, "--beta-1", "1.5"], "beta-1 must be in [0, 1)"),
+    (["DCGAN", "mnist", 10, 8, 5, 5, "--beta-1", "1.5"], "--beta-1: must be in [0, 1), got 1.5"),
+    (["DCGAN", "mnist", 10, 8, 5, 5, "--gp-weight", "5"], "--gp-weight does not apply to DCGAN"),
+    (["WGANGP", "mnist", 10, 8, 5, 5, "--clip-value", "0.1"], "--clip-value does not apply to WGANGP"),
+    (["GAN", "shapes", 10, 8, 5, 5, "--arch", "radford"], "GAN has no architecture 'radford' (--arch): choose dissertation"),
+    (["WGANGP", "mnist", 10, 8, 5, 5, "--gp-weight", "-1"], "--gp-weight: must be a positive number, got -1"),
+    (["WGANGP", "mnist", 10, 8, 5, 5, "--gp-form", "squared"], "invalid choice: 'squared'"),
+    (["DCGAN", "shapes", 10, 8, 5, 5, "--image-size", "48"], "invalid choice: 48"),
+    (["DCGAN", "shapes", 10, 8, 5, 5, "--f1-every", "0"], "--f1-every: must be a positive integer"),
+    (["DCGAN", "shapes", 10, 8, 5, 5, "--init-from", "/no/such/run"], "--init-from: '/no/such/run' does not exist"),
     (["DCGAN", "nlvr", 10, 8, 5, 5, "--data-dir", "/no/such/folder"], "--data-dir: '/no/such/folder' does not exist"),
     (["DCGAN", "nlvr", 10, 8, 5, 5, "--data-dir", __file__], "is not a folder"),
     (["DCGAN", "mnist", 10, 8, 5, 5, "--seed", 2**32], "--seed: must be an integer from 0 to 4294967295"),

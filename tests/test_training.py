@@ -32,26 +32,50 @@ def dcgan():
     return build_engine(spec, spec.hyperparams(), MNIST)
 
 
+def record_calls(engine):
+    """Wrap D's and the stacked model's train_on_batch to snapshot every weight around each call."""
+    D, G, calls = engine.discriminator, engine.generator, []
+
+    def wrap(model, who):
+        original = model.train_on_batch
+
+        def spy(*args, **kwargs):
+            before = (snapshot(D.weights), snapshot(G.weights))
+            out = original(*args, **kwargs)
+            calls.append((who, before, (snapshot(D.weights), snapshot(G.weights))))
+            return out
+        model.train_on_batch = spy
+        return original
+
+    originals = (wrap(D, "D"), wrap(engine.stacked, "stacked"))
+    return calls, lambda: (setattr(D, "train_on_batch", originals[0]),
+                           setattr(engine.stacked, "train_on_batch", originals[1]))
+
+
 def test_stacked_pattern_trains_d_only_in_its_own_steps_for_several_batch_sizes(dcgan):
-    """Keras 3 re-traces per batch shape; D must learn in its steps and stay fixed in the stacked one."""
+    """Through the engine: Keras 3 re-traces per batch shape, and in every traced variant D must
+    learn in its own two steps (G fixed) and stay fixed, moving statistics included, in the stacked
+    step while G learns. An engine that stopped setting D's flag before each call fails here."""
     e, rng = dcgan, np.random.default_rng(0)
-    D, G = e.discriminator, e.generator
-    for batch_size in (4, 7, 4, 3):
-        real = fake_data(rng, batch_size)()
-        labels = np.ones((batch_size, 1), np.float32)
-
-        d_before, g_before = snapshot(D.weights), snapshot(G.weights)
-        D.trainable = True
-        D.train_on_batch(real, labels)
-        assert all(changed(d_before, D.weights)), f"D did not learn in its own step (batch {batch_size})"
-        assert not any(changed(g_before, G.weights)), "G moved during D's step"
-
-        d_before, g_before = snapshot(D.weights), snapshot(G.weights)
-        D.trainable = False
-        e.stacked.train_on_batch(rng.standard_normal((batch_size, 100)).astype(np.float32), labels)
-        D.trainable = True
-        assert not any(changed(d_before, D.weights)), f"D moved in the stacked step (batch {batch_size})"
-        assert all(changed(g_before, G.trainable_weights)), "G did not learn in the stacked step"
+    calls, restore = record_calls(e)
+    try:
+        for batch_size in (4, 7, 4, 3):
+            calls.clear()
+            e.train_iteration(fake_data(rng, batch_size), rng)
+            assert [who for who, _, _ in calls] == ["D", "D", "stacked"], batch_size
+            for who, (d0, g0), (d1, g1) in calls:
+                d_moved = [not np.array_equal(a, b) for a, b in zip(d0, d1)]
+                g_moved = [not np.array_equal(a, b) for a, b in zip(g0, g1)]
+                trainable = [any(w is t for t in e.discriminator.trainable_weights) for w in e.discriminator.weights]
+                if who == "D":
+                    assert all(m for m, t in zip(d_moved, trainable) if t), f"D did not learn (batch {batch_size})"
+                    assert not any(g_moved), f"G moved during D's step (batch {batch_size})"
+                else:
+                    assert not any(d_moved), f"D moved in the stacked step (batch {batch_size})"
+                    g_trainable = [any(w is t for t in e.generator.trainable_weights) for w in e.generator.weights]
+                    assert all(m for m, t in zip(g_moved, g_trainable) if t), f"G did not learn (batch {batch_size})"
+    finally:
+        restore()
 
 
 def test_a_full_iteration_moves_both_networks(dcgan):
@@ -130,11 +154,24 @@ def test_stacked_model_applies_the_chosen_frozen_bn_mode(mode):
 
 
 def test_wgan_clips_every_critic_weight_after_each_update():
+    """Each of the 2 x critic_steps critic updates, and the generator's update, must start from
+    clipped weights: an engine clipping once per iteration (or only at its end) fails here."""
     spec = get_model("WGAN")
     hp = spec.hyperparams(d_lr=0.05)  # big steps, so unclipped weights would leave the box
     e = build_engine(spec, hp, (64, 64, 3))
     rng = np.random.default_rng(0)
-    e.train_iteration(fake_data(rng, 2, (64, 64, 3)), rng)
+    calls, restore = record_calls(e)
+    try:
+        e.train_iteration(fake_data(rng, 2, (64, 64, 3)), rng)
+    finally:
+        restore()
+    assert [who for who, _, _ in calls] == ["D", "D"] * 5 + ["stacked"]
+    trainable = [any(w is t for t in e.discriminator.trainable_weights) for w in e.discriminator.weights]
+    assert any(max(np.abs(w).max() for w, t in zip(after, trainable) if t) > 0.01 for _, _, (after, _) in calls[:-1]), \
+        "the updates never left the box: the test could not see a missing clip"
+    for i, (who, (before, _), _) in enumerate(calls[1:], 1):
+        worst = max(np.abs(w).max() for w, t in zip(before, trainable) if t)
+        assert worst <= 0.01 + 1e-7, f"call {i} ({who}) started from unclipped critic weights (max |w| {worst})"
     for w in e.discriminator.trainable_weights:
         assert np.abs(w.numpy()).max() <= 0.01 + 1e-7, w.path
     moving_var = [w for w in e.discriminator.non_trainable_weights if "moving_variance" in w.path]
@@ -185,3 +222,103 @@ def test_wgangp_iteration_trains_both_and_logs_the_penalty():
     assert all(changed(g_before, e.generator.trainable_weights))
     assert set(logs) == {"d_loss", "g_loss", "divergence", "gp"} and logs["gp"] >= 0
     assert e.d_optimizer.iterations.numpy() == 2 and e.g_optimizer.iterations.numpy() == 1
+
+
+def test_wasserstein_estimate_has_the_right_sign_through_the_engine():
+    """The logged divergence is E[f(real)] - E[f(fake)] of the critic, not its negative."""
+    spec = get_model("WGAN")
+    e = build_engine(spec, spec.hyperparams(d_lr=1e-12, critic_steps=1, clip_value=100.0), MNIST)
+    for layer in e.discriminator.layers:
+        if isinstance(layer, keras.layers.Dropout):
+            layer.rate = 0.0
+    real = np.ones((6, *MNIST), np.float32)
+    rng = np.random.default_rng(0)
+    noise = np.random.default_rng(0).standard_normal((6, 100), dtype=np.float32)  # what the engine draws
+    f_real = float(np.mean(e.discriminator.predict_on_batch(real)))
+    f_fake = float(np.mean(e.discriminator.predict_on_batch(e.generate(noise))))
+    assert abs(f_real - f_fake) > 1e-3, "the test needs distinguishable scores"
+    logs = e.train_iteration(lambda: real, rng)
+    assert logs["divergence"] == pytest.approx(f_real - f_fake, rel=1e-3, abs=1e-6)
+
+
+def test_loss_table_rows():
+    from gan_keras.training.losses import LOSSES, triangular_estimate
+
+    ls = LOSSES["least_squares"]
+    assert (ls.real_label, ls.fake_label, ls.output_activation, ls.accuracy) == (1.0, 0.0, "linear", False)
+    y_true = np.array([[1.0], [1.0], [0.0], [0.0]], np.float32)
+    y_pred = np.array([[0.5], [2.0], [0.0], [-1.0]], np.float32)
+    loss = keras.losses.get(ls.keras_loss)
+    assert float(np.mean(loss(y_true, y_pred))) == pytest.approx((0.25 + 1.0 + 0.0 + 1.0) / 4)  # mean (y - D)^2
+    # The optimal LSGAN D on p and q outputs p/(p+q); its mean loss is 1/4 - Delta/8. Two discrete
+    # distributions, closed form:
+    p, q = np.array([0.5, 0.3, 0.2]), np.array([0.1, 0.3, 0.6])
+    d = p / (p + q)
+    d_loss = 0.5 * (np.sum(p * (d - 1) ** 2) + np.sum(q * d ** 2))
+    assert triangular_estimate(d_loss) == pytest.approx(np.sum((p - q) ** 2 / (p + q)))
+    assert ls.estimate(0.25, 0.25) == pytest.approx(0.0)  # D = 1/2 everywhere: no difference seen
+    bce = LOSSES["bce"]
+    assert bce.estimate(math.log(2), math.log(2)) == pytest.approx(0.0)
+    w = LOSSES["wasserstein"]
+    assert w.estimate(-3.0, -1.0) == pytest.approx(3.0 - (-1.0))  # loss_real = -E f(x), loss_fake = E f(G z)
+
+
+def test_lsgan_engine_trains_with_mse_and_logs_the_triangular_estimate():
+    spec = get_model("LSGAN")
+    e = build_engine(spec, spec.hyperparams(), MNIST)
+    assert e.discriminator.layers[-1].activation.__name__ == "linear"
+    rng = np.random.default_rng(0)
+    calls, restore = record_calls(e)
+    try:
+        logs = e.train_iteration(fake_data(rng, 4), rng)
+    finally:
+        restore()
+    assert set(logs) == {"d_loss", "g_loss", "divergence"}
+    assert logs["divergence"] == pytest.approx(2.0 - 8.0 * logs["d_loss"], rel=1e-6)
+    # D and the stacked model (G's loss, targets 1) both minimise the mean squared error:
+    assert e.discriminator.loss == e.stacked.loss == "mean_squared_error"
+    assert [who for who, _, _ in calls] == ["D", "D", "stacked"] and logs["g_loss"] >= 0
+
+
+def test_one_sided_gradient_penalty_is_the_printed_equation():
+    """Eq. 2-13 as printed: max(0, ||grad|| - 1), unsquared: 0 for a critic with gradient norm <= 1."""
+    shape = (4, 4, 1)
+    w = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    critic = keras.Sequential([keras.Input(shape), keras.layers.Flatten(), keras.layers.Dense(1, use_bias=False)])
+    critic.layers[-1].kernel.assign(w.reshape(-1, 1))
+    rng = np.random.default_rng(1)
+    real, fake = rng.normal(size=(8, *shape)).astype(np.float32), rng.normal(size=(8, *shape)).astype(np.float32)
+    eps = rng.uniform(size=(8, 1, 1, 1)).astype(np.float32)
+    norm = np.linalg.norm(w)
+    assert norm > 1
+    assert float(gradient_penalty(critic, real, fake, eps, "one-sided")) == pytest.approx(norm - 1.0, rel=1e-5)
+    critic.layers[-1].kernel.assign(0.5 * w.reshape(-1, 1) / norm)  # norm 1/2: two-sided 0.25, one-sided 0
+    assert float(gradient_penalty(critic, real, fake, eps, "one-sided")) == pytest.approx(0.0, abs=1e-6)
+    assert float(gradient_penalty(critic, real, fake, eps, "two-sided")) == pytest.approx(0.25, rel=1e-5)
+
+
+def test_an_undeclared_log_value_fails_loudly(tmp_path):
+    from gan_keras.training.logspec import UndeclaredLogValue
+    from gan_keras.training.runlog import LogWriter
+
+    spec = get_model("DCGAN")
+    e = build_engine(spec, spec.hyperparams(), MNIST)
+    with pytest.raises(UndeclaredLogValue, match="k_t"):
+        e.log_spec.check({"d_loss": 1.0, "k_t": 0.5})
+    writer = LogWriter(str(tmp_path / "log.csv"), ["iteration", *e.log_spec.names, "seconds"])
+    writer.open(keep_until=None)
+    with pytest.raises(UndeclaredLogValue, match="k_t"):
+        writer.write({"iteration": 1, "d_loss": 1.0, "k_t": 0.5})
+    writer.close()
+
+
+def test_train_step_models_must_return_what_they_declare():
+    """The generic adapter refuses a train_step that returns a value its LOG does not declare."""
+    from gan_keras.training.logspec import UndeclaredLogValue
+    from gan_keras.training.wgangp import WGANGP
+
+    spec = get_model("WGANGP")
+    e = build_engine(spec, spec.hyperparams(critic_steps=1), MNIST)
+    with pytest.raises(UndeclaredLogValue, match="k_t"):
+        e.model.record(d_loss=1.0, k_t=0.5)
+    assert isinstance(e.model, WGANGP) and e.log_spec is WGANGP.LOG

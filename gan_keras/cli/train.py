@@ -1,6 +1,7 @@
 """``GAN_main.py``: train a model, with the dissertation's six positional arguments (3.4.5)."""
 from __future__ import annotations
 
+import argparse
 import os
 import shlex
 import sys
@@ -50,39 +51,75 @@ def build_parser() -> OneLineParser:
     run.add_argument("--no-determinism", action="store_true",
                      help="do not enable TensorFlow op determinism (slightly faster, not bit-reproducible)")
 
-    hp = p.add_argument_group("hyperparameters (defaults: the model's, see README)")
-    hp.add_argument("--optimizer", choices=("adam", "rmsprop"))
-    hp.add_argument("--lr", type=positive_float, help="learning rate of both networks")
-    hp.add_argument("--d-lr", type=positive_float, help="discriminator/critic learning rate")
-    hp.add_argument("--g-lr", type=positive_float, help="generator learning rate")
-    hp.add_argument("--beta-1", type=float, help="Adam beta_1")
-    hp.add_argument("--beta-2", type=float, help="Adam beta_2")
-    hp.add_argument("--critic-steps", type=positive_int, help="discriminator updates per iteration")
-    hp.add_argument("--clip-value", type=positive_float, help="WGAN weight clipping c")
-    hp.add_argument("--clip-all-weights", action="store_true",
-                    help="WGAN: also clip BatchNorm moving statistics (Keras-GAN's behaviour)")
-    hp.add_argument("--gp-weight", type=positive_float, help="WGAN-GP gradient penalty lambda")
-    hp.add_argument("--frozen-bn", choices=("batch", "moving"),
-                    help="frozen D's BatchNorm inside the stacked model: batch statistics as in Keras 2.2 "
-                         "(default) or moving statistics as in Keras 3")
-    hp.add_argument("--latent-dim", type=positive_int, help="size of z (default 100)")
+    run.add_argument("--image-size", type=int, choices=(32, 64), metavar="32|64",
+                     help="train a colour dataset at 32x32 or 64x64 (default: the dataset's own size)")
+    run.add_argument("--init-from", metavar="RUN_DIR", type=existing_dir,
+                     help="fine-tuning: start from this run's (or checkpoint folder's) generator and discriminator "
+                          "weights; same architecture and image shape (seed 002, Appendix A)")
+    run.add_argument("--f1-every", type=positive_int, metavar="N",
+                     help="every N iterations, log the discriminator's F1, precision and recall on held-out real "
+                          "images and fresh fakes (seed 002)")
+    run.add_argument("--f1-images", type=positive_int, metavar="N",
+                     help="how many real images to hold out of training for --f1-every (default: one batch)")
+    add_hyperparameter_flags(p)
     return p
 
 
+def _choices_text(users: dict, all_models) -> str:
+    """'used by A, B; default 0.0002 (WGAN: 5e-05)' from {model: its default}."""
+    by_value: dict[str, list[str]] = {}
+    for model, value in users.items():
+        by_value.setdefault("off" if value is None else str(value), []).append(model)
+    common = max(by_value, key=lambda v: len(by_value[v]))
+    special = [f"{', '.join(models)}: {value}" for value, models in by_value.items() if value != common]
+    who = "all models" if set(users) == set(all_models) else ", ".join(users)
+    return f"used by {who}; default {common}" + (f" ({'; '.join(special)})" if special else "")
+
+
+def _argtype(param):
+    def parse(text):
+        try:
+            return param.parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    parse.__name__ = param.kind
+    return parse
+
+
+def add_hyperparameter_flags(parser) -> None:
+    """One flag per declared hyperparameter (``gan_keras.hparams``), plus the aliases (``--lr``)."""
+    from gan_keras.hparams import ALIASES
+    from gan_keras.registry import MODELS, hyperparameter_table
+
+    group = parser.add_argument_group("hyperparameters (each model's defaults: README; a flag a model does "
+                                      "not use is refused)")
+    for alias in ALIASES:
+        group.add_argument("--" + alias.name.replace("_", "-"), dest=f"alias_{alias.name}", type=positive_float,
+                           help=f"{alias.help} (sets {', '.join(alias.targets)})")
+    for name, (param, users) in hyperparameter_table().items():
+        kwargs = {"dest": f"hp_{name}", "default": None, "help": f"{param.help} [{_choices_text(users, MODELS)}]"}
+        if param.kind == "flag":
+            kwargs["action"] = "store_true"
+        elif param.kind == "choice":
+            kwargs["choices"] = param.choices or tuple(dict.fromkeys(
+                arch for model in users for arch in MODELS[model].networks))
+        else:
+            kwargs.update(type=_argtype(param), metavar="N" if param.kind == "positive_int" else "X")
+        group.add_argument(param.flag, **kwargs)
+
+
 def hyperparam_overrides(args) -> dict:
+    """The hyperparameters given on the command line (aliases first, then the specific flags)."""
+    from gan_keras.hparams import ALIASES
+
     out = {}
-    if args.lr is not None:
-        out["d_lr"] = out["g_lr"] = args.lr
-    for name in ("optimizer", "d_lr", "g_lr", "beta_1", "beta_2", "critic_steps", "clip_value",
-                 "gp_weight", "frozen_bn", "latent_dim"):
-        value = getattr(args, name)
+    for alias in ALIASES:
+        value = getattr(args, f"alias_{alias.name}")
         if value is not None:
-            out[name] = value
-    if args.clip_all_weights:
-        out["clip_all_weights"] = True
-    for beta in ("beta_1", "beta_2"):
-        if beta in out and not 0.0 <= out[beta] < 1.0:
-            raise ValueError(f"--{beta.replace('_', '-')} must be in [0, 1), got {out[beta]}")
+            out.update(dict.fromkeys(alias.targets, value))
+    for key, value in vars(args).items():
+        if key.startswith("hp_") and value is not None:
+            out[key[3:]] = value
     return out
 
 
@@ -90,12 +127,14 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     quiet_tensorflow()
     args = build_parser().parse_args(argv)
-    try:
-        hyperparams = hyperparam_overrides(args)
-    except ValueError as exc:
-        return fail(PROG, str(exc), 2)
-
     from gan_keras.errors import GanKerasError, TrainingDiverged
+    from gan_keras.registry import get_model
+
+    hyperparams = hyperparam_overrides(args)
+    try:  # a flag this model does not use, or an architecture it does not have: a usage error
+        get_model(args.model_name).hyperparams(**hyperparams)
+    except GanKerasError as exc:
+        return fail(PROG, str(exc), 2)
     from gan_keras.training.loop import RunConfig, Trainer
 
     out = args.out
@@ -112,7 +151,9 @@ def main(argv=None) -> int:
     config = RunConfig(
         model=args.model_name, dataset=args.training_dataName, epochs=args.epochs, batch_size=args.batch_size,
         sample_interval=args.sample_interval, save_model_interval=args.save_model_interval, out=out,
-        seed=args.seed, data_dir=args.data_dir, data_limit=args.limit, hyperparams=hyperparams, on_nan=args.on_nan, force=args.force,
+        seed=args.seed, data_dir=args.data_dir, data_limit=args.limit, image_size=args.image_size,
+        hyperparams=hyperparams, on_nan=args.on_nan, force=args.force,
+        f1_every=args.f1_every, f1_images=args.f1_images, init_from=args.init_from,
         tensorboard=not args.no_tensorboard, deterministic=not args.no_determinism,
         command="python GAN_main.py " + shlex.join(argv),
     )

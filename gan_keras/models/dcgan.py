@@ -8,7 +8,7 @@ differ only in its output activation and BatchNorm (see ``discriminator_64``).
 from keras import Sequential, layers
 
 from gan_keras.models.blocks import conv_down, image_input, latent_input, to_image, upsample_conv
-from gan_keras.models.spec import ModelSpec
+from gan_keras.models.spec import ModelSpec, Networks
 
 
 def generator_28(frozen_bn="batch", latent_dim=100):
@@ -23,8 +23,11 @@ def generator_28(frozen_bn="batch", latent_dim=100):
     ], name="generator")
 
 
-def discriminator_28(frozen_bn="batch"):
-    """Figure 4-4 discriminator: 393,729 parameters, 896 non-trainable."""
+def discriminator_28(frozen_bn="batch", output_activation="sigmoid"):
+    """Figure 4-4 discriminator: 393,729 parameters, 896 non-trainable.
+
+    LSGAN's discriminator is this with ``output_activation="linear"``.
+    """
     return Sequential([
         image_input((28, 28, 1)),
         *conv_down(32, 3, batch_norm_=False),                                          # 14x14
@@ -32,7 +35,7 @@ def discriminator_28(frozen_bn="batch"):
         *conv_down(128, 3, frozen_mode=frozen_bn),                                     # 4x4
         *conv_down(256, 3, strides=1, frozen_mode=frozen_bn),                          # 4x4
         layers.Flatten(),
-        layers.Dense(1, activation="sigmoid"),
+        layers.Dense(1, activation=output_activation),
     ], name="discriminator")
 
 
@@ -50,11 +53,11 @@ def generator_64(frozen_bn="batch", latent_dim=100):
     ], name="generator")
 
 
-def discriminator_64(frozen_bn="batch", output_activation="sigmoid", batch_norm=True):
+def discriminator_64(frozen_bn="batch", output_activation="sigmoid", batch_norm=True, name="discriminator"):
     """Figure 4-21 discriminator: 4,318,337 parameters, 1,792 non-trainable.
 
     WGAN's critic (Fig 4-24) is this with ``output_activation="linear"``; WGAN-GP's
-    (Fig 4-27) also has ``batch_norm=False``.
+    (Fig 4-27) also has ``batch_norm=False``; LSGAN's has a linear output.
     """
     return Sequential([
         image_input((64, 64, 3)),
@@ -64,14 +67,16 @@ def discriminator_64(frozen_bn="batch", output_activation="sigmoid", batch_norm=
         *conv_down(512, 5, batch_norm_=batch_norm, frozen_mode=frozen_bn),  # 4x4
         layers.Flatten(),
         layers.Dense(1, activation=output_activation),
-    ], name="discriminator" if output_activation == "sigmoid" else "critic")
+    ], name=name)
 
 
 SPEC = ModelSpec(
     name="DCGAN",
     description="Deep convolutional GAN (Radford et al. 2015); Figures 4-4 and 4-21",
-    generators={(28, 28, 1): generator_28, (64, 64, 3): generator_64},
-    discriminators={(28, 28, 1): discriminator_28, (64, 64, 3): discriminator_64},
-    loss="bce",
+    networks={"dissertation": Networks(
+        generators={(28, 28, 1): generator_28, (64, 64, 3): generator_64},
+        discriminators={(28, 28, 1): discriminator_28, (64, 64, 3): discriminator_64},
+        source="Figures 4-4 and 4-21")},
     engine="stacked",
+    loss="bce",
 )

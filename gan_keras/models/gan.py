@@ -9,7 +9,7 @@ import numpy as np
 from keras import Sequential, layers
 
 from gan_keras.models.blocks import dense_lrelu, image_input, latent_input
-from gan_keras.models.spec import ModelSpec
+from gan_keras.models.spec import ModelSpec, Networks
 
 
 def generator_28(frozen_bn="batch", latent_dim=100, image_shape=(28, 28, 1)):
@@ -58,8 +58,10 @@ def discriminator_64(frozen_bn="batch", image_shape=(64, 64, 3)):
 SPEC = ModelSpec(
     name="GAN",
     description="MLP GAN (Goodfellow et al. 2014); Figures 4-1 and 4-18",
-    generators={(28, 28, 1): generator_28, (64, 64, 3): generator_64},
-    discriminators={(28, 28, 1): discriminator_28, (64, 64, 3): discriminator_64},
-    loss="bce",
+    networks={"dissertation": Networks(
+        generators={(28, 28, 1): generator_28, (64, 64, 3): generator_64},
+        discriminators={(28, 28, 1): discriminator_28, (64, 64, 3): discriminator_64},
+        source="Figures 4-1 and 4-18")},
     engine="stacked",
+    loss="bce",
 )

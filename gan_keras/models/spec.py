@@ -1,57 +1,38 @@
-"""What a model *is*: its builders and how it trains. One ``ModelSpec`` per model module.
+"""What a model *is*: its networks and how it trains. One ``ModelSpec`` per model module.
 
 The registry (``gan_keras.registry``) maps a command-line name to a spec; the trainer reads
-everything model-specific from the spec, so adding a model means one module defining
-``SPEC`` plus one registry line. StudioGAN-style: ``Hyperparams`` holds the shared defaults and
-each spec states only its published differences in ``defaults``.
+everything model-specific from the spec, so adding a model means one module defining ``SPEC`` plus
+one registry line. StudioGAN-style: the hyperparameters' declarations hold the shared defaults
+(``gan_keras.hparams``) and each spec states only its published differences in ``defaults``.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable
 
 import keras
 
 from gan_keras.errors import ConfigError
+from gan_keras.hparams import COMMON, HParam, Hyperparams
 
 Shape = tuple  # (H, W, C)
 
 
-@dataclass
-class Hyperparams:
-    """Training hyperparameters; REFERENCE.md's conventions are the defaults."""
-
-    latent_dim: int = 100
-    optimizer: str = "adam"        # "adam" or "rmsprop", for both D and G
-    d_lr: float = 2e-4
-    g_lr: float = 2e-4
-    beta_1: float = 0.5
-    beta_2: float = 0.999
-    critic_steps: int = 1          # discriminator updates per iteration
-    clip_value: float | None = None  # WGAN weight clipping c
-    clip_all_weights: bool = False   # also clip BatchNorm moving statistics (Keras-GAN's behaviour)
-    gp_weight: float = 10.0        # WGAN-GP lambda
-    frozen_bn: str = "batch"       # frozen D's BatchNorm in the stacked model: "batch" (Keras 2.2) or "moving" (Keras 3)
-
-    def replace(self, **changes) -> "Hyperparams":
-        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
-        if unknown:
-            raise ConfigError(f"unknown hyperparameter(s): {', '.join(sorted(unknown))}")
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+def _shape_text(shape) -> str:
+    return "x".join(map(str, shape))
 
 
-def make_optimizer(hp: Hyperparams, which: str) -> keras.optimizers.Optimizer:
-    """A fresh optimizer for "d" or "g" from the hyperparameters."""
-    lr = hp.d_lr if which == "d" else hp.g_lr
-    if hp.optimizer == "adam":
-        return keras.optimizers.Adam(lr, beta_1=hp.beta_1, beta_2=hp.beta_2)
-    if hp.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(lr)
-    raise ConfigError(f"unknown optimizer {hp.optimizer!r}: choose adam or rmsprop")
+@dataclass(frozen=True)
+class Networks:
+    """One architecture: image shape -> builder, for the generator and the discriminator.
+
+    A generator builder is called as ``builder(frozen_bn=..., latent_dim=...)``, a discriminator
+    builder as ``builder(frozen_bn=...)``; both return a ``keras.Model``.
+    """
+
+    generators: dict[Shape, Callable[..., keras.Model]]
+    discriminators: dict[Shape, Callable[..., keras.Model]]
+    source: str = ""   # where the layer tables come from ("Figures 4-4 and 4-21")
 
 
 @dataclass(frozen=True)
@@ -60,51 +41,81 @@ class ModelSpec:
 
     Attributes:
         name: the command-line name (GAN, DCGAN, ...).
-        description: one line, with the figure of the dissertation it reproduces.
-        generators / discriminators: image shape -> builder(frozen_bn, latent_dim) -> keras.Model.
-        loss: "bce" (labels real 1 / fake 0) or "wasserstein" (Keras-GAN signs: real -1 / fake +1).
-        engine: "stacked" (train_on_batch on D and on the stacked G->D model, section 3.4.3) or
-            "wgangp" (a keras.Model subclass with a custom train_step).
-        defaults: this model's differences from ``Hyperparams()``.
+        description: one line, with the paper and figure it reproduces.
+        networks: architecture name -> Networks; the first is the default (``--arch`` picks another).
+        engine: how it trains: "stacked" (``train_on_batch`` on D and on the stacked G->D model,
+            section 3.4.3) or "train_step" (a ``keras.Model`` subclass with its own ``train_step``).
+        loss: a row of ``gan_keras.training.losses.LOSSES`` (the stacked engine reads it).
+        train_step: the ``GANTrainStep`` subclass, for the "train_step" engine.
+        params: hyperparameters only this model reads (beyond the shared ones, its engine's and its
+            train step's).
+        defaults: this model's published differences from the declared defaults.
     """
 
     name: str
     description: str
-    generators: dict[Shape, Callable[..., keras.Model]]
-    discriminators: dict[Shape, Callable[..., keras.Model]]
-    loss: str
+    networks: dict[str, Networks]
     engine: str
+    loss: str | None = None
+    train_step: type | None = None
+    params: tuple[HParam, ...] = ()
     defaults: dict = field(default_factory=dict)
 
-    @property
-    def divergence(self) -> str:
-        """What the log's divergence column estimates: "js" or "wasserstein"."""
-        return "js" if self.loss == "bce" else "wasserstein"
+    def __post_init__(self):
+        if (self.engine == "train_step") != (self.train_step is not None):
+            raise ValueError(f"{self.name}: give train_step exactly when engine is 'train_step'")
+        if self.engine == "stacked" and self.loss is None:
+            raise ValueError(f"{self.name}: the stacked engine needs a loss")
+
+    # -- hyperparameters -------------------------------------------------------------------
+    def declared_params(self) -> dict[str, HParam]:
+        """Every hyperparameter this model reads: shared, its engine's, its train step's, its own."""
+        from gan_keras.training.engine import engine_params
+
+        declared = {}
+        for p in (*COMMON, *engine_params(self.engine), *getattr(self.train_step, "PARAMS", ()), *self.params):
+            if declared.setdefault(p.name, p) is not p:
+                raise ValueError(f"{self.name}: hyperparameter {p.name} is declared twice")
+        return declared
 
     def hyperparams(self, **overrides) -> Hyperparams:
-        return Hyperparams().replace(**self.defaults).replace(**overrides)
+        """The declared defaults, then this model's ``defaults``, then ``overrides`` (all checked)."""
+        hp = Hyperparams(self.declared_params(), {}, owner=self.name).replace(**self.defaults).replace(**overrides)
+        if hp.arch not in self.networks:
+            raise ConfigError(f"{self.name} has no architecture {hp.arch!r} (--arch): choose "
+                              f"{', '.join(self.networks)}")
+        return hp
 
-    def supported_shapes(self) -> list[Shape]:
-        return sorted(self.generators)
+    # -- networks --------------------------------------------------------------------------
+    def architecture(self, hp: Hyperparams | None = None) -> Networks:
+        hp = hp or self.hyperparams()
+        return self.networks[hp.arch]
 
-    def check_shape(self, image_shape) -> None:
-        """ConfigError unless this model has published networks for ``image_shape``."""
-        self._builder(self.generators, image_shape, "generator")
-        self._builder(self.discriminators, image_shape, "discriminator")
+    def supported_shapes(self, hp: Hyperparams | None = None) -> list[Shape]:
+        return sorted(self.architecture(hp).generators)
 
-    def _builder(self, table, image_shape, what):
+    def check_shape(self, image_shape, hp: Hyperparams | None = None) -> None:
+        """ConfigError unless this model has networks for ``image_shape`` (in the chosen architecture)."""
+        self._builder("generators", image_shape, hp)
+        self._builder("discriminators", image_shape, hp)
+
+    def _builder(self, which, image_shape, hp):
+        hp = hp or self.hyperparams()
+        table = getattr(self.architecture(hp), which)
         shape = tuple(int(d) for d in image_shape)
         if shape not in table:
-            shapes = ", ".join("x".join(map(str, s)) for s in self.supported_shapes())
-            raise ConfigError(f"{self.name} has no {what} for images of shape {'x'.join(map(str, shape))} "
-                              f"(published shapes: {shapes})")
+            shapes = ", ".join(_shape_text(s) for s in sorted(table))
+            others = [a for a, n in self.networks.items() if a != hp.arch and shape in getattr(n, which)]
+            hint = f"; --arch {others[0]} has it" if others else ""
+            raise ConfigError(f"{self.name} ({hp.arch} architecture) has no {which[:-1]} for images of shape "
+                              f"{_shape_text(shape)} (its shapes: {shapes}){hint}")
         return table[shape]
 
     def build_generator(self, image_shape, hp: Hyperparams | None = None) -> keras.Model:
         hp = hp or self.hyperparams()
-        return self._builder(self.generators, image_shape, "generator")(
-            frozen_bn=hp.frozen_bn, latent_dim=hp.latent_dim)
+        return self._builder("generators", image_shape, hp)(frozen_bn=hp.get("frozen_bn", "batch"),
+                                                            latent_dim=hp.latent_dim)
 
     def build_discriminator(self, image_shape, hp: Hyperparams | None = None) -> keras.Model:
         hp = hp or self.hyperparams()
-        return self._builder(self.discriminators, image_shape, "discriminator")(frozen_bn=hp.frozen_bn)
+        return self._builder("discriminators", image_shape, hp)(frozen_bn=hp.get("frozen_bn", "batch"))

@@ -12,7 +12,7 @@ from gan_keras.models import dcgan
 from gan_keras.models.blocks import (
     LEAKY_SLOPE, batch_norm, conv_bn_act, conv_down, image_input, latent_input, to_image, upsample_conv,
 )
-from gan_keras.models.spec import ModelSpec
+from gan_keras.models.spec import ModelSpec, Networks
 
 
 def generator_28(frozen_bn="batch", latent_dim=100):
@@ -28,7 +28,7 @@ def generator_28(frozen_bn="batch", latent_dim=100):
         *conv_bn_act(128, 5, "leaky_relu", transpose=True, strides=2, frozen_mode=frozen_bn),  # 14x14
         *conv_bn_act(64, 5, "leaky_relu", frozen_mode=frozen_bn),                              # 14x14
         *conv_bn_act(64, 5, "leaky_relu", transpose=True, strides=2, frozen_mode=frozen_bn),   # 28x28
-        *to_image(1, 5),
+        layers.Conv2D(1, 5, padding="same", activation="tanh"),  # Fig 4-7: tanh inside the last Conv2D
     ], name="generator")
 
 
@@ -64,15 +64,17 @@ def generator_64(frozen_bn="batch", latent_dim=100):
 
 def critic_64(frozen_bn="batch"):
     """Figure 4-24 critic: the DCGAN 64 discriminator with a linear output (4,318,337 / 1,792)."""
-    return dcgan.discriminator_64(frozen_bn, output_activation="linear", batch_norm=True)
+    return dcgan.discriminator_64(frozen_bn, output_activation="linear", batch_norm=True, name="critic")
 
 
 SPEC = ModelSpec(
     name="WGAN",
     description="Wasserstein GAN with weight clipping (Arjovsky et al. 2017); Figures 4-7 and 4-24",
-    generators={(28, 28, 1): generator_28, (64, 64, 3): generator_64},
-    discriminators={(28, 28, 1): critic_28, (64, 64, 3): critic_64},
-    loss="wasserstein",
+    networks={"dissertation": Networks(
+        generators={(28, 28, 1): generator_28, (64, 64, 3): generator_64},
+        discriminators={(28, 28, 1): critic_28, (64, 64, 3): critic_64},
+        source="Figures 4-7 and 4-24")},
     engine="stacked",
+    loss="wasserstein",
     defaults=dict(optimizer="rmsprop", d_lr=5e-5, g_lr=5e-5, critic_steps=5, clip_value=0.01),
 )

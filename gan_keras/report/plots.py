@@ -1,5 +1,9 @@
 """Training curves like the dissertation's Figures 4-2 (losses), 4-12 (JS divergence) and
-4-15 (Wasserstein estimate), drawn from a run's log.csv."""
+4-15 (Wasserstein estimate), and seed 002's Figure 5 (discriminator F1), drawn from a run's log.csv.
+
+Which curves go in which figure is not decided here: every engine declares its plots in its
+``LogSpec`` (``gan_keras.training.logspec``), which the run also stores in config.json.
+"""
 from __future__ import annotations
 
 import math
@@ -40,17 +44,28 @@ def _save(fig, path):
     plt.close(fig)
 
 
-def plot_losses(log: dict, path: str, title: str, smooth_window: int | None = None) -> str:
-    """D and G loss per iteration (raw, faint) with a moving average (bold)."""
+def plot_values(log: dict, plot, labels: dict[str, str], path: str, title: str,
+                smooth_window: int | None = None) -> str:
+    """One declared figure: each value raw (faint) with a moving average (bold), or as points for
+    values logged only every N iterations; reference lines dashed."""
     it = log["iteration"]
     window = smooth_window or max(1, len(it) // 100)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    for name, colour, label in [("d_loss", "tab:blue", "discriminator"), ("g_loss", "tab:orange", "generator")]:
-        if name in log:
-            ax.plot(it, log[name], color=colour, alpha=0.25, linewidth=0.6)
-            ax.plot(it, smooth(log[name], window), color=colour, linewidth=1.6, label=f"{label} loss")
+    for i, name in enumerate(plot.values):
+        if name not in log:
+            continue
+        colour, values = colours[i % len(colours)], log[name]
+        if plot.markers:
+            keep = np.isfinite(values)
+            ax.plot(it[keep], values[keep], "o-", color=colour, markersize=3, linewidth=1.0, label=labels.get(name, name))
+        else:
+            ax.plot(it, values, color=colour, alpha=0.25, linewidth=0.6)
+            ax.plot(it, smooth(values, window), color=colour, linewidth=1.6, label=labels.get(name, name))
+    for y, label in plot.hlines:
+        ax.axhline(y, color="grey", linestyle="--", linewidth=0.8, label=label)
     ax.set_xlabel("iteration")
-    ax.set_ylabel("loss")
+    ax.set_ylabel(plot.ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
@@ -58,37 +73,34 @@ def plot_losses(log: dict, path: str, title: str, smooth_window: int | None = No
     return path
 
 
-def plot_divergence(log: dict, path: str, title: str, kind: str, smooth_window: int | None = None) -> str:
-    """The JS-divergence estimate (GAN, DCGAN) or the Wasserstein estimate (WGAN, WGAN-GP)."""
-    it = log["iteration"]
-    window = smooth_window or max(1, len(it) // 100)
-    label = "JS divergence estimate (log 2 - D loss)" if kind == "js" else "Wasserstein estimate E[f(x)] - E[f(G(z))]"
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    ax.plot(it, log["divergence"], color="tab:green", alpha=0.25, linewidth=0.6)
-    ax.plot(it, smooth(log["divergence"], window), color="tab:green", linewidth=1.6, label=label)
-    if kind == "js":
-        ax.axhline(math.log(2), color="grey", linestyle="--", linewidth=0.8, label="log 2 (maximum)")
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("divergence")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    _save(fig, path)
-    return path
+def _log_spec_of(run_dir: str, columns):
+    """The run's declared LogSpec (config.json), or one inferred from the columns of an older run."""
+    from gan_keras.training.logspec import LOSSES_PLOT, LogSpec, LogValue, Plot
+
+    try:
+        return LogSpec.from_json(rundir.read_config(run_dir)["log"])
+    except Exception:  # noqa: BLE001 - a run written before logs were declared, or no config
+        values = tuple(LogValue(c, c, c) for c in columns if c not in ("iteration", "seconds"))
+        plots = (LOSSES_PLOT,) if {"d_loss", "g_loss"} <= set(columns) else ()
+        if "divergence" in columns:
+            plots += (Plot("divergence.png", "divergence", ("divergence",), "divergence"),)
+        return LogSpec(values, plots=plots)
 
 
-def plot_run(run_dir: str, kind: str | None = None, title: str = "", log_name: str = "log.csv",
+def plot_run(run_dir: str, log_spec=None, title: str = "", log_name: str = "log.csv",
              plots_dir: str = "plots") -> list[str]:
-    """All curves of one run; returns the PNG paths (none if the log is empty)."""
+    """Every plot the run's LogSpec declares (``plots/<file>``); returns the PNG paths.
+
+    ``log_spec`` defaults to the declaration stored in the run's config.json.
+    """
     log_path = os.path.join(run_dir, log_name)
     if not os.path.isfile(log_path):
         return []
     log = read_log(log_path)
     if not log or len(log.get("iteration", [])) == 0:
         return []
-    kind = kind or ("js" if "d_acc" in log else "wasserstein")
+    spec = log_spec or _log_spec_of(run_dir, list(log))
+    labels = {v.name: v.description for v in spec.values}
     out = os.path.join(run_dir, plots_dir)
-    return [
-        plot_losses(log, os.path.join(out, "losses.png"), f"{title} losses".strip()),
-        plot_divergence(log, os.path.join(out, "divergence.png"), f"{title} divergence".strip(), kind),
-    ]
+    return [plot_values(log, plot, labels, os.path.join(out, plot.file), f"{title} {plot.title}".strip())
+            for plot in spec.plots]

@@ -120,3 +120,63 @@ def latest_loadable(run_dir: str, engine) -> tuple[rundir.Checkpoint, dict, dict
 def load_generator(path: str) -> keras.Model:
     """A saved generator (needs gan_keras's custom layers registered: import gan_keras first)."""
     return keras.saving.load_model(path, compile=False)
+
+
+def _weights_source(path: str) -> tuple[str, int | None, dict]:
+    """(checkpoint folder, its iteration, the run's config) for --init-from RUN_DIR or a checkpoint folder."""
+    from gan_keras.errors import ConfigError, RunDirError
+
+    if not os.path.isdir(path):
+        raise ConfigError(f"--init-from {path}: no such run directory")
+    if os.path.isfile(os.path.join(path, rundir.GENERATOR_FILE)):  # a checkpoint folder itself
+        run_dir, name = os.path.dirname(os.path.dirname(os.path.abspath(path))), os.path.basename(os.path.normpath(path))
+        match = rundir._CKPT_RE.match(name)
+        folder, iteration = path, (int(match.group(1)) if match else None)
+    else:
+        checkpoints = rundir.list_checkpoints(path)
+        if not checkpoints:
+            raise ConfigError(f"--init-from {path}: it holds no complete checkpoint (checkpoints/iter_*/ with "
+                              f"{rundir.GENERATOR_FILE} and {rundir.DISCRIMINATOR_FILE})")
+        run_dir, folder, iteration = path, checkpoints[-1].path, checkpoints[-1].iteration
+    try:
+        config = rundir.read_config(run_dir)
+    except RunDirError:
+        config = {}
+    return folder, iteration, config
+
+
+def initialise_from(path: str, engine) -> dict:
+    """Fine-tuning (seed 002, Appendix A): copy another run's generator and discriminator weights.
+
+    ``path`` is a run directory (its newest complete checkpoint is used) or one checkpoint folder.
+    Every weight is copied (BatchNorm's moving statistics included); the optimizers start fresh.
+    The two architectures must match weight for weight: otherwise ConfigError names the first
+    weight whose shapes differ, with both shapes. Returns what config.json records.
+    """
+    from gan_keras.errors import ConfigError
+
+    folder, iteration, config = _weights_source(path)
+    copied = {}
+    for name, file, model in (("generator", rundir.GENERATOR_FILE, engine.generator),
+                              ("discriminator", rundir.DISCRIMINATOR_FILE, engine.discriminator)):
+        try:
+            source = keras.saving.load_model(os.path.join(folder, file), compile=False)
+        except Exception as exc:  # noqa: BLE001 - a damaged or foreign file
+            raise ConfigError(f"--init-from {path}: cannot load {file} ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+        mine, theirs = model.weights, source.weights
+        for i, (a, b) in enumerate(zip(mine, theirs)):
+            if tuple(a.shape) != tuple(b.shape):
+                raise ConfigError(
+                    f"--init-from {path}: the {name}s differ: weight {i} ({a.path}) has shape {tuple(b.shape)} "
+                    f"there and {tuple(a.shape)} here; fine-tuning needs the same architecture and image shape")
+        if len(mine) != len(theirs):
+            raise ConfigError(f"--init-from {path}: the {name}s differ: {len(theirs)} weights there, {len(mine)} "
+                              f"here; fine-tuning needs the same architecture")
+        for a, b in zip(mine, theirs):
+            a.assign(b.numpy())
+        copied[name] = int(model.count_params())
+    print(f"initialised the generator and discriminator from {folder}"
+          + (f" (iteration {iteration})" if iteration is not None else ""))
+    return {"path": os.path.abspath(path), "checkpoint": os.path.abspath(folder), "iteration": iteration,
+            "model": config.get("model"), "dataset": config.get("dataset"), "parameters_copied": copied}

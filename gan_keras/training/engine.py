@@ -1,51 +1,33 @@
-"""The interface between the training loop and a way of training a model ("engine").
+"""The engines, by the name a ``ModelSpec`` gives (``engine="stacked"``), and what each reads.
 
-The loop (``gan_keras.training.loop``) owns everything that is not model arithmetic: data
-sampling, the iteration counter, logs, samples, checkpoints, resume and signals. An engine
-owns the generator, the discriminator and their optimizers and performs one iteration. The
-builders never know which engine trains them, so a faster engine (e.g. one compiled
-``train_step`` for the stacked models) can be added later without touching them: register it in
-``ENGINES`` and name it in a ModelSpec.
+* ``stacked``: the dissertation's ``train_on_batch`` training (section 3.4.3), for any row of the
+  loss table (``training/stacked.py``).
+* ``train_step``: one adapter for every ``keras.Model`` subclass with its own ``train_step``
+  (``training/train_step.py``); the model class is the spec's ``train_step``.
+
+A new engine (e.g. a compiled one) is one module with a class following ``base.Engine`` and a
+``PARAMS`` tuple of the hyperparameters it reads, plus one line in ``ENGINES``.
 """
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from gan_keras.training.base import Engine, all_variables  # noqa: F401  (the interface, re-exported)
+from gan_keras.training.stacked import StackedEngine
+from gan_keras.training.train_step import TrainStepEngine
 
-import keras
-import numpy as np
+ENGINES = {
+    "stacked": StackedEngine,
+    "train_step": TrainStepEngine,
+}
 
 
-class Engine(Protocol):
-    generator: keras.Model
-    discriminator: keras.Model
-
-    def train_iteration(self, draw_real: Callable[[], np.ndarray], rng: np.random.Generator) -> dict:
-        """One iteration; ``draw_real()`` returns a fresh float32 batch in [-1, 1].
-
-        Returns the iteration's log values: d_loss, g_loss, divergence, and d_acc where defined.
-        """
-
-    def optimizers(self) -> dict[str, keras.optimizers.Optimizer]:
-        """Named optimizers whose state must be saved to resume."""
-
-    def state_variables(self) -> list:
-        """Every variable that must be restored to resume exactly (in a fixed order)."""
+def engine_params(name: str) -> tuple:
+    """The hyperparameters that engine ``name`` reads (declared in its module)."""
+    try:
+        return ENGINES[name].PARAMS
+    except KeyError:
+        raise ValueError(f"unknown engine {name!r}: choose {', '.join(ENGINES)}") from None
 
 
 def build_engine(spec, hp, image_shape) -> Engine:
-    from gan_keras.training.stacked import StackedEngine
-    from gan_keras.training.wgangp import WGANGPEngine
-
-    engines = {"stacked": StackedEngine, "wgangp": WGANGPEngine}
-    return engines[spec.engine](spec, hp, image_shape)
-
-
-def all_variables(*objects) -> list:
-    """Variables of models/optimizers, deduplicated by identity, in a stable order."""
-    seen, out = set(), []
-    for obj in objects:
-        for v in obj.variables:
-            if id(v) not in seen:
-                seen.add(id(v))
-                out.append(v)
-    return out
+    """The engine that trains ``spec`` with hyperparameters ``hp`` on images of ``image_shape``."""
+    return ENGINES[spec.engine](spec, hp, image_shape)

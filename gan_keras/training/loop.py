@@ -5,16 +5,11 @@ sizes, memory) *before* the run directory is created, so bad input leaves nothin
 """
 from __future__ import annotations
 
-import csv
-import dataclasses
-import io
 import json
 import math
 import os
 import platform
 import shutil
-import signal
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -22,17 +17,20 @@ import keras
 import numpy as np
 
 from gan_keras import rundir
-from gan_keras.errors import CheckpointError, ConfigError, RunDirError, TrainingDiverged
+from gan_keras.errors import ConfigError, RunDirError, TrainingDiverged
 from gan_keras.registry import get_model
 from gan_keras.report.grids import save_grid
 from gan_keras.report.plots import plot_run
 from gan_keras.training import checkpoints as ckpt
+from gan_keras.training.d_f1 import DiscriminatorF1
 from gan_keras.training.engine import build_engine
-from gan_keras.utils import mem_available, write_json_atomic, write_text_atomic
+from gan_keras.training.runlog import LogWriter, StopRequest
+from gan_keras.utils import mem_available, write_json_atomic
 
 SAMPLE_GRID = 64  # an 8x8 grid from fixed noise
 # Keys that make two runs "the same run": resuming with any of them changed is refused.
-IDENTITY_KEYS = ("model", "dataset", "data_limit", "batch_size", "seed", "hyperparams", "image_shape")
+# f1_images is None unless F1 is measured (its held-out images are then never trained on).
+IDENTITY_KEYS = ("model", "dataset", "data_limit", "batch_size", "seed", "hyperparams", "image_shape", "f1_images")
 
 
 @dataclass
@@ -47,6 +45,7 @@ class RunConfig:
     seed: int | None = None         # None: a random seed, recorded in config.json
     data_dir: str | None = None
     data_limit: int | None = None   # use only the first N source images (nlvr: 3 crops each)
+    image_size: int | None = None   # 32 or 64: train colour datasets at this size (None: native)
     hyperparams: dict = field(default_factory=dict)  # overrides of the model's defaults
     on_nan: str = "stop"            # "stop" or "rollback"
     max_rollbacks: int = 3
@@ -55,6 +54,9 @@ class RunConfig:
     tensorboard: bool = True
     deterministic: bool = True      # enable TensorFlow op determinism (CPU: bit-identical reruns)
     progress_seconds: float = 5.0
+    f1_every: int | None = None     # discriminator F1/precision/recall every N iterations (seed 002)
+    f1_images: int | None = None    # held-out real images for it (default: one batch)
+    init_from: str | None = None    # start from another run's (or checkpoint's) G and D weights
     command: str = ""
 
     def run_dir(self) -> str:
@@ -91,83 +93,6 @@ def _gib(n):
     return f"{n / 2**30:.2f} GiB"
 
 
-class LogWriter:
-    """log.csv: one row per iteration, flushed as written; a kill -9 loses at most a partial
-    last line, which readers skip and resume rewrites."""
-
-    def __init__(self, path: str, columns: list[str]):
-        self.path, self.columns = path, columns
-        self.file = None
-
-    def open(self, keep_until: int | None, backup: str | None = None):
-        """Open for appending; with ``keep_until``, first keep only rows up to that iteration.
-
-        When the log does not hold every row 1..keep_until (deleted, truncated, overwritten with
-        garbage), the rows are taken from ``backup``, the copy saved in the checkpoint.
-        """
-        def rows_of(path):
-            return [r for r in rundir.read_log_rows(path)[1] if int(r["iteration"]) <= keep_until]
-
-        rows = []
-        if keep_until is not None:
-            rows = rows_of(self.path)
-            if backup is not None and not rundir.log_is_whole(rows, keep_until):
-                saved = rows_of(backup)
-                if len(saved) > len(rows):
-                    print(f"warning: {self.path} was damaged or incomplete ({len(rows)} of {keep_until} rows); "
-                          f"restored {len(saved)} rows from the checkpoint's copy")
-                    rows = saved
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, self.columns, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        write_text_atomic(self.path, buf.getvalue())
-        self.file = open(self.path, "a", newline="")
-        self.writer = csv.DictWriter(self.file, self.columns, extrasaction="ignore", lineterminator="\n")
-
-    def write(self, row: dict):
-        self.writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
-        self.file.flush()
-
-    def sync(self):
-        self.file.flush()
-        os.fsync(self.file.fileno())
-
-    def close(self):
-        if self.file:
-            self.file.flush()
-            os.fsync(self.file.fileno())
-            self.file.close()
-            self.file = None
-
-
-class _StopRequest:
-    """SIGINT/SIGTERM: finish the iteration, checkpoint, exit. A second signal stops at once."""
-
-    def __init__(self):
-        self.signal_name = None
-        self._previous = {}
-
-    def __enter__(self):
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                self._previous[sig] = signal.signal(sig, self._handle)
-            except ValueError:  # not the main thread (e.g. inside a test runner thread)
-                pass
-        return self
-
-    def _handle(self, signum, frame):
-        if self.signal_name is not None:
-            raise KeyboardInterrupt
-        self.signal_name = signal.Signals(signum).name
-        print(f"\n{self.signal_name} received: finishing this iteration, then saving a checkpoint "
-              "(send it again to stop at once)", flush=True)
-
-    def __exit__(self, *exc):
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-
-
 class Trainer:
     def __init__(self, config: RunConfig):
         self.config = config
@@ -182,18 +107,35 @@ class Trainer:
             value = getattr(c, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}")
-        if self.hp.critic_steps < 1:
-            raise ConfigError("critic steps must be at least 1")
         if c.on_nan not in ("stop", "rollback"):
             raise ConfigError("on_nan must be 'stop' or 'rollback'")
+        for name in ("f1_every", "f1_images"):
+            value = getattr(c, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer, got {value!r}")
+        if c.f1_images is not None and c.f1_every is None:
+            raise ConfigError("--f1-images needs --f1-every (how often to measure the discriminator's F1)")
+        if c.image_size is not None and c.image_size not in (32, 64):
+            raise ConfigError(f"--image-size must be 32 or 64, got {c.image_size!r}")
+
+    def _f1_images(self):
+        """How many real images are held out for the discriminator's F1 (None: F1 is off)."""
+        c = self.config
+        if c.f1_every is None:
+            return None
+        return c.f1_images or c.batch_size
 
     def _load_data(self):
         from gan_keras.data import load_dataset
 
-        dataset = load_dataset(self.config.dataset, data_dir=self.config.data_dir, limit=self.config.data_limit)
-        if self.config.batch_size > len(dataset):
-            raise ConfigError(f"batch size {self.config.batch_size} is larger than the dataset "
-                              f"({len(dataset)} images in {self.config.dataset})")
+        c = self.config
+        size = {"image_size": c.image_size} if c.image_size is not None else {}
+        dataset = load_dataset(c.dataset, data_dir=c.data_dir, limit=c.data_limit, **size)
+        held_out = self._f1_images() or 0
+        if c.batch_size > len(dataset) - held_out:
+            extra = f" after holding out {held_out} for the F1" if held_out else ""
+            raise ConfigError(f"batch size {c.batch_size} is larger than the dataset "
+                              f"({len(dataset)} images in {c.dataset}{extra})")
         return dataset
 
     def _check_memory(self, dataset):
@@ -240,7 +182,7 @@ class Trainer:
         seed = c.seed if c.seed is not None else fallback_seed
         return json.loads(json.dumps({
             "model": c.model, "dataset": c.dataset, "data_limit": c.data_limit, "batch_size": c.batch_size, "seed": seed,
-            "hyperparams": self.hp.to_dict(), "image_shape": list(self.image_shape),
+            "hyperparams": self.hp.to_dict(), "image_shape": list(self.image_shape), "f1_images": self._f1_images(),
         }))
 
     # -- the run ---------------------------------------------------------------------------
@@ -249,8 +191,8 @@ class Trainer:
 
         c = self.config
         self._validate_sizes()
-        self.image_shape = image_shape(c.dataset)
-        self.spec.check_shape(self.image_shape)
+        self.image_shape = image_shape(c.dataset, c.image_size) if c.image_size is not None else image_shape(c.dataset)
+        self.spec.check_shape(self.image_shape, self.hp)
         previous = self._existing_run()
         if c.data_dir is None and previous and previous.get("data_dir"):
             c.data_dir = previous["data_dir"]  # a resumed run finds its data where it did before
@@ -265,6 +207,11 @@ class Trainer:
         self.seed = int(seed)
         self._seed_everything(self.seed)
         engine = build_engine(self.spec, self.hp, self.image_shape)
+        probe = self._f1_probe(engine, dataset)
+        init_source = c.init_from or ((previous or {}).get("init_from") or {}).get("path")
+        init_info = (previous or {}).get("init_from")
+        if previous is None and init_source:  # checked (and loaded) before anything is written
+            init_info = ckpt.initialise_from(init_source, engine)
 
         if previous is None and os.path.isdir(self.run_dir) and os.listdir(self.run_dir):
             shutil.rmtree(self.run_dir)  # --force
@@ -282,8 +229,12 @@ class Trainer:
                 elapsed = float(state.get("elapsed_seconds", 0.0))
                 log_backup = os.path.join(checkpoint.path, rundir.LOG)
                 print(f"resuming {self.run_dir} from iteration {start}")
+                if c.init_from:
+                    print(f"note: --init-from is ignored: the run continues from its own checkpoint {start}")
             else:
                 print(f"{self.run_dir} has no usable checkpoint: starting it again from iteration 0")
+                if init_source:
+                    init_info = ckpt.initialise_from(init_source, engine)
         if fixed_noise is None:
             fixed_noise = rng.standard_normal((SAMPLE_GRID, self.hp.latent_dim)).astype(np.float32)
 
@@ -292,8 +243,16 @@ class Trainer:
             "save_model_interval": c.save_model_interval, "latent_dim": self.hp.latent_dim,
             "data_dir": c.data_dir, "dataset_source": dataset.source, "dataset_size": len(dataset),
             "dataset_skipped": dataset.skipped, "dataset_info": dataset.info,
-            "engine": self.spec.engine, "loss": self.spec.loss, "divergence": self.spec.divergence,
+            "image_size": c.image_size, "architecture": self.spec.architecture(self.hp).source,
+            "engine": self.spec.engine, "loss": self.spec.loss,
+            "train_step": self.spec.train_step.__name__ if self.spec.train_step else None,
             "description": self.spec.description, "on_nan": c.on_nan, "deterministic": c.deterministic,
+            "init_from": init_info,
+            "f1": None if probe is None else {
+                "every": c.f1_every, "images": len(probe.held_out), "threshold": probe.threshold,
+                "held_out": f"the last {len(probe.held_out)} images of the dataset, never drawn for training",
+                "fake_noise": f"numpy.random.default_rng([seed, 2, iteration])"},
+            "log": self.log_spec.to_json(),
             "parameters": {"generator": engine.generator.count_params(),
                            "discriminator": engine.discriminator.count_params()},
             "memory_estimate_bytes": memory, "versions": _versions(), "command": c.command,
@@ -301,18 +260,33 @@ class Trainer:
         write_json_atomic(os.path.join(self.run_dir, rundir.CONFIG), config_json)
 
         self.engine, self.rng, self.fixed_noise, self.dataset = engine, rng, fixed_noise, dataset
-        columns = ["iteration", "d_loss"] + (["d_acc"] if self.spec.loss == "bce" else []) + \
-            ["g_loss", "divergence"] + (["gp"] if self.spec.engine == "wgangp" else []) + ["seconds"]
-        self.log = LogWriter(os.path.join(self.run_dir, rundir.LOG), columns)
+        self.log = LogWriter(os.path.join(self.run_dir, rundir.LOG), ["iteration", *self.log_spec.names, "seconds"])
         self.log.open(keep_until=start, backup=log_backup)
         self.tb = self._tensorboard()
         try:
-            with _StopRequest() as stop:
+            with StopRequest() as stop:
                 return self._loop(start, elapsed, stop)
         finally:
             self.log.close()
             if self.tb is not None:
                 self.tb.close()
+
+    def _f1_probe(self, engine, dataset):
+        """The discriminator-F1 probe (or None), holding out the dataset's last images from training.
+
+        Also fixes ``self.log_spec``: the engine's declared values, then the probe's.
+        """
+        c, n = self.config, self._f1_images()
+        self.n_train = len(dataset) - (n or 0)
+        probe = None
+        if n:
+            if engine.decision_threshold is None:
+                raise ConfigError(f"--f1-every: {self.spec.name}'s discriminator is not a classifier, so it has no F1")
+            held_out = dataset.batch(np.arange(self.n_train, len(dataset)))
+            probe = DiscriminatorF1(held_out, c.f1_every, engine.decision_threshold, self.hp.latent_dim, self.seed)
+        self.probe = probe
+        self.log_spec = engine.log_spec.merge(probe.log_spec if probe else None)
+        return probe
 
     def _seed_everything(self, seed):
         keras.utils.set_random_seed(seed)
@@ -335,10 +309,10 @@ class Trainer:
         return tf.summary.create_file_writer(os.path.join(self.run_dir, rundir.TENSORBOARD))
 
     def _draw_real(self):
-        idx = self.rng.integers(0, len(self.dataset), self.config.batch_size)
+        idx = self.rng.integers(0, self.n_train, self.config.batch_size)
         return self.dataset.batch(idx)
 
-    def _loop(self, start: int, elapsed: float, stop: _StopRequest) -> str:
+    def _loop(self, start: int, elapsed: float, stop: StopRequest) -> str:
         c, spec = self.config, self.spec
         last_saved = start
         rollbacks = 0
@@ -353,7 +327,10 @@ class Trainer:
               f"for {c.epochs} iterations, batch {c.batch_size}, seed {self.seed} -> {self.run_dir}", flush=True)
         while iteration < c.epochs:
             logs = self.engine.train_iteration(self._draw_real, self.rng)
+            self.engine.log_spec.check(logs)  # an undeclared value is an error, never dropped
             iteration += 1
+            if self.probe is not None:
+                logs.update(self.probe(iteration, self.engine))
             now = time.perf_counter()
             row = {"iteration": iteration, **logs, "seconds": round(elapsed + now - t_session, 3)}
 
@@ -390,12 +367,7 @@ class Trainer:
         c = self.config
         left = (c.epochs - iteration) / rate if rate > 0 else float("inf")
         eta = time.strftime("%H:%M:%S", time.gmtime(left)) if math.isfinite(left) else "?"
-        parts = [f"D {logs['d_loss']:.4f}"]
-        if "d_acc" in logs:
-            parts.append(f"acc {100 * logs['d_acc']:.1f}%")
-        parts.append(f"G {logs['g_loss']:.4f}")
-        parts.append(("JSD " if self.spec.divergence == "js" else "W ") + f"{logs['divergence']:.4f}")
-        print(f"[{iteration}/{c.epochs}] " + " | ".join(parts) + f" | {rate:.2f} it/s | ETA {eta}", flush=True)
+        print(f"[{iteration}/{c.epochs}] {self.log_spec.progress_text(logs)} | {rate:.2f} it/s | ETA {eta}", flush=True)
 
     def _tensorboard_scalars(self, iteration, logs):
         if self.tb is None:
@@ -428,7 +400,7 @@ class Trainer:
 
     def _plots(self):
         try:
-            plot_run(self.run_dir, kind=self.spec.divergence, title=f"{self.spec.name} on {self.config.dataset}")
+            plot_run(self.run_dir, self.log_spec, title=f"{self.spec.name} on {self.config.dataset}")
         except Exception as exc:  # a plot must never cost a run
             print(f"warning: could not draw the plots ({exc})")
 

@@ -1,10 +1,33 @@
-"""Losses and the divergence estimates the dissertation plots."""
+"""The adversarial losses as a table, read by the stacked engine.
+
+Each row says everything the dissertation's ``train_on_batch`` training needs to know about a loss:
+the Keras loss that D and the stacked model compile with, the labels of real and fake batches, what
+D's mean loss estimates (the "divergence" the dissertation plots), whether accuracy means anything,
+the output activation D must have, and D's decision threshold (used by the discriminator's F1).
+
+=============  ==========================  ==============  ======================================
+row            loss(y, D(x))               labels r / f    divergence estimated by d_loss
+=============  ==========================  ==============  ======================================
+bce            binary cross-entropy        1 / 0           JSD = log 2 - d_loss
+wasserstein    mean(y * D(x))  (eq. 3-1)   -1 / +1         W = E[f(x)] - E[f(G(z))]
+least_squares  mean((y - D(x))^2)          1 / 0           triangular discrimination = 2 - 8 d_loss
+=============  ==========================  ==============  ======================================
+
+d_loss is D's mean loss over its real and its fake batch. The closed forms come from the optimal
+discriminator: for BCE, V(D*, G) = -2 log 2 + 2 JSD; for least squares with targets 1/0,
+D*(x) = p/(p+q) and d_loss* = (1/2) integral pq/(p+q) = 1/4 - Delta/8 with Delta the triangular
+discrimination integral (p-q)^2/(p+q), in [0, 2] (0 iff p = q). A new loss is one more row.
+"""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Callable
 
 import keras
 from keras import ops
+
+from gan_keras.training.logspec import LogValue
 
 
 @keras.saving.register_keras_serializable(package="gan_keras")
@@ -29,3 +52,75 @@ def js_divergence_estimate(d_loss: float) -> float:
 def wasserstein_estimate(critic_real_mean: float, critic_fake_mean: float) -> float:
     """E[f(x)] - E[f(G(z))]: the critic's estimate of the Wasserstein distance."""
     return critic_real_mean - critic_fake_mean
+
+
+def triangular_estimate(d_loss: float) -> float:
+    """Triangular discrimination integral (p-q)^2/(p+q) from an LSGAN D's mean MSE (targets 1 / 0).
+
+    At the optimal D, d_loss = 1/4 - Delta/8, so Delta ~= 2 - 8 d_loss: 0 when D cannot tell real
+    from fake (it outputs 1/2 everywhere), 2 when it separates them perfectly.
+    """
+    return 2.0 - 8.0 * d_loss
+
+
+@dataclass(frozen=True)
+class AdversarialLoss:
+    """One row of the table.
+
+    Attributes:
+        keras_loss: what D and the stacked model are compiled with.
+        real_label / fake_label: the targets of real and fake batches (G trains with real_label).
+        accuracy: D outputs a probability, so its accuracy is logged (``d_acc``).
+        output_activation: the activation D's last layer must have.
+        decision_threshold: D's output above which an image is called real (F1, precision, recall):
+            the midpoint of the two targets in D's output space (0.5 for 1/0 targets; 0 for the
+            Wasserstein critic, whose real scores are pushed up and fake ones down).
+        divergence: how the log's ``divergence`` column is described.
+        estimate: (mean D loss on the real batch, on the fake batch) -> the divergence estimate.
+        reference_lines: (y, label) drawn on the divergence plot.
+    """
+
+    name: str
+    keras_loss: str | Callable
+    real_label: float
+    fake_label: float
+    accuracy: bool
+    output_activation: str
+    decision_threshold: float
+    divergence: LogValue
+    estimate: Callable[[float, float], float]
+    reference_lines: tuple = ()
+
+
+LOSSES: dict[str, AdversarialLoss] = {
+    "bce": AdversarialLoss(
+        name="bce", keras_loss="binary_crossentropy", real_label=1.0, fake_label=0.0, accuracy=True,
+        output_activation="sigmoid", decision_threshold=0.5,
+        divergence=LogValue("divergence", "JSD", "JS divergence estimate (log 2 - D loss)"),
+        estimate=lambda real, fake: js_divergence_estimate(0.5 * (real + fake)),
+        reference_lines=((math.log(2.0), "log 2 (maximum)"),),
+    ),
+    "wasserstein": AdversarialLoss(
+        # Keras-GAN signs: loss on a real batch = -E[f(x)], on a fake batch = E[f(G(z))].
+        name="wasserstein", keras_loss=wasserstein_loss, real_label=-1.0, fake_label=1.0, accuracy=False,
+        output_activation="linear", decision_threshold=0.0,
+        divergence=LogValue("divergence", "W", "Wasserstein estimate E[f(x)] - E[f(G(z))]"),
+        estimate=lambda real, fake: wasserstein_estimate(-real, fake),
+    ),
+    "least_squares": AdversarialLoss(
+        # Mao et al. (2016) with a = 0, b = c = 1, as seed 002: Keras' MSE has no 1/2 factor, which
+        # only scales the gradients (Adam is invariant to that scale).
+        name="least_squares", keras_loss="mean_squared_error", real_label=1.0, fake_label=0.0, accuracy=False,
+        output_activation="linear", decision_threshold=0.5,
+        divergence=LogValue("divergence", "TD", "triangular discrimination estimate (2 - 8 D loss)"),
+        estimate=lambda real, fake: triangular_estimate(0.5 * (real + fake)),
+        reference_lines=((2.0, "2 (maximum)"),),
+    ),
+}
+
+
+def get_loss(name: str) -> AdversarialLoss:
+    try:
+        return LOSSES[name]
+    except KeyError:
+        raise ValueError(f"unknown loss {name!r}: the table has {', '.join(LOSSES)}") from None

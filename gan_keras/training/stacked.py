@@ -1,10 +1,14 @@
 """The dissertation's training (section 3.4.3): ``train_on_batch`` on D, then on the stacked model.
 
 One iteration:
-  for each of ``critic_steps`` discriminator updates (1 for GAN/DCGAN, 5 for WGAN):
+  for each of ``critic_steps`` discriminator updates (1 for GAN/DCGAN/LSGAN, 5 for WGAN):
       D.train_on_batch(real batch, real labels); D.train_on_batch(G(z), fake labels)
       (WGAN) clip the critic's weights to [-c, c] after each of these updates
   stacked.train_on_batch(z, real labels) with D frozen, so only G learns.
+
+Everything that depends on the loss (the Keras loss, the labels, accuracy, the divergence estimate)
+comes from the model's row of the loss table (``training/losses.py``), so one engine trains GAN,
+DCGAN, WGAN and LSGAN.
 
 Keras 3 reads ``trainable`` when a train function is *traced* (the first call, and again for
 every new batch shape), not at compile time. Written in the dissertation's order (freeze D once,
@@ -18,29 +22,46 @@ import keras
 import numpy as np
 from keras import ops
 
-from gan_keras.models.spec import make_optimizer
-from gan_keras.training.engine import all_variables
-from gan_keras.training.losses import js_divergence_estimate, wasserstein_estimate, wasserstein_loss
+from gan_keras.hparams import HParam, make_optimizer
+from gan_keras.training.base import all_variables
+from gan_keras.training.logspec import D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, LogValue, Plot
+from gan_keras.training.losses import get_loss
+
+D_ACC = LogValue("d_acc", "acc", "discriminator accuracy on its real and fake batch", percent=True)
 
 
 class StackedEngine:
+    PARAMS = (
+        HParam("clip_value", None, "weight clipping c: every critic weight into [-c, c] after each critic "
+               "update (WGAN)", "optional_positive_float"),
+        HParam("clip_all_weights", False, "also clip BatchNorm moving statistics (Keras-GAN's behaviour)", "flag"),
+        HParam("frozen_bn", "batch", "frozen D's BatchNorm inside the stacked model: batch statistics as in "
+               "Keras 2.2 (batch) or moving statistics as in Keras 3 (moving)", "choice", ("batch", "moving")),
+    )
+
     def __init__(self, spec, hp, image_shape):
         self.hp = hp
-        self.bce = spec.loss == "bce"
-        loss = "binary_crossentropy" if self.bce else wasserstein_loss
-        self.real_label, self.fake_label = (1.0, 0.0) if self.bce else (-1.0, 1.0)
+        self.loss = get_loss(spec.loss)
+        self.real_label, self.fake_label = self.loss.real_label, self.loss.fake_label
+        self.decision_threshold = self.loss.decision_threshold
+        self.log_spec = LogSpec(
+            values=(D_LOSS, *((D_ACC,) if self.loss.accuracy else ()), G_LOSS, self.loss.divergence),
+            divergence=self.loss.divergence.name,
+            plots=(LOSSES_PLOT, Plot("divergence.png", "divergence", (self.loss.divergence.name,), "divergence",
+                                     hlines=self.loss.reference_lines)),
+        )
 
         self.generator = spec.build_generator(image_shape, hp)
         self.discriminator = spec.build_discriminator(image_shape, hp)
         self.d_optimizer = make_optimizer(hp, "d")
         self.g_optimizer = make_optimizer(hp, "g")
-        self.discriminator.compile(loss=loss, optimizer=self.d_optimizer,
-                                   metrics=["accuracy"] if self.bce else None)
+        self.discriminator.compile(loss=self.loss.keras_loss, optimizer=self.d_optimizer,
+                                   metrics=["accuracy"] if self.loss.accuracy else None)
 
         self.discriminator.trainable = False
         z = keras.Input(shape=(hp.latent_dim,), name="z")
         self.stacked = keras.Model(z, self.discriminator(self.generator(z)), name="stacked")
-        self.stacked.compile(loss=loss, optimizer=self.g_optimizer)
+        self.stacked.compile(loss=self.loss.keras_loss, optimizer=self.g_optimizer)
         self.discriminator.trainable = True
 
         # Optimizer slots are created now (not lazily) so a checkpoint can be restored into them.
@@ -62,6 +83,7 @@ class StackedEngine:
         return np.full((n, 1), value, dtype=np.float32)
 
     def train_iteration(self, draw_real, rng):
+        # 1. D (or the critic) learns from a real and a fake batch, critic_steps times.
         for _ in range(self.hp.critic_steps):
             real = draw_real()
             n = len(real)
@@ -72,19 +94,18 @@ class StackedEngine:
             d_fake = self.discriminator.train_on_batch(fake, self._labels(self.fake_label, n), return_dict=True)
             self.clip_critic()
 
+        # 2. G learns through the stacked model, with D frozen and "real" labels.
         self.discriminator.trainable = False
         noise = rng.standard_normal((n, self.hp.latent_dim), dtype=np.float32)
         g_loss = self.stacked.train_on_batch(noise, self._labels(self.real_label, n), return_dict=True)["loss"]
         self.discriminator.trainable = True
 
-        d_loss = 0.5 * (float(d_real["loss"]) + float(d_fake["loss"]))
-        logs = {"d_loss": d_loss, "g_loss": float(g_loss)}
-        if self.bce:
+        # 3. The log: the last D update's losses and what they estimate.
+        real_loss, fake_loss = float(d_real["loss"]), float(d_fake["loss"])
+        logs = {"d_loss": 0.5 * (real_loss + fake_loss), "g_loss": float(g_loss),
+                self.loss.divergence.name: self.loss.estimate(real_loss, fake_loss)}
+        if self.loss.accuracy:
             logs["d_acc"] = 0.5 * (float(d_real["accuracy"]) + float(d_fake["accuracy"]))
-            logs["divergence"] = js_divergence_estimate(d_loss)
-        else:
-            # Keras-GAN signs: loss_real = -E[f(x)], loss_fake = E[f(G(z))].
-            logs["divergence"] = wasserstein_estimate(-float(d_real["loss"]), float(d_fake["loss"]))
         return logs
 
     def clip_critic(self):

@@ -1,0 +1,188 @@
+"""Hyperparameters: each one declared once, next to the code that reads it.
+
+A declaration (``HParam``) holds the name, the default, the help text and the check of one
+hyperparameter. The shared ones are below (every model reads them); an engine declares its own in
+its module (e.g. weight clipping in ``training/stacked.py``), and a model with its own training step
+in its step module (e.g. the gradient penalty in ``training/wgangp.py``). A ``ModelSpec`` collects
+the declarations that apply to it; from them
+
+* ``ModelSpec.hyperparams(**overrides)`` builds a :class:`Hyperparams` (the model's published
+  differences, then the overrides), refusing a name that does not apply to the model or a value
+  that fails its check with one line, and
+* the command line makes one flag per declaration (``--gp-weight`` for ``gp_weight``), with the
+  models that use it in its help (``gan_keras.cli.train``).
+
+So adding a hyperparameter means adding one ``HParam`` where it is read; nothing else changes.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from gan_keras.errors import ConfigError
+
+KINDS = ("positive_int", "positive_float", "optional_positive_float", "fraction", "choice", "flag")
+
+
+@dataclass(frozen=True)
+class HParam:
+    """One hyperparameter.
+
+    Attributes:
+        name: the Python name (``gp_weight``); the flag is ``--gp-weight``.
+        default: the value when neither the model nor the user sets it.
+        help: one line for ``-h``.
+        kind: how a value is checked: ``positive_int``, ``positive_float``,
+            ``optional_positive_float`` (None = off), ``fraction`` ([0, 1)), ``choice`` or ``flag``.
+        choices: the allowed values of a ``choice`` (empty: the model decides, e.g. ``arch``).
+    """
+
+    name: str
+    default: Any
+    help: str
+    kind: str
+    choices: tuple = ()
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"HParam {self.name}: unknown kind {self.kind!r}")
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def parse(self, text: str):
+        """A command-line string as a checked value (ValueError with a one-line reason)."""
+        if self.kind == "positive_int":
+            try:
+                value = int(text)
+            except ValueError:
+                raise ValueError(f"must be a positive integer, got {text!r}") from None
+        elif self.kind in ("positive_float", "optional_positive_float", "fraction"):
+            try:
+                value = float(text)
+            except ValueError:
+                raise ValueError(f"must be a number, got {text!r}") from None
+        else:
+            value = text
+        try:
+            return self.check(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc).split(": ", 1)[-1]) from None
+
+    def check(self, value):
+        """``value`` if it is valid for this hyperparameter, else ConfigError naming the flag."""
+        def bad(what):
+            return ConfigError(f"{self.flag} ({self.name}): must be {what}, got {value!r}")
+
+        kind = self.kind
+        if kind == "flag":
+            if not isinstance(value, bool):
+                raise bad("true or false")
+            return value
+        if kind == "choice":
+            if self.choices and value not in self.choices:
+                raise bad("one of " + ", ".join(map(str, self.choices)))
+            if not isinstance(value, str):
+                raise bad("a name")
+            return value
+        if kind == "optional_positive_float" and value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad("a number")
+        if kind == "positive_int":
+            if int(value) != value or value < 1:
+                raise bad("a positive integer")
+            return int(value)
+        value = float(value)
+        if kind == "fraction":
+            if not 0.0 <= value < 1.0:
+                raise bad("in [0, 1)")
+            return value
+        if not (0.0 < value < math.inf):
+            raise bad("a positive number")
+        return value
+
+
+@dataclass(frozen=True)
+class Alias:
+    """A flag that sets several hyperparameters at once (``--lr`` sets ``d_lr`` and ``g_lr``)."""
+
+    name: str
+    targets: tuple[str, ...]
+    help: str
+
+
+# -- the hyperparameters every model reads ---------------------------------------------------------
+# REFERENCE.md's conventions are the defaults; a model states only its published differences.
+COMMON = (
+    HParam("latent_dim", 100, "size of z (z ~ N(0, 1))", "positive_int"),
+    HParam("optimizer", "adam", "optimizer of both networks", "choice", ("adam", "rmsprop")),
+    HParam("d_lr", 2e-4, "discriminator/critic learning rate", "positive_float"),
+    HParam("g_lr", 2e-4, "generator learning rate", "positive_float"),
+    HParam("beta_1", 0.5, "Adam beta_1", "fraction"),
+    HParam("beta_2", 0.999, "Adam beta_2", "fraction"),
+    HParam("critic_steps", 1, "discriminator updates per iteration", "positive_int"),
+    HParam("arch", "dissertation", "which published networks to build: the dissertation's layer tables, or "
+           "seed 002's (the DCGAN paper's) for DCGAN and LSGAN", "choice"),
+)
+ALIASES = (Alias("lr", ("d_lr", "g_lr"), "learning rate of both networks"),)
+
+
+class Hyperparams:
+    """The hyperparameter values of one run: read-only attributes (``hp.d_lr``), one per declaration.
+
+    ``replace(**changes)`` returns a new object; a name that is not declared for this model raises
+    ConfigError (``--gp-weight does not apply to DCGAN``) instead of being ignored.
+    """
+
+    def __init__(self, declared: dict[str, HParam], values: dict, owner: str = "this model"):
+        object.__setattr__(self, "_declared", dict(declared))
+        object.__setattr__(self, "_values", {n: values.get(n, p.default) for n, p in declared.items()})
+        object.__setattr__(self, "_owner", owner)
+
+    def __getattr__(self, name):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"{self._owner} has no hyperparameter {name!r}") from None
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Hyperparams are read-only: use replace(...)")
+
+    def __eq__(self, other):
+        return isinstance(other, Hyperparams) and self._values == other._values
+
+    def __repr__(self):
+        return "Hyperparams(" + ", ".join(f"{k}={v!r}" for k, v in self._values.items()) + ")"
+
+    def get(self, name, default=None):
+        return self._values.get(name, default)
+
+    def declaration(self, name) -> HParam:
+        return self._declared[name]
+
+    def replace(self, **changes) -> "Hyperparams":
+        unknown = sorted(set(changes) - set(self._declared))
+        if unknown:
+            names = ", ".join("--" + n.replace("_", "-") for n in unknown)
+            raise ConfigError(f"{names} does not apply to {self._owner} (its hyperparameters: "
+                              f"{', '.join(self._declared)})")
+        checked = {name: self._declared[name].check(value) for name, value in changes.items()}
+        return Hyperparams(self._declared, {**self._values, **checked}, self._owner)
+
+    def to_dict(self) -> dict:
+        return dict(self._values)
+
+
+def make_optimizer(hp: Hyperparams, which: str):
+    """A fresh optimizer for "d" or "g" from the shared hyperparameters."""
+    import keras
+
+    lr = hp.d_lr if which == "d" else hp.g_lr
+    if hp.optimizer == "adam":
+        return keras.optimizers.Adam(lr, beta_1=hp.beta_1, beta_2=hp.beta_2)
+    if hp.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(lr)
+    raise ConfigError(f"unknown optimizer {hp.optimizer!r}: choose adam or rmsprop")

@@ -1,0 +1,49 @@
+"""The interface between the training loop and a way of training a model ("engine").
+
+The loop (``gan_keras.training.loop``) owns everything that is not model arithmetic: data
+sampling, the iteration counter, logs, samples, checkpoints, resume and signals. An engine owns the
+generator, the discriminator and their optimizers, performs one iteration, and declares what it
+logs. The builders never know which engine trains them. The engines are registered in
+``gan_keras.training.engine``.
+"""
+from __future__ import annotations
+
+from typing import Callable, Protocol
+
+import keras
+import numpy as np
+
+from gan_keras.training.logspec import LogSpec
+
+
+class Engine(Protocol):
+    generator: keras.Model
+    discriminator: keras.Model
+    log_spec: LogSpec                  # what train_iteration returns, and how to show it
+    decision_threshold: float | None   # D's output above which an image is "real"; None: D is no classifier
+
+    def train_iteration(self, draw_real: Callable[[], np.ndarray], rng: np.random.Generator) -> dict:
+        """One iteration; ``draw_real()`` returns a fresh float32 batch in [-1, 1].
+
+        Returns exactly the values declared in ``log_spec`` (floats).
+        """
+
+    def generate(self, noise: np.ndarray) -> np.ndarray:
+        """G(z) in inference mode."""
+
+    def optimizers(self) -> dict[str, keras.optimizers.Optimizer]:
+        """Named optimizers whose state must be saved to resume."""
+
+    def state_variables(self) -> list:
+        """Every variable that must be restored to resume exactly (in a fixed order)."""
+
+
+def all_variables(*objects) -> list:
+    """Variables of models/optimizers, deduplicated by identity, in a stable order."""
+    seen, out = set(), []
+    for obj in objects:
+        for v in obj.variables:
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+    return out

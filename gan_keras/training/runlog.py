@@ -1,0 +1,95 @@
+"""What a run writes while it trains: log.csv, and the handling of Ctrl-C / SIGTERM.
+
+``LogWriter`` writes exactly the columns it is given (the loop takes them from the engine's
+declared ``LogSpec``); a row with any other key raises instead of losing the value.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import signal
+
+from gan_keras import rundir
+from gan_keras.training.logspec import UndeclaredLogValue
+from gan_keras.utils import write_text_atomic
+
+
+class LogWriter:
+    """log.csv: one row per iteration, flushed as written; a kill -9 loses at most a partial
+    last line, which readers skip and resume rewrites."""
+
+    def __init__(self, path: str, columns: list[str]):
+        self.path, self.columns = path, columns
+        self.file = None
+
+    def open(self, keep_until: int | None, backup: str | None = None):
+        """Open for appending; with ``keep_until``, first keep only rows up to that iteration.
+
+        When the log does not hold every row 1..keep_until (deleted, truncated, overwritten with
+        garbage), the rows are taken from ``backup``, the copy saved in the checkpoint.
+        """
+        def rows_of(path):
+            return [r for r in rundir.read_log_rows(path)[1] if int(r["iteration"]) <= keep_until]
+
+        rows = []
+        if keep_until is not None:
+            rows = rows_of(self.path)
+            if backup is not None and not rundir.log_is_whole(rows, keep_until):
+                saved = rows_of(backup)
+                if len(saved) > len(rows):
+                    print(f"warning: {self.path} was damaged or incomplete ({len(rows)} of {keep_until} rows); "
+                          f"restored {len(saved)} rows from the checkpoint's copy")
+                    rows = saved
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, self.columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        write_text_atomic(self.path, buf.getvalue())
+        self.file = open(self.path, "a", newline="")
+        self.writer = csv.DictWriter(self.file, self.columns, extrasaction="ignore", lineterminator="\n")
+
+    def write(self, row: dict):
+        unknown = sorted(set(row) - set(self.columns))
+        if unknown:
+            raise UndeclaredLogValue(f"log.csv has no column for {', '.join(unknown)} (columns: {', '.join(self.columns)})")
+        self.writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+        self.file.flush()
+
+    def sync(self):
+        self.file.flush()
+        os.fsync(self.file.fileno())
+
+    def close(self):
+        if self.file:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            self.file = None
+
+
+class StopRequest:
+    """SIGINT/SIGTERM: finish the iteration, checkpoint, exit. A second signal stops at once."""
+
+    def __init__(self):
+        self.signal_name = None
+        self._previous = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._previous[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread (e.g. inside a test runner thread)
+                pass
+        return self
+
+    def _handle(self, signum, frame):
+        if self.signal_name is not None:
+            raise KeyboardInterrupt
+        self.signal_name = signal.Signals(signum).name
+        print(f"\n{self.signal_name} received: finishing this iteration, then saving a checkpoint "
+              "(send it again to stop at once)", flush=True)
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)

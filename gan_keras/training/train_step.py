@@ -1,0 +1,111 @@
+"""One adapter that trains any GAN written as a ``keras.Model`` with its own ``train_step``.
+
+A loss that a stacked ``train_on_batch`` model cannot express (a gradient penalty, an auto-encoder
+discriminator with a control variable k_t, ...) is written keras.io-style: subclass
+:class:`GANTrainStep`, declare what it logs (``LOG``) and reads (``PARAMS``), and write
+``train_step``. :class:`TrainStepEngine` then plugs it into the shared loop: it builds the networks
+from the model's spec, compiles the model with two optimizers, feeds it
+``real_batches_per_step()`` real batches per iteration stacked into one array, and saves and
+restores every variable it lists (the networks, both optimizers, its seed generator, and any state
+it adds in ``extra_state_variables``).
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from gan_keras.hparams import make_optimizer
+from gan_keras.training.base import all_variables
+from gan_keras.training.logspec import LogSpec
+
+
+class GANTrainStep(keras.Model):
+    """Base of a GAN trained by its own ``train_step`` (one call = one iteration of the loop).
+
+    Subclasses set:
+        LOG: the LogSpec of the values ``train_step`` returns (one ``keras.metrics.Mean`` tracker
+            is made per declared value; ``self.record(name=value, ...)`` updates them).
+        PARAMS: the hyperparameters it reads from ``self.hp`` (HParam declarations).
+        DECISION_THRESHOLD: the discriminator output above which an image is "real" (for the
+            discriminator's F1), or None when D is no classifier (e.g. an auto-encoder).
+    """
+
+    LOG: LogSpec
+    PARAMS: tuple = ()
+    DECISION_THRESHOLD: float | None = None
+
+    def __init__(self, generator, discriminator, hp, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.hp = hp
+        self.latent_dim = hp.latent_dim
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.trackers = {v.name: keras.metrics.Mean(name=v.name) for v in self.LOG.values}
+
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        super().compile(**kwargs)
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def call(self, z, training=False):
+        return self.generator(z, training=training)
+
+    def noise(self, batch_size):
+        """z ~ N(0, 1) from the model's own seed generator (saved with every checkpoint)."""
+        return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+
+    def real_batches_per_step(self) -> int:
+        """How many real batches one ``train_step`` consumes (e.g. one per critic update)."""
+        return 1
+
+    def record(self, **values) -> dict:
+        """Update the trackers of declared values; return every tracker's result (train_step's return)."""
+        self.LOG.check(values)
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def extra_state_variables(self) -> list:
+        """Variables beyond the networks and optimizers that must be restored to resume exactly."""
+        state = self.seed_generator.state
+        return list(state) if isinstance(state, (list, tuple)) else [state]
+
+
+class TrainStepEngine:
+    """The loop's Engine for any GANTrainStep subclass (the spec's ``train_step``)."""
+
+    PARAMS = ()  # the model class declares its own
+
+    def __init__(self, spec, hp, image_shape):
+        self.hp = hp
+        self.generator = spec.build_generator(image_shape, hp)
+        self.discriminator = spec.build_discriminator(image_shape, hp)
+        self.d_optimizer = make_optimizer(hp, "d")
+        self.g_optimizer = make_optimizer(hp, "g")
+        self.model = spec.train_step(self.generator, self.discriminator, hp)
+        self.model.compile(d_optimizer=self.d_optimizer, g_optimizer=self.g_optimizer)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self.log_spec = self.model.LOG
+        self.decision_threshold = self.model.DECISION_THRESHOLD
+
+    def generate(self, noise):
+        return self.generator.predict_on_batch(noise)
+
+    def train_iteration(self, draw_real, rng):
+        reals = np.stack([draw_real() for _ in range(self.model.real_batches_per_step())])
+        logs = self.model.train_on_batch(reals, return_dict=True)
+        self.log_spec.check(logs)
+        return {name: float(value) for name, value in logs.items()}
+
+    def optimizers(self):
+        return {"d_optimizer": self.d_optimizer, "g_optimizer": self.g_optimizer}
+
+    def state_variables(self):
+        return all_variables(self.generator, self.discriminator, self.d_optimizer, self.g_optimizer) + \
+            self.model.extra_state_variables()
