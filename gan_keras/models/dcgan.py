@@ -7,6 +7,7 @@ differ only in its output activation and BatchNorm (see ``discriminator_64``).
 """
 from keras import Sequential, layers
 
+from gan_keras.models import radford
 from gan_keras.models.blocks import conv_down, image_input, latent_input, to_image, upsample_conv
 from gan_keras.models.spec import ModelSpec, Networks
 
@@ -76,7 +77,8 @@ SPEC = ModelSpec(
     networks={"dissertation": Networks(
         generators={(28, 28, 1): generator_28, (64, 64, 3): generator_64},
         discriminators={(28, 28, 1): discriminator_28, (64, 64, 3): discriminator_64},
-        source="Figures 4-4 and 4-21")},
+        source="Figures 4-4 and 4-21"),
+        "radford": radford.networks(output_activation="sigmoid")},   # seed 002's DCGAN (--arch radford)
     engine="stacked",
     loss="bce",
 )
