@@ -4,7 +4,7 @@ To add a model: write ``gan_keras/models/<name>.py`` defining ``SPEC = ModelSpec
 line below (README: "Adding a model", with LSGAN as the example).
 """
 from gan_keras.errors import ConfigError
-from gan_keras.models import dcgan, gan, wgan, wgangp
+from gan_keras.models import dcgan, gan, lsgan, wgan, wgangp
 from gan_keras.models.spec import ModelSpec
 
 MODELS: dict[str, ModelSpec] = {
@@ -12,6 +12,7 @@ MODELS: dict[str, ModelSpec] = {
     "DCGAN": dcgan.SPEC,
     "WGAN": wgan.SPEC,
     "WGANGP": wgangp.SPEC,
+    "LSGAN": lsgan.SPEC,
 }
 
 
