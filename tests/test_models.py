@@ -1,4 +1,5 @@
 """Every published layer table, by its exact total and non-trainable parameter counts."""
+import keras
 import numpy as np
 import pytest
 
@@ -33,15 +34,59 @@ def test_published_parameter_counts(name, shape):
     assert d.output_shape == (None, 1)
 
 
+# Seed 002's networks (the DCGAN paper's), REFERENCE.md: trainable G 3,576,704 and D 2,765,568 at
+# 64x64x3, plus Keras BatchNorm's moving statistics. 32x32: both drop their 512-channel stage.
+RADFORD = {
+    (64, 64, 3): (2_767_360, 1_792, 3_578_624, 1_920),
+    (32, 32, 3): (664_064, 768, 1_069_824, 896),
+}
+
+
+@pytest.mark.parametrize("name", ["DCGAN", "LSGAN"])
+@pytest.mark.parametrize("shape", sorted(RADFORD))
+def test_seed002_networks_parameter_counts(name, shape):
+    spec = get_model(name)
+    hp = spec.hyperparams(arch="radford")
+    d, g = spec.build_discriminator(shape, hp), spec.build_generator(shape, hp)
+    d_total, d_nt, g_total, g_nt = RADFORD[shape]
+    assert (d.count_params(), non_trainable(d)) == (d_total, d_nt)
+    assert (g.count_params(), non_trainable(g)) == (g_total, g_nt)
+    if shape == (64, 64, 3):
+        assert (d_total - d_nt, g_total - g_nt) == (2_765_568, 3_576_704)
+    assert g.output_shape == (None, *shape) and d.output_shape == (None, 1)
+    convs = [l for m in (g, d) for l in m.layers if isinstance(l, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))]
+    assert all(not l.use_bias and l.kernel_size == (4, 4) for l in convs)          # no biases, 4x4 kernels
+    assert [l.strides for l in convs].count((1, 1)) == 2                           # the 4x4 'valid' ends
+    assert all(l.padding == "valid" for l in convs if l.strides == (1, 1))
+
+
+def test_lsgan_uses_dcgan_networks_with_a_linear_output():
+    for shape in [(28, 28, 1), (64, 64, 3)]:
+        lsgan, dcgan = get_model("LSGAN"), get_model("DCGAN")
+        d_ls, d_dc = lsgan.build_discriminator(shape), dcgan.build_discriminator(shape)
+        assert d_ls.count_params() == d_dc.count_params() == PUBLISHED[("DCGAN", shape)][0]
+        assert [type(l) for l in d_ls.layers] == [type(l) for l in d_dc.layers]
+        assert lsgan.build_generator(shape).count_params() == PUBLISHED[("DCGAN", shape)][2]
+
+
 def test_every_registered_model_is_covered():
-    assert {name for name, _ in PUBLISHED} == set(MODELS)
+    assert {name for name, _ in PUBLISHED} | {"LSGAN"} == set(MODELS)
 
 
-def test_output_activations_follow_the_papers():
-    for name, shape in PUBLISHED:
-        d = get_model(name).build_discriminator(shape)
-        last = d.layers[-1].activation.__name__
-        assert last == ("sigmoid" if get_model(name).loss == "bce" else "linear"), (name, shape)
+def _output_activation(model):
+    return next(l.activation.__name__ for l in reversed(model.layers) if hasattr(l, "activation"))
+
+
+@pytest.mark.parametrize("name", ["GAN", "DCGAN", "WGAN", "WGANGP", "LSGAN"])
+def test_output_activations_follow_the_loss_table(name):
+    from gan_keras.training.losses import LOSSES
+
+    spec = get_model(name)
+    expected = LOSSES[spec.loss].output_activation if spec.loss else "linear"
+    for arch, networks in spec.networks.items():
+        hp = spec.hyperparams(arch=arch)
+        for shape in networks.discriminators:
+            assert _output_activation(spec.build_discriminator(shape, hp)) == expected, (name, arch, shape)
 
 
 def test_wgangp_critic_has_no_batchnorm():
@@ -54,5 +99,9 @@ def test_wgangp_critic_has_no_batchnorm():
 def test_unknown_model_and_shape_are_clear_errors():
     with pytest.raises(ConfigError, match="choose one of GAN, DCGAN, WGAN, WGANGP"):
         get_model("VAE")
-    with pytest.raises(ConfigError, match="32x32x3"):
+    with pytest.raises(ConfigError, match="32x32x3 .*--arch radford has it"):
         get_model("DCGAN").build_generator((32, 32, 3))
+    with pytest.raises(ConfigError, match="GAN has no architecture 'radford'"):
+        get_model("GAN").hyperparams(arch="radford")
+    with pytest.raises(ConfigError, match="--gp-weight does not apply to LSGAN"):
+        get_model("LSGAN").hyperparams(gp_weight=3.0)

@@ -275,7 +275,7 @@ def test_bad_arguments_in_a_real_process():
     result = cli("VAE", "mnist", 10, 8, 5, 5)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == ("GAN_main.py: error: argument model_name: invalid choice: 'VAE' (choose from "
-                             "'GAN', 'DCGAN', 'WGAN', 'WGANGP') (see GAN_main.py -h)\n")
+                             "'GAN', 'DCGAN', 'WGAN', 'WGANGP', 'LSGAN') (see GAN_main.py -h)\n")
 
 
 @pytest.mark.parametrize("args,message", [
