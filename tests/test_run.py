@@ -395,3 +395,29 @@ def test_saved_models_load_in_a_fresh_interpreter_after_import_gan_keras(tmp_pat
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["7276993", "5336961"]
     assert result.stderr == ""  # TensorFlow's start-up lines are kept off stderr
+
+
+def test_the_printed_resume_command_keeps_the_runs_options(tmp_path):
+    config = RunConfig(model="LSGAN", dataset="celeba", epochs=10, batch_size=4, sample_interval=1,
+                       save_model_interval=1, out=str(tmp_path / "r"),
+                       command="python GAN_main.py LSGAN celeba 10 4 1 1 --lr 0.001 --out /x/r --arch radford "
+                               "--image-size 32 --on-nan rollback --f1-every 5")
+    assert Trainer(config)._resume_command() == (
+        "python GAN_main.py LSGAN celeba 10 4 1 1 --lr 0.001 --arch radford --image-size 32 --f1-every 5 "
+        f"--resume {tmp_path / 'r'}")
+
+
+def test_a_run_written_before_hyperparameters_were_declared_per_model_still_resumes(tmp_path):
+    """Older config.json files hold every model's hyperparameters and lack arch/gp_form."""
+    run_dir = run(tmp_path, epochs=2, save_model_interval=2)
+    for path in (os.path.join(run_dir, rundir.CONFIG),
+                 os.path.join(rundir.list_checkpoints(run_dir)[-1].path, rundir.CONFIG)):
+        with open(path) as f:
+            config = json.load(f)
+        config["hyperparams"].pop("arch")
+        config["hyperparams"]["gp_weight"] = 10.0
+        with open(path, "w") as f:
+            json.dump(config, f)
+    run(tmp_path, epochs=4, save_model_interval=2)
+    assert [int(r["iteration"]) for r in read_rows(run_dir)] == [1, 2, 3, 4]
+    assert [c.iteration for c in rundir.list_checkpoints(run_dir)] == [2, 4]

@@ -9,6 +9,7 @@ import json
 import math
 import os
 import platform
+import shlex
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -168,6 +169,7 @@ class Trainer:
             raise RunDirError(f"{problem}; choose another --out or pass --force to overwrite it") from None
         mine = self._identity(previous.get("seed"))
         theirs = {k: previous.get(k) for k in IDENTITY_KEYS}
+        theirs["hyperparams"] = self._comparable_hyperparams(theirs.get("hyperparams"))
         if mine != theirs or not c.resume:
             if c.force:
                 return None
@@ -176,6 +178,20 @@ class Trainer:
             raise RunDirError(f"{d} already holds a different run ({diff}); choose another --out, "
                               f"or pass --force to overwrite it")
         return previous
+
+    def _comparable_hyperparams(self, saved):
+        """A run's saved hyperparameters, as this version declares them for its model.
+
+        Runs written before the hyperparameters were declared per model saved every model's
+        (gp_weight for DCGAN, clip_value for WGAN-GP), none of which had any effect on other models,
+        and lacked the ones added since (arch, gp_form), whose defaults are the old behaviour. So
+        undeclared names are dropped and missing ones take their declared defaults; such a run
+        resumes as before.
+        """
+        if not isinstance(saved, dict):
+            return saved
+        declared = self.spec.declared_params()
+        return {name: saved.get(name, param.default) for name, param in declared.items()}
 
     def _identity(self, fallback_seed=None) -> dict:
         c = self.config
@@ -441,6 +457,20 @@ class Trainer:
         print(f"done: {iteration} iterations in {elapsed:.0f} s; run directory {self.run_dir}", flush=True)
 
     def _resume_command(self):
+        """The command that continues this run: the original one (its hyperparameter, size and F1
+        options are part of the run's identity) with ``--resume RUN_DIR`` in place of any
+        --resume/--out/--on-nan it had."""
         c = self.config
-        return (f"python GAN_main.py {c.model} {c.dataset} {c.epochs} {c.batch_size} {c.sample_interval} "
-                f"{c.save_model_interval} --resume {self.run_dir}")
+        words = shlex.split(c.command) if c.command.startswith("python GAN_main.py ") else []
+        if not words:
+            words = ["python", "GAN_main.py", c.model, c.dataset, str(c.epochs), str(c.batch_size),
+                     str(c.sample_interval), str(c.save_model_interval)]
+        kept, skip = [], False
+        for word in words:
+            if skip:
+                skip = False
+            elif word in ("--resume", "--out", "--on-nan"):
+                skip = True
+            elif not word.startswith(("--resume=", "--out=", "--on-nan=")):
+                kept.append(word)
+        return shlex.join(kept + ["--resume", self.run_dir])
