@@ -194,15 +194,19 @@ def test_wasserstein_loss_and_estimate():
     assert js_divergence_estimate(math.log(2)) == pytest.approx(0.0)
 
 
-def test_gradient_penalty_of_a_linear_critic_is_known_analytically():
-    """f(x) = sum(w * x) has input gradient w everywhere, so GP = (||w|| - 1)^2 for any images."""
-    shape = (4, 4, 1)
+def linear_critic(shape=(4, 4, 1)):
+    """f(x) = sum(w * x), and a real batch, a fake batch and per-image epsilons."""
     w = np.random.default_rng(0).normal(size=shape).astype(np.float32)
     critic = keras.Sequential([keras.Input(shape), keras.layers.Flatten(), keras.layers.Dense(1, use_bias=False)])
     critic.layers[-1].kernel.assign(w.reshape(-1, 1))
     rng = np.random.default_rng(1)
     real, fake = rng.normal(size=(8, *shape)).astype(np.float32), rng.normal(size=(8, *shape)).astype(np.float32)
-    eps = rng.uniform(size=(8, 1, 1, 1)).astype(np.float32)
+    return critic, w, (real, fake, rng.uniform(size=(8, 1, 1, 1)).astype(np.float32))
+
+
+def test_gradient_penalty_of_a_linear_critic_is_known_analytically():
+    """f(x) = sum(w * x) has input gradient w everywhere, so GP = (||w|| - 1)^2 for any images."""
+    critic, w, (real, fake, eps) = linear_critic()
     expected = (np.linalg.norm(w) - 1.0) ** 2
     assert float(gradient_penalty(critic, real, fake, eps)) == pytest.approx(expected, rel=1e-5)
     critic.layers[-1].kernel.assign(w.reshape(-1, 1) / np.linalg.norm(w))  # a 1-Lipschitz critic: GP 0
@@ -282,13 +286,7 @@ def test_lsgan_engine_trains_with_mse_and_logs_the_triangular_estimate():
 
 def test_one_sided_gradient_penalty_is_the_printed_equation():
     """Eq. 2-13 as printed: max(0, ||grad|| - 1), unsquared: 0 for a critic with gradient norm <= 1."""
-    shape = (4, 4, 1)
-    w = np.random.default_rng(0).normal(size=shape).astype(np.float32)
-    critic = keras.Sequential([keras.Input(shape), keras.layers.Flatten(), keras.layers.Dense(1, use_bias=False)])
-    critic.layers[-1].kernel.assign(w.reshape(-1, 1))
-    rng = np.random.default_rng(1)
-    real, fake = rng.normal(size=(8, *shape)).astype(np.float32), rng.normal(size=(8, *shape)).astype(np.float32)
-    eps = rng.uniform(size=(8, 1, 1, 1)).astype(np.float32)
+    critic, w, (real, fake, eps) = linear_critic()
     norm = np.linalg.norm(w)
     assert norm > 1
     assert float(gradient_penalty(critic, real, fake, eps, "one-sided")) == pytest.approx(norm - 1.0, rel=1e-5)
