@@ -282,6 +282,12 @@ def test_bad_arguments_in_a_real_process():
     (["DCGAN", "mnist", 10, 70000, 5, 5], "larger than the dataset (60000 images"),
     (["DCGAN", "102flowers", 10, 8, 5, 5, "--data-dir", "{empty}"], "102flowers/jpg/"),
     (["DCGAN", "mnist", 10, 40000, 5, 5], "of memory"),
+    (["DCGAN", "mnist", 10, 8, 5, 5, "--image-size", 32], "image size 32 applies to colour datasets"),
+    (["DCGAN", "shapes", 10, 8, 5, 5, "--image-size", 32, "--limit", 50], "32x32x3 (its shapes: 28x28x1, 64x64x3); "
+                                                                          "--arch radford has it"),
+    (["LSGAN", "shapes", 10, 8, 5, 5, "--f1-images", 4, "--limit", 50], "--f1-images needs --f1-every"),
+    (["LSGAN", "shapes", 10, 8, 5, 5, "--f1-every", 2, "--f1-images", 45, "--limit", 50],
+     "larger than the 5 training images left after holding out 45 of 50"),
 ])
 def test_impossible_runs_are_refused_before_anything_is_written(tmp_path, args, message, monkeypatch):
     if "--data-dir" in args:

@@ -133,10 +133,13 @@ class Trainer:
         size = {"image_size": c.image_size} if c.image_size is not None else {}
         dataset = load_dataset(c.dataset, data_dir=c.data_dir, limit=c.data_limit, **size)
         held_out = self._f1_images() or 0
-        if c.batch_size > len(dataset) - held_out:
-            extra = f" after holding out {held_out} for the F1" if held_out else ""
+        if held_out and c.batch_size > len(dataset) - held_out:
+            raise ConfigError(f"batch size {c.batch_size} is larger than the {max(len(dataset) - held_out, 0)} "
+                              f"training images left after holding out {held_out} of {len(dataset)} for the F1 "
+                              f"(--f1-images)")
+        if c.batch_size > len(dataset):
             raise ConfigError(f"batch size {c.batch_size} is larger than the dataset "
-                              f"({len(dataset)} images in {c.dataset}{extra})")
+                              f"({len(dataset)} images in {c.dataset})")
         return dataset
 
     def _check_memory(self, dataset):
