@@ -8,11 +8,8 @@ from __future__ import annotations
 import json
 import math
 import os
-import platform
-import shlex
 import shutil
 import time
-from dataclasses import dataclass, field
 
 import keras
 import numpy as np
@@ -25,73 +22,11 @@ from gan_keras.report.plots import plot_run
 from gan_keras.training import checkpoints as ckpt
 from gan_keras.training.d_f1 import DiscriminatorF1
 from gan_keras.training.engine import build_engine
+from gan_keras.training.config import IDENTITY_KEYS, RunConfig, estimate_memory, gib, versions
 from gan_keras.training.runlog import LogWriter, StopRequest
 from gan_keras.utils import mem_available, write_json_atomic
 
 SAMPLE_GRID = 64  # an 8x8 grid from fixed noise
-# Keys that make two runs "the same run": resuming with any of them changed is refused.
-# f1_images is None unless F1 is measured (its held-out images are then never trained on).
-IDENTITY_KEYS = ("model", "dataset", "data_limit", "batch_size", "seed", "hyperparams", "image_shape", "f1_images")
-
-
-@dataclass
-class RunConfig:
-    model: str
-    dataset: str
-    epochs: int                     # iterations, as in the dissertation
-    batch_size: int
-    sample_interval: int
-    save_model_interval: int
-    out: str | None = None          # run directory; default gan_models/<model>_<dataset>
-    seed: int | None = None         # None: a random seed, recorded in config.json
-    data_dir: str | None = None
-    data_limit: int | None = None   # use only the first N source images (nlvr: 3 crops each)
-    image_size: int | None = None   # 32 or 64: train colour datasets at this size (None: native)
-    hyperparams: dict = field(default_factory=dict)  # overrides of the model's defaults
-    on_nan: str = "stop"            # "stop" or "rollback"
-    max_rollbacks: int = 3
-    resume: bool = True             # continue an existing run of the same identity
-    force: bool = False             # overwrite a run directory holding a different run
-    tensorboard: bool = True
-    deterministic: bool = True      # enable TensorFlow op determinism (CPU: bit-identical reruns)
-    progress_seconds: float = 5.0
-    f1_every: int | None = None     # discriminator F1/precision/recall every N iterations (seed 002)
-    f1_images: int | None = None    # held-out real images for it (default: one batch)
-    init_from: str | None = None    # start from another run's (or checkpoint's) G and D weights
-    command: str = ""
-
-    def run_dir(self) -> str:
-        return self.out or os.path.join("gan_models", f"{self.model}_{self.dataset}")
-
-
-def _versions() -> dict:
-    import tensorflow as tf
-
-    return {"python": platform.python_version(), "keras": keras.__version__, "tensorflow": tf.__version__,
-            "numpy": np.__version__, "platform": platform.platform()}
-
-
-def estimate_memory(spec, hp, image_shape, batch_size: int, dataset_bytes: int) -> dict:
-    """Bytes needed: dataset, weights with gradients and optimizer slots, and activations.
-
-    Activations are estimated from every layer's output size, kept for the backward pass and
-    for several batches per iteration (real, fake and interpolates); a generous upper bound.
-    """
-    g = spec.build_generator(image_shape, hp)
-    d = spec.build_discriminator(image_shape, hp)
-    params = g.count_params() + d.count_params()
-    per_image = sum(int(np.prod(l.output.shape[1:])) for m in (g, d) for l in m.layers)
-    del g, d
-    keras.backend.clear_session(free_memory=True)
-    weights = params * 4 * 4  # weights, gradients, two Adam slots
-    activations = per_image * 4 * batch_size * 6
-    total = dataset_bytes + weights + activations + 600 * 2**20  # + TensorFlow itself
-    return {"dataset": dataset_bytes, "weights_and_optimizer": weights, "activations": activations,
-            "total": total, "parameters": params}
-
-
-def _gib(n):
-    return f"{n / 2**30:.2f} GiB"
 
 
 class Trainer:
@@ -147,9 +82,9 @@ class Trainer:
         available = mem_available()
         if available is not None and est["total"] > available:
             raise ConfigError(
-                f"this run needs about {_gib(est['total'])} of memory (dataset {_gib(est['dataset'])}, "
-                f"weights and optimizer {_gib(est['weights_and_optimizer'])}, activations at batch size "
-                f"{self.config.batch_size} {_gib(est['activations'])}) but only {_gib(available)} is available; "
+                f"this run needs about {gib(est['total'])} of memory (dataset {gib(est['dataset'])}, "
+                f"weights and optimizer {gib(est['weights_and_optimizer'])}, activations at batch size "
+                f"{self.config.batch_size} {gib(est['activations'])}) but only {gib(available)} is available; "
                 f"use a smaller batch size")
         return est
 
@@ -270,11 +205,11 @@ class Trainer:
             "f1": None if probe is None else {
                 "every": c.f1_every, "images": len(probe.held_out), "threshold": probe.threshold,
                 "held_out": f"the last {len(probe.held_out)} images of the dataset, never drawn for training",
-                "fake_noise": f"numpy.random.default_rng([seed, 2, iteration])"},
+                "fake_noise": "numpy.random.default_rng([seed, 2, iteration])"},
             "log": self.log_spec.to_json(),
             "parameters": {"generator": engine.generator.count_params(),
                            "discriminator": engine.discriminator.count_params()},
-            "memory_estimate_bytes": memory, "versions": _versions(), "command": c.command,
+            "memory_estimate_bytes": memory, "versions": versions(), "command": c.command,
         }
         write_json_atomic(os.path.join(self.run_dir, rundir.CONFIG), config_json)
 
@@ -460,20 +395,4 @@ class Trainer:
         print(f"done: {iteration} iterations in {elapsed:.0f} s; run directory {self.run_dir}", flush=True)
 
     def _resume_command(self):
-        """The command that continues this run: the original one (its hyperparameter, size and F1
-        options are part of the run's identity) with ``--resume RUN_DIR`` in place of any
-        --resume/--out/--on-nan it had."""
-        c = self.config
-        words = shlex.split(c.command) if c.command.startswith("python GAN_main.py ") else []
-        if not words:
-            words = ["python", "GAN_main.py", c.model, c.dataset, str(c.epochs), str(c.batch_size),
-                     str(c.sample_interval), str(c.save_model_interval)]
-        kept, skip = [], False
-        for word in words:
-            if skip:
-                skip = False
-            elif word in ("--resume", "--out", "--on-nan"):
-                skip = True
-            elif not word.startswith(("--resume=", "--out=", "--on-nan=")):
-                kept.append(word)
-        return shlex.join(kept + ["--resume", self.run_dir])
+        return self.config.resume_command(self.run_dir)

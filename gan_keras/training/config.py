@@ -1,0 +1,93 @@
+"""What a training run is: its settings (``RunConfig``), what makes two runs the same run, and
+the memory it needs. ``GAN_main.py`` fills a RunConfig; ``Trainer(config).run()`` trains it."""
+from __future__ import annotations
+
+import os
+import platform
+import shlex
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+
+# Keys that make two runs "the same run": resuming with any of them changed is refused.
+# f1_images is None unless F1 is measured (its held-out images are then never trained on).
+IDENTITY_KEYS = ("model", "dataset", "data_limit", "batch_size", "seed", "hyperparams", "image_shape", "f1_images")
+
+
+@dataclass
+class RunConfig:
+    model: str
+    dataset: str
+    epochs: int                     # iterations, as in the dissertation
+    batch_size: int
+    sample_interval: int
+    save_model_interval: int
+    out: str | None = None          # run directory; default gan_models/<model>_<dataset>
+    seed: int | None = None         # None: a random seed, recorded in config.json
+    data_dir: str | None = None
+    data_limit: int | None = None   # use only the first N source images (nlvr: 3 crops each)
+    image_size: int | None = None   # 32 or 64: train colour datasets at this size (None: native)
+    hyperparams: dict = field(default_factory=dict)  # overrides of the model's defaults
+    on_nan: str = "stop"            # "stop" or "rollback"
+    max_rollbacks: int = 3
+    resume: bool = True             # continue an existing run of the same identity
+    force: bool = False             # overwrite a run directory holding a different run
+    tensorboard: bool = True
+    deterministic: bool = True      # enable TensorFlow op determinism (CPU: bit-identical reruns)
+    progress_seconds: float = 5.0
+    f1_every: int | None = None     # discriminator F1/precision/recall every N iterations (seed 002)
+    f1_images: int | None = None    # held-out real images for it (default: one batch)
+    init_from: str | None = None    # start from another run's (or checkpoint's) G and D weights
+    command: str = ""
+
+    def run_dir(self) -> str:
+        return self.out or os.path.join("gan_models", f"{self.model}_{self.dataset}")
+
+    def resume_command(self, run_dir: str) -> str:
+        """The command that continues this run: the original one (its hyperparameter, size and F1
+        options are part of the run's identity) with ``--resume RUN_DIR`` in place of any
+        --resume/--out/--on-nan it had."""
+        words = shlex.split(self.command) if self.command.startswith("python GAN_main.py ") else []
+        if not words:
+            words = ["python", "GAN_main.py", self.model, self.dataset, str(self.epochs), str(self.batch_size),
+                     str(self.sample_interval), str(self.save_model_interval)]
+        kept, skip = [], False
+        for word in words:
+            if skip:
+                skip = False
+            elif word in ("--resume", "--out", "--on-nan"):
+                skip = True
+            elif not word.startswith(("--resume=", "--out=", "--on-nan=")):
+                kept.append(word)
+        return shlex.join(kept + ["--resume", run_dir])
+
+
+def versions() -> dict:
+    import tensorflow as tf
+
+    return {"python": platform.python_version(), "keras": keras.__version__, "tensorflow": tf.__version__,
+            "numpy": np.__version__, "platform": platform.platform()}
+
+
+def estimate_memory(spec, hp, image_shape, batch_size: int, dataset_bytes: int) -> dict:
+    """Bytes needed: dataset, weights with gradients and optimizer slots, and activations.
+
+    Activations are estimated from every layer's output size, kept for the backward pass and
+    for several batches per iteration (real, fake and interpolates); a generous upper bound.
+    """
+    g = spec.build_generator(image_shape, hp)
+    d = spec.build_discriminator(image_shape, hp)
+    params = g.count_params() + d.count_params()
+    per_image = sum(int(np.prod(l.output.shape[1:])) for m in (g, d) for l in m.layers)
+    del g, d
+    keras.backend.clear_session(free_memory=True)
+    weights = params * 4 * 4  # weights, gradients, two Adam slots
+    activations = per_image * 4 * batch_size * 6
+    total = dataset_bytes + weights + activations + 600 * 2**20  # + TensorFlow itself
+    return {"dataset": dataset_bytes, "weights_and_optimizer": weights, "activations": activations,
+            "total": total, "parameters": params}
+
+
+def gib(n):
+    return f"{n / 2**30:.2f} GiB"
