@@ -117,7 +117,9 @@ class Alias:
 # -- the hyperparameters every model reads ---------------------------------------------------------
 # REFERENCE.md's conventions are the defaults; a model states only its published differences.
 COMMON = (
-    HParam("latent_dim", 100, "size of z (z ~ N(0, 1))", "positive_int"),
+    HParam("latent_dim", 100, "size of z", "positive_int"),
+    HParam("latent", "normal", "distribution of z: normal N(0, 1) (the dissertation's) or uniform U[-1, 1] "
+           "(BEGAN's)", "choice", ("normal", "uniform")),
     HParam("optimizer", "adam", "optimizer of both networks", "choice", ("adam", "rmsprop")),
     HParam("d_lr", 2e-4, "discriminator/critic learning rate", "positive_float"),
     HParam("g_lr", 2e-4, "generator learning rate", "positive_float"),
@@ -174,6 +176,21 @@ class Hyperparams:
 
     def to_dict(self) -> dict:
         return dict(self._values)
+
+
+def draw_latent(rng, shape, kind: str = "normal", float64_normal: bool = False):
+    """z of ``shape`` from a NumPy generator, float32: N(0, 1) or U[-1, 1] (``kind``, the ``latent``
+    hyperparameter). ``float64_normal`` draws the normal in float64 and casts it, as the fixed sample
+    noise and the evaluation noise always have (so their streams stay what they were)."""
+    import numpy as np
+
+    if kind == "uniform":
+        return rng.uniform(-1.0, 1.0, shape).astype(np.float32)
+    if kind != "normal":
+        raise ConfigError(f"unknown latent distribution {kind!r}: choose normal or uniform")
+    if float64_normal:
+        return rng.standard_normal(shape).astype(np.float32)
+    return rng.standard_normal(shape, dtype=np.float32)
 
 
 def make_optimizer(hp: Hyperparams, which: str):

@@ -18,6 +18,7 @@ import numpy as np
 
 from gan_keras.errors import CheckpointError
 from gan_keras.evaluation.config import EvalConfig
+from gan_keras.hparams import draw_latent
 
 NOISE_STREAM = 1            # noise = default_rng([seed, NOISE_STREAM])
 SIMILARITY_QUERIES = 8      # generated images shown in the similarity figure
@@ -34,6 +35,7 @@ class CheckpointContext:
     out: str
     config: EvalConfig
     latent_dim: int
+    latent: str          # the run's z distribution: "normal" N(0, 1) or "uniform" U[-1, 1]
     image_shape: tuple
     backbone: Any
     dataset: Any
@@ -178,7 +180,7 @@ def evaluate_checkpoint(ckpt, ctx: CheckpointContext) -> dict:
     with Progress(total, f"  iter {ckpt.iteration}: generate + features", enabled=cfg.progress) as bar:
         for start in range(0, total, step):
             m = min(step, total - start)
-            z = rng.standard_normal((m, ctx.latent_dim)).astype(np.float32)
+            z = draw_latent(rng, (m, ctx.latent_dim), ctx.latent, float64_normal=True)
             t = time.perf_counter()
             images = np.concatenate([generate(z[i:i + bs]) for i in range(0, m, bs)], axis=0)
             t_gen += time.perf_counter() - t

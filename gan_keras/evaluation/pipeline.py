@@ -126,6 +126,7 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
     run_dir = os.fspath(run_dir)
     run_config = rundir.read_config(run_dir)
     latent_dim, image_shape, image_size = run_shape(run_dir, run_config)
+    latent = (run_config.get("hyperparams") or {}).get("latent", "normal")  # older runs: always N(0, 1)
     checkpoints, incomplete = choose_checkpoints(run_dir, cfg.checkpoint_iteration, warnings)
     out = os.path.abspath(os.fspath(cfg.out) if cfg.out is not None else os.path.join(run_dir, rundir.EVALUATION))
     est = check_resources(cfg, run_config, image_shape, len(checkpoints), out)
@@ -190,8 +191,9 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
                                "defines no held-out split. As many real as generated images, so that FID's "
                                "sample-size bias is the same on both sides"},
         "generated_images": {"n_fid": fid_n, "n_saved": gen_n,
-                             "noise": f"numpy.random.default_rng([{cfg.seed}, {NOISE_STREAM}]).standard_normal"
-                                      f"((max(FID_sample_number, Generate_sample_number), {latent_dim})), float32, "
+                             "noise": f"numpy.random.default_rng([{cfg.seed}, {NOISE_STREAM}])."
+                                      + ("standard_normal" if latent == "normal" else "uniform(-1, 1, ")
+                                      + f"((max(FID_sample_number, Generate_sample_number), {latent_dim})), float32, "
                                       "the same for every checkpoint",
                              "fid_images": "the first FID_sample_number of that noise",
                              "saved_images": "the first Generate_sample_number of that noise (00000.png = the first)",
@@ -211,7 +213,8 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
         "memory_estimate_bytes": est, "notes": notes, "versions": _versions(),
     }
     ctx = ckpt_mod.CheckpointContext(
-        run_dir=run_dir, out=out, config=cfg, latent_dim=latent_dim, image_shape=image_shape, backbone=backbone,
+        run_dir=run_dir, out=out, config=cfg, latent_dim=latent_dim, latent=latent, image_shape=image_shape,
+        backbone=backbone,
         dataset=dataset, real=real, title=f"{run_config.get('model', '?')} on {run_config['dataset']}", log=log)
     rows = []
     try:

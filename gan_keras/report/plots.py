@@ -64,6 +64,10 @@ def plot_values(log: dict, plot, labels: dict[str, str], path: str, title: str,
             ax.plot(it, smooth(values, window), color=colour, linewidth=1.6, label=labels.get(name, name))
     for y, label in plot.hlines:
         ax.axhline(y, color="grey", linestyle="--", linewidth=0.8, label=label)
+    for name in plot.events:
+        hits = it[np.nan_to_num(log.get(name, np.zeros(0))) > 0] if name in log else []
+        for j, x in enumerate(hits):
+            ax.axvline(x, color="tab:red", linestyle=":", linewidth=1.2, label=labels.get(name, name) if j == 0 else None)
     ax.set_xlabel("iteration")
     ax.set_ylabel(plot.ylabel)
     ax.set_title(title)

@@ -37,6 +37,10 @@ class Engine(Protocol):
     def state_variables(self) -> list:
         """Every variable that must be restored to resume exactly (in a fixed order)."""
 
+    # Optional: ``sample_grids(real) -> {name: images}``, images to save beside the samples from a
+    # fixed real batch (an auto-encoder discriminator's reconstructions); the loop writes
+    # samples/<name>/iter_*.png when an engine has it.
+
 
 def all_variables(*objects) -> list:
     """Variables of models/optimizers, deduplicated by identity, in a stable order."""

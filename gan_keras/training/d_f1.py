@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gan_keras.hparams import draw_latent
 from gan_keras.training.logspec import LogSpec, LogValue, Plot
 
 NOISE_STREAM = 2  # noise = default_rng([seed, NOISE_STREAM, iteration])
@@ -54,15 +55,16 @@ class DiscriminatorF1:
 
     log_spec = LOG
 
-    def __init__(self, held_out: np.ndarray, every: int, threshold: float, latent_dim: int, seed: int):
+    def __init__(self, held_out: np.ndarray, every: int, threshold: float, latent_dim: int, seed: int,
+                 latent: str = "normal"):
         self.held_out, self.every, self.threshold = held_out, int(every), float(threshold)
-        self.latent_dim, self.seed = int(latent_dim), int(seed)
+        self.latent_dim, self.seed, self.latent = int(latent_dim), int(seed), latent
 
     def __call__(self, iteration: int, engine) -> dict:
         if iteration % self.every:
             return {}
         rng = np.random.default_rng([self.seed, NOISE_STREAM, iteration])
-        noise = rng.standard_normal((len(self.held_out), self.latent_dim)).astype(np.float32)
+        noise = draw_latent(rng, (len(self.held_out), self.latent_dim), self.latent, float64_normal=True)
         fake = np.concatenate([engine.generate(noise[i:i + CHUNK]) for i in range(0, len(noise), CHUNK)])
         return precision_recall_f1(_scores(engine.discriminator, self.held_out),
                                    _scores(engine.discriminator, fake), self.threshold)

@@ -33,6 +33,8 @@ class LogValue:
         description: what it is, for plot legends.
         percent: show as a percentage on the progress line.
         progress: show it on the progress line at all.
+        alarm: for an event flag (0 or 1, e.g. "mode collapse detected"): the message the loop prints
+            when the flag is set; plots mark such iterations (``Plot.events``).
     """
 
     name: str
@@ -40,6 +42,7 @@ class LogValue:
     description: str
     percent: bool = False
     progress: bool = True
+    alarm: str = ""
 
     def format(self, value: float) -> str:
         return f"{self.label} {100 * value:.1f}%" if self.percent else f"{self.label} {value:.4f}"
@@ -51,6 +54,7 @@ class Plot:
 
     ``hlines``: reference lines as (y, label), e.g. log 2, the JSD's maximum.
     ``markers``: draw the values as points (for values logged only every N iterations).
+    ``events``: event flags (LogValues with an ``alarm``) whose iterations are marked with a line.
     """
 
     file: str
@@ -59,6 +63,7 @@ class Plot:
     ylabel: str
     hlines: tuple[tuple[float, str], ...] = ()
     markers: bool = False
+    events: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ class LogSpec:
         if len(set(names)) != len(names):
             raise ValueError(f"duplicate log values in {names}")
         for plot in self.plots:
-            missing = set(plot.values) - set(names)
+            missing = (set(plot.values) | set(plot.events)) - set(names)
             if missing:
                 raise ValueError(f"plot {plot.file} names undeclared values {sorted(missing)}")
         if self.divergence is not None and self.divergence not in names:
@@ -98,6 +103,10 @@ class LogSpec:
             raise UndeclaredLogValue(f"log value(s) {', '.join(unknown)} returned but not declared "
                                      f"(declared: {', '.join(self.names)}): add them to the LogSpec")
 
+    def alarms(self, logs: dict) -> list[str]:
+        """The messages of the event flags set in ``logs``."""
+        return [v.alarm for v in self.values if v.alarm and logs.get(v.name)]
+
     def progress_text(self, logs: dict) -> str:
         return " | ".join(v.format(logs[v.name]) for v in self.values if v.progress and v.name in logs)
 
@@ -109,7 +118,7 @@ class LogSpec:
         return cls(
             values=tuple(LogValue(**v) for v in data["values"]),
             divergence=data.get("divergence"),
-            plots=tuple(Plot(**{**p, "values": tuple(p["values"]),
+            plots=tuple(Plot(**{**p, "values": tuple(p["values"]), "events": tuple(p.get("events", ())),
                                 "hlines": tuple(tuple(h) for h in p.get("hlines", ()))}) for p in data.get("plots", ())),
         )
 

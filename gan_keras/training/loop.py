@@ -16,6 +16,7 @@ import numpy as np
 
 from gan_keras import rundir
 from gan_keras.errors import ConfigError, RunDirError, TrainingDiverged
+from gan_keras.hparams import draw_latent
 from gan_keras.registry import get_model
 from gan_keras.report.grids import save_grid
 from gan_keras.report.plots import plot_run
@@ -190,7 +191,7 @@ class Trainer:
                 if init_source:
                     init_info = ckpt.initialise_from(init_source, engine)
         if fixed_noise is None:
-            fixed_noise = rng.standard_normal((SAMPLE_GRID, self.hp.latent_dim)).astype(np.float32)
+            fixed_noise = draw_latent(rng, (SAMPLE_GRID, self.hp.latent_dim), self.hp.latent, float64_normal=True)
 
         config_json = {
             **self._identity(self.seed), "epochs": max(c.epochs, start), "sample_interval": c.sample_interval,
@@ -237,7 +238,8 @@ class Trainer:
             if engine.decision_threshold is None:
                 raise ConfigError(f"--f1-every: {self.spec.name}'s discriminator is not a classifier, so it has no F1")
             held_out = dataset.batch(np.arange(self.n_train, len(dataset)))
-            probe = DiscriminatorF1(held_out, c.f1_every, engine.decision_threshold, self.hp.latent_dim, self.seed)
+            probe = DiscriminatorF1(held_out, c.f1_every, engine.decision_threshold, self.hp.latent_dim, self.seed,
+                                    latent=self.hp.latent)
         self.probe = probe
         self.log_spec = engine.log_spec.merge(probe.log_spec if probe else None)
         return probe
@@ -296,6 +298,8 @@ class Trainer:
                 continue
             self.log.write(row)
             self._tensorboard_scalars(iteration, logs)
+            for alarm in self.log_spec.alarms(logs):
+                print(f"warning: iteration {iteration}: {alarm}", flush=True)
 
             if iteration % c.sample_interval == 0:
                 self._sample(iteration)
@@ -334,8 +338,9 @@ class Trainer:
 
     def _sample(self, iteration):
         images = self.engine.generate(self.fixed_noise)
-        path = save_grid(images, os.path.join(self.run_dir, rundir.SAMPLES, rundir.sample_name(iteration)),
-                         scale=2 if self.image_shape[0] < 64 else 1)
+        scale = 2 if self.image_shape[0] < 64 else 1
+        path = save_grid(images, os.path.join(self.run_dir, rundir.SAMPLES, rundir.sample_name(iteration)), scale=scale)
+        self._extra_grids(iteration, scale)
         if self.tb is not None:
             import tensorflow as tf
 
@@ -343,6 +348,21 @@ class Trainer:
                 tf.summary.image("samples", ((images[:16] + 1.0) / 2.0).clip(0, 1), max_outputs=16)
             self.tb.flush()
         return path
+
+    def _extra_grids(self, iteration, scale):
+        """Grids an engine makes from a fixed real batch (e.g. an auto-encoder D's reconstructions):
+        ``samples/<name>/iter_*.png``, with the real batch itself as ``samples/<name>/real.png``."""
+        grids = getattr(self.engine, "sample_grids", None)
+        if grids is None:
+            return
+        if getattr(self, "_fixed_real", None) is None:  # its own generator: training's draws are untouched
+            pick = np.random.default_rng([self.seed, 3]).permutation(self.n_train)[:SAMPLE_GRID]
+            self._fixed_real = self.dataset.batch(np.sort(pick))
+        for name, images in grids(self._fixed_real).items():
+            folder = os.path.join(self.run_dir, rundir.SAMPLES, name)
+            if not os.path.exists(os.path.join(folder, "real.png")):
+                save_grid(self._fixed_real, os.path.join(folder, "real.png"), scale=scale)
+            save_grid(images, os.path.join(folder, rundir.sample_name(iteration)), scale=scale)
 
     def _checkpoint(self, iteration, elapsed):
         state = {"iteration": iteration, "rng_state": self.rng.bit_generator.state, "seed": self.seed,

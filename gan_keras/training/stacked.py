@@ -22,7 +22,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from gan_keras.hparams import HParam, make_optimizer
+from gan_keras.hparams import HParam, draw_latent, make_optimizer
 from gan_keras.training.base import all_variables
 from gan_keras.training.logspec import D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, LogValue, Plot
 from gan_keras.training.losses import get_loss
@@ -87,7 +87,7 @@ class StackedEngine:
         for _ in range(self.hp.critic_steps):
             real = draw_real()
             n = len(real)
-            fake = self.generate(rng.standard_normal((n, self.hp.latent_dim), dtype=np.float32))
+            fake = self.generate(draw_latent(rng, (n, self.hp.latent_dim), self.hp.latent))
             self.discriminator.trainable = True
             d_real = self.discriminator.train_on_batch(real, self._labels(self.real_label, n), return_dict=True)
             self.clip_critic()
@@ -96,7 +96,7 @@ class StackedEngine:
 
         # 2. G learns through the stacked model, with D frozen and "real" labels.
         self.discriminator.trainable = False
-        noise = rng.standard_normal((n, self.hp.latent_dim), dtype=np.float32)
+        noise = draw_latent(rng, (n, self.hp.latent_dim), self.hp.latent)
         g_loss = self.stacked.train_on_batch(noise, self._labels(self.real_label, n), return_dict=True)["loss"]
         self.discriminator.trainable = True
 

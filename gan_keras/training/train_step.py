@@ -56,7 +56,10 @@ class GANTrainStep(keras.Model):
         return self.generator(z, training=training)
 
     def noise(self, batch_size):
-        """z ~ N(0, 1) from the model's own seed generator (saved with every checkpoint)."""
+        """z ~ N(0, 1) or U[-1, 1] (the ``latent`` hyperparameter) from the model's own seed generator
+        (saved with every checkpoint)."""
+        if self.hp.latent == "uniform":
+            return keras.random.uniform((batch_size, self.latent_dim), -1.0, 1.0, seed=self.seed_generator)
         return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
 
     def real_batches_per_step(self) -> int:
@@ -69,6 +72,11 @@ class GANTrainStep(keras.Model):
         for name, value in values.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def sample_grids(self, real) -> dict:
+        """Images to save beside the samples, from a fixed real batch: name -> images in [-1, 1]
+        (e.g. {"reconstructions": D(real)} for an auto-encoder discriminator). None by default."""
+        return {}
 
     def extra_state_variables(self) -> list:
         """Variables beyond the networks and optimizers that must be restored to resume exactly."""
@@ -102,6 +110,9 @@ class TrainStepEngine:
         logs = self.model.train_on_batch(reals, return_dict=True)
         self.log_spec.check(logs)
         return {name: float(value) for name, value in logs.items()}
+
+    def sample_grids(self, real) -> dict:
+        return self.model.sample_grids(real)
 
     def optimizers(self):
         return {"d_optimizer": self.d_optimizer, "g_optimizer": self.g_optimizer}
