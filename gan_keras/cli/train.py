@@ -100,9 +100,10 @@ def add_hyperparameter_flags(parser) -> None:
         kwargs = {"dest": f"hp_{name}", "default": None, "help": f"{param.help} [{_choices_text(users, MODELS)}]"}
         if param.kind == "flag":
             kwargs["action"] = "store_true"
-        elif param.kind == "choice":
-            kwargs["choices"] = param.choices or tuple(dict.fromkeys(
-                arch for model in users for arch in MODELS[model].networks))
+        elif param.kind == "choice" and param.choices:
+            kwargs["choices"] = param.choices
+        elif param.kind == "choice":  # --arch: each model has its own architectures; the union here
+            kwargs["choices"] = tuple(dict.fromkeys(arch for model in users for arch in MODELS[model].networks))
         else:
             kwargs.update(type=_argtype(param), metavar="N" if param.kind == "positive_int" else "X")
         group.add_argument(param.flag, **kwargs)

@@ -1,0 +1,65 @@
+"""Hyperparameters are declared once; checks, per-model ownership and the generated flags follow."""
+import dataclasses
+
+import pytest
+
+from gan_keras.errors import ConfigError
+from gan_keras.hparams import COMMON, HParam
+from gan_keras.registry import MODELS, get_model, hyperparameter_table
+
+
+def test_each_kind_checks_its_values():
+    cases = {
+        HParam("n", 1, "", "positive_int"): ([1, 7, 3.0], [0, -1, 2.5, True, "3"]),
+        HParam("x", 1.0, "", "positive_float"): ([1e-9, 3], [0, -1.0, float("inf"), float("nan"), "x"]),
+        HParam("c", None, "", "optional_positive_float"): ([None, 0.01], [0.0, -0.5]),
+        HParam("b", 0.5, "", "fraction"): ([0.0, 0.999], [1.0, -0.1]),
+        HParam("k", "a", "", "choice", ("a", "b")): (["a", "b"], ["c", 1]),
+        HParam("f", False, "", "flag"): ([True, False], [1, "yes"]),
+    }
+    for param, (good, bad) in cases.items():
+        for value in good:
+            param.check(value)
+        for value in bad:
+            with pytest.raises(ConfigError, match=f"--{param.name} "):
+                param.check(value)
+    assert HParam("n", 1, "", "positive_int").parse("12") == 12
+    with pytest.raises(ValueError, match="must be a positive integer, got 'x'"):
+        HParam("n", 1, "", "positive_int").parse("x")
+
+
+def test_a_model_gets_the_shared_its_engines_and_its_own_hyperparameters():
+    assert set(get_model("DCGAN").hyperparams().to_dict()) == \
+        {p.name for p in COMMON} | {"clip_value", "clip_all_weights", "frozen_bn"}
+    assert set(get_model("WGANGP").hyperparams().to_dict()) == {p.name for p in COMMON} | {"gp_weight", "gp_form"}
+    hp = get_model("WGAN").hyperparams()
+    assert (hp.optimizer, hp.d_lr, hp.critic_steps, hp.clip_value) == ("rmsprop", 5e-5, 5, 0.01)  # its differences
+    with pytest.raises(ConfigError, match="--gp-weight does not apply to WGAN"):
+        hp.replace(gp_weight=1.0)
+    with pytest.raises(AttributeError):
+        hp.d_lr = 1.0
+
+
+def test_one_declaration_per_name_across_models():
+    table = hyperparameter_table()
+    assert table["gp_weight"][1] == {"WGANGP": 10.0}
+    assert set(table["clip_value"][1]) == {"GAN", "DCGAN", "WGAN", "LSGAN"}
+    twin = HParam("gp_weight", 10.0, "another declaration", "positive_float")
+    with pytest.raises(ValueError, match="gp_weight is declared twice"):
+        dataclasses.replace(get_model("WGANGP"), params=(twin,)).declared_params()
+
+
+def test_a_new_declaration_becomes_a_checked_flag(monkeypatch):
+    from gan_keras.cli.train import build_parser, hyperparam_overrides
+
+    toy = HParam("toy_weight", 1.0, "a toy weight", "positive_float")
+    spec = dataclasses.replace(get_model("DCGAN"), name="TOY", params=(toy,))
+    monkeypatch.setitem(MODELS, "TOY", spec)
+    parser = build_parser()
+    args = parser.parse_args(["TOY", "shapes", "1", "1", "1", "1", "--toy-weight", "2.5", "--lr", "0.1"])
+    assert hyperparam_overrides(args) == {"toy_weight": 2.5, "d_lr": 0.1, "g_lr": 0.1}
+    assert "used by TOY" in parser.format_help()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["TOY", "shapes", "1", "1", "1", "1", "--toy-weight", "-2"])
+    with pytest.raises(ConfigError, match="--toy-weight does not apply to DCGAN"):
+        get_model("DCGAN").hyperparams(toy_weight=2.0)
