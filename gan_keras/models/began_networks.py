@@ -1,0 +1,415 @@
+"""The networks of seed 001 (Park, Huh, Kim 2020, "BEGAN v3"): BEGAN, BEGAN-CS and BEGAN v3.
+
+Builders only (no training code). All three discriminators are auto-encoders and return more than
+one output:
+
+* ``began_discriminator`` and ``began_cs_discriminator`` return ``[reconstruction, code]``: the
+  decoded image (the input's shape) and the encoder's code, shape ``(64,)``. BEGAN-CS's constraint
+  loss ``alpha * ||z_D - Enc(G(z_D))||`` reads the code of ``D(G(z_D))``.
+* ``began_v3_discriminator`` is a VAE and returns ``[reconstruction, mean, log_var]``: the image
+  decoded from a sample ``z = mean + exp(log_var / 2) * eps`` (drawn inside the model by
+  :class:`Reparameterize`; in inference the mean is decoded), and the two moments for the KL terms.
+
+Generators map z (64-d; z ~ U[-1, 1] in the paper) to an image. Their output convolution, like the
+decoders', has **no activation** (linear), as in the BEGAN / BEGAN-CS TensorFlow code (the last
+``conv2d(..., activation_fn=None)``); real images are in [-1, 1] and the L1/L2 reconstruction loss
+pulls the outputs there. No network has BatchNorm or Dropout, so ``frozen_bn`` is accepted (the
+common calling convention of ``Networks``) and ignored. Weights are Keras' defaults, Glorot uniform
+and zero biases, which is what seed 001 states (its section 4 and Appendix).
+
+Sizes. A network halves the image with stride-2 convolutions until it is 8x8 or smaller (or odd):
+64 -> 32 -> 16 -> 8 (3 stages, the papers' 64x64 networks), 28 -> 14 -> 7 (2 stages: "one fewer
+down/up-sampling stage", derived the same way for MNIST; not published). This is the original BEGAN
+code's ``repeat_num = log2(size) - 2`` blocks at powers of two (64 -> 4 blocks, 3 downsamplings).
+
+Parameter counts (all trainable; no network has non-trainable weights). 64x64x3 from REFERENCE.md
+(plain BEGAN's split derived, its total from REFERENCE.md); 28x28x1 computed, not published:
+
+========  ==========  =======================================  ==========  ==========
+model     shape       D = encoder + decoder                    G           total
+========  ==========  =======================================  ==========  ==========
+BEGAN-CS  64x64x3     18,371,267 = 16,113,216 + 2,258,051      2,258,051   20,629,318
+BEGAN-CS  28x28x1     9,351,361 = 7,696,064 + 1,655,297        1,655,297   11,006,658
+BEGAN     64x64x3     13,405,379 = 11,688,768 + 1,716,611      1,716,611   15,121,990
+BEGAN     28x28x1     6,630,593 = 5,336,256 + 1,294,337        1,294,337   7,924,930
+BEGAN v3  64x64x3     7,938,243 = 5,545,344 + 2,392,899        2,392,899   10,331,142
+BEGAN v3  28x28x1     4,054,337 = 2,815,680 + 1,238,657        1,238,657   5,292,994
+========  ==========  =======================================  ==========  ==========
+
+BEGAN v3's encoder is its convolutions plus the N_h / moment layers: 3,431,552 + 2,113,792 at
+64x64x3, 1,594,816 + 1,220,864 at 28x28x1.
+
+(The papers print 20,629,320 and 10,331,144: REFERENCE.md explains the 2 extra as the original
+TensorFlow code's two trainable learning-rate scalars, which a Keras model does not hold.)
+"""
+from __future__ import annotations
+
+import functools
+
+import keras
+from keras import Sequential, initializers, layers, ops
+
+from gan_keras.models.blocks import LEAKY_SLOPE, image_input, latent_input
+
+LATENT_DIM = 64        # N_z (all three papers' z and code size at 64x64)
+BEGAN_FILTERS = 128    # n of BEGAN and BEGAN-CS (REFERENCE.md: n = 128)
+V3_FILTERS = 64        # n of BEGAN v3 (REFERENCE.md's reconstruction: n = 64)
+V3_HIDDEN = 128        # N_h of BEGAN v3 (seed 001, section 4: N_h = 128)
+SMALLEST = 8           # the encoders end at 8x8 (seed 001: "the last layer of the encoder was kept at 8x8")
+
+
+# -- shared pieces ---------------------------------------------------------------------------------
+@keras.saving.register_keras_serializable(package="gan_keras")
+class Reparameterize(layers.Layer):
+    """z = mean + exp(log_var / 2) * eps, eps ~ N(0, I): the VAE's sample (BEGAN v3's D).
+
+    Called as ``Reparameterize()([mean, log_var], training=...)``.
+
+    * ``training=True``: a fresh eps per call, drawn from the layer's own
+      ``keras.random.SeedGenerator``. The generator is created in ``__init__``, so its state is a
+      variable of the layer and of any model holding it (``model.variables``; not a weight, so it is
+      not counted by ``count_params``): a checkpoint of the model's variables restores the noise
+      stream exactly, and a ``.keras`` file stores it too.
+    * ``training=False`` or ``None`` (``model(x)``, ``predict``): returns ``mean`` unchanged, the
+      usual deterministic VAE inference (reconstructions and evaluation do not depend on noise).
+
+    ``seed``: the generator's seed; None draws one from Keras' global seed
+    (``keras.utils.set_random_seed`` makes it reproducible).
+    """
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs, training=None):
+        mean, log_var = inputs
+        if not training:
+            return mean
+        eps = keras.random.normal(ops.shape(mean), dtype=mean.dtype, seed=self.seed_generator)
+        return mean + ops.exp(0.5 * log_var) * eps
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[0])
+
+    # Keras saves a layer's weights, not its seed generators' states, in a .keras file; these two
+    # add the state, so a loaded model continues the saved noise stream instead of restarting it.
+    def save_own_variables(self, store):
+        store["seed_generator_state"] = ops.convert_to_numpy(self.seed_generator.state)
+
+    def load_own_variables(self, store):
+        if "seed_generator_state" in store:
+            self.seed_generator.state.assign(store["seed_generator_state"])
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+def conv_block(filters: int, kernel_size: int = 3, strides: int = 1, activation: str | None = "elu",
+               name: str | None = None) -> list:
+    """Conv2D(filters, kernel, stride, 'same', with bias) [-> activation layer].
+
+    ``activation``: "elu" (BEGAN, BEGAN-CS), "leaky_relu" (slope 0.2, BEGAN v3) or None (a linear
+    output convolution). The activation is its own layer, named ``<name>_elu`` / ``<name>_lrelu``.
+    """
+    block = [layers.Conv2D(filters, kernel_size, strides=strides, padding="same", name=name)]
+    if activation is not None:
+        block.append(_activation(activation, name))
+    return block
+
+
+def upsample(name: str | None = None) -> layers.Layer:
+    """Nearest-neighbour x2 upsampling (all three papers)."""
+    return layers.UpSampling2D(2, interpolation="nearest", name=name)
+
+
+def _activation(activation: str, name: str | None) -> layers.Layer:
+    if activation == "elu":
+        return layers.ELU(name=name and f"{name}_elu")
+    if activation == "leaky_relu":
+        return layers.LeakyReLU(LEAKY_SLOPE, name=name and f"{name}_lrelu")
+    raise ValueError(f"activation must be 'elu', 'leaky_relu' or None, got {activation!r}")
+
+
+def _stages(image_shape) -> tuple[int, int]:
+    """(number of stride-2 stages, side of the smallest map): 64 -> (3, 8), 28 -> (2, 7), 32 -> (2, 8)."""
+    height, width = int(image_shape[0]), int(image_shape[1])
+    if height != width:
+        raise ValueError(f"square images only, got {tuple(image_shape)}")
+    stages, side = 0, height
+    while side > SMALLEST and side % 2 == 0:
+        stages, side = stages + 1, side // 2
+    if stages == 0 or side > SMALLEST:
+        raise ValueError(f"{height}x{width} does not halve down to 8x8 or less; use e.g. 64x64 or 28x28")
+    return stages, side
+
+
+def _chain(x, stack: list):
+    for layer in stack:
+        x = layer(x)
+    return x
+
+
+# -- BEGAN and BEGAN-CS (n = 128, ELU, 3x3 convs) ----------------------------------------------------
+def _began_encoder(channels_grow_in: str, stages: int, n: int = BEGAN_FILTERS, code_dim: int = LATENT_DIM) -> list:
+    """The BEGAN family's encoder: a stem conv, ``stages + 1`` blocks, Flatten, Dense to the code.
+
+    Block i (i = 0 .. stages) has two 3x3 convs and, except the last block, a stride-2 3x3 conv.
+    Widths grow linearly, n * (i + 1) in block i; where the growth happens is the one difference:
+
+    * ``"first"`` (plain BEGAN, the common TensorFlow code): block i's first conv widens to
+      n * (i + 1); both other convs keep it: n -> n, n, n(s2); n -> 2n, 2n, 2n(s2); ...
+    * ``"second"`` (BEGAN-CS, REFERENCE.md's table): block i's second conv widens to the next
+      block's width n * (i + 2), the stride-2 conv keeps it; the last block keeps its width:
+      n, 2n, 2n(s2); 2n, 3n, 3n(s2); 3n, 4n, 4n(s2); 4n, 4n.
+    """
+    stack = conv_block(n, 3, name="enc_conv0")
+    for i in range(stages + 1):
+        width, last = n * (i + 1), i == stages
+        second = width if (channels_grow_in == "first" or last) else n * (i + 2)
+        stack += conv_block(width, 3, name=f"enc_block{i}_conv1")
+        stack += conv_block(second, 3, name=f"enc_block{i}_conv2")
+        if not last:
+            stack += conv_block(second, 3, strides=2, name=f"enc_block{i}_down")
+    return stack + [layers.Flatten(name="enc_flatten"), layers.Dense(code_dim, name="code")]
+
+
+def _began_decoder(prefix: str, stages: int, side: int, channels: int, expand_1x1: bool,
+                   n: int = BEGAN_FILTERS, output_name: str | None = None) -> list:
+    """The BEGAN family's decoder (D's decoder and G): Dense to side*side*n, ``stages + 1`` blocks,
+    a linear 3x3 conv to the image's channels.
+
+    Block i has two 3x3 convs to n and, except the last block, nearest x2 upsampling. With
+    ``expand_1x1`` (BEGAN-CS) a 1x1 conv n -> 2n (with ELU, like every hidden conv of that code)
+    comes before each upsampling, so blocks 1.. start with a 3x3 conv 2n -> n. The Dense is linear,
+    as in the TensorFlow code (``fully_connected(z, 8*8*n, activation_fn=None)``).
+    """
+    stack = [layers.Dense(side * side * n, name=f"{prefix}_dense"),
+             layers.Reshape((side, side, n), name=f"{prefix}_reshape")]
+    for i in range(stages + 1):
+        stack += conv_block(n, 3, name=f"{prefix}_block{i}_conv1")
+        stack += conv_block(n, 3, name=f"{prefix}_block{i}_conv2")
+        if i < stages:
+            if expand_1x1:
+                stack += conv_block(2 * n, 1, name=f"{prefix}_block{i}_conv1x1")
+            stack.append(upsample(name=f"{prefix}_block{i}_up"))
+    return stack + conv_block(channels, 3, activation=None, name=output_name or f"{prefix}_out")
+
+
+def _autoencoder(image_shape, encoder: list, decoder: list) -> keras.Model:
+    image = image_input(image_shape)
+    code = _chain(image, encoder)
+    reconstruction = _chain(code, decoder)
+    return keras.Model(image, [reconstruction, code], name="discriminator")
+
+
+def began_cs_generator(frozen_bn="batch", latent_dim=LATENT_DIM, image_shape=(64, 64, 3)):
+    """BEGAN-CS's generator (Chang et al. 2018 as seed 001 used it), REFERENCE.md's table.
+
+    64x64x3: **2,258,051** parameters (exact, from the authors' TensorFlow code), the same layers
+    as D's decoder: Dense 64 -> 8*8*128 (532,480); block 0: 3x3 128->128, 128->128, 1x1 128->256,
+    up (328,192); blocks 1, 2: 256->128, 128->128, 1x1 128->256, up (475,648 each); block 3:
+    256->128, 128->128 (442,624); 3x3 128->3, linear (3,459). ELU after every conv but the output
+    one; after the 1x1 convs too, an open choice (the table gives no activations; every hidden conv
+    of the BEGAN TensorFlow code has ELU).
+
+    28x28x1 (derived, one fewer upsampling stage: 7 -> 14 -> 28): **1,655,297** = Dense
+    64 -> 7*7*128 (407,680) + block 0 (328,192) + block 1 (475,648) + last block 256->128, 128->128
+    (442,624) + 3x3 128->1 (1,153).
+
+    ``frozen_bn`` is unused (no BatchNorm).
+    """
+    stages, side = _stages(image_shape)
+    return Sequential([latent_input(latent_dim),
+                       *_began_decoder("gen", stages, side, image_shape[2], expand_1x1=True)],
+                      name="generator")
+
+
+def began_cs_discriminator(frozen_bn="batch", image_shape=(64, 64, 3), code_dim=LATENT_DIM):
+    """BEGAN-CS's auto-encoder discriminator, REFERENCE.md's table. Outputs ``[reconstruction, code]``.
+
+    64x64x3: **18,371,267** parameters (exact, from the authors' TensorFlow code) =
+    encoder 16,113,216 + decoder 2,258,051. Encoder (3x3 'same' convs with bias, ELU):
+    conv 3->128 (3,584); block 0: 128->128, 128->256, stride-2 256->256, 64->32 (1,032,832);
+    block 1: 256->256, 256->384, s2 384->384, ->16 (2,802,688); block 2: 384->384, 384->512,
+    s2 512->512, ->8 (5,457,280); block 3: 512->512, 512->512 (4,719,616); Flatten, Dense
+    8*8*512 -> 64, linear: the code (2,097,216). Decoder: as ``began_cs_generator`` from the code.
+
+    28x28x1 (derived, one fewer stage: 28 -> 14 -> 7; the widths follow the same rule, n * (i + 1)
+    in block i, so the last block is 384 wide): **9,351,361** = encoder 7,696,064 (conv 1->128:
+    1,280; blocks 0, 1 as at 64x64: 1,032,832 and 2,802,688; last block 384->384, 384->384:
+    2,654,976; Dense 7*7*384 -> 64: 1,204,288) + decoder 1,655,297 (as ``began_cs_generator``).
+
+    ``code_dim`` (64): the code's size; it must equal the generator's ``latent_dim`` for BEGAN-CS's
+    constraint ``||z - Enc(G(z))||``. ``frozen_bn`` is unused (no BatchNorm).
+    """
+    stages, side = _stages(image_shape)
+    return _autoencoder(image_shape, _began_encoder("second", stages, code_dim=code_dim),
+                        _began_decoder("dec", stages, side, image_shape[2], expand_1x1=True,
+                                       output_name="reconstruction"))
+
+
+def began_generator(frozen_bn="batch", latent_dim=LATENT_DIM, image_shape=(64, 64, 3)):
+    """Plain BEGAN's generator (Berthelot et al. 2017) with BEGAN-CS's n = 128 and z = 64.
+
+    The layout is the common BEGAN TensorFlow code's, which BEGAN-CS extends (it hits REFERENCE.md's
+    plain-BEGAN total 15,121,990 exactly together with ``began_discriminator``): Dense 64 -> 8*8*128,
+    linear (532,480); 4 blocks of two 3x3 convs 128->128 with ELU (295,168 each), nearest x2
+    upsampling after blocks 0-2; 3x3 conv 128->3, linear (3,459).
+
+    64x64x3: **1,716,611** parameters. 28x28x1 (derived, 3 blocks, 7 -> 14 -> 28): **1,294,337** =
+    Dense 64 -> 7*7*128 (407,680) + 3 x 295,168 + 3x3 128->1 (1,153).
+    ``frozen_bn`` is unused (no BatchNorm).
+    """
+    stages, side = _stages(image_shape)
+    return Sequential([latent_input(latent_dim),
+                       *_began_decoder("gen", stages, side, image_shape[2], expand_1x1=False)],
+                      name="generator")
+
+
+def began_discriminator(frozen_bn="batch", image_shape=(64, 64, 3), code_dim=LATENT_DIM):
+    """Plain BEGAN's auto-encoder discriminator. Outputs ``[reconstruction, code]``.
+
+    REFERENCE.md gives only the total with the generator, 15,121,990 ("the same n and z, without the
+    channel growth and 1x1 convs"). The common BEGAN TensorFlow code's layout hits it exactly:
+    widths grow linearly, n * (i + 1) in block i, at the block's *first* conv (BEGAN-CS moves the
+    growth to the second conv), and the decoder has no 1x1 convs.
+
+    64x64x3: **13,405,379** = encoder 11,688,768 + decoder 1,716,611 (+ G 1,716,611 = 15,121,990).
+    Encoder: conv 3->128 (3,584); block 0: 128->128, 128->128, s2 128->128 (442,752); block 1:
+    128->256, 256->256, s2 256->256 (1,475,328); block 2: 256->384, 384->384, s2 384->384
+    (3,540,096); block 3: 384->512, 512->512 (4,129,792); Dense 8*8*512 -> 64 (2,097,216).
+    Decoder: as ``began_generator``.
+
+    28x28x1 (derived, 28 -> 14 -> 7, 3 blocks): **6,630,593** = encoder 5,336,256 (conv 1->128:
+    1,280; blocks 0, 1 as at 64x64: 442,752 and 1,475,328; last block 256->384, 384->384:
+    2,212,608; Dense 7*7*384 -> 64: 1,204,288) + decoder 1,294,337.
+    ``code_dim``: as in ``began_cs_discriminator``. ``frozen_bn`` is unused (no BatchNorm).
+    """
+    stages, side = _stages(image_shape)
+    return _autoencoder(image_shape, _began_encoder("first", stages, code_dim=code_dim),
+                        _began_decoder("dec", stages, side, image_shape[2], expand_1x1=False,
+                                       output_name="reconstruction"))
+
+
+# -- BEGAN v3 (n = 64, LeakyReLU 0.2, 3x3 and 4x4 convs, VAE discriminator) --------------------------
+def _v3_width(stage: int, n: int = V3_FILTERS) -> int:
+    """Stage s (0 = full size) is n * (s + 1) wide: 64, 128, 192, 256 at 64, 32, 16, 8."""
+    return n * (stage + 1)
+
+
+def _v3_encoder_convs(stages: int) -> list:
+    """conv3 C->w0; per stage s = 1..S: conv4 w(s-1)->w(s), conv3 s2 w(s)->w(s); then conv4 w(S)->w(S)."""
+    stack = conv_block(_v3_width(0), 3, activation="leaky_relu", name="enc_conv0")
+    for s in range(1, stages + 1):
+        stack += conv_block(_v3_width(s), 4, activation="leaky_relu", name=f"enc_block{s}_conv4")
+        stack += conv_block(_v3_width(s), 3, strides=2, activation="leaky_relu", name=f"enc_block{s}_down")
+    stack += conv_block(_v3_width(stages), 4, activation="leaky_relu", name="enc_out_conv4")
+    return stack + [layers.Flatten(name="enc_flatten"),
+                    layers.Dense(V3_HIDDEN, name="enc_hidden"), layers.LeakyReLU(LEAKY_SLOPE, name="enc_hidden_lrelu")]
+
+
+def _v3_decoder(prefix: str, stages: int, side: int, channels: int, output_name: str | None = None) -> list:
+    """Dense z -> side*side*w(S) (linear); conv3 w(S)->w(S); per stage s = S..1: up, conv3 w(s)->w(s-1);
+    conv1 w0 -> C, linear."""
+    top = _v3_width(stages)
+    stack = [layers.Dense(side * side * top, name=f"{prefix}_dense"),
+             layers.Reshape((side, side, top), name=f"{prefix}_reshape")]
+    stack += conv_block(top, 3, activation="leaky_relu", name=f"{prefix}_conv0")
+    for s in range(stages, 0, -1):
+        stack.append(upsample(name=f"{prefix}_block{s}_up"))
+        stack += conv_block(_v3_width(s - 1), 3, activation="leaky_relu", name=f"{prefix}_block{s}_conv3")
+    return stack + conv_block(channels, 1, activation=None, name=output_name or f"{prefix}_out")
+
+
+def _moment_halves_init():
+    # The table's single Dense 128 -> 2*64 is written as its two halves (same parameters, same
+    # function); this gives each half the Glorot-uniform limit of the whole layer, sqrt(6 / (128 + 128)).
+    return initializers.VarianceScaling(scale=(V3_HIDDEN + LATENT_DIM) / (V3_HIDDEN + 2 * LATENT_DIM),
+                                        mode="fan_avg", distribution="uniform")
+
+
+def began_v3_generator(frozen_bn="batch", latent_dim=LATENT_DIM, image_shape=(64, 64, 3)):
+    """BEGAN v3's generator: the decoder's shape from z. A RECONSTRUCTION (REFERENCE.md), not a
+    published table: seed 001 gives prose and the total 10,331,144 only.
+
+    64x64x3: **2,392,899** parameters (REFERENCE.md): Dense 64 -> 8*8*256, linear (1,064,960);
+    conv3 256->256 (590,080), up; conv3 256->192 (442,560), up; conv3 192->128 (221,312), up;
+    conv3 128->64 (73,792); conv1 64->3, linear (195). LeakyReLU(0.2) after every hidden conv.
+
+    28x28x1 (derived, one fewer stage, 7 -> 14 -> 28, so the top width is 192): **1,238,657** =
+    Dense 64 -> 7*7*192 (611,520); conv3 192->192 (331,968), up; conv3 192->128 (221,312), up;
+    conv3 128->64 (73,792); conv1 64->1 (65).
+
+    Open choices: the output conv is linear, as in BEGAN/BEGAN-CS (seed 001 names no output
+    activation), and so is the Dense from z (as in BEGAN). ``frozen_bn`` is unused (no BatchNorm).
+    """
+    stages, side = _stages(image_shape)
+    return Sequential([latent_input(latent_dim), *_v3_decoder("gen", stages, side, image_shape[2])],
+                      name="generator")
+
+
+def began_v3_discriminator(frozen_bn="batch", image_shape=(64, 64, 3), code_dim=LATENT_DIM, seed=None):
+    """BEGAN v3's VAE discriminator. Outputs ``[reconstruction, mean, log_var]``.
+
+    A RECONSTRUCTION, not a published table: seed 001 describes the network in prose only (n = 64,
+    LeakyReLU(0.2), 1x1 to 4x4 convs, stride-2 downsampling with linearly growing filters, 8x8 at
+    the encoder's end, N_h = 128, N_z = 64, nearest upsampling). This is REFERENCE.md's layout, which
+    hits the paper's count exactly (10,331,144 minus the code's two learning-rate scalars =
+    10,331,142 with the generator); REFERENCE.md warns that it is a lead, not the authors' design.
+
+    64x64x3: **7,938,243** = encoder 3,431,552 + 2,113,792, decoder 2,392,899:
+
+    * encoder convs (3,431,552): conv3 3->64; conv4 64->128; conv3 s2 128->128 (->32);
+      conv4 128->192; conv3 s2 192->192 (->16); conv4 192->256; conv3 s2 256->256 (->8);
+      conv4 256->256; each with bias and LeakyReLU(0.2);
+    * Flatten, Dense 16384 -> 128 (N_h) with LeakyReLU(0.2), Dense 128 -> 2*64 written as two
+      Dense 128 -> 64 named ``mean`` and ``log_var`` (linear; 2,113,792 together);
+    * ``Reparameterize``: z = mean + exp(log_var / 2) * eps during training, z = mean in
+      inference (``training`` False or None);
+    * decoder from z: as ``began_v3_generator`` (2,392,899), output named ``reconstruction``.
+
+    28x28x1 (derived, one fewer stage 28 -> 14 -> 7, so the top width is 192): **4,054,337** =
+    encoder convs 1,594,816 (conv3 1->64; conv4 64->128; conv3 s2 128->128; conv4 128->192;
+    conv3 s2 192->192; conv4 192->192) + Dense 9408 -> 128 and 128 -> 2*64 (1,220,864) + decoder
+    1,238,657 (as ``began_v3_generator``).
+
+    Open choices (REFERENCE.md and the paper do not fix them): LeakyReLU on the N_h layer (a hidden
+    layer), linear mean/log-variance, linear Dense from z and linear output conv (as in BEGAN).
+    ``code_dim`` must equal the generator's ``latent_dim``; ``seed`` seeds ``Reparameterize``'s
+    noise. ``frozen_bn`` is unused (no BatchNorm).
+    """
+    stages, side = _stages(image_shape)
+    image = image_input(image_shape)
+    hidden = _chain(image, _v3_encoder_convs(stages))
+    mean = layers.Dense(code_dim, kernel_initializer=_moment_halves_init(), name="mean")(hidden)
+    log_var = layers.Dense(code_dim, kernel_initializer=_moment_halves_init(), name="log_var")(hidden)
+    z = Reparameterize(seed=seed, name="sample")([mean, log_var])
+    reconstruction = _chain(z, _v3_decoder("dec", stages, side, image_shape[2], output_name="reconstruction"))
+    return keras.Model(image, [reconstruction, mean, log_var], name="discriminator")
+
+
+# -- model name -> image shape -> (generator builder, discriminator builder) -------------------------
+SHAPES = ((64, 64, 3), (28, 28, 1))
+_BUILDERS = {"BEGAN": (began_generator, began_discriminator),
+             "BEGANCS": (began_cs_generator, began_cs_discriminator),
+             "BEGANV3": (began_v3_generator, began_v3_discriminator)}
+NETWORKS = {name: {shape: (functools.partial(gen, image_shape=shape), functools.partial(disc, image_shape=shape))
+                   for shape in SHAPES}
+            for name, (gen, disc) in _BUILDERS.items()}
+
+
+def began_family(name: str):
+    """``NETWORKS[name]`` as a ModelSpec's ``Networks``; the discriminator's code takes z's size."""
+    from gan_keras.models.spec import Networks
+
+    def with_code(disc):
+        def build(frozen_bn="batch", latent_dim=LATENT_DIM):
+            return disc(frozen_bn=frozen_bn, code_dim=latent_dim)
+        return build
+
+    table = NETWORKS[name]
+    return Networks(generators={shape: gen for shape, (gen, _) in table.items()},
+                    discriminators={shape: with_code(disc) for shape, (_, disc) in table.items()},
+                    source="seed 001 / REFERENCE.md (see gan_keras.models.began_networks)",
+                    discriminator_params=("latent_dim",))
