@@ -1,0 +1,219 @@
+"""BEGAN's and BEGAN-CS's training steps (seed 001, Park, Huh, Kim 2020, eqs. 1-10), keras.io style.
+
+The discriminator D is an auto-encoder returning ``[reconstruction, code]``. One ``train_step`` is
+one iteration: D and G each take one optimizer step, then the control variable k_t moves.
+
+* L(v) = |v - D(v)|^eta (eq. 1), eta in {1, 2}: the mean over the pixels of each image, then the
+  mean over the batch. Per-pixel mean: it is BEGAN's code (``tf.reduce_mean(tf.abs(AE(x) - x))``)
+  and keeps gamma, lambda_k, k_t and M_global on one scale whatever the image size; batch mean:
+  the expectation E[L] of eqs. 6-7.
+* L_D = L(x) - k_t L(G(z_D)); L_G = L(G(z_G)) (eq. 8); z_D and z_G are independent draws.
+* The updates are simultaneous, as in BEGAN's code: L(x), L(G(z_D)) and L(G(z_G)) all come from
+  the weights at the start of the iteration, then D and G both step. So the logged losses, the
+  k update and M_global describe one state of the networks.
+* k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z_G))), 0, 1), once per iteration, with the
+  L(x) of D's loss and the generator's loss L(G(z_G)) (eq. 10 and BEGAN's code; eq. 8 prints
+  "k_t - lambda_k(...)", a sign typo: k must grow while G's images are reconstructed too well;
+  eq. 10's "for the epoch" is read as BEGAN's per-iteration update; the clip is the text's
+  "k_t is a real number between 0 and 1", as in BEGAN's code). k_t is a non-trainable variable
+  of the step, saved with every checkpoint. The logged k_t is the value after the update.
+* M_global = L(x) + |gamma L(x) - L(G(z_G))|, the same values as the k update.
+* BEGAN-CS (eqs. 9-10) adds alpha L_c to L_D only ("optimized only for the discriminator"),
+  L_c = ||z_D - Enc(G(z_D))||: the Euclidean (L2) norm of each sample's difference, then the
+  mean over the batch (the paper's ||.|| carries no subscript; the batch mean is the expectation
+  over z_D, as for L). Enc(G(z_D)) is D's code of the same fake batch as L(G(z_D)).
+
+Mode collapse (section 5: "mode collapse occurred exactly ... where the k value dropped
+suddenly") is flagged by a rule with its own saved state: ``collapse`` is 1 at the iteration
+where k_t first falls below ``collapse_ratio`` (0.5) times its maximum over the previous
+``collapse_window`` iterations, provided that maximum is at least ``collapse_floor`` (so the
+noise of a k_t near 0 at the start never counts). "Sudden" therefore means "halved within the
+window": a geometric decay with a half-life longer than the window never fires. After firing the
+rule is disarmed until k_t is back above the midpoint between the threshold and the window's
+maximum (``(1 + ratio) / 2`` times it: it recovered, or the window slid past the old peak and k_t
+settled), so a k_t that lingers near the threshold is one event, and a later collapse is a new
+one. The window (2000 iterations, ~1.3 CelebA epochs at batch 128) is far longer than noise
+and far shorter than the 300-epoch runs whose k_t plots showed the fall; k_t can move at most
+lambda_k |gamma L(x) - L(G)| per iteration, so even a real collapse takes hundreds of iterations.
+The window's length is the shape of a saved variable: a run resumes with the same collapse_window.
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from gan_keras.errors import ConfigError
+from gan_keras.hparams import HParam
+from gan_keras.training.logspec import D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, LogValue, Plot
+from gan_keras.training.train_step import GANTrainStep
+
+# Section 5 / appendix: z in [-1, 1]^64, Adam(1e-4, 0.9, 0.999), same rate for G and D. For the
+# model specs' ``defaults`` (the published differences from the shared declarations).
+PUBLISHED_DEFAULTS = dict(latent="uniform", latent_dim=64, d_lr=1e-4, g_lr=1e-4, beta_1=0.9, beta_2=0.999)
+
+ETA = HParam("eta", 1, "BEGAN reconstruction norm eta in L(v) = |v - D(v)|^eta: 1 (L1) or 2 (L2)", "positive_int")
+GAMMA = HParam("gamma", 0.5, "BEGAN diversity ratio gamma = E[L(G(z))] / E[L(x)]", "positive_float")
+LAMBDA_K = HParam("lambda_k", 0.001, "BEGAN learning rate lambda_k of the control variable k_t", "positive_float")
+K_0 = HParam("k_0", 0.0, "BEGAN initial k_t", "fraction")
+COLLAPSE_WINDOW = HParam("collapse_window", 2000, "mode-collapse flag: iterations over which k_t's recent "
+                         "maximum is taken", "positive_int")
+COLLAPSE_RATIO = HParam("collapse_ratio", 0.5, "mode-collapse flag: fires when k_t falls below this fraction "
+                        "of its recent maximum", "fraction")
+COLLAPSE_FLOOR = HParam("collapse_floor", 0.01, "mode-collapse flag: only when k_t's recent maximum is at "
+                        "least this", "fraction")
+ALPHA = HParam("alpha", 0.1, "BEGAN-CS / BEGAN v3 weight alpha of the latent constraint loss", "positive_float")
+
+
+def reconstruction_loss(images, reconstructions, eta):
+    """L(v) (eq. 1): mean over each image's pixels of |v - D(v)|^eta (eta 1 or 2), then over the batch."""
+    diff = tf.abs(tf.cast(reconstructions, images.dtype) - images)
+    per_pixel = diff if eta == 1 else tf.square(diff)
+    return tf.reduce_mean(tf.reduce_mean(per_pixel, axis=list(range(1, len(images.shape)))))
+
+
+def constraint_loss(z, code):
+    """L_c = ||z - Enc(G(z))||_2 per sample, mean over the batch (1e-12 under the root: a finite
+    gradient where Enc(G(z)) = z exactly)."""
+    if code.shape[-1] != z.shape[-1]:
+        raise ValueError(f"the constraint compares z ({z.shape[-1]}-d) with D's code ({code.shape[-1]}-d): "
+                         "they must have the same size")
+    return tf.reduce_mean(tf.sqrt(tf.reduce_sum(tf.square(z - tf.cast(code, z.dtype)), axis=-1) + 1e-12))
+
+
+def next_k(k, loss_real, loss_fake, gamma, lambda_k):
+    """k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z_G))), 0, 1) (eq. 10, BEGAN's clip)."""
+    return tf.clip_by_value(k + lambda_k * (gamma * loss_real - loss_fake), 0.0, 1.0)
+
+
+def convergence_measure(loss_real, loss_fake, gamma):
+    """M_global = L(x) + |gamma L(x) - L(G(z_G))|."""
+    return loss_real + tf.abs(gamma * loss_real - loss_fake)
+
+
+COLLAPSE = LogValue("collapse", "collapse", "mode collapse flag (sudden fall of k_t)", progress=False,
+                    alarm="possible mode collapse: k_t fell below collapse_ratio of its maximum over the last "
+                          "collapse_window iterations (seed 001: a sudden drop of k_t marks mode collapse)")
+BEGAN_VALUES = (
+    LogValue("d_loss", D_LOSS.label, "discriminator loss L_D"),
+    LogValue("g_loss", G_LOSS.label, "generator loss L(G(z_G))"),
+    LogValue("loss_real", "L(x)", "reconstruction loss of real images L(x)", progress=False),
+    LogValue("loss_fake", "L(G)", "reconstruction loss L(G(z_G)) of G's batch (k update, M_global)", progress=False),
+    LogValue("loss_fake_d", "L(G_D)", "reconstruction loss L(G(z_D)) of D's fake batch", progress=False),
+    LogValue("k_t", "k", "control variable k_t (after this iteration's update)"),
+    LogValue("m_global", "M", "convergence measure M_global = L(x) + |gamma L(x) - L(G(z_G))|"),
+    COLLAPSE,
+)
+BEGAN_PLOTS = (
+    LOSSES_PLOT,
+    Plot("reconstruction.png", "reconstruction losses", ("loss_real", "loss_fake"), "L"),
+    Plot("k_t.png", "control variable k_t", ("k_t",), "k_t", events=("collapse",)),
+    Plot("m_global.png", "convergence measure M_global", ("m_global",), "M_global", events=("collapse",)),
+)
+
+
+class BEGANStep(GANTrainStep):
+    """BEGAN (Berthelot et al. 2017, eq. 8 of seed 001). Subclasses add terms to D's loss through
+    ``equilibrium_loss`` (the k-weighted part) and ``penalty`` (what is added after it)."""
+
+    PARAMS = (ETA, GAMMA, LAMBDA_K, K_0, COLLAPSE_WINDOW, COLLAPSE_RATIO, COLLAPSE_FLOOR)
+    LOG = LogSpec(values=BEGAN_VALUES, plots=BEGAN_PLOTS)  # no "divergence": M_global measures convergence
+    DECISION_THRESHOLD = None  # an auto-encoder D is not a classifier
+    PUBLISHED_DEFAULTS = PUBLISHED_DEFAULTS
+
+    def __init__(self, generator, discriminator, hp, seed=None, **kwargs):
+        super().__init__(generator, discriminator, hp, seed=seed, **kwargs)
+        if hp.eta not in (1, 2):
+            raise ConfigError(f"--eta (eta): must be 1 or 2, got {hp.eta!r}")
+        self.k_t = keras.Variable(float(hp.k_0), dtype="float32", trainable=False, name="k_t")
+        # The collapse rule's state: k_t of the previous collapse_window iterations (oldest first) and
+        # whether the rule may fire (1) or waits for k_t to recover (0).
+        self.k_history = keras.Variable(np.zeros(hp.collapse_window, np.float32), trainable=False, name="k_history")
+        self.collapse_armed = keras.Variable(1.0, dtype="float32", trainable=False, name="collapse_armed")
+
+    def extra_state_variables(self) -> list:
+        return super().extra_state_variables() + [self.k_t, self.k_history, self.collapse_armed]
+
+    # -- what subclasses change ----------------------------------------------------------------
+    def code(self, outputs):
+        """Enc(.) of D's outputs: the AE's code (a VAE's mean has the same place, outputs[1])."""
+        return outputs[1]
+
+    def equilibrium_loss(self, loss_real, loss_fake_d, real_out, fake_out):
+        """L(x) - k_t L(G(z_D)), and extra values to log (none here)."""
+        return loss_real - self.k_t * loss_fake_d, {}
+
+    def penalty(self, z_d, fake_out):
+        """What D's loss adds after the equilibrium part (nothing in BEGAN), and values to log."""
+        return 0.0, {}
+
+    # -- the control variable and the collapse flag --------------------------------------------
+    def update_k(self, loss_real, loss_fake):
+        k = next_k(self.k_t, loss_real, loss_fake, self.hp.gamma, self.hp.lambda_k)
+        self.k_t.assign(k)
+        return k
+
+    def detect_collapse(self, k):
+        """1.0 at the iteration where k_t first falls below collapse_ratio x its maximum over the
+        previous collapse_window iterations (that maximum >= collapse_floor); else 0.0. Re-armed
+        once k_t >= (1 + ratio) / 2 x that maximum. Updates the rule's state."""
+        ratio, floor = self.hp.collapse_ratio, self.hp.collapse_floor
+        history, armed = tf.convert_to_tensor(self.k_history), tf.convert_to_tensor(self.collapse_armed)
+        peak = tf.reduce_max(history)
+        fired = (peak >= floor) & (k < ratio * peak) & (armed > 0.5)
+        recovered = k >= 0.5 * (1.0 + ratio) * peak
+        self.collapse_armed.assign(tf.where(fired, 0.0, tf.where(recovered, 1.0, armed)))
+        self.k_history.assign(tf.concat([history[1:], tf.reshape(tf.cast(k, history.dtype), (1,))], axis=0))
+        return tf.cast(fired, "float32")
+
+    # -- one iteration --------------------------------------------------------------------------
+    def train_step(self, data):
+        real_batches, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        real = real_batches[0]
+        batch_size = tf.shape(real)[0]
+        # 1. Independent noise for D's fake batch and G's.
+        z_d, z_g = self.noise(batch_size), self.noise(batch_size)
+        # 2. Every loss from the weights at the start of the iteration (BEGAN's simultaneous update).
+        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
+            fake_d = self.generator(z_d, training=True)
+            fake_g = self.generator(z_g, training=True)
+            real_out = self.discriminator(real, training=True)
+            fake_d_out = self.discriminator(fake_d, training=True)
+            fake_g_out = self.discriminator(fake_g, training=True)
+            loss_real = reconstruction_loss(real, real_out[0], self.hp.eta)
+            loss_fake_d = reconstruction_loss(fake_d, fake_d_out[0], self.hp.eta)
+            loss_fake = reconstruction_loss(fake_g, fake_g_out[0], self.hp.eta)
+            equilibrium, logged = self.equilibrium_loss(loss_real, loss_fake_d, real_out, fake_d_out)
+            penalty, more = self.penalty(z_d, fake_d_out)
+            d_loss = equilibrium + penalty
+            g_loss = loss_fake
+        # 3. One step each: D on L_D (its own weights only), G on L(G(z_G)).
+        d_vars, g_vars = self.discriminator.trainable_variables, self.generator.trainable_variables
+        d_grads, g_grads = d_tape.gradient(d_loss, d_vars), g_tape.gradient(g_loss, g_vars)
+        self.d_optimizer.apply(d_grads, d_vars)
+        self.g_optimizer.apply(g_grads, g_vars)
+        # 4. Proportional control of k_t, the convergence measure and the collapse flag.
+        k = self.update_k(loss_real, loss_fake)
+        collapse = self.detect_collapse(k)
+        return self.record(d_loss=d_loss, g_loss=g_loss, loss_real=loss_real, loss_fake=loss_fake,
+                           loss_fake_d=loss_fake_d, k_t=k, collapse=collapse,
+                           m_global=convergence_measure(loss_real, loss_fake, self.hp.gamma), **logged, **more)
+
+    def sample_grids(self, real) -> dict:
+        """D's reconstructions of the fixed real batch (inference mode: a VAE decodes its mean)."""
+        return {"reconstructions": keras.ops.convert_to_numpy(self.discriminator(real, training=False)[0])}
+
+
+class BEGANCSStep(BEGANStep):
+    """BEGAN-CS (Chang et al. 2018, eqs. 9-10): L_D = L(x) - k_t L(G(z_D)) + alpha L_c."""
+
+    PARAMS = BEGANStep.PARAMS + (ALPHA,)
+    LOG = LogSpec(
+        values=BEGAN_VALUES + (LogValue("constraint", "L_c", "latent constraint ||z_D - Enc(G(z_D))|| (before alpha)",
+                                        progress=False),),
+        plots=BEGAN_PLOTS + (Plot("constraint.png", "latent constraint loss", ("constraint",), "L_c"),),
+    )
+
+    def penalty(self, z_d, fake_out):
+        l_c = constraint_loss(z_d, self.code(fake_out))
+        return self.hp.alpha * l_c, {"constraint": l_c}

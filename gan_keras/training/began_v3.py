@@ -1,0 +1,63 @@
+"""BEGAN v3's training step (seed 001, Park, Huh, Kim 2020, eqs. 20-21): BEGAN-CS with a VAE as D.
+
+The discriminator returns ``[reconstruction, mean, log_var]``: with ``training=True`` it decodes a
+latent sampled with its own seed generator (the reparameterisation of Figure 8), with
+``training=False`` it decodes the mean. Everything else is :class:`BEGANCSStep`'s (iteration,
+simultaneous updates, z_D / z_G, the k update, M_global, the collapse flag); this step only adds
+the regularisation loss of eq. 20 inside eq. 21:
+
+    L_R = KL(x) - k_t KL(G(z_D))
+    L_D = ((L(x) - k_t L(G(z_D))) + L_R) / 2 + alpha L_c
+
+Choices the paper leaves open, and why:
+
+* KL(v) = KL(N(mean, exp(log_var)) || N(0, I)) = 0.5 sum(exp(log_var) + mean^2 - 1 - log_var), in
+  closed form, summed over the latent dimensions (the KL of the whole 64-d posterior, as in eq. 18
+  and Kingma & Welling), then averaged over the batch (the expectation over images, like L). Note
+  the scales: L is a per-pixel mean and KL a per-image sum, and eq. 21 weighs them equally.
+* G(z) in eq. 20 is D's fake batch G(z_D): L_R is part of L_D, so it uses the same fakes as
+  L(G(z_D)); one k_t (eq. 21's) weighs both the reconstruction and the KL of the fakes.
+* L_c = ||z_D - mean(G(z_D))||, the Euclidean norm per sample, batch mean (as BEGAN-CS): the
+  encoder's mean is its deterministic encoding, BEGAN-CS's Enc(.). A sampled code would add the
+  sampling noise, and L_c would then pull log_var down against the KL term.
+* Reconstruction "used L2 losses" (section 4, appendix): eta = 2 in ``PUBLISHED_DEFAULTS``
+  (the model spec's published difference); ``--eta 1`` gives Figure 18's L1 run. L(x) and
+  L(G(z)) decode a sampled latent (training=True), a one-sample estimate of eq. 18's
+  reconstruction term, as a VAE trains.
+* G's loss stays L(G(z_G)) and the k update and M_global keep the reconstruction losses only: the
+  paper changes only L_D (eq. 21 says "for theta_G", the label swap of eq. 9; it is D's loss).
+"""
+from __future__ import annotations
+
+import tensorflow as tf
+
+from gan_keras.training.began import BEGANCSStep, PUBLISHED_DEFAULTS
+from gan_keras.training.logspec import LogSpec, LogValue, Plot
+
+
+def kl_divergence(mean, log_var):
+    """KL(N(mean, exp(log_var)) || N(0, I)): 0.5 sum over the latent dimensions of
+    exp(log_var) + mean^2 - 1 - log_var, then the mean over the batch."""
+    mean, log_var = tf.convert_to_tensor(mean, tf.float32), tf.convert_to_tensor(log_var, tf.float32)
+    per_image = 0.5 * tf.reduce_sum(tf.exp(log_var) + tf.square(mean) - 1.0 - log_var, axis=-1)
+    return tf.reduce_mean(per_image)
+
+
+class BEGANV3Step(BEGANCSStep):
+    """BEGAN v3 (eq. 21). A BEGANStep through BEGAN-CS, whose alpha L_c eq. 21 keeps."""
+
+    PARAMS = BEGANCSStep.PARAMS
+    PUBLISHED_DEFAULTS = {**PUBLISHED_DEFAULTS, "eta": 2}
+    LOG = LogSpec(
+        values=BEGANCSStep.LOG.values + (
+            LogValue("kl_real", "KL(x)", "KL(q(.|x) || N(0, I)) of real images", progress=False),
+            LogValue("kl_fake", "KL(G)", "KL(q(.|G(z_D)) || N(0, I)) of D's fake batch", progress=False)),
+        plots=BEGANCSStep.LOG.plots + (Plot("kl.png", "KL regularisation (eq. 20)", ("kl_real", "kl_fake"), "KL"),),
+    )
+
+    def equilibrium_loss(self, loss_real, loss_fake_d, real_out, fake_out):
+        """((L(x) - k_t L(G(z_D))) + L_R) / 2 with L_R = KL(x) - k_t KL(G(z_D)) (eqs. 20-21)."""
+        began, logged = super().equilibrium_loss(loss_real, loss_fake_d, real_out, fake_out)
+        kl_real, kl_fake = kl_divergence(real_out[1], real_out[2]), kl_divergence(fake_out[1], fake_out[2])
+        regularisation = kl_real - self.k_t * kl_fake
+        return (began + regularisation) / 2.0, {**logged, "kl_real": kl_real, "kl_fake": kl_fake}

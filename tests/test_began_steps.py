@@ -1,0 +1,351 @@
+"""BEGAN, BEGAN-CS and BEGAN v3 training steps (seed 001), on tiny stand-in networks (8x8x1, 4-d z)."""
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from gan_keras.errors import ConfigError
+from gan_keras.hparams import COMMON, Hyperparams, make_optimizer
+from gan_keras.models.spec import ModelSpec, Networks
+from gan_keras.training.began import (BEGANCSStep, BEGANStep, constraint_loss, next_k, reconstruction_loss)
+from gan_keras.training.began_v3 import BEGANV3Step, kl_divergence
+from gan_keras.training.engine import build_engine
+
+SHAPE, Z = (8, 8, 1), 4
+STEPS = (BEGANStep, BEGANCSStep, BEGANV3Step)
+
+
+# -- stand-in networks -------------------------------------------------------------------------------
+class Sampling(keras.layers.Layer):
+    """mean + exp(log_var / 2) * eps with its own seed generator when training, the mean otherwise."""
+
+    def __init__(self, seed, **kwargs):
+        super().__init__(**kwargs)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs, training=False):
+        mean, log_var = inputs
+        if not training:
+            return mean
+        eps = keras.random.normal(keras.ops.shape(mean), seed=self.seed_generator)
+        return mean + keras.ops.exp(0.5 * log_var) * eps
+
+
+def init(seed):
+    return keras.initializers.GlorotUniform(seed)
+
+
+def generator(seed=0):
+    z = keras.Input((Z,))
+    h = keras.layers.Dense(16, activation="leaky_relu", kernel_initializer=init(seed))(z)
+    x = keras.layers.Dense(64, activation="tanh", kernel_initializer=init(seed + 1))(h)
+    return keras.Model(z, keras.layers.Reshape(SHAPE)(x))
+
+
+def autoencoder(seed=0, variational=False):
+    x = keras.Input(SHAPE)
+    h = keras.layers.Dense(16, activation="elu", kernel_initializer=init(seed + 2))(keras.layers.Flatten()(x))
+    mean = keras.layers.Dense(Z, kernel_initializer=init(seed + 3))(h)
+    outputs, code = [mean], mean
+    if variational:
+        log_var = keras.layers.Dense(Z, kernel_initializer=init(seed + 4))(h)
+        outputs, code = [mean, log_var], Sampling(seed + 5)([mean, log_var])
+    d = keras.layers.Dense(16, activation="elu", kernel_initializer=init(seed + 6))(code)
+    reconstruction = keras.layers.Reshape(SHAPE)(keras.layers.Dense(64, kernel_initializer=init(seed + 7))(d))
+    return keras.Model(x, [reconstruction, *outputs])
+
+
+def hyperparams(cls, **values):
+    declared = {p.name: p for p in COMMON + cls.PARAMS}
+    return Hyperparams(declared, {**cls.PUBLISHED_DEFAULTS, "latent_dim": Z, "d_lr": 1e-3, "g_lr": 1e-3, **values})
+
+
+def make_step(cls, seed=0, net_seed=0, jit_compile=False, **values):
+    hp = hyperparams(cls, **values)
+    G, D = generator(net_seed), autoencoder(net_seed, variational=cls is BEGANV3Step)
+    step = cls(G, D, hp, seed=seed)
+    d_opt, g_opt = make_optimizer(hp, "d"), make_optimizer(hp, "g")
+    step.compile(d_optimizer=d_opt, g_optimizer=g_opt, jit_compile=jit_compile)
+    d_opt.build(D.trainable_variables)  # as TrainStepEngine does: the optimizer state exists before step 1
+    g_opt.build(G.trainable_variables)
+    return step
+
+
+def reals(seed, batch=6):
+    return np.random.default_rng(seed).uniform(-1, 1, (1, batch, *SHAPE)).astype(np.float32)
+
+
+def state(step):
+    """What a checkpoint of the train-step engine holds (TrainStepEngine.state_variables)."""
+    from gan_keras.training.base import all_variables
+
+    return all_variables(step.generator, step.discriminator, step.d_optimizer, step.g_optimizer) + \
+        step.extra_state_variables()
+
+
+# -- the losses, by hand --------------------------------------------------------------------------------
+def test_reconstruction_loss_is_a_per_pixel_mean_then_a_batch_mean():
+    images = np.zeros((2, 2, 2, 1), np.float32)
+    recon = np.array([[[[1.0], [0.0]], [[0.0], [0.0]]], [[[2.0], [-2.0]], [[2.0], [2.0]]]], np.float32)
+    images, recon = tf.constant(images), tf.constant(recon)
+    assert float(reconstruction_loss(images, recon, 1)) == pytest.approx((1 / 4 + 8 / 4) / 2)
+    assert float(reconstruction_loss(images, recon, 2)) == pytest.approx((1 / 4 + 16 / 4) / 2)
+
+
+def test_kl_term_matches_the_closed_form():
+    rng = np.random.default_rng(0)
+    mean, sigma = rng.normal(size=(5, Z)), rng.uniform(0.2, 3.0, (5, Z))
+    # KL(N(mu, s^2) || N(0, 1)) = log(1/s) + (s^2 + mu^2)/2 - 1/2 per dimension, summed, then batch mean.
+    expected = np.mean(np.sum(-np.log(sigma) + (sigma ** 2 + mean ** 2) / 2 - 0.5, axis=1))
+    got = float(kl_divergence(mean.astype(np.float32), np.log(sigma ** 2).astype(np.float32)))
+    assert got == pytest.approx(expected, rel=1e-5)
+    assert float(kl_divergence(np.zeros((3, Z)), np.zeros((3, Z)))) == 0.0  # the posterior is the prior
+    one = np.array([[1.0, 0.0, 0.0, 0.0]], np.float32)  # mean 1 in one dimension, unit variance
+    assert float(kl_divergence(one, np.zeros_like(one))) == pytest.approx(0.5)
+
+
+def test_k_update_and_its_clip_by_hand():
+    assert float(next_k(0.5, 0.4, 0.1, 0.5, 0.001)) == pytest.approx(0.5 + 0.001 * (0.2 - 0.1))
+    assert float(next_k(0.5, 0.4, 0.5, 0.5, 0.001)) == pytest.approx(0.5 - 0.001 * 0.3)
+    assert float(next_k(0.0, 0.1, 0.9, 0.5, 0.001)) == 0.0       # would go negative
+    assert float(next_k(0.9999, 1.0, 0.0, 0.5, 0.001)) == 1.0    # would pass 1
+    step = make_step(BEGANStep, gamma=0.7, lambda_k=0.01)
+    step.k_t.assign(0.25)
+    step.update_k(tf.constant(2.0), tf.constant(0.4))
+    assert float(step.k_t.numpy()) == pytest.approx(0.25 + 0.01 * (0.7 * 2.0 - 0.4))
+
+
+def identity_pair(variational):
+    """G writes z into the first Z pixels; D's code (a VAE's mean) reads them back: Enc(G(z)) = z."""
+    pick = np.zeros((64, Z), np.float32)
+    pick[:Z] = np.eye(Z)
+    G = keras.Sequential([keras.Input((Z,)), keras.layers.Dense(64, use_bias=False), keras.layers.Reshape(SHAPE)])
+    G.layers[0].kernel.assign(pick.T)
+    x = keras.Input(SHAPE)
+    encoder = keras.layers.Dense(Z, use_bias=False)
+    mean = encoder(keras.layers.Flatten()(x))
+    encoder.kernel.assign(pick)
+    extra = [keras.layers.Dense(Z)(keras.layers.Flatten()(x))] if variational else []
+    reconstruction = keras.layers.Reshape(SHAPE)(keras.layers.Dense(64)(mean))
+    return G, keras.Model(x, [reconstruction, mean, *extra])
+
+
+def test_constraint_loss_norm_and_zero_when_the_encoder_inverts_the_generator():
+    assert float(constraint_loss(tf.constant([[3.0, 4.0], [0.0, 0.0]]), tf.zeros((2, 2)))) == pytest.approx(2.5)
+    with pytest.raises(ValueError, match="same size"):
+        constraint_loss(tf.zeros((2, 3)), tf.zeros((2, 4)))
+    z = tf.constant(np.random.default_rng(1).uniform(-1, 1, (6, Z)).astype(np.float32))
+    for cls in (BEGANCSStep, BEGANV3Step):
+        G, D = identity_pair(variational=cls is BEGANV3Step)
+        step = cls(G, D, hyperparams(cls), seed=0)
+        penalty, logged = step.penalty(z, D(G(z), training=True))
+        assert float(logged["constraint"]) == pytest.approx(0.0, abs=1e-5)
+        assert float(penalty) == pytest.approx(0.0, abs=1e-6)
+        shifted = z + tf.constant([[3.0, 4.0, 0.0, 0.0]])  # ||z_D - Enc(G(z))|| = 5 for every sample
+        penalty, logged = step.penalty(shifted, D(G(z), training=True))
+        assert float(logged["constraint"]) == pytest.approx(5.0, rel=1e-5)
+        assert float(penalty) == pytest.approx(0.1 * 5.0, rel=1e-5)
+
+
+# -- one iteration ---------------------------------------------------------------------------------------
+def snapshot(variables):
+    return [np.array(v.numpy()) for v in variables]
+
+
+@pytest.mark.parametrize("cls", STEPS)
+def test_one_iteration_trains_every_weight_and_moves_k_by_the_control_law(cls):
+    step = make_step(cls, k_0=0.5, gamma=0.5, lambda_k=0.01)
+    G, D = step.generator, step.discriminator
+    d_before, g_before = snapshot(D.trainable_weights), snapshot(G.trainable_weights)
+    k_before = float(step.k_t.numpy())
+    logs = step.train_on_batch(reals(0), return_dict=True)
+    moved = {w.path: not np.array_equal(b, w.numpy()) for b, w in zip(d_before + g_before,
+                                                                     D.trainable_weights + G.trainable_weights)}
+    assert all(moved.values()), [p for p, m in moved.items() if not m]
+    assert step.d_optimizer.iterations.numpy() == 1 and step.g_optimizer.iterations.numpy() == 1
+    # k_{t+1} - k_t = lambda_k (gamma L(x) - L(G(z_G))), with the losses the step logged
+    expected = 0.01 * (0.5 * logs["loss_real"] - logs["loss_fake"])
+    assert abs(expected) > 1e-4, "the test needs a visible move of k_t"
+    assert float(step.k_t.numpy()) - k_before == pytest.approx(expected, rel=1e-4, abs=1e-7)
+    assert logs["k_t"] == pytest.approx(float(step.k_t.numpy()))
+    assert logs["g_loss"] == logs["loss_fake"]
+    assert logs["m_global"] == pytest.approx(logs["loss_real"] + abs(0.5 * logs["loss_real"] - logs["loss_fake"]))
+    owned = [step.k_t, step.k_history, step.collapse_armed]
+    for weights in (step.trainable_weights, D.trainable_weights, G.trainable_weights):
+        assert not any(w is v for w in weights for v in owned)
+    assert not any(v.trainable for v in owned)
+
+
+def seed_states(step):
+    """The step's noise state and D's sampling state (a VAE's), to replay the step's random draws."""
+    return [step.seed_generator.state] + [v for v in step.discriminator.non_trainable_variables
+                                          if "seed_generator" in v.path]
+
+
+@pytest.mark.parametrize("cls", STEPS)
+def test_logged_losses_use_independent_z_d_z_g_and_the_weights_before_the_updates(cls):
+    """Replays the step's draws eagerly: D's loss is eq. 8 / 9 / 21 on G(z_D), G's is L(G(z_G)), all
+    from the weights at the start of the iteration (BEGAN's simultaneous update)."""
+    step = make_step(cls, k_0=0.3)
+    G, D, eta, k = step.generator, step.discriminator, step.hp.eta, 0.3
+    x = tf.constant(reals(3)[0])
+    saved = [v.numpy() for v in seed_states(step)]
+    z_d, z_g = step.noise(6), step.noise(6)
+    real_out, fd_out, fg_out = D(x, training=True), D(G(z_d), training=True), D(G(z_g), training=True)
+    for v, value in zip(seed_states(step), saved):
+        v.assign(value)
+    l_x = float(reconstruction_loss(x, real_out[0], eta))
+    l_fd, l_fg = float(reconstruction_loss(G(z_d), fd_out[0], eta)), float(reconstruction_loss(G(z_g), fg_out[0], eta))
+    expected = l_x - k * l_fd
+    if cls is BEGANV3Step:
+        l_r = float(kl_divergence(real_out[1], real_out[2]) - k * kl_divergence(fd_out[1], fd_out[2]))
+        expected = (expected + l_r) / 2   # eq. 21
+    if cls is not BEGANStep:
+        expected += 0.1 * float(constraint_loss(z_d, fd_out[1]))
+    logs = step.train_on_batch(x.numpy()[None], return_dict=True)
+    assert abs(l_fd - l_fg) > 1e-4, "z_D and z_G must be independent draws"
+    assert logs["loss_real"] == pytest.approx(l_x, rel=1e-5)
+    assert logs["loss_fake_d"] == pytest.approx(l_fd, rel=1e-5)
+    assert logs["loss_fake"] == pytest.approx(l_fg, rel=1e-5) and logs["g_loss"] == logs["loss_fake"]
+    assert logs["d_loss"] == pytest.approx(expected, rel=1e-5)
+    assert logs["k_t"] == pytest.approx(min(1.0, max(0.0, k + 0.001 * (0.5 * l_x - l_fg))), rel=1e-6)
+
+
+def test_v3_reconstructs_with_l2_by_default_and_eta_must_be_1_or_2():
+    assert BEGANV3Step.PUBLISHED_DEFAULTS["eta"] == 2 and hyperparams(BEGANStep).eta == 1
+    with pytest.raises(ConfigError, match="eta"):
+        make_step(BEGANStep, eta=3)
+
+
+@pytest.mark.parametrize("cls", STEPS)
+def test_sample_grids_are_inference_mode_reconstructions(cls):
+    step = make_step(cls)
+    real = reals(4)[0]
+    grids = step.sample_grids(real)
+    assert set(grids) == {"reconstructions"} and isinstance(grids["reconstructions"], np.ndarray)
+    np.testing.assert_array_equal(grids["reconstructions"], step.sample_grids(real)["reconstructions"])
+    np.testing.assert_allclose(grids["reconstructions"], np.asarray(step.discriminator(real, training=False)[0]))
+
+
+# -- the collapse flag ---------------------------------------------------------------------------------
+def run_rule(sequence, **values):
+    step = make_step(BEGANStep, **{"collapse_window": 10, "collapse_ratio": 0.5, "collapse_floor": 0.01, **values})
+    return np.array([float(step.detect_collapse(tf.constant(k, tf.float32))) for k in sequence])
+
+
+def test_collapse_rule_fires_once_on_a_sudden_fall_and_rearms_after_recovery():
+    rise, hold = np.linspace(0.0, 0.1, 40), np.full(20, 0.1)
+    fall = np.array([0.08, 0.06, 0.045, 0.03, 0.02])
+    jitter = 0.02 + 0.003 * (-1) ** np.arange(30)     # lingers low: one event, not one per wobble
+    sequence = np.concatenate([rise, hold, fall, jitter])
+    flags = run_rule(sequence)
+    assert flags.sum() == 1 and np.flatnonzero(flags)[0] == 40 + 20 + 2   # the first k_t below 0.05
+    # k_t settles, then recovers, and a second sudden fall is a second event
+    again = np.concatenate([sequence, np.linspace(0.02, 0.08, 30), np.full(10, 0.08), [0.05, 0.03]])
+    flags = run_rule(again)
+    assert flags.sum() == 2 and np.flatnonzero(flags)[1] == len(again) - 1
+
+
+def test_collapse_rule_ignores_slow_decay_and_noise_near_zero():
+    slow = np.concatenate([np.linspace(0.0, 0.1, 40), 0.1 * 0.5 ** (np.arange(300) / 30.0)])  # half-life 30 > 10
+    assert run_rule(slow).sum() == 0
+    near_zero = np.tile([0.004, 0.0005], 50)   # halves and more, but below the floor
+    assert run_rule(near_zero).sum() == 0
+    assert run_rule(near_zero, collapse_floor=0.001).sum() > 0   # the floor is what kept it quiet
+
+
+# -- declarations ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("cls", STEPS)
+def test_declarations_match_what_train_step_returns(cls):
+    logs = make_step(cls).train_on_batch(reals(5), return_dict=True)
+    cls.LOG.check(logs)   # nothing undeclared ...
+    assert set(logs) == set(cls.LOG.names)   # ... and nothing declared but missing
+    required = {"d_loss", "g_loss", "loss_real", "loss_fake", "k_t", "m_global", "collapse"}
+    assert required <= set(logs) and ("constraint" in logs) == (cls is not BEGANStep)
+    assert all(math.isfinite(v) for v in logs.values()) and logs["collapse"] in (0.0, 1.0)
+    assert cls.LOG.value("collapse").alarm and cls.DECISION_THRESHOLD is None
+    plots = {p.file: p for p in cls.LOG.plots}
+    assert plots["losses.png"].values == ("d_loss", "g_loss")
+    assert plots["k_t.png"].events == ("collapse",) and plots["m_global.png"].events == ("collapse",)
+    # Each hyperparameter declared once; a subclass extends its parent's declarations (same objects).
+    names = [p.name for p in cls.PARAMS]
+    assert len(set(names)) == len(names) and not set(names) & {p.name for p in COMMON}
+    for parent in cls.__mro__[1:]:
+        if parent in STEPS:
+            assert cls.PARAMS[:len(parent.PARAMS)] == parent.PARAMS
+            assert all(a is b for a, b in zip(cls.PARAMS, parent.PARAMS))
+    assert set(cls.PUBLISHED_DEFAULTS) <= set(hyperparams(cls).to_dict())
+
+
+# -- determinism and exact resume --------------------------------------------------------------------
+@pytest.mark.parametrize("cls", STEPS)
+def test_two_runs_with_the_same_seed_are_identical(cls):
+    runs = []
+    for _ in range(2):
+        step = make_step(cls, seed=3)
+        logs = [step.train_on_batch(reals(i), return_dict=True) for i in range(3)]
+        runs.append((logs, snapshot(state(step))))
+    assert runs[0][0] == runs[1][0]
+    assert all(np.array_equal(a, b) for a, b in zip(runs[0][1], runs[1][1]))
+    other = make_step(cls, seed=4)
+    assert [other.train_on_batch(reals(i), return_dict=True) for i in range(3)] != runs[0][0]
+
+
+def spec_of(cls, net_seed):
+    return ModelSpec(
+        name=cls.__name__, description="stand-in networks", engine="train_step", train_step=cls,
+        networks={"dissertation": Networks(
+            generators={SHAPE: lambda frozen_bn, latent_dim: generator(net_seed)},
+            discriminators={SHAPE: lambda frozen_bn: autoencoder(net_seed, variational=cls is BEGANV3Step)})},
+        defaults={**cls.PUBLISHED_DEFAULTS, "latent_dim": Z, "d_lr": 1e-3, "g_lr": 1e-3, "lambda_k": 0.05,
+                  "collapse_window": 3})
+
+
+def continue_run(engine, start, n):
+    batches = iter([reals(start + i)[0] for i in range(n)])
+    return [engine.train_iteration(lambda: next(batches), None) for _ in range(n)]
+
+
+@pytest.mark.parametrize("cls", STEPS)
+def test_restoring_the_checkpointed_state_mid_run_continues_exactly(cls):
+    """Through the real adapter: what TrainStepEngine.state_variables() lists (networks, optimizers,
+    the step's seed generator, k_t and the collapse rule's state) is enough for a bit-identical resume."""
+    keras.utils.set_random_seed(1)
+    spec = spec_of(cls, net_seed=0)
+    a = build_engine(spec, spec.hyperparams(k_0=0.4), SHAPE)
+    continue_run(a, 0, 2)
+    saved = snapshot(a.state_variables())
+    # The step owns no state the checkpoint misses.
+    listed = {id(v) for v in a.state_variables()}
+    assert all(id(v) in listed for v in a.model.variables)
+
+    def fresh():
+        keras.utils.set_random_seed(2)
+        other = spec_of(cls, net_seed=10)
+        return build_engine(other, other.hyperparams(k_0=0.9), SHAPE)   # other weights, seed and k_t
+
+    b = fresh()
+    for v, value in zip(b.state_variables(), saved):
+        v.assign(value)
+    expected = continue_run(a, 2, 3)
+    assert continue_run(b, 2, 3) == expected
+    assert all(np.array_equal(x, y) for x, y in zip(snapshot(a.state_variables()), snapshot(b.state_variables())))
+    # Without the step's extra state (k_t, the noise, the rule) the continuation differs.
+    c = fresh()
+    extra = len(c.model.extra_state_variables())
+    for v, value in zip(c.state_variables()[:-extra], saved[:-extra]):
+        v.assign(value)
+    assert continue_run(c, 2, 3) != expected
+
+
+def test_the_step_also_runs_under_xla():
+    """jit_compile="auto" may choose XLA (e.g. on a GPU): the step, the ring of k_t and the flag must compile."""
+    step = make_step(BEGANV3Step, jit_compile=True, k_0=0.5, lambda_k=0.01)
+    for i in range(2):
+        k_before = float(step.k_t.numpy())
+        logs = step.train_on_batch(reals(i), return_dict=True)
+        assert float(step.k_t.numpy()) - k_before == pytest.approx(
+            0.01 * (0.5 * logs["loss_real"] - logs["loss_fake"]), rel=1e-4, abs=1e-7)
+    assert np.count_nonzero(step.k_history.numpy()) == 2 and step.collapse_armed.numpy() == 1.0
