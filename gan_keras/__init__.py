@@ -8,6 +8,7 @@ from gan_keras._quiet_tf import import_tensorflow_quietly as _import_tensorflow_
 _import_tensorflow_quietly()
 
 from gan_keras.models import blocks as _blocks  # noqa: E402,F401  (registers GANBatchNormalization)
+from gan_keras.models import began_networks as _began  # noqa: E402,F401  (registers Reparameterize)
 from gan_keras.training import losses as _losses  # noqa: E402,F401  (registers wasserstein_loss)
 
 __version__ = "0.1.0"

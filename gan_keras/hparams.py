@@ -125,11 +125,13 @@ COMMON = (
     HParam("g_lr", 2e-4, "generator learning rate", "positive_float"),
     HParam("beta_1", 0.5, "Adam beta_1", "fraction"),
     HParam("beta_2", 0.999, "Adam beta_2", "fraction"),
-    HParam("critic_steps", 1, "discriminator updates per iteration", "positive_int"),
     HParam("arch", "dissertation", "which published networks to build: the dissertation's layer tables, or "
            "seed 002's (the DCGAN paper's) for DCGAN and LSGAN", "choice"),
 )
 ALIASES = (Alias("lr", ("d_lr", "g_lr"), "learning rate of both networks"),)
+
+# Read by the stacked engine and by WGAN-GP's step (declared here once, listed in both PARAMS).
+CRITIC_STEPS = HParam("critic_steps", 1, "discriminator updates per iteration", "positive_int")
 
 
 class Hyperparams:

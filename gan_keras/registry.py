@@ -4,7 +4,7 @@ To add a model: write ``gan_keras/models/<name>.py`` defining ``SPEC = ModelSpec
 line below (README: "Adding a model", with LSGAN as the example).
 """
 from gan_keras.errors import ConfigError
-from gan_keras.models import dcgan, gan, lsgan, wgan, wgangp
+from gan_keras.models import began, began_cs, began_v3, dcgan, gan, lsgan, wgan, wgangp
 from gan_keras.models.spec import ModelSpec
 
 MODELS: dict[str, ModelSpec] = {
@@ -13,6 +13,9 @@ MODELS: dict[str, ModelSpec] = {
     "WGAN": wgan.SPEC,
     "WGANGP": wgangp.SPEC,
     "LSGAN": lsgan.SPEC,
+    "BEGAN": began.SPEC,
+    "BEGANCS": began_cs.SPEC,
+    "BEGANV3": began_v3.SPEC,
 }
 
 

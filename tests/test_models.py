@@ -69,8 +69,29 @@ def test_lsgan_uses_dcgan_networks_with_a_linear_output():
         assert lsgan.build_generator(shape).count_params() == PUBLISHED[("DCGAN", shape)][2]
 
 
+# Seed 001 through the registry (64x64x3 from REFERENCE.md; 28x28x1 derived, see began_networks).
+BEGAN_FAMILY = {
+    ("BEGAN", (64, 64, 3)): (13_405_379, 1_716_611),       # total 15,121,990
+    ("BEGANCS", (64, 64, 3)): (18_371_267, 2_258_051),     # total 20,629,318, the authors' code
+    ("BEGANV3", (64, 64, 3)): (7_938_243, 2_392_899),      # total 10,331,142, a reconstruction
+    ("BEGAN", (28, 28, 1)): (6_630_593, 1_294_337),
+    ("BEGANCS", (28, 28, 1)): (9_351_361, 1_655_297),
+    ("BEGANV3", (28, 28, 1)): (4_054_337, 1_238_657),
+}
+
+
+@pytest.mark.parametrize("name,shape", sorted(BEGAN_FAMILY))
+def test_seed001_parameter_counts_through_the_registry(name, shape):
+    spec = get_model(name)
+    d, g = spec.build_discriminator(shape), spec.build_generator(shape)
+    assert (d.count_params(), g.count_params()) == BEGAN_FAMILY[(name, shape)]
+    assert non_trainable(d) == non_trainable(g) == 0
+    assert g.input_shape == (None, 64) and g.output_shape == (None, *shape)
+    assert d.output_shape[0] == (None, *shape)                      # the reconstruction comes first
+
+
 def test_every_registered_model_is_covered():
-    assert {name for name, _ in PUBLISHED} | {"LSGAN"} == set(MODELS)
+    assert {name for name, _ in PUBLISHED} | {"LSGAN"} | {name for name, _ in BEGAN_FAMILY} == set(MODELS)
 
 
 def _output_activation(model):

@@ -33,6 +33,9 @@ class Networks:
     generators: dict[Shape, Callable[..., keras.Model]]
     discriminators: dict[Shape, Callable[..., keras.Model]]
     source: str = ""   # where the layer tables come from ("Figures 4-4 and 4-21")
+    # hyperparameters a discriminator builder also takes, e.g. ("latent_dim",) for an auto-encoder
+    # whose code must have z's size
+    discriminator_params: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,8 @@ class ModelSpec:
 
     def hyperparams(self, **overrides) -> Hyperparams:
         """The declared defaults, then this model's ``defaults``, then ``overrides`` (all checked)."""
-        hp = Hyperparams(self.declared_params(), {}, owner=self.name).replace(**self.defaults).replace(**overrides)
+        hp = Hyperparams(self.declared_params(), {}, owner=self.name)
+        hp = hp.replace(arch=next(iter(self.networks))).replace(**self.defaults).replace(**overrides)
         if hp.arch not in self.networks:
             raise ConfigError(f"{self.name} has no architecture {hp.arch!r} (--arch): choose "
                               f"{', '.join(self.networks)}")
@@ -118,4 +122,5 @@ class ModelSpec:
 
     def build_discriminator(self, image_shape, hp: Hyperparams | None = None) -> keras.Model:
         hp = hp or self.hyperparams()
-        return self._builder("discriminators", image_shape, hp)(frozen_bn=hp.get("frozen_bn", "batch"))
+        extra = {name: getattr(hp, name) for name in self.architecture(hp).discriminator_params}
+        return self._builder("discriminators", image_shape, hp)(frozen_bn=hp.get("frozen_bn", "batch"), **extra)

@@ -22,7 +22,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from gan_keras.hparams import HParam, draw_latent, make_optimizer
+from gan_keras.hparams import CRITIC_STEPS, HParam, draw_latent, make_optimizer
 from gan_keras.training.base import all_variables
 from gan_keras.training.logspec import D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, LogValue, Plot
 from gan_keras.training.losses import get_loss
@@ -32,6 +32,7 @@ D_ACC = LogValue("d_acc", "acc", "discriminator accuracy on its real and fake ba
 
 class StackedEngine:
     PARAMS = (
+        CRITIC_STEPS,
         HParam("clip_value", None, "weight clipping c: every critic weight into [-c, c] after each critic "
                "update (WGAN)", "optional_positive_float"),
         HParam("clip_all_weights", False, "also clip BatchNorm moving statistics (Keras-GAN's behaviour)", "flag"),

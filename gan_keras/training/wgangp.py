@@ -12,7 +12,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from gan_keras.hparams import HParam
+from gan_keras.hparams import CRITIC_STEPS, HParam
 from gan_keras.training.logspec import D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, LogValue, Plot
 from gan_keras.training.train_step import GANTrainStep
 
@@ -40,6 +40,7 @@ def gradient_penalty(critic, real, fake, epsilon, form="two-sided"):
 
 class WGANGP(GANTrainStep):
     PARAMS = (
+        CRITIC_STEPS,
         HParam("gp_weight", 10.0, "gradient penalty lambda", "positive_float"),
         HParam("gp_form", "two-sided", "gradient penalty: two-sided (||g||-1)^2 as Gulrajani et al. and "
                "Keras-GAN, or one-sided max(0, ||g||-1) as printed in equation 2-13", "choice", GP_FORMS),
