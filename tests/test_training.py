@@ -320,3 +320,21 @@ def test_train_step_models_must_return_what_they_declare():
     with pytest.raises(UndeclaredLogValue, match="k_t"):
         e.model.record(d_loss=1.0, k_t=0.5)
     assert isinstance(e.model, WGANGP) and e.log_spec is WGANGP.LOG
+
+
+def test_event_flags_are_announced_and_marked_on_their_plots(tmp_path, monkeypatch):
+    import matplotlib.axes
+
+    from gan_keras.report.plots import plot_run
+    from gan_keras.training.logspec import LogSpec, LogValue, Plot
+
+    spec = LogSpec(values=(LogValue("k_t", "k", "k_t"), LogValue("collapse", "C", "collapse", alarm="k_t fell")),
+                   plots=(Plot("k_t.png", "k_t", ("k_t",), "k", events=("collapse",)),))
+    assert spec.alarms({"k_t": 0.1, "collapse": 1.0}) == ["k_t fell"] and spec.alarms({"collapse": 0.0}) == []
+    (tmp_path / "log.csv").write_text("iteration,k_t,collapse,seconds\n1,0.1,0,1\n2,0.2,0,1\n3,0.05,1,1\n4,0.04,0,1\n")
+    marked = []
+    original = matplotlib.axes.Axes.axvline
+    monkeypatch.setattr(matplotlib.axes.Axes, "axvline", lambda ax, x=0, *a, **k: marked.append(x) or original(ax, x, *a, **k))
+    (path,) = plot_run(str(tmp_path), spec)
+    assert path.endswith("k_t.png") and marked == [3.0]
+    assert LogSpec.from_json(spec.to_json()) == spec
