@@ -62,6 +62,8 @@ def plot_values(log: dict, plot, labels: dict[str, str], path: str, title: str,
         else:
             ax.plot(it, values, color=colour, alpha=0.25, linewidth=0.6)
             ax.plot(it, smooth(values, window), color=colour, linewidth=1.6, label=labels.get(name, name))
+    if not plot.markers:
+        _robust_ylim(ax, [log[n] for n in plot.values if n in log], window)
     for y, label in plot.hlines:
         ax.axhline(y, color="grey", linestyle="--", linewidth=0.8, label=label)
     for name in plot.events:
@@ -72,9 +74,26 @@ def plot_values(log: dict, plot, labels: dict[str, str], path: str, title: str,
     ax.set_ylabel(plot.ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend()
+    if plot.markers:  # sparse points fill the axes: the legend goes beside them
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    else:
+        ax.legend(loc="best", framealpha=0.6)
     _save(fig, path)
     return path
+
+
+def _robust_ylim(ax, series, window):
+    """Keep a few early spikes from flattening the rest: the y range covers the 1st..99th
+    percentile of the raw values and all of the smoothed curves, with a margin."""
+    finite = [v[np.isfinite(v)] for v in series]
+    finite = [v for v in finite if v.size]
+    if not finite or sum(v.size for v in finite) < 50:
+        return
+    raw = np.concatenate(finite)
+    smoothed = np.concatenate([smooth(v, window) for v in finite])
+    lo, hi = min(np.percentile(raw, 1), smoothed.min()), max(np.percentile(raw, 99), smoothed.max())
+    if hi > lo:
+        ax.set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
 
 
 def _log_spec_of(run_dir: str, columns):
