@@ -274,8 +274,11 @@ def test_an_unwritable_run_directory_is_one_line(tmp_path):
 def test_bad_arguments_in_a_real_process():
     result = cli("VAE", "mnist", 10, 8, 5, 5)
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr == ("GAN_main.py: error: argument model_name: invalid choice: 'VAE' (choose from "
-                             "'GAN', 'DCGAN', 'WGAN', 'WGANGP', 'LSGAN') (see GAN_main.py -h)\n")
+    from gan_keras.registry import model_names
+
+    choices = ", ".join(f"'{name}'" for name in model_names())
+    assert result.stderr == (f"GAN_main.py: error: argument model_name: invalid choice: 'VAE' (choose from "
+                             f"{choices}) (see GAN_main.py -h)\n")
 
 
 @pytest.mark.parametrize("args,message", [
