@@ -90,15 +90,27 @@ def test_seed001_parameter_counts_through_the_registry(name, shape):
     assert d.output_shape[0] == (None, *shape)                      # the reconstruction comes first
 
 
+def test_seed003_mlp_gan_counts_and_layers():
+    spec = get_model("MLPGAN")
+    d, g = spec.build_discriminator((64, 64, 3)), spec.build_generator((64, 64, 3))
+    assert (g.count_params(), d.count_params()) == (13_277_952, 13_240_321)      # REFERENCE.md
+    dense = lambda m: [(l.units, l.activation.__name__) for l in m.layers if isinstance(l, keras.layers.Dense)]  # noqa: E731
+    assert dense(g) == [(256, "relu"), (512, "relu"), (1024, "relu"), (12288, "tanh")]
+    assert dense(d) == [(1024, "relu"), (512, "relu"), (256, "relu"), (1, "sigmoid")]
+    hp = spec.hyperparams()
+    assert (hp.optimizer, hp.d_lr, hp.beta_1, hp.beta_2, spec.loss) == ("adam", 2e-4, 0.8, 0.999, "bce")
+
+
 def test_every_registered_model_is_covered():
-    assert {name for name, _ in PUBLISHED} | {"LSGAN"} | {name for name, _ in BEGAN_FAMILY} == set(MODELS)
+    covered = {name for name, _ in PUBLISHED} | {"LSGAN", "MLPGAN"} | {name for name, _ in BEGAN_FAMILY}
+    assert covered == set(MODELS)
 
 
 def _output_activation(model):
     return next(l.activation.__name__ for l in reversed(model.layers) if hasattr(l, "activation"))
 
 
-@pytest.mark.parametrize("name", ["GAN", "DCGAN", "WGAN", "WGANGP", "LSGAN"])
+@pytest.mark.parametrize("name", ["GAN", "DCGAN", "WGAN", "WGANGP", "LSGAN", "MLPGAN"])
 def test_output_activations_follow_the_loss_table(name):
     from gan_keras.training.losses import LOSSES
 
