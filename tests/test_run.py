@@ -233,7 +233,8 @@ def cli(*args, timeout=300):
 
 @pytest.mark.parametrize("args,message", [
     (["VAE", "mnist", 10, 8, 5, 5], "invalid choice: 'VAE'"),
-    (["DCGAN", "cifar10", 10, 8, 5, 5], "invalid choice: 'cifar10'"),
+    (["DCGAN", "cifar100", 10, 8, 5, 5], "unknown dataset 'cifar100': choose one of mnist, nlvr, 102flowers"),
+    (["DCGAN", "folder:", 10, 8, 5, 5], "unknown dataset 'folder:'"),
     (["DCGAN", "mnist", 0, 8, 5, 5], "epochs: must be a positive integer"),
     (["DCGAN", "mnist", 10, "x", 5, 5], "batch_size: must be a positive integer"),
     (["DCGAN", "mnist", 10, 8, 5], "required: save_model_interval"),
@@ -430,3 +431,34 @@ def test_a_run_written_before_hyperparameters_were_declared_per_model_still_resu
     run(tmp_path, epochs=4, save_model_interval=2)
     assert [int(r["iteration"]) for r in read_rows(run_dir)] == [1, 2, 3, 4]
     assert [c.iteration for c in rundir.list_checkpoints(run_dir)] == [2, 4]
+
+
+def test_any_image_folder_trains_and_evaluates_at_28x28_greyscale(tmp_path):
+    from PIL import Image
+
+    from gan_keras.evaluation import EvalConfig, evaluate_run
+
+    folder = tmp_path / "my images"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(24):
+        Image.fromarray(rng.integers(0, 255, (40, 30, 3), dtype=np.uint8)).save(folder / f"{i:02d}.png")
+    (folder / "notes.txt").write_text("not an image")
+    out = tmp_path / "run"
+    result = cli("GAN", f"folder:{folder}", 2, 4, 2, 2, "--image-size", 28, "--seed", 0, "--no-tensorboard",
+                 "--out", out)
+    assert result.returncode == 0, result.stderr
+    config = json.loads((out / "config.json").read_text())
+    assert config["image_shape"] == [28, 28, 1] and config["dataset_size"] == 24
+    evaluation = evaluate_run(str(out), EvalConfig(fid_sample_number=10, generate_sample_number=2, similarity=False,
+                                                   progress=False), backbone=_FlatBackbone())
+    assert list(evaluation.fid_by_iteration) == [2]
+
+
+class _FlatBackbone:
+    name, feature_dim, has_classifier, resize = "flat", 3, False, "bilinear"
+    description = {"network": "3 pixel means"}
+
+    def features(self, images, batch_size=50, progress=False):
+        x = np.asarray(images, np.float64).reshape(len(images), -1)
+        return np.stack([x.mean(1), x[:, ::2].mean(1), x[:, 1::3].mean(1)], axis=1)

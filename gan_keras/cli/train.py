@@ -15,6 +15,7 @@ PROG = "GAN_main.py"
 
 def build_parser() -> OneLineParser:
     """The parser; model and dataset choices come from their registries."""
+    from gan_keras.data import FOLDER_HELP, is_dataset_name
     from gan_keras.data import dataset_names as _dataset_names
     from gan_keras.registry import model_names as _model_names
 
@@ -26,8 +27,14 @@ def build_parser() -> OneLineParser:
     )
     p.add_argument("model_name", choices=model_names, metavar="model_name",
                    help=f"Specify the type of model. ({', '.join(model_names)})")
-    p.add_argument("training_dataName", choices=dataset_names, metavar="training_dataName",
-                   help=f"Training data for GANs. ({', '.join(dataset_names)})")
+    def dataset_arg(text):
+        if not is_dataset_name(text):
+            raise argparse.ArgumentTypeError(f"unknown dataset {text!r}: choose one of {', '.join(dataset_names)}, "
+                                             "or folder:PATH")
+        return text
+
+    p.add_argument("training_dataName", type=dataset_arg, metavar="training_dataName",
+                   help=f"Training data for GANs. ({', '.join(dataset_names)}; or {FOLDER_HELP})")
     p.add_argument("epochs", type=positive_int, help="Training iterations (one batch each), as in the dissertation.")
     p.add_argument("batch_size", type=positive_int, help="Batch size for the training process.")
     p.add_argument("sample_interval", type=positive_int, help="The interval of sampling synthesised images")
@@ -51,8 +58,9 @@ def build_parser() -> OneLineParser:
     run.add_argument("--no-determinism", action="store_true",
                      help="do not enable TensorFlow op determinism (slightly faster, not bit-reproducible)")
 
-    run.add_argument("--image-size", type=int, choices=(32, 64), metavar="32|64",
-                     help="train a colour dataset at 32x32 or 64x64 (default: the dataset's own size)")
+    run.add_argument("--image-size", type=int, choices=(28, 32, 64), metavar="28|32|64",
+                     help="train a colour dataset at 32x32 or 64x64; a folder:PATH also at 28x28 greyscale "
+                          "(default: the dataset's own size)")
     run.add_argument("--init-from", metavar="RUN_DIR", type=existing_dir,
                      help="fine-tuning: start from this run's (or checkpoint folder's) generator and discriminator "
                           "weights; same architecture and image shape (seed 002, Appendix A)")

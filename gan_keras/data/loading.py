@@ -1,8 +1,10 @@
 """``load_dataset``: find a dataset in the data dirs, preprocess it (with a cache), return uint8.
 
-Every dataset is first loaded at its native size (64x64 for the colour datasets, cached for the
-folder datasets); ``image_size`` smaller than that is then made by ``_apply_image_size``, the one
-place where images are resized to another size (PIL BICUBIC, cached next to the native cache).
+Every registered dataset is first loaded at its native size (64x64 for the colour datasets, 32x32
+for cifar10; cached for the folder datasets and cifar10); another ``image_size`` is then made by
+``_apply_image_size``, the one place where whole arrays are resized to another size (PIL BICUBIC,
+cached next to the native cache). ``folder:PATH`` datasets are the exception: each source image is
+cropped and resized straight to the size asked for (see imagefolder.py), cached per size and mode.
 """
 from __future__ import annotations
 
@@ -11,18 +13,19 @@ import hashlib
 import os
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import PIL
 
 from ..errors import ConfigError, DatasetError
-from . import celeba, flowers, mnist, nlvr, shapes
+from . import celeba, cifar10, emoji, flowers, imagefolder, mnist, nlvr, shapes
 from .base import ImageDataset
 from .cache import cache_path_for, content_fingerprint, read_cache, source_key, write_cache
 from .imageio import (RESAMPLE_NAME, Progress, SkipImage, SkipLog, downscale_images, emit_skip_warning,
                       list_image_files, parallel_map)
 from .locate import DATA_DIR_ENV, data_dirs_with_origin, describe_dirs, resolve_cache_dir
-from .registry import DATASETS, canonical_name, image_shape
+from .registry import DATASETS, FOLDER_PREFIX, canonical_name, dataset_slug, folder_path, image_shape, is_folder_name
 
 OFFLINE_ENV = "GAN_KERAS_OFFLINE"
 
@@ -38,6 +41,9 @@ class _FolderSpec:
     flag_name: str             # info key counting the worker's boolean flag
     resize: str
     image_shape: tuple[int, int, int] = (64, 64, 3)
+    options: tuple[tuple[str, object], ...] = ()  # extra cache-key options (also in the cache file name)
+    # (folder, sorted relative files) -> (files to read, facts for info); e.g. emoji's manifest
+    select: Callable[[str, list], tuple[list, dict]] | None = None
 
 
 _FOLDERS = {
@@ -59,10 +65,18 @@ _FOLDERS = {
         recursive=False, per_file=1, version=celeba.PREPROCESS_VERSION, flag_name="images_resized",
         resize=f"central WxW square (178x178 from row 20 at 178x218) -> 64x64, {RESAMPLE_NAME}",
     ),
+    "emoji": _FolderSpec(
+        name="emoji", subpath=emoji.SUBPATH,
+        layout="emoji/img/twitter/64/<codepoints>.png (the 64x64 PNGs of the npm package emoji-datasource-twitter)",
+        recursive=False, per_file=1, version=emoji.PREPROCESS_VERSION, flag_name="images_resized",
+        resize=f"{imagefolder.CROP} -> 64x64 (64x64 originals unchanged), {RESAMPLE_NAME}",
+        select=emoji.select_files,
+    ),
 }
 
 # The per-file worker of each folder dataset: path -> ((k, 64, 64, 3) uint8, flag) | SkipImage.
-_WORKERS = {"nlvr": nlvr.process_file, "102flowers": flowers.process_file, "celeba": celeba.process_file}
+_WORKERS = {"nlvr": nlvr.process_file, "102flowers": flowers.process_file, "celeba": celeba.process_file,
+            "emoji": emoji.process_file}
 
 RESIZE_VERSION = "size-v1: each native uint8 image resized with PIL BICUBIC (antialiased)"
 
@@ -85,7 +99,7 @@ def _dirs(data_dir):
     if data_dir is not None and str(data_dir) != "" and not os.path.isdir(os.fspath(data_dir)):
         raise DatasetError(
             f"data dir {os.fspath(data_dir)} does not exist or is not a folder; pass the folder that "
-            "contains mnist/, nlvr/, 102flowers/ or celeba/"
+            "contains mnist/, nlvr/, 102flowers/, celeba/, emoji/ or cifar10/"
         )
     return data_dirs_with_origin(data_dir)
 
@@ -126,12 +140,15 @@ def _load_folder(spec: _FolderSpec, worker, folder: str, data_dir: str, *, cache
             f"no image files in {folder} ({ignored} other files ignored); expected {spec.layout}"
         )
     found = len(files)
+    selected = {}
+    if spec.select is not None:
+        files, selected = spec.select(folder, files)
     if limit is not None:
         files = files[:limit]
-    options = {"limit": limit, "per_file": spec.per_file}
+    options = {"limit": limit, "per_file": spec.per_file, **dict(spec.options)}
     base_info = {
         "data_dir": data_dir, "folder": folder, "preprocessing": spec.version, "resize": spec.resize,
-        "files_found": found, "files_used": len(files), "ignored_files": ignored,
+        "files_found": found, "files_used": len(files), "ignored_files": ignored, **selected,
     }
 
     cache_path = key = None
@@ -266,31 +283,67 @@ def load_dataset(name, data_dir=None, cache_dir=None, use_cache=True, progress=T
     """Load dataset ``name`` as uint8 (N, H, W, C) images (see ``gan_keras.data`` for the details).
 
     Args:
-        name: "mnist", "nlvr", "102flowers", "shapes" or "celeba" (ConfigError otherwise).
-        data_dir: searched first; then $GAN_KERAS_DATA_DIR, <repo>/data, the Keras cache.
-        cache_dir: where preprocessed nlvr/102flowers/celeba arrays are cached (default
-            $GAN_KERAS_CACHE_DIR or <repo>/data/cache).
+        name: "mnist", "nlvr", "102flowers", "shapes", "celeba", "emoji" or "cifar10" (or an alias),
+            or ``folder:PATH`` for every image under the folder PATH (relative to the current
+            directory, or absolute; ``~`` expanded); ConfigError otherwise.
+        data_dir: searched first; then $GAN_KERAS_DATA_DIR, <repo>/data, the Keras cache (not used
+            by ``folder:PATH``).
+        cache_dir: where preprocessed nlvr/102flowers/celeba/emoji/cifar10/folder arrays are cached
+            (default $GAN_KERAS_CACHE_DIR or <repo>/data/cache).
         use_cache: read and write that cache.
         progress: show progress on stderr while decoding.
         seed: the generator seed of "shapes" (file datasets are returned in sorted file order).
         limit: use only the first ``limit`` source images (sorted file order; nlvr gives 3 crops
-            per image, so limit=3102 gives the dissertation's 9,306 crops); for "shapes" the number
-            of images to generate (default 10,000).
+            per image, so limit=3102 gives the dissertation's 9,306 crops; cifar10: the first
+            ``limit`` training images, data_batch_1 first); for "shapes" the number of images to
+            generate (default 10,000).
         allow_download: mnist only: try Keras' download when no local copy exists (default: yes,
             unless $GAN_KERAS_OFFLINE is set to 1).
         image_size: None (or the native side) for the native images; 32 or 64 for the colour
-            datasets: 32 gives (N, 32, 32, 3), each native 64x64 image downscaled with PIL BICUBIC
-            (see ``image_shape(name, image_size)``; mnist has only its native 28).
+            datasets: a size other than the native one resizes each native image with PIL BICUBIC
+            (64 -> 32 downscales; cifar10's 32 -> 64 upsamples). ``folder:PATH``: 64 (default), 32,
+            or 28 for greyscale (N, 28, 28, 1). See ``image_shape(name, image_size)``; mnist has
+            only its native 28.
 
     Raises:
         ConfigError: unknown name, bad limit/seed, an image size the dataset does not offer.
-        DatasetError: dataset missing, damaged, or without a single usable image.
+        DatasetError: dataset (or folder) missing, damaged, or without a single usable image.
     """
     key = canonical_name(name)
     limit = _check_limit(limit)
     shape = image_shape(key, image_size)  # checked before anything is read
-    dataset = _load_native(key, data_dir, cache_dir, use_cache, progress, seed, limit, allow_download)
+    if is_folder_name(key):
+        dataset = _load_image_dir(key, shape, cache_dir, use_cache, progress, limit)
+    else:
+        dataset = _load_native(key, data_dir, cache_dir, use_cache, progress, seed, limit, allow_download)
     return _apply_image_size(dataset, shape, use_cache=use_cache)
+
+
+def _load_image_dir(key: str, shape, cache_dir, use_cache, progress, limit) -> ImageDataset:
+    """``folder:PATH``: every image under PATH, central square of side min(H, W) -> ``shape``."""
+    folder = folder_path(key)
+    try:
+        exists, is_dir = os.path.exists(folder), os.path.isdir(folder)
+    except (OSError, ValueError):
+        exists = is_dir = False
+    if not is_dir:
+        what = "is not a folder" if exists else "does not exist"
+        raise DatasetError(f"image folder {folder} {what} (dataset {FOLDER_PREFIX}PATH); give a folder of images")
+    size, channels = int(shape[0]), int(shape[2])
+    mode = "L" if channels == 1 else "RGB"
+    spec = _FolderSpec(
+        name=dataset_slug(key), subpath=(os.path.basename(folder),), layout=imagefolder.LAYOUT,
+        recursive=True, per_file=1, version=f"{imagefolder.PREPROCESS_VERSION} size={size} mode={mode}",
+        flag_name="images_resized",
+        resize=f"{imagefolder.CROP} -> {size}x{size} {'greyscale (luminance)' if mode == 'L' else 'RGB'}, "
+               f"{RESAMPLE_NAME}",
+        image_shape=tuple(int(d) for d in shape), options=(("size", size), ("mode", mode)),
+    )
+    worker = functools.partial(imagefolder.process_file, size=size, grey=mode == "L")
+    dataset = _load_folder(spec, worker, folder, os.path.dirname(folder), cache_dir=cache_dir,
+                           use_cache=use_cache, progress=progress, limit=limit, label=key)
+    dataset.info.update(dataset=key, crop=imagefolder.CROP, mode=mode)
+    return dataset
 
 
 def _load_native(key, data_dir, cache_dir, use_cache, progress, seed, limit, allow_download) -> ImageDataset:
@@ -301,6 +354,8 @@ def _load_native(key, data_dir, cache_dir, use_cache, progress, seed, limit, all
         if allow_download is None:
             allow_download = os.environ.get(OFFLINE_ENV, "").strip().lower() not in ("1", "true", "yes")
         return _load_mnist(dirs, limit, bool(allow_download))
+    if key == "cifar10":
+        return _load_cifar10(dirs, cache_dir, use_cache, limit)
     spec = _FOLDERS[key]
     found = _find_folder(spec, dirs)
     if found is None:
@@ -308,6 +363,43 @@ def _load_native(key, data_dir, cache_dir, use_cache, progress, seed, limit, all
     folder, where = found
     return _load_folder(spec, _WORKERS[key], folder, where, cache_dir=cache_dir, use_cache=use_cache,
                         progress=progress, limit=limit)
+
+
+def _load_cifar10(dirs, cache_dir, use_cache, limit) -> ImageDataset:
+    """The CIFAR-10 training images (see cifar10.py), cached like the folder datasets."""
+    start = time.monotonic()
+    for data_dir, _origin in dirs:
+        folder = cifar10.find_folder(data_dir) if os.path.isdir(data_dir) else None
+        if folder is not None:
+            break
+    else:
+        raise _missing("cifar10", f"cifar10/{cifar10.FOLDER}/data_batch_1 ... data_batch_5 (or "
+                       f"{cifar10.FOLDER}/ as Keras unpacks it)", dirs)
+    present = [b for b in cifar10.BATCHES if os.path.isfile(os.path.join(folder, b))]
+    options = {"limit": limit}
+    base_info = {"data_dir": data_dir, "folder": folder, "preprocessing": cifar10.PREPROCESS_VERSION,
+                 "split": "train", "resize": "none (native 32x32)"}
+    cache_path = key = None
+    if use_cache:
+        cache_path = cache_path_for(resolve_cache_dir(cache_dir), "cifar10", folder, options)
+        key = source_key(cifar10.PREPROCESS_VERSION, folder, present, options)
+        hit = read_cache(cache_path, key, DATASETS["cifar10"].image_shape)
+        if hit is not None:
+            images, meta = hit
+            info = dict(meta.get("info", {}))
+            info.update(base_info, cache="hit", cache_path=cache_path, load_seconds=round(time.monotonic() - start, 3))
+            return ImageDataset(name="cifar10", images=images, source=folder, skipped=0, info=info)
+    images, facts = cifar10.load(folder, limit)
+    info = dict(base_info, **facts)
+    info.update(count=len(images), fingerprint=content_fingerprint("cifar10", images))
+    if use_cache:
+        meta = {"key": key, "count": len(images), "skipped": 0, "info": info}
+        info["cache"] = "built" if write_cache(cache_path, images, meta) else "write-failed"
+        info["cache_path"] = cache_path
+    else:
+        info["cache"] = "off"
+    info["load_seconds"] = round(time.monotonic() - start, 3)
+    return ImageDataset(name="cifar10", images=images, source=folder, skipped=0, info=info)
 
 
 def _apply_image_size(dataset: ImageDataset, shape, *, use_cache: bool) -> ImageDataset:
@@ -328,7 +420,10 @@ def _apply_image_size(dataset: ImageDataset, shape, *, use_cache: bool) -> Image
     if shape[2] != dataset.image_shape[2]:
         raise ConfigError(f"cannot turn {dataset.name}'s {dataset.image_shape} images into {shape}")
     native_fp = info.get("fingerprint") or content_fingerprint(dataset.name, dataset.images)
-    what = f"resized {height}x{width} -> {shape[0]}x{shape[1]}, PIL BICUBIC (antialiased)"
+    if shape[0] < height:
+        what = f"resized {height}x{width} -> {shape[0]}x{shape[1]}, PIL BICUBIC (antialiased)"
+    else:
+        what = f"upsampled {height}x{width} -> {shape[0]}x{shape[1]}, PIL BICUBIC"
     start = time.monotonic()
     images = None
     status, cache_path, key = "off", None, None

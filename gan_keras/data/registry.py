@@ -2,11 +2,19 @@
 
 Needs no data. ``image_shape(name, image_size)`` is the one place that decides which image sizes
 a dataset offers: its native size, plus ``DatasetInfo.image_sizes`` (32 and 64 for the colour
-datasets, whose native size is 64; mnist only has its native 28x28x1).
+datasets, whose native size is 64 (cifar10: 32); mnist only has its native 28x28x1).
+
+Besides the registered names, ``folder:PATH`` names any folder of images (see ``FOLDER_HELP``):
+it is not listed by ``dataset_names()``, but ``canonical_name``, ``image_shape`` and
+``is_dataset_name`` accept it, all without touching the folder. Its sizes are 64 (default) and 32
+(RGB) and 28 (greyscale, (28, 28, 1), for the 28x28 models).
 """
 from __future__ import annotations
 
+import hashlib
 import operator
+import os
+import re
 from dataclasses import dataclass
 
 from ..errors import ConfigError
@@ -16,9 +24,21 @@ MNIST_IDX_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/train-images-idx3
 NLVR_URL = "https://github.com/lil-lab/nlvr"
 FLOWERS_URL = "https://www.robots.ox.ac.uk/~vgg/data/flowers/102/102flowers.tgz"
 CELEBA_URL = "https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html"
+EMOJI_URL = "https://www.npmjs.com/package/emoji-datasource-twitter"
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 
 # The sizes a colour dataset can be loaded at (the side of its square images).
 IMAGE_SIZES = (32, 64)
+
+# ``folder:PATH``: any folder of images.
+FOLDER_PREFIX = "folder:"
+FOLDER_DEFAULT_SIZE = 64
+FOLDER_IMAGE_SIZES = (28, 32, 64)  # 28: greyscale (28, 28, 1); 32 and 64: RGB
+FOLDER_HELP = (
+    "folder:PATH (any folder of images: every png, jpg/jpeg, bmp, gif, webp or tiff under PATH, "
+    "searched recursively; the central square of side min(H, W) resized to 64x64 RGB (PIL BICUBIC), "
+    "or 32x32 RGB, or 28x28 greyscale for the 28x28 models, with image size 32 or 28)"
+)
 
 
 @dataclass(frozen=True)
@@ -107,27 +127,112 @@ DATASETS: dict[str, DatasetInfo] = {
         ),
         url=CELEBA_URL,
     ),
+    "emoji": DatasetInfo(
+        name="emoji",
+        image_shape=(64, 64, 3),
+        description=(
+            "Twemoji graphics at 64x64 (npm package emoji-datasource-twitter 16.0.0, CC-BY 4.0): the 845 "
+            "base emoji of Smileys & Emotion, People & Body, Animals & Nature and Food & Drink listed in "
+            "emoji_manifest.csv, transparent pixels composited on white."
+        ),
+        how_to_get=(
+            "get the npm package emoji-datasource-twitter 16.0.0 (npm pack emoji-datasource-twitter@16.0.0; "
+            f"{EMOJI_URL}) and copy its folder img/twitter/64/ to <data dir>/emoji/img/twitter/64/ "
+            "(e.g. <data dir>/emoji/img/twitter/64/1f600.png); with <data dir>/emoji/emoji_manifest.csv "
+            "(column file = img/twitter/64/<name>.png) only the files it lists are used (the 845-image "
+            "subset of shared/data/emoji), otherwise every PNG of the folder"
+        ),
+        url=EMOJI_URL,
+    ),
+    "cifar10": DatasetInfo(
+        name="cifar10",
+        image_shape=(32, 32, 3),
+        description=(
+            "CIFAR-10 (Krizhevsky 2009): the 50,000 training images of the python version, 32x32 RGB "
+            "(image size 64 upsamples them with PIL BICUBIC)."
+        ),
+        how_to_get=(
+            f"download cifar-10-python.tar.gz ({CIFAR10_URL}) and unpack it with "
+            "tar xzf cifar-10-python.tar.gz -C <data dir>/cifar10 so that the batches are at "
+            "<data dir>/cifar10/cifar-10-batches-py/data_batch_1 ... data_batch_5 (the Keras cache "
+            "layout ~/.keras/datasets/cifar-10-batches-py/ works too)"
+        ),
+        url=CIFAR10_URL,
+    ),
 }
 
 # Other spellings accepted by ``canonical_name`` (lower-case keys).
 ALIASES = {"flowers": "102flowers", "oxford102": "102flowers", "flowers102": "102flowers",
-           "celeb-a": "celeba", "img_align_celeba": "celeba"}
+           "celeb-a": "celeba", "img_align_celeba": "celeba",
+           "twemoji": "emoji", "cifar-10": "cifar10", "cifar_10": "cifar10"}
 
 
 def dataset_names() -> list[str]:
-    """The registered dataset names, in a stable order."""
+    """The registered dataset names, in a stable order (``folder:PATH`` names are not listed)."""
     return list(DATASETS)
 
 
+def is_folder_name(name) -> bool:
+    """True for a ``folder:PATH`` name (the prefix is case-insensitive; the path may be empty here)."""
+    return isinstance(name, str) and name.strip()[:len(FOLDER_PREFIX)].lower() == FOLDER_PREFIX
+
+
+def folder_path(name) -> str:
+    """The absolute folder of a ``folder:PATH`` name: ``~`` expanded, relative paths taken from the
+    current directory, case kept. Does not look at the folder. ConfigError if ``name`` is not of that
+    form or has no path."""
+    if not is_folder_name(name):
+        raise ConfigError(f"{name!r} is not a folder dataset; write {FOLDER_PREFIX}PATH")
+    path = name.strip()[len(FOLDER_PREFIX):].strip()
+    if not path:
+        raise ConfigError(f"{name!r} has no path; write {FOLDER_PREFIX}PATH, e.g. {FOLDER_PREFIX}~/pictures")
+    if "\0" in path:
+        raise ConfigError(f"{FOLDER_PREFIX}PATH contains a NUL character: {name!r}")
+    return os.path.abspath(os.path.expanduser(path))
+
+
+def is_dataset_name(text) -> bool:
+    """True when ``text`` names a dataset: a registered name or alias (any case) or ``folder:PATH``
+    with a non-empty PATH. Needs no data: a folder that does not exist is reported by ``load_dataset``
+    (DatasetError), not here. For argparse: ``type=`` a function that raises on False."""
+    if not isinstance(text, str):
+        return False
+    if is_folder_name(text):
+        return bool(text.strip()[len(FOLDER_PREFIX):].strip()) and "\0" not in text
+    key = text.strip().lower()
+    return ALIASES.get(key, key) in DATASETS
+
+
 def canonical_name(name) -> str:
-    """The registry name for ``name`` (case-insensitive, a few aliases); ConfigError if unknown."""
+    """The registry name for ``name`` (case-insensitive, a few aliases); ConfigError if unknown.
+
+    ``folder:PATH`` gives ``"folder:" + folder_path(name)`` (absolute, ``~`` expanded, the path's case
+    kept), so that a run records where its images came from whatever the current directory.
+    """
+    if is_folder_name(name):
+        return FOLDER_PREFIX + folder_path(name)
     key = str(name).strip().lower()
     key = ALIASES.get(key, key)
     if key not in DATASETS:
         raise ConfigError(
-            f"unknown dataset {name!r}; choose one of: {', '.join(dataset_names())}"
+            f"unknown dataset {name!r}; choose one of: {', '.join(dataset_names())}, or {FOLDER_PREFIX}PATH "
+            "for any folder of images"
         )
     return key
+
+
+def dataset_slug(name) -> str:
+    """A file-name-safe label of dataset ``name``: the registry name itself, or for ``folder:PATH``
+    ``folder-<folder's base name, sanitised>-<8 hex of its absolute path>`` (used as
+    ``ImageDataset.name``, in cache file names and fingerprints; safe for a run directory name)."""
+    key = canonical_name(name)
+    if not is_folder_name(key):
+        return key
+    path = key[len(FOLDER_PREFIX):]
+    base = os.path.basename(path.rstrip("/\\")) or "root"
+    base = re.sub(r"[^A-Za-z0-9_.-]+", "_", base).strip("._-")[:40] or "root"
+    digest = hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"folder-{base}-{digest}"
 
 
 def _size_value(image_size) -> int:
@@ -151,8 +256,13 @@ def image_shape(name, image_size=None) -> tuple[int, int, int]:
     ``image_size`` None (or the native side) gives the native shape: (28, 28, 1) for mnist,
     (64, 64, 3) for the others; 32 or 64 give (32, 32, 3) or (64, 64, 3) for the colour datasets.
     Raises ConfigError (one line) for an unknown name or a size the dataset does not offer.
+
+    ``folder:PATH`` (the folder is not read): None or 64 gives (64, 64, 3), 32 gives (32, 32, 3) and
+    28 gives (28, 28, 1) (greyscale); other sizes are a ConfigError.
     """
     key = canonical_name(name)
+    if is_folder_name(key):
+        return _folder_shape(key, image_size)
     info = DATASETS[key]
     if image_size is None:
         return info.image_shape
@@ -170,3 +280,18 @@ def image_shape(name, image_size=None) -> tuple[int, int, int]:
         raise ConfigError(f"image size {size} is not available: {key} is {native} only "
                           f"(image sizes {_choices(' and ')} apply to the colour datasets)")
     raise ConfigError(f"image size must be {_choices()}, got {size}")
+
+
+def _folder_shape(key: str, image_size) -> tuple[int, int, int]:
+    choices = ", ".join(str(v) for v in FOLDER_IMAGE_SIZES[:-1]) + f" or {FOLDER_IMAGE_SIZES[-1]}"
+    if image_size is None:
+        size = FOLDER_DEFAULT_SIZE
+    else:
+        try:
+            size = None if isinstance(image_size, bool) else operator.index(image_size)
+        except TypeError:
+            size = None
+        if size not in FOLDER_IMAGE_SIZES:
+            raise ConfigError(f"image size of an image folder must be {choices} (28: greyscale), got "
+                              f"{image_size!r} for {key}")
+    return (size, size, 1) if size == 28 else (size, size, 3)

@@ -42,7 +42,9 @@ class RunConfig:
     command: str = ""
 
     def run_dir(self) -> str:
-        return self.out or os.path.join("gan_models", f"{self.model}_{self.dataset}")
+        from gan_keras.data import dataset_slug
+
+        return self.out or os.path.join("gan_models", f"{self.model}_{dataset_slug(self.dataset)}")
 
     def resume_command(self, run_dir: str) -> str:
         """The command that continues this run: the original one (its hyperparameter, size and F1

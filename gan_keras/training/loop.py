@@ -52,8 +52,8 @@ class Trainer:
                 raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer, got {value!r}")
         if c.f1_images is not None and c.f1_every is None:
             raise ConfigError("--f1-images needs --f1-every (how often to measure the discriminator's F1)")
-        if c.image_size is not None and c.image_size not in (32, 64):
-            raise ConfigError(f"--image-size must be 32 or 64, got {c.image_size!r}")
+        if c.image_size is not None and c.image_size not in (28, 32, 64):
+            raise ConfigError(f"--image-size must be 28, 32 or 64, got {c.image_size!r}")
 
     def _f1_images(self):
         """How many real images are held out for the discriminator's F1 (None: F1 is off)."""
