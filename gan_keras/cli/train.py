@@ -102,7 +102,7 @@ def add_hyperparameter_flags(parser) -> None:
     group = parser.add_argument_group("hyperparameters (each model's defaults: README; a flag a model does "
                                       "not use is refused)")
     for alias in ALIASES:
-        group.add_argument("--" + alias.name.replace("_", "-"), dest=f"alias_{alias.name}", type=positive_float,
+        group.add_argument("--" + alias.name.replace("_", "-"), dest=f"alias_{alias.name}", type=positive_float, metavar="X",
                            help=f"{alias.help} (sets {', '.join(alias.targets)})")
     for name, (param, users) in hyperparameter_table().items():
         kwargs = {"dest": f"hp_{name}", "default": None, "help": f"{param.help} [{_choices_text(users, MODELS)}]"}
