@@ -36,17 +36,16 @@ import csv
 import json
 import math
 import os
-import platform
 import shlex
-import shutil
 import subprocess
 import sys
 import time
 import zipfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from runs_common import ROOT, call, copy_png, finished, fmt, machine, mean, read_log, show  # noqa: E402
+
 sys.path.insert(0, ROOT)  # gan_keras, for the real-vs-real floor
-MAX_PNG_BYTES = 300_000
 MODELS = ("BEGAN", "BEGANCS", "BEGANV3")
 DATASETS = ("mnist", "celeba")
 # the values compared / summarised (log.csv columns of the BEGAN family; BEGANCS adds constraint,
@@ -109,33 +108,6 @@ def fid_n(a, ds):
     return a.fid_n_mnist if ds == "mnist" else a.fid_n_celeba
 
 
-def show(script, args):
-    return " ".join(["python", script] + [shlex.quote(x) for x in args])
-
-
-def call(script, args, log_path):
-    """Run one CLI from the repository root; its output goes to the terminal and to log_path.
-    Returns (seconds, output)."""
-    cmd = [sys.executable, os.path.join(ROOT, script), *args]
-    print(f"\n$ {show(script, args)}", flush=True)
-    t = time.perf_counter()
-    lines = []
-    with open(log_path, "a") as log:
-        log.write(f"$ {show(script, args)}\n")
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for line in proc.stdout:
-            log.write(line)
-            lines.append(line)
-            if "reading /" not in line:
-                sys.stdout.write(line)
-                sys.stdout.flush()
-        rc = proc.wait()
-    seconds = time.perf_counter() - t
-    if rc != 0:
-        raise SystemExit(f"{script} exited with {rc} after {seconds:.0f} s; output in {log_path}:\n"
-                         + "".join(lines[-30:]))
-    return seconds, "".join(lines)
-
 
 def real_floor(a, ds, out_log):
     """FID between two disjoint random samples of fid_n real training images of ``ds``: what FID
@@ -186,22 +158,6 @@ def read_log_raw(path):
         header = next(reader)
         return header, [row for row in reader]
 
-
-def read_log(path):
-    """log.csv rows as dicts of floats (None for empty cells); malformed rows are skipped."""
-    rows = []
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            try:
-                rows.append({k: (float(v) if v not in ("", None) else None) for k, v in row.items()})
-            except (TypeError, ValueError):
-                continue
-    return rows
-
-
-def mean(xs):
-    xs = [x for x in xs if x is not None and math.isfinite(x)]
-    return sum(xs) / len(xs) if xs else float("nan")
 
 
 def median(xs):
@@ -331,43 +287,8 @@ def compare_resume(a, name, main_name, h, t):
     return out
 
 
-def machine():
-    try:
-        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        text = ""
-    model = next((ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("Model name")), "?")
-    flags = next((ln.split(":", 1)[1].split() for ln in text.splitlines() if ln.startswith("Flags")), [])
-    avx512 = sorted(f for f in flags if f.startswith("avx512"))
-    return {"model": model, "cpus": os.cpu_count(), "avx2": "avx2" in flags, "avx512": avx512,
-            "platform": platform.platform()}
-
-
-def copy_png(src, dst):
-    """Copy a PNG; one over MAX_PNG_BYTES is re-saved as a 256-colour PNG (then halved if still too big)."""
-    if not os.path.exists(src):
-        return None
-    shutil.copyfile(src, dst)
-    if os.path.getsize(dst) > MAX_PNG_BYTES:
-        from PIL import Image
-
-        img = Image.open(src).convert("RGB")
-        while True:
-            img.quantize(256).save(dst, optimize=True)
-            if os.path.getsize(dst) <= MAX_PNG_BYTES:
-                break
-            img = img.resize((img.width // 2, img.height // 2), Image.LANCZOS)
-    return os.path.basename(dst)
-
 
 # ---------------------------------------------------------------------------- the report
-
-def fmt(x, digits=3):
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "n/a"
-    if isinstance(x, float) and x != 0 and abs(x) < 10 ** -digits:
-        return f"{x:.2e}"
-    return f"{x:.{digits}f}"
 
 
 def write_report(a, runs, resumes, timings, machine_info, floors, results_dir):
@@ -720,13 +641,6 @@ NOTES = {
 
 
 # ---------------------------------------------------------------------------- main
-
-def finished(run_dir, iterations):
-    """Whether run_dir holds a run whose log reaches ``iterations`` and whose last checkpoint is that one."""
-    log = os.path.join(run_dir, "log.csv")
-    ckpt = os.path.join(run_dir, "checkpoints", f"iter_{iterations:07d}", "manifest.json")
-    return os.path.exists(log) and os.path.exists(ckpt) and any(
-        r["iteration"] == iterations for r in read_log(log))
 
 
 def evaluated(run_dir, n, iteration):

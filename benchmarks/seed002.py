@@ -22,20 +22,18 @@ what is missing; ``--skip-train --skip-eval`` only rewrites the results from exi
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import os
-import platform
 import shlex
-import shutil
 import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from runs_common import ROOT, call, copy_png, finished, fmt, machine, mean, read_log, show  # noqa: E402
+
 sys.path.insert(0, ROOT)  # gan_keras, for the real-vs-real floor
-MAX_PNG_BYTES = 300_000
 
 
 # ---------------------------------------------------------------------------- the experiment
@@ -66,29 +64,6 @@ def eval_args(a, run_dir):
     return [run_dir, str(a.fid_n), str(a.gen_n), "--inception", "fid", "--inception-weights", a.weights,
             "--no-similarity"]
 
-
-def show(script, args):
-    return " ".join(["python", script] + [shlex.quote(x) for x in args])
-
-
-def call(script, args, log_path):
-    """Run one CLI from the repository root; its output goes to the terminal and to log_path."""
-    cmd = [sys.executable, os.path.join(ROOT, script), *args]
-    print(f"\n$ {show(script, args)}", flush=True)
-    t = time.perf_counter()
-    with open(log_path, "a") as log:
-        log.write(f"$ {show(script, args)}\n")
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for line in proc.stdout:
-            log.write(line)
-            if "reading /" not in line:
-                sys.stdout.write(line)
-                sys.stdout.flush()
-        rc = proc.wait()
-    seconds = time.perf_counter() - t
-    if rc != 0:
-        raise SystemExit(f"{script} exited with {rc} after {seconds:.0f} s; output in {log_path}")
-    return seconds
 
 
 def real_floor(a, out_log):
@@ -130,22 +105,6 @@ def real_floor(a, out_log):
 
 
 # ---------------------------------------------------------------------------- collecting
-
-def read_log(path):
-    """log.csv rows as dicts of floats (None for empty cells); malformed rows are skipped."""
-    rows = []
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            try:
-                rows.append({k: (float(v) if v not in ("", None) else None) for k, v in row.items()})
-            except (TypeError, ValueError):
-                continue
-    return rows
-
-
-def mean(xs):
-    xs = [x for x in xs if x is not None and math.isfinite(x)]
-    return sum(xs) / len(xs) if xs else float("nan")
 
 
 def sd(xs):
@@ -195,39 +154,8 @@ def read_fids(run_dir):
     return {"fid_n": ev["fid_sample_number"], "rows": rows, "json": ev}
 
 
-def machine():
-    try:
-        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        text = ""
-    model = next((ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("Model name")), "?")
-    flags = next((ln.split(":", 1)[1].split() for ln in text.splitlines() if ln.startswith("Flags")), [])
-    avx512 = sorted(f for f in flags if f.startswith("avx512"))
-    return {"model": model, "cpus": os.cpu_count(), "avx2": "avx2" in flags, "avx512": avx512,
-            "platform": platform.platform()}
-
-
-def copy_png(src, dst):
-    """Copy a PNG; one over MAX_PNG_BYTES is re-saved as a 256-colour PNG (then halved if still too big)."""
-    if not os.path.exists(src):
-        return None
-    shutil.copyfile(src, dst)
-    if os.path.getsize(dst) > MAX_PNG_BYTES:
-        from PIL import Image
-
-        img = Image.open(src).convert("RGB")
-        while True:
-            img.quantize(256).save(dst, optimize=True)
-            if os.path.getsize(dst) <= MAX_PNG_BYTES:
-                break
-            img = img.resize((img.width // 2, img.height // 2), Image.LANCZOS)
-    return os.path.basename(dst)
-
 
 # ---------------------------------------------------------------------------- the report
-
-def fmt(x, digits=3):
-    return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.{digits}f}"
 
 
 def write_report(a, runs, timings, machine_info, results_dir):
@@ -483,13 +411,6 @@ NOTES = {
 
 # ---------------------------------------------------------------------------- main
 
-def finished(run_dir, iterations):
-    """Whether run_dir holds a run whose log reaches ``iterations`` and whose last checkpoint is that one."""
-    log = os.path.join(run_dir, "log.csv")
-    ckpt = os.path.join(run_dir, "checkpoints", f"iter_{iterations:07d}", "manifest.json")
-    return os.path.exists(log) and os.path.exists(ckpt) and any(
-        r["iteration"] == iterations for r in read_log(log))
-
 
 def evaluated(run_dir, fid_n):
     got = read_fids(run_dir)
@@ -541,14 +462,14 @@ def main():
             if finished(os.path.join(a.runs_dir, name), int(args[2])):
                 print(f"{name}: already trained for {args[2]} iterations, kept")
                 continue
-            timings[f"train {name}"] = call("GAN_main.py", args, out_log)
+            timings[f"train {name}"] = call("GAN_main.py", args, out_log)[0]
             json.dump(timings, open(timings_path, "w"), indent=1)
     if not a.skip_eval:
         for name, (args, evaluate) in runs.items():
             if evaluate and evaluated(os.path.join(a.runs_dir, name), a.fid_n):
                 print(f"{name}: already evaluated with {a.fid_n} images, kept")
             elif evaluate:
-                timings[f"FID {name}"] = call("GAN_evaluation.py", eval_args(a, os.path.join(a.runs_dir, name)), out_log)
+                timings[f"FID {name}"] = call("GAN_evaluation.py", eval_args(a, os.path.join(a.runs_dir, name)), out_log)[0]
                 json.dump(timings, open(timings_path, "w"), indent=1)
     floor = None
     if not a.skip_eval:
