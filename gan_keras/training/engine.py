@@ -10,7 +10,7 @@ A new engine (e.g. a compiled one) is one module with a class following ``base.E
 """
 from __future__ import annotations
 
-from gan_keras.training.base import Engine, all_variables  # noqa: F401  (the interface, re-exported)
+from gan_keras.training.base import Engine
 from gan_keras.training.stacked import StackedEngine
 from gan_keras.training.train_step import TrainStepEngine
 

@@ -36,6 +36,7 @@ class Trainer:
         self.spec = get_model(config.model)
         self.hp = self.spec.hyperparams(**config.hyperparams)
         self.run_dir = config.run_dir()
+        self._fixed_real = None  # the real batch behind an engine's extra grids (made when first needed)
 
     # -- validation and set-up (nothing is written before all of it passes) -----------------
     def _validate_sizes(self):
@@ -355,7 +356,7 @@ class Trainer:
         grids = getattr(self.engine, "sample_grids", None)
         if grids is None:
             return
-        if getattr(self, "_fixed_real", None) is None:  # its own generator: training's draws are untouched
+        if self._fixed_real is None:  # its own generator: training's draws are untouched
             pick = np.random.default_rng([self.seed, 3]).permutation(self.n_train)[:SAMPLE_GRID]
             self._fixed_real = self.dataset.batch(np.sort(pick))
         for name, images in grids(self._fixed_real).items():
