@@ -3,6 +3,7 @@ the machine's description, PNG copies small enough to commit, and reading a run'
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 import platform
@@ -104,3 +105,23 @@ def finished(run_dir, iterations):
     ckpt = os.path.join(run_dir, "checkpoints", f"iter_{iterations:07d}", "manifest.json")
     return os.path.exists(log) and os.path.exists(ckpt) and any(
         r["iteration"] == iterations for r in read_log(log))
+
+
+def read_fids(run_dir):
+    """evaluation/evaluation.json of a run as {"fid_n", "rows": {iteration: row}, "json"}, or None."""
+    path = os.path.join(run_dir, "evaluation", "evaluation.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        ev = json.load(f)
+    rows = {c["iteration"]: c for c in ev["checkpoints"]}
+    return {"fid_n": ev["fid_sample_number"], "rows": rows, "json": ev}
+
+
+def evaluated(run_dir, fid_n):
+    """Whether every checkpoint of run_dir has a complete evaluation with fid_n images."""
+    got = read_fids(run_dir)
+    if not got or got["fid_n"] != fid_n or not got["json"].get("complete"):
+        return False
+    saved = {int(d[5:]) for d in os.listdir(os.path.join(run_dir, "checkpoints")) if d.startswith("iter_")}
+    return saved <= set(got["rows"])

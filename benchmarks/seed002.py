@@ -31,7 +31,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runs_common import ROOT, call, copy_png, finished, fmt, machine, mean, read_log, show  # noqa: E402
+from runs_common import (ROOT, call, copy_png, evaluated, finished, fmt, machine, mean, read_fids, read_log,  # noqa: E402
+                         show)
 
 sys.path.insert(0, ROOT)  # gan_keras, for the real-vs-real floor
 
@@ -144,14 +145,6 @@ def f1_summary(rows, windows):
     return out
 
 
-def read_fids(run_dir):
-    path = os.path.join(run_dir, "evaluation", "evaluation.json")
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        ev = json.load(f)
-    rows = {c["iteration"]: c for c in ev["checkpoints"]}
-    return {"fid_n": ev["fid_sample_number"], "rows": rows, "json": ev}
 
 
 
@@ -412,12 +405,6 @@ NOTES = {
 # ---------------------------------------------------------------------------- main
 
 
-def evaluated(run_dir, fid_n):
-    got = read_fids(run_dir)
-    if not got or got["fid_n"] != fid_n or not got["json"].get("complete"):
-        return False
-    saved = {int(d[5:]) for d in os.listdir(os.path.join(run_dir, "checkpoints")) if d.startswith("iter_")}
-    return saved <= set(got["rows"])
 
 
 def main():

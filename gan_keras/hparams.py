@@ -22,7 +22,7 @@ from typing import Any
 
 from gan_keras.errors import ConfigError
 
-KINDS = ("positive_int", "positive_float", "optional_positive_float", "fraction", "choice", "flag")
+KINDS = ("positive_int", "positive_float", "optional_positive_float", "fraction", "choice", "flag", "subset")
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,10 @@ class HParam:
         default: the value when neither the model nor the user sets it.
         help: one line for ``-h``.
         kind: how a value is checked: ``positive_int``, ``positive_float``,
-            ``optional_positive_float`` (None = off), ``fraction`` ([0, 1)), ``choice`` or ``flag``.
-        choices: the allowed values of a ``choice`` (empty: the model decides, e.g. ``arch``).
+            ``optional_positive_float`` (None = off), ``fraction`` ([0, 1)), ``choice``, ``flag``, or
+            ``subset`` (a comma-separated subset of ``choices``, or "none"; see ``_check_subset``).
+        choices: the allowed values of a ``choice`` (empty: the model decides, e.g. ``arch``), or the
+            items of a ``subset`` in their canonical order.
     """
 
     name: str
@@ -87,6 +89,8 @@ class HParam:
             if not isinstance(value, str):
                 raise bad("a name")
             return value
+        if kind == "subset":
+            return self._check_subset(value)
         if kind == "optional_positive_float" and value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -103,6 +107,31 @@ class HParam:
         if not (0.0 < value < math.inf):
             raise bad("a positive number")
         return value
+
+    def _check_subset(self, value) -> str:
+        """A ``subset`` value as its canonical string: the items in ``choices`` order, joined by
+        commas ("translation,color" -> "color,translation"); "none" for "none" or nothing. Takes a
+        string ("color, cutout", any case) or a list of items; repeats are dropped."""
+        allowed = ", ".join(self.choices)
+
+        def bad(what):
+            return ConfigError(f"{self.flag} ({self.name}): {what}; choose a comma-separated subset of "
+                               f"{allowed}, or none")
+
+        if isinstance(value, str):
+            items = value.split(",")
+        elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            items = list(value)
+        else:
+            raise bad(f"got {value!r}")
+        items = [item.strip().lower() for item in items if item.strip()]
+        if not items or items == ["none"]:
+            return "none"
+        for item in items:
+            if item not in self.choices:
+                raise bad("'none' cannot be combined with other items" if item == "none"
+                          else f"unknown item {item!r}")
+        return ",".join(c for c in self.choices if c in items)
 
 
 @dataclass(frozen=True)
@@ -127,6 +156,10 @@ COMMON = (
     HParam("beta_2", 0.999, "Adam beta_2", "fraction"),
     HParam("arch", "dissertation", "which published networks to build: the dissertation's layer tables, or "
            "seed 002's (the DCGAN paper's) for DCGAN and LSGAN", "choice"),
+    # Read by training/augment.py, the stacked engine and every GANTrainStep (its ``augment``).
+    HParam("diffaugment", "none", "DiffAugment (Zhao et al. 2020): the same random differentiable augmentation "
+           "of every real and fake image D sees, a comma-separated subset of color, translation, cutout "
+           "(applied in that order), or none", "subset", ("color", "translation", "cutout")),
 )
 ALIASES = (Alias("lr", ("d_lr", "g_lr"), "learning rate of both networks"),)
 

@@ -4,7 +4,7 @@ To add a model: write ``gan_keras/models/<name>.py`` defining ``SPEC = ModelSpec
 line below (README: "Adding a model", with LSGAN as the example).
 """
 from gan_keras.errors import ConfigError
-from gan_keras.models import began, began_cs, began_v3, dcgan, gan, lsgan, mlpgan, wgan, wgangp
+from gan_keras.models import began, began_cs, began_v3, dcgan, deligan, edgegan, gan, lsgan, mlpgan, wgan, wgangp
 from gan_keras.models.spec import ModelSpec
 
 MODELS: dict[str, ModelSpec] = {
@@ -17,6 +17,8 @@ MODELS: dict[str, ModelSpec] = {
     "BEGANCS": began_cs.SPEC,
     "BEGANV3": began_v3.SPEC,
     "MLPGAN": mlpgan.SPEC,
+    "EDGEGAN": edgegan.SPEC,
+    "DELIGAN": deligan.SPEC,
 }
 
 

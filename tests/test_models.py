@@ -102,7 +102,8 @@ def test_seed003_mlp_gan_counts_and_layers():
 
 
 def test_every_registered_model_is_covered():
-    covered = {name for name, _ in PUBLISHED} | {"LSGAN", "MLPGAN"} | {name for name, _ in BEGAN_FAMILY}
+    covered = {name for name, _ in PUBLISHED} | {"LSGAN", "MLPGAN"} | {name for name, _ in BEGAN_FAMILY} | \
+        {"EDGEGAN", "DELIGAN"}   # tests/test_edgegan.py, tests/test_deligan.py
     assert covered == set(MODELS)
 
 
@@ -110,7 +111,7 @@ def _output_activation(model):
     return next(l.activation.__name__ for l in reversed(model.layers) if hasattr(l, "activation"))
 
 
-@pytest.mark.parametrize("name", ["GAN", "DCGAN", "WGAN", "WGANGP", "LSGAN", "MLPGAN"])
+@pytest.mark.parametrize("name", ["GAN", "DCGAN", "WGAN", "WGANGP", "LSGAN", "MLPGAN", "EDGEGAN", "DELIGAN"])
 def test_output_activations_follow_the_loss_table(name):
     from gan_keras.training.losses import LOSSES
 

@@ -121,6 +121,32 @@ def _activation(name: str) -> layers.Layer:
     return layers.LeakyReLU(LEAKY_SLOPE) if name == "leaky_relu" else layers.Activation(name)
 
 
+class RandomLayer(layers.Layer):
+    """A layer that draws random numbers on every call (training and sampling) from its own seed.
+
+    Its ``keras.random.SeedGenerator`` state is one of the layer's variables, so a checkpoint's
+    state holds it; Keras' ``.keras`` format does not save a seed generator's state, so it is saved
+    and restored here too: a loaded generator continues the stream where the saved one stood.
+    """
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        store["seed_generator_state"] = keras.ops.convert_to_numpy(self.seed_generator.state)
+
+    def load_own_variables(self, store):
+        for i, variable in enumerate(self.weights):   # what Layer.save_own_variables stored, in its order
+            variable.assign(store[str(i)])
+        self.seed_generator.state.assign(store["seed_generator_state"])
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
 def latent_input(latent_dim: int = LATENT_DIM) -> keras.KerasTensor:
     return keras.Input(shape=(latent_dim,), name="z")
 

@@ -27,7 +27,8 @@ class Networks:
     """One architecture: image shape -> builder, for the generator and the discriminator.
 
     A generator builder is called as ``builder(frozen_bn=..., latent_dim=...)``, a discriminator
-    builder as ``builder(frozen_bn=...)``; both return a ``keras.Model``.
+    builder as ``builder(frozen_bn=...)``, each also with the hyperparameters named in
+    ``generator_params`` / ``discriminator_params``; both return a ``keras.Model``.
     """
 
     generators: dict[Shape, Callable[..., keras.Model]]
@@ -36,6 +37,9 @@ class Networks:
     # hyperparameters a discriminator builder also takes, e.g. ("latent_dim",) for an auto-encoder
     # whose code must have z's size
     discriminator_params: tuple[str, ...] = ()
+    # hyperparameters a generator builder also takes, e.g. EDGEGAN's ("cft", "feature_diff") for the
+    # learned layer in front of the generator
+    generator_params: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,8 @@ class ModelSpec:
         networks: architecture name -> Networks; the first is the default (``--arch`` picks another).
         engine: how it trains: "stacked" (``train_on_batch`` on D and on the stacked G->D model,
             section 3.4.3) or "train_step" (a ``keras.Model`` subclass with its own ``train_step``).
-        loss: a row of ``gan_keras.training.losses.LOSSES`` (the stacked engine reads it).
+        loss: a row of ``gan_keras.training.losses.LOSSES`` (the stacked engine reads it; a train
+            step whose adversarial loss is a row names it too, e.g. EDGEGAN's "bce").
         train_step: the ``GANTrainStep`` subclass, for the "train_step" engine.
         params: hyperparameters only this model reads (beyond the shared ones, its engine's and its
             train step's).
@@ -117,8 +122,9 @@ class ModelSpec:
 
     def build_generator(self, image_shape, hp: Hyperparams | None = None) -> keras.Model:
         hp = hp or self.hyperparams()
+        extra = {name: getattr(hp, name) for name in self.architecture(hp).generator_params}
         return self._builder("generators", image_shape, hp)(frozen_bn=hp.get("frozen_bn", "batch"),
-                                                            latent_dim=hp.latent_dim)
+                                                            latent_dim=hp.latent_dim, **extra)
 
     def build_discriminator(self, image_shape, hp: Hyperparams | None = None) -> keras.Model:
         hp = hp or self.hyperparams()

@@ -22,6 +22,16 @@ one iteration: D and G each take one optimizer step, then the control variable k
   L_c = ||z_D - Enc(G(z_D))||: the Euclidean (L2) norm of each sample's difference, then the
   mean over the batch (the paper's ||.|| carries no subscript; the batch mean is the expectation
   over z_D, as for L). Enc(G(z_D)) is D's code of the same fake batch as L(G(z_D)).
+* DiffAugment (``--diffaugment``): every batch D sees is v = T(batch) (``self.augment``, its own
+  draws per batch), and its loss is L(v) = |v - D(v)|^eta: D reconstructs the augmented image
+  (a target of the un-augmented one would ask D to undo T, which is not BEGAN's loss). BEGAN-CS's
+  L_c is ||z_D - Enc(T(G(z_D)))||, the code of the same forward pass as L(T(G(z_D))), because
+  (1) D then only ever sees augmented images, DiffAugment's rule (a 4th, un-augmented pass on the
+  fakes would show D the un-augmented fakes again and cost a forward pass), and (2) reconstruction
+  and code describe one image, as without T. The price: L_c also asks Enc to map T(G(z)) to z,
+  i.e. to be invariant to T. k_t, M_global and the logged losses are those of the augmented
+  batches. ``sample_grids`` stays D's reconstruction of the un-augmented fixed batch.
+  With "none" T is the identity and every value is what it was without DiffAugment.
 
 Mode collapse (section 5: "mode collapse occurred exactly ... where the k value dropped
 suddenly") is flagged by a rule with its own saved state: ``collapse`` is 1 at the iteration
@@ -175,12 +185,14 @@ class BEGANStep(GANTrainStep):
         z_d, z_g = self.noise(batch_size), self.noise(batch_size)
         # 2. Every loss from the weights at the start of the iteration (BEGAN's simultaneous update).
         with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
-            fake_d = self.generator(z_d, training=True)
-            fake_g = self.generator(z_g, training=True)
-            real_out = self.discriminator(real, training=True)
+            # DiffAugment: D sees (and reconstructs) v = T(batch); with "none" v is the batch itself.
+            seen_real = self.augment(real)
+            fake_d = self.augment(self.generator(z_d, training=True))
+            fake_g = self.augment(self.generator(z_g, training=True))
+            real_out = self.discriminator(seen_real, training=True)
             fake_d_out = self.discriminator(fake_d, training=True)
             fake_g_out = self.discriminator(fake_g, training=True)
-            loss_real = reconstruction_loss(real, real_out[0], self.hp.eta)
+            loss_real = reconstruction_loss(seen_real, real_out[0], self.hp.eta)
             loss_fake_d = reconstruction_loss(fake_d, fake_d_out[0], self.hp.eta)
             loss_fake = reconstruction_loss(fake_g, fake_g_out[0], self.hp.eta)
             equilibrium, logged = self.equilibrium_loss(loss_real, loss_fake_d, real_out, fake_d_out)

@@ -26,6 +26,9 @@ Choices the paper leaves open, and why:
   reconstruction term, as a VAE trains.
 * G's loss stays L(G(z_G)) and the k update and M_global keep the reconstruction losses only: the
   paper changes only L_D (eq. 21 says "for theta_G", the label swap of eq. 9; it is D's loss).
+* DiffAugment (``--diffaugment``, see ``began.py``): KL(x) and KL(G(z_D)) are those of the
+  augmented batches, KL(q(.|T(x))) and KL(q(.|T(G(z_D)))): eq. 18's ELBO is per image, so its
+  reconstruction and KL terms must describe the same v = T(.), the one D's forward pass encoded.
 """
 from __future__ import annotations
 

@@ -15,6 +15,13 @@ every new batch shape), not at compile time. Written in the dissertation's order
 before building the stacked model), D's own train function is traced while D is frozen and D
 silently never learns. So D's flag is set right before every call: True for D's own updates,
 False for the stacked update. Tests check the weights, for several batch sizes in one run.
+
+DiffAugment (``--diffaugment``, ``training/augment.py``): D then learns through ``d_train``, a
+model ``DiffAugment layer -> D``, in its own updates, and the stacked model is G -> DiffAugment ->
+D; one layer (one seed generator) serves both. The trainable toggle still acts on D itself:
+``d_train``'s trainable variables are D's, read when its train function is traced, and the layer
+has none. The saved and probed discriminator stays the plain D. Without DiffAugment ``d_train``
+is D itself and nothing (graph, state variables, random streams) differs from before.
 """
 from __future__ import annotations
 
@@ -23,6 +30,7 @@ import numpy as np
 from keras import ops
 
 from gan_keras.hparams import CRITIC_STEPS, HParam, draw_latent, make_optimizer
+from gan_keras.training.augment import DiffAugment
 from gan_keras.training.base import all_variables
 from gan_keras.training.logspec import D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, LogValue, Plot
 from gan_keras.training.losses import get_loss
@@ -56,12 +64,24 @@ class StackedEngine:
         self.discriminator = spec.build_discriminator(image_shape, hp)
         self.d_optimizer = make_optimizer(hp, "d")
         self.g_optimizer = make_optimizer(hp, "g")
-        self.discriminator.compile(loss=self.loss.keras_loss, optimizer=self.d_optimizer,
-                                   metrics=["accuracy"] if self.loss.accuracy else None)
+        # DiffAugment: D's own updates go through d_train = (augment -> D); without it d_train is D.
+        self.augmenter = DiffAugment(hp.diffaugment, name="diffaugment") if hp.diffaugment != "none" else None
+        self.d_train = self.discriminator
+        if self.augmenter is not None:
+            images = keras.Input(shape=tuple(image_shape), name="images")
+            self.d_train = keras.Model(images, self.discriminator(self.augmenter(images)), name="d_train")
+        d_compile = dict(loss=self.loss.keras_loss, optimizer=self.d_optimizer,
+                         metrics=["accuracy"] if self.loss.accuracy else None)
+        self.discriminator.compile(**d_compile)  # as always (the saved D is the same file either way)
+        if self.d_train is not self.discriminator:
+            self.d_train.compile(**d_compile)    # the same optimizer: it updates D's variables
 
         self.discriminator.trainable = False
         z = keras.Input(shape=(hp.latent_dim,), name="z")
-        self.stacked = keras.Model(z, self.discriminator(self.generator(z)), name="stacked")
+        fake = self.generator(z)
+        if self.augmenter is not None:
+            fake = self.augmenter(fake)
+        self.stacked = keras.Model(z, self.discriminator(fake), name="stacked")
         self.stacked.compile(loss=self.loss.keras_loss, optimizer=self.g_optimizer)
         self.discriminator.trainable = True
 
@@ -90,9 +110,9 @@ class StackedEngine:
             n = len(real)
             fake = self.generate(draw_latent(rng, (n, self.hp.latent_dim), self.hp.latent))
             self.discriminator.trainable = True
-            d_real = self.discriminator.train_on_batch(real, self._labels(self.real_label, n), return_dict=True)
+            d_real = self.d_train.train_on_batch(real, self._labels(self.real_label, n), return_dict=True)
             self.clip_critic()
-            d_fake = self.discriminator.train_on_batch(fake, self._labels(self.fake_label, n), return_dict=True)
+            d_fake = self.d_train.train_on_batch(fake, self._labels(self.fake_label, n), return_dict=True)
             self.clip_critic()
 
         # 2. G learns through the stacked model, with D frozen and "real" labels.
@@ -126,4 +146,7 @@ class StackedEngine:
         return {"d_optimizer": self.d_optimizer, "g_optimizer": self.g_optimizer}
 
     def state_variables(self):
-        return all_variables(self.generator, self.discriminator, self.d_optimizer, self.g_optimizer)
+        variables = all_variables(self.generator, self.discriminator, self.d_optimizer, self.g_optimizer)
+        if self.augmenter is not None:  # DiffAugment's seed state, so resume is exact (only when on)
+            variables.append(self.augmenter.seed_generator.state)
+        return variables

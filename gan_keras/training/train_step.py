@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 from gan_keras.hparams import make_optimizer
+from gan_keras.training.augment import diff_augment
 from gan_keras.training.base import all_variables
 from gan_keras.training.logspec import LogSpec
 
@@ -61,6 +62,20 @@ class GANTrainStep(keras.Model):
         if self.hp.latent == "uniform":
             return keras.random.uniform((batch_size, self.latent_dim), -1.0, 1.0, seed=self.seed_generator)
         return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+
+    def augment(self, images):
+        """DiffAugment's T(images) (``--diffaugment``, ``training/augment.py``): call it on every image
+        batch on its way into the discriminator, real and fake alike.
+
+        With ``diffaugment`` "none" (the default) it returns ``images`` itself and draws nothing, so
+        such a run computes, and draws from ``seed_generator``, exactly what it did before
+        DiffAugment existed. Otherwise each call draws new per-image parameters from the model's
+        own ``seed_generator``, which every checkpoint saves (so resume stays exact).
+        """
+        policy = self.hp.get("diffaugment", "none")
+        if policy == "none":
+            return images
+        return diff_augment(images, policy, self.seed_generator)
 
     def real_batches_per_step(self) -> int:
         """How many real batches one ``train_step`` consumes (e.g. one per critic update)."""

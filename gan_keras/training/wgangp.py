@@ -6,6 +6,10 @@ shared ``TrainStepEngine``). One ``train_step`` is one iteration: ``critic_steps
 each on its own real batch (the batches arrive stacked as (critic_steps, B, H, W, C)), then one
 generator update. Losses follow Keras-GAN's signs: critic loss = E[f(G(z))] - E[f(x)] + lambda * GP,
 generator loss = -E[f(G(z))].
+
+With DiffAugment (``--diffaugment``) the critic sees only T(x) and T(G(z)) (``self.augment``, new
+draws for each batch): its scores, the gradient penalty on interpolates eps T(x) + (1 - eps) T(G(z))
+(the critic's inputs, where its Lipschitz constraint matters) and G's loss -E[f(T(G(z)))].
 """
 from __future__ import annotations
 
@@ -67,17 +71,18 @@ class WGANGP(GANTrainStep):
             epsilon = keras.random.uniform((batch_size, 1, 1, 1), seed=self.seed_generator)
             with tf.GradientTape() as tape:
                 fake = self.generator(self.noise(batch_size), training=True)
-                real_score = tf.reduce_mean(self.discriminator(real, training=True))
-                fake_score = tf.reduce_mean(self.discriminator(fake, training=True))
-                gp = gradient_penalty(self.discriminator, real, fake, epsilon, self.hp.gp_form)
+                seen_real, seen_fake = self.augment(real), self.augment(fake)  # DiffAugment (or themselves)
+                real_score = tf.reduce_mean(self.discriminator(seen_real, training=True))
+                fake_score = tf.reduce_mean(self.discriminator(seen_fake, training=True))
+                gp = gradient_penalty(self.discriminator, seen_real, seen_fake, epsilon, self.hp.gp_form)
                 d_loss = fake_score - real_score + self.hp.gp_weight * gp
             grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
             self.d_optimizer.apply(grads, self.discriminator.trainable_variables)
 
         # 2. One generator update: push the critic's score of G(z) up.
         with tf.GradientTape() as tape:
-            g_loss = -tf.reduce_mean(self.discriminator(self.generator(self.noise(batch_size), training=True),
-                                                        training=True))
+            fake = self.augment(self.generator(self.noise(batch_size), training=True))
+            g_loss = -tf.reduce_mean(self.discriminator(fake, training=True))
         grads = tape.gradient(g_loss, self.generator.trainable_variables)
         self.g_optimizer.apply(grads, self.generator.trainable_variables)
 
