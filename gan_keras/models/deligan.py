@@ -58,15 +58,13 @@ checkpoints save it (a resumed run continues the same stream), and so does the `
 """
 from __future__ import annotations
 
-import dataclasses
-
 import keras
-from keras import Sequential, ops
+from keras import ops
 
 from gan_keras.hparams import HParam
 from gan_keras.models import dcgan
-from gan_keras.models.blocks import RandomLayer, latent_input
-from gan_keras.models.spec import ModelSpec, Networks
+from gan_keras.models.blocks import RandomLayer
+from gan_keras.models.spec import ModelSpec
 
 SIGMA_FLOOR = 1e-3   # sigma >= this after every optimizer step (not in the paper or code; see above)
 MU_RANGE = 1.0       # mu ~ U(-MU_RANGE, MU_RANGE) at initialisation (the authors' code)
@@ -164,30 +162,21 @@ class MixtureOfGaussiansLatent(RandomLayer):
                 "sigma_weight": self.sigma_weight, "sigma_floor": self.sigma_floor, "mu_range": self.mu_range}
 
 
-def with_mixture_latent(build_generator):
-    """A generator builder: eps -> MixtureOfGaussiansLatent -> the given generator's layers."""
-    def build(frozen_bn="batch", latent_dim=100, components=50, sigma_init=0.2, sigma_weight=0.05):
-        generator = build_generator(frozen_bn=frozen_bn, latent_dim=latent_dim)
-        mixture = MixtureOfGaussiansLatent(components, sigma_init, sigma_weight, name="mixture_of_gaussians")
-        return Sequential([latent_input(latent_dim), mixture, *generator.layers], name="generator")
-    return build
+def mixture_front(latent_dim, components=50, sigma_init=0.2, sigma_weight=0.05):
+    """The layer in front of G (eps -> z of the same size)."""
+    return [MixtureOfGaussiansLatent(components, sigma_init, sigma_weight, name="mixture_of_gaussians")], latent_dim
 
 
-def _deligan_networks(networks: Networks) -> Networks:
-    """The same networks with the learned mixture in front of every generator."""
-    return dataclasses.replace(
-        networks,
-        generators={shape: with_mixture_latent(build) for shape, build in networks.generators.items()},
-        source=f"{networks.source} with a learned mixture-of-Gaussians latent in front of G",
-        generator_params=("components", "sigma_init", "sigma_weight"))
+PARAMS = ("components", "sigma_init", "sigma_weight")
+MIXTURE = "a learned mixture-of-Gaussians latent"
 
 
 SPEC = ModelSpec(
     name="DELIGAN",
     description="DeLiGAN (Gurumurthy et al. 2017), seed 000's baseline: DCGAN with a learned "
                 "mixture-of-Gaussians latent",
-    networks={"dissertation": _deligan_networks(dcgan.SPEC.networks["dissertation"]),
-              "radford": _deligan_networks(dcgan.SPEC.networks["radford"])},
+    networks={arch: dcgan.SPEC.networks[arch].with_latent_front(mixture_front, PARAMS, MIXTURE)
+              for arch in ("dissertation", "radford")},
     engine="stacked",
     loss="bce",
     params=(COMPONENTS, SIGMA_INIT, SIGMA_WEIGHT),

@@ -27,15 +27,13 @@ Choices the paper leaves open, made here:
 """
 from __future__ import annotations
 
-import dataclasses
-
 import keras
-from keras import Sequential, layers, ops
+from keras import layers, ops
 
 from gan_keras.hparams import HParam
-from gan_keras.models import dcgan, radford
-from gan_keras.models.blocks import RandomLayer, latent_input
-from gan_keras.models.spec import ModelSpec, Networks
+from gan_keras.models import dcgan
+from gan_keras.models.blocks import RandomLayer
+from gan_keras.models.spec import ModelSpec
 from gan_keras.training.edgegan import EdgeGANStep
 
 ON_OFF = ("on", "off")
@@ -65,39 +63,27 @@ class MeanRescaling(RandomLayer):
         return {**super().get_config(), "low": self.low, "high": self.high}
 
 
-def with_latent_techniques(build_generator):
-    """A generator builder: [CFT Dense(N + FD)] -> [MeanRescaling] -> the DCGAN generator's layers.
+def cft_and_mr(latent_dim, cft="on", feature_diff=1, mean_rescaling="on"):
+    """The layers in front of G: [CFT Dense(N + FD)] -> [MeanRescaling], and G's input size.
 
-    With both techniques off it returns the DCGAN generator itself (the ablation's baseline).
+    With both techniques off there are none: G is then the DCGAN generator itself (the ablation's
+    baseline).
     """
-    def build(frozen_bn="batch", latent_dim=100, cft="on", feature_diff=1, mean_rescaling="on"):
-        width = latent_dim + feature_diff if cft == "on" else latent_dim
-        generator = build_generator(frozen_bn=frozen_bn, latent_dim=width)
-        if cft == "off" and mean_rescaling == "off":
-            return generator
-        front = []
-        if cft == "on":
-            front.append(layers.Dense(width, use_bias=False, name="common_feature_training"))
-        if mean_rescaling == "on":
-            front.append(MeanRescaling(name="mean_rescaling"))
-        return Sequential([latent_input(latent_dim), *front, *generator.layers], name="generator")
-    return build
+    width = latent_dim + feature_diff if cft == "on" else latent_dim
+    front = []
+    if cft == "on":
+        front.append(layers.Dense(width, use_bias=False, name="common_feature_training"))
+    if mean_rescaling == "on":
+        front.append(MeanRescaling(name="mean_rescaling"))
+    return front, width
 
 
-def _edge_networks(networks: Networks) -> Networks:
-    """The same networks with CFT and MR in front of every generator."""
-    return dataclasses.replace(
-        networks,
-        generators={shape: with_latent_techniques(build) for shape, build in networks.generators.items()},
-        source=f"{networks.source} with CFT/MR in front of G",
-        generator_params=("cft", "feature_diff", "mean_rescaling"))
-
-
+PARAMS = ("cft", "feature_diff", "mean_rescaling")
 SPEC = ModelSpec(
     name="EDGEGAN",
     description="Seed 000's CFT, Mean Rescaling and edge loss (Song & Kim 2023) on the DCGAN networks",
-    networks={"dissertation": _edge_networks(dcgan.SPEC.networks["dissertation"]),
-              "radford": _edge_networks(radford.networks(output_activation="sigmoid"))},
+    networks={arch: dcgan.SPEC.networks[arch].with_latent_front(cft_and_mr, PARAMS, "CFT and MR")
+              for arch in ("dissertation", "radford")},
     engine="train_step",
     loss="bce",            # the row EdgeGANStep's adversarial part follows (recorded in config.json)
     train_step=EdgeGANStep,

@@ -7,6 +7,7 @@ one registry line. StudioGAN-style: the hyperparameters' declarations hold the s
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -40,6 +41,33 @@ class Networks:
     # hyperparameters a generator builder also takes, e.g. EDGEGAN's ("cft", "feature_diff") for the
     # learned layer in front of the generator
     generator_params: tuple[str, ...] = ()
+
+    def with_latent_front(self, front: Callable[..., tuple[list, int]], params: tuple[str, ...],
+                          what: str) -> "Networks":
+        """The same networks with layers in front of every generator (a learned latent map).
+
+        ``front(latent_dim, **{p: hp.p for p in params})`` returns ``(layers, width)``: the layers
+        that map z (size latent_dim) to a vector of size ``width``, which the original generator is
+        built to take. Each generator becomes one flat Sequential: z -> layers -> the generator's
+        layers (the original generator itself when ``layers`` is empty). EDGEGAN's CFT and Mean
+        Rescaling and DeLiGAN's mixture of Gaussians are such fronts.
+        """
+        def wrap(build_generator):
+            def build(frozen_bn="batch", latent_dim=100, **hp):
+                from keras import Sequential
+
+                from gan_keras.models.blocks import latent_input
+
+                layers, width = front(latent_dim, **hp)
+                generator = build_generator(frozen_bn=frozen_bn, latent_dim=width)
+                if not layers:
+                    return generator
+                return Sequential([latent_input(latent_dim), *layers, *generator.layers], name="generator")
+            return build
+
+        return dataclasses.replace(
+            self, generators={shape: wrap(build) for shape, build in self.generators.items()},
+            source=f"{self.source} with {what} in front of G", generator_params=self.generator_params + params)
 
 
 @dataclass(frozen=True)
