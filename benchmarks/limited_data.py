@@ -31,7 +31,8 @@ import shlex
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runs_common import ROOT, call, copy_png, evaluated, finished, fmt, machine, mean, read_fids, read_log, show  # noqa: E402
+from runs_common import (add_common_arguments, call, copy_png, evaluated, finished, fmt, machine,  # noqa: E402
+                         mean, prepare_dirs, read_fids, read_log, show)
 
 ALL_OFF = ["--cft", "off", "--mean-rescaling", "off", "--edge-loss", "off"]
 VARIANTS = {  # name -> (model, flags, what it is)
@@ -170,10 +171,7 @@ def write_report(a, runs, rows, results):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data-dir", default="/work/shared/data")
-    p.add_argument("--weights", default="/work/shared/weights/fid-inception-2015-12-05.pt")
-    p.add_argument("--runs-dir", default="/tmp/limited_data_runs", help="run directories (outside the repository)")
-    p.add_argument("--results", default=os.path.join(ROOT, "benchmarks", "results", "limited_data"))
+    add_common_arguments(p, "limited_data")
     p.add_argument("--iterations", type=int, default=2000)
     p.add_argument("--batch", type=int, default=32, help="seed 000's batch size")
     p.add_argument("--seeds", type=int, nargs="+", help="seeds of every dataset (default: emoji 0 1, flowers 0)")
@@ -187,16 +185,8 @@ def main():
     a.argv = [shlex.quote(x) for x in sys.argv[1:]] or ["(defaults)"]
     if a.quick:
         a.iterations, a.fid_n, a.gen_n = 20, 50, 16
-    a.runs_dir = os.path.abspath(a.runs_dir)
-    if os.path.commonpath([a.runs_dir, ROOT]) == ROOT:
-        raise SystemExit("--runs-dir must be outside the repository")
-    os.makedirs(a.runs_dir, exist_ok=True)
-    os.makedirs(a.results, exist_ok=True)
-    out_log = os.path.join(a.results, "run_output.txt")
-
+    out_log, timings_path, timings = prepare_dirs(a)
     runs = {n: r for n, r in plan(a).items() if not a.only or r[0] in a.only}
-    timings_path = os.path.join(a.results, "timings.json")
-    timings = json.load(open(timings_path)) if os.path.exists(timings_path) else {}
     for name, (_, _, _, args) in runs.items():
         run_dir = os.path.join(a.runs_dir, name)
         if not a.skip_train:

@@ -125,3 +125,27 @@ def evaluated(run_dir, fid_n):
         return False
     saved = {int(d[5:]) for d in os.listdir(os.path.join(run_dir, "checkpoints")) if d.startswith("iter_")}
     return saved <= set(got["rows"])
+
+
+def add_common_arguments(p, name):
+    """--data-dir, --weights, --runs-dir (/tmp/<name>_runs) and --results (benchmarks/results/<name>)."""
+    p.add_argument("--data-dir", default="/work/shared/data")
+    p.add_argument("--weights", default="/work/shared/weights/fid-inception-2015-12-05.pt")
+    p.add_argument("--runs-dir", default=f"/tmp/{name}_runs", help="run directories (outside the repository)")
+    p.add_argument("--results", default=os.path.join(ROOT, "benchmarks", "results", name))
+
+
+def prepare_dirs(a):
+    """Make the runs and results folders (runs outside the repository); return (output log path,
+    timings path, the timings recorded so far)."""
+    a.runs_dir = os.path.abspath(a.runs_dir)
+    if os.path.commonpath([a.runs_dir, ROOT]) == ROOT:
+        raise SystemExit("--runs-dir must be outside the repository")
+    os.makedirs(a.runs_dir, exist_ok=True)
+    os.makedirs(a.results, exist_ok=True)
+    timings_path = os.path.join(a.results, "timings.json")
+    timings = {}
+    if os.path.exists(timings_path):
+        with open(timings_path) as f:
+            timings = json.load(f)
+    return os.path.join(a.results, "run_output.txt"), timings_path, timings

@@ -43,7 +43,8 @@ import time
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runs_common import ROOT, call, copy_png, finished, fmt, machine, mean, read_log, show  # noqa: E402
+from runs_common import (ROOT, call, copy_png, finished, fmt, machine, mean, prepare_dirs, read_fids,  # noqa: E402
+                         read_log, show)
 
 sys.path.insert(0, ROOT)  # gan_keras, for the real-vs-real floor
 MODELS = ("BEGAN", "BEGANCS", "BEGANV3")
@@ -196,16 +197,11 @@ def log_summary(rows, header):
 
 
 def read_fid(run_dir, iteration):
-    path = os.path.join(run_dir, "evaluation", "evaluation.json")
-    if not os.path.exists(path):
+    got = read_fids(run_dir)
+    row = got and got["rows"].get(iteration)
+    if not row:
         return None
-    with open(path) as f:
-        ev = json.load(f)
-    rows = {c["iteration"]: c for c in ev["checkpoints"]}
-    row = rows.get(iteration)
-    if row is None:
-        return None
-    return {"fid_n": ev["fid_sample_number"], "row": row, "complete": ev.get("complete"),
+    return {"fid_n": got["fid_n"], "row": row, "complete": got["json"].get("complete"),
             "seconds": row.get("timings", {})}
 
 
@@ -687,16 +683,8 @@ def main():
     a.runs_dir = a.runs_dir or ("/tmp/seed001_quick_runs" if a.quick else "/tmp/seed001_runs")
     a.results = a.results or ("/tmp/seed001_quick_results" if a.quick else
                               os.path.join(ROOT, "benchmarks", "results", "seed001"))
-    a.runs_dir = os.path.abspath(a.runs_dir)
-    if os.path.commonpath([a.runs_dir, ROOT]) == ROOT:
-        raise SystemExit("--runs-dir must be outside the repository")
-    os.makedirs(a.runs_dir, exist_ok=True)
-    os.makedirs(a.results, exist_ok=True)
-    out_log = os.path.join(a.results, "run_output.txt")
-
+    out_log, timings_path, timings = prepare_dirs(a)
     runs, resumes = plan(a), resume_plan(a)
-    timings_path = os.path.join(a.results, "timings.json")
-    timings = json.load(open(timings_path)) if os.path.exists(timings_path) else {}
 
     def timed(step, script, args):
         seconds, output = call(script, args, out_log)

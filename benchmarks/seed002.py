@@ -31,8 +31,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runs_common import (ROOT, call, copy_png, evaluated, finished, fmt, machine, mean, read_fids, read_log,  # noqa: E402
-                         show)
+from runs_common import (ROOT, add_common_arguments, call, copy_png, evaluated, finished, fmt, machine,  # noqa: E402
+                         mean, prepare_dirs, read_fids, read_log, show)
 
 sys.path.insert(0, ROOT)  # gan_keras, for the real-vs-real floor
 
@@ -409,10 +409,7 @@ NOTES = {
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data-dir", default="/work/shared/data")
-    p.add_argument("--weights", default="/work/shared/weights/fid-inception-2015-12-05.pt")
-    p.add_argument("--runs-dir", default="/tmp/seed002_runs", help="run directories (keep them out of the repository)")
-    p.add_argument("--results", default=os.path.join(ROOT, "benchmarks", "results", "seed002"))
+    add_common_arguments(p, "seed002")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--iterations", type=int, default=2000, help="DCGAN and LSGAN on CelebA")
@@ -434,16 +431,8 @@ def main():
         a.iterations, a.save_every, a.sample_every, a.f1_every = 40, 20, 20, 10
         a.source_iterations, a.finetune_iterations, a.finetune_save_every, a.finetune_f1_every = 20, 20, 10, 10
         a.fid_n, a.gen_n = 50, 16
-    a.runs_dir = os.path.abspath(a.runs_dir)
-    if os.path.commonpath([a.runs_dir, ROOT]) == ROOT:
-        raise SystemExit("--runs-dir must be outside the repository")
-    os.makedirs(a.runs_dir, exist_ok=True)
-    os.makedirs(a.results, exist_ok=True)
-    out_log = os.path.join(a.results, "run_output.txt")
-
+    out_log, timings_path, timings = prepare_dirs(a)
     runs = plan(a)
-    timings_path = os.path.join(a.results, "timings.json")
-    timings = json.load(open(timings_path)) if os.path.exists(timings_path) else {}
     if not a.skip_train:
         for name, (args, _) in runs.items():
             if finished(os.path.join(a.runs_dir, name), int(args[2])):
