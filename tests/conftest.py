@@ -32,6 +32,19 @@ def fid_weights_path():
     return FID_WEIGHTS
 
 
+@pytest.fixture(scope="session")
+def image_folder(tmp_path_factory):
+    """``folder:PATH`` of 12 small RGB PNGs of mixed sizes (a user's own image folder)."""
+    import numpy as np
+    from PIL import Image
+
+    folder = tmp_path_factory.mktemp("pictures")
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        Image.fromarray(rng.integers(0, 256, (20 + i, 24, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    return f"folder:{folder}"
+
+
 def pytest_configure(config):
     # Keras 3.15's TensorFlow backend converts tensors with np.array(x, copy=False) first; under
     # NumPy 2 that emits this DeprecationWarning thousands of times per run. It is Keras's, not ours.

@@ -230,17 +230,6 @@ def test_the_generator_saves_and_loads_with_its_seed_state(tmp_path):
 
 
 # -- a whole run ----------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def image_folder(tmp_path_factory):
-    from PIL import Image
-
-    folder = tmp_path_factory.mktemp("pictures")
-    rng = np.random.default_rng(0)
-    for i in range(8):
-        Image.fromarray(rng.integers(0, 256, (20 + i, 24, 3), dtype=np.uint8)).save(folder / f"{i}.png")
-    return f"folder:{folder}"
-
-
 def test_a_deligan_run_resumes_bit_identically(tmp_path, image_folder):
     from tests.test_run import read_rows, run, same_weights, weights_of
 

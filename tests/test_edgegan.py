@@ -3,7 +3,6 @@ import os
 
 import keras
 import numpy as np
-import pytest
 import tensorflow as tf
 
 import gan_keras  # noqa: F401  (registers the custom layers needed to load .keras files)
@@ -117,17 +116,6 @@ def test_the_saved_generator_loads_and_continues_the_same_mean_rescaling_stream(
 
 
 # -- whole runs ---------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def image_folder(tmp_path_factory):
-    from PIL import Image
-
-    folder = tmp_path_factory.mktemp("pictures")
-    rng = np.random.default_rng(0)
-    for i in range(12):
-        Image.fromarray(rng.integers(0, 256, (20 + i, 24, 3), dtype=np.uint8)).save(folder / f"{i}.png")
-    return f"folder:{folder}"
-
-
 def test_an_edgegan_run_on_a_folder_resumes_bit_identically_and_evaluates(tmp_path, image_folder):
     from gan_keras.data import load_dataset
     from gan_keras.evaluation import EvalConfig, evaluate_run
