@@ -11,6 +11,7 @@ import pytest
 
 from gan_keras.errors import ConfigError, WeightsError
 from gan_keras.metrics import backbones as B
+from gan_keras.metrics import weights as W
 from gan_keras.metrics.torch_reader import load_state_dict, read_torch_file
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "fid_reference.npz")
@@ -31,8 +32,14 @@ def fid_backbone(fid_weights_path):
 def offline_keras_home(tmp_path, monkeypatch):
     """An empty Keras cache, no $GAN_KERAS_INCEPTION_WEIGHTS, and no network attempts."""
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
-    monkeypatch.delenv(B.WEIGHTS_ENV, raising=False)
-    monkeypatch.setattr(B, "_host_reachable", lambda *a, **k: False)  # a download fails at once
+    monkeypatch.delenv(W.WEIGHTS_ENV, raising=False)
+    monkeypatch.delenv(W.NO_DOWNLOAD_ENV, raising=False)
+
+    def no_registry(*args, **kwargs):  # a fetch from the package registry fails at once
+        raise WeightsError("could not fetch it from the package registry: no network in this test")
+
+    monkeypatch.setattr(W, "fetch_from_registry", no_registry)
+    monkeypatch.setattr(W, "_host_reachable", lambda *a, **k: False)  # a download fails at once
     return tmp_path / "keras_home" / "models"
 
 
@@ -201,7 +208,7 @@ def test_fid_description(fid_backbone, fid_weights_path):
     d = fid_backbone.description
     json.dumps(d)
     assert d["name"] == "fid" and d["resize"] == "bilinear"
-    assert d["sha256"] == B.FID_WEIGHTS_SHA256 and d["is_reference_file"] is True
+    assert d["sha256"] == W.FID_WEIGHTS_SHA256 and d["is_reference_file"] is True
     assert "128" in d["input_range"]
 
 
@@ -234,9 +241,9 @@ def test_keras_missing_weights_is_one_actionable_line(offline_keras_home):
 
 def test_keras_damaged_cached_weights(offline_keras_home):
     offline_keras_home.mkdir(parents=True)
-    (offline_keras_home / B.KERAS_WEIGHTS[False]["file"]).write_bytes(b"damaged")
+    (offline_keras_home / W.KERAS_WEIGHTS[False]["file"]).write_bytes(b"damaged")
     with pytest.raises(WeightsError, match="wrong md5"):
-        B.find_keras_weights()
+        W.find_keras_weights()
     with pytest.raises(WeightsError, match="not found"):
         B.get_backbone("keras", weights=str(offline_keras_home / "nope.h5"))
 
@@ -246,24 +253,24 @@ def test_keras_damaged_cached_weights(offline_keras_home):
 # ------------------------------------------------------------------------------------------
 def test_find_fid_weights_order(offline_keras_home, fid_weights_path, monkeypatch):
     with pytest.raises(WeightsError) as e:
-        B.find_fid_weights()
+        W.find_fid_weights()
     msg = str(e.value)
-    assert "fid-inception-2015-12-05.pt" in msg and B.FID_WEIGHTS_SHA256 in msg
+    assert "fid-inception-2015-12-05.pt" in msg and W.FID_WEIGHTS_SHA256 in msg
     assert str(offline_keras_home) in msg and "\n" not in msg
     with pytest.raises(WeightsError, match="nowhere.pt"):
-        B.find_fid_weights("/nowhere.pt")
+        W.find_fid_weights("/nowhere.pt")
     # the Keras cache folder
     offline_keras_home.mkdir(parents=True)
-    cached = offline_keras_home / B.FID_WEIGHTS_FILE
+    cached = offline_keras_home / W.FID_WEIGHTS_FILE
     cached.symlink_to(fid_weights_path)
-    assert B.find_fid_weights() == str(cached)
+    assert W.find_fid_weights() == str(cached)
     # $GAN_KERAS_INCEPTION_WEIGHTS beats the cache, an explicit path beats both
-    monkeypatch.setenv(B.WEIGHTS_ENV, fid_weights_path)
-    assert B.find_fid_weights() == os.path.abspath(fid_weights_path)
-    assert B.find_fid_weights(str(cached)) == str(cached)
-    monkeypatch.setenv(B.WEIGHTS_ENV, "/missing/file.pt")
-    with pytest.raises(WeightsError, match=B.WEIGHTS_ENV):
-        B.find_fid_weights()
+    monkeypatch.setenv(W.WEIGHTS_ENV, fid_weights_path)
+    assert W.find_fid_weights() == os.path.abspath(fid_weights_path)
+    assert W.find_fid_weights(str(cached)) == str(cached)
+    monkeypatch.setenv(W.WEIGHTS_ENV, "/missing/file.pt")
+    with pytest.raises(WeightsError, match=W.WEIGHTS_ENV):
+        W.find_fid_weights()
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -286,15 +293,15 @@ def test_keras_weights_from_a_file_and_from_the_cache(offline_keras_home, tmp_pa
         np.testing.assert_allclose(bb.features(x), want, rtol=1e-4, atol=1e-5)
 
         offline_keras_home.mkdir(parents=True)
-        official = offline_keras_home / B.KERAS_WEIGHTS[False]["file"]
+        official = offline_keras_home / W.KERAS_WEIGHTS[False]["file"]
         os.replace(path, official)
-        monkeypatch.setitem(B.KERAS_WEIGHTS[False], "md5", B.file_digest(str(official), "md5"))
-        assert B.find_keras_weights() == (str(official), False)
+        monkeypatch.setitem(W.KERAS_WEIGHTS[False], "md5", W.file_digest(str(official), "md5"))
+        assert W.find_keras_weights() == (str(official), False)
         bb = B.get_backbone("keras")
         assert not bb.has_classifier and bb.features_and_logits(x)[1] is None
         assert bb.description["weights"] == "imagenet" and bb.description["file"] == str(official)
         np.testing.assert_allclose(bb.features(x), want, rtol=1e-4, atol=1e-5)
     finally:  # 88 MB: do not leave it in the temporary folder
-        for p in (path, offline_keras_home / B.KERAS_WEIGHTS[False]["file"]):
+        for p in (path, offline_keras_home / W.KERAS_WEIGHTS[False]["file"]):
             if os.path.exists(p):
                 os.remove(p)

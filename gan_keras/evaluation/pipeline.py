@@ -40,11 +40,12 @@ TOOL = "GAN_evaluation.py"  # evaluation.json's "tool": the format, whichever wa
 # loaders: module-level so that tests can replace them (library callers may pass instances)
 # ----------------------------------------------------------------------------------------------
 
-def load_backbone(name: str, weights, resize: str):
-    """The feature network ``name`` ("keras" or "fid") from ``gan_keras.metrics.backbones``."""
+def load_backbone(name: str, weights, resize: str, download: bool = True):
+    """The feature network ``name`` ("keras" or "fid") from ``gan_keras.metrics.backbones``;
+    ``download=False`` forbids fetching its weights when they are not found."""
     from gan_keras.metrics import backbones
 
-    kwargs = {"resize": resize}
+    kwargs = {"resize": resize, "download": download}
     if weights is not None:
         kwargs["weights"] = weights
     return backbones.get_backbone(name, **kwargs)
@@ -138,8 +139,11 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
     command = _command(run_dir, cfg, backbone, dataset)
     t = time.perf_counter()
     if backbone is None:
+        # download is passed only when it is not the default, so that replacement loaders written
+        # for the older (name, weights, resize) signature keep working
+        extra = {} if cfg.download else {"download": False}
         backbone = load_backbone(cfg.inception, None if cfg.inception_weights is None
-                                 else os.fspath(cfg.inception_weights), cfg.resize)
+                                 else os.fspath(cfg.inception_weights), cfg.resize, **extra)
     backbone_seconds = time.perf_counter() - t
     if dataset is None:
         data_dir = os.fspath(cfg.data_dir) if cfg.data_dir is not None else run_config.get("data_dir")

