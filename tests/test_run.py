@@ -2,6 +2,7 @@
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -177,9 +178,19 @@ def test_a_damaged_latest_checkpoint_falls_back_to_the_previous_one(tmp_path):
     assert [c.iteration for c in rundir.list_checkpoints(run_dir)] == [2, 4]  # incomplete: ignored
 
 
+@pytest.fixture(scope="module")
+def four_and_six(tmp_path_factory, shared_data_dir):
+    """A DCGAN run of 4 iterations (checkpoints 2, 4) and the same run straight to 6 (run once, copied)."""
+    base = tmp_path_factory.mktemp("damage")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GAN_KERAS_DATA_DIR", shared_data_dir)
+        return run(base, "four", epochs=4, save_model_interval=2), run(base, "six", epochs=6, save_model_interval=2)
+
+
 @pytest.mark.parametrize("damage", ["garbage", "deleted", "emptied"])
-def test_a_damaged_log_and_config_are_restored_from_the_checkpoint(tmp_path, damage, capsys):
-    run_dir = run(tmp_path, epochs=4, save_model_interval=2)
+def test_a_damaged_log_and_config_are_restored_from_the_checkpoint(tmp_path, damage, capsys, four_and_six):
+    run_dir, straight = str(tmp_path / "run"), four_and_six[1]
+    shutil.copytree(four_and_six[0], run_dir)
     log, config = os.path.join(run_dir, rundir.LOG), os.path.join(run_dir, rundir.CONFIG)
     if damage == "garbage":  # a line cut short, NUL bytes, invalid UTF-8, a non-number, a repeated row
         text = open(log, "rb").read().splitlines(keepends=True)
@@ -197,7 +208,6 @@ def test_a_damaged_log_and_config_are_restored_from_the_checkpoint(tmp_path, dam
     run(tmp_path, epochs=6, save_model_interval=2)
     out = capsys.readouterr().out
     assert "using the copy saved with checkpoint 4" in out and "restored 4 rows from the checkpoint's copy" in out
-    straight = run(tmp_path, "straight", epochs=6, save_model_interval=2)
     assert read_rows(run_dir) == read_rows(straight) and len(read_rows(run_dir)) == 6
     assert rundir.read_config(run_dir)["model"] == "DCGAN"
     a, b = rundir.list_checkpoints(run_dir)[-1], rundir.list_checkpoints(straight)[-1]
