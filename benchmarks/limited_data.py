@@ -150,9 +150,10 @@ def write_report(a, runs, rows, results):
                 change = (f"{100 * (r['fid'] - base) / base:+.1f} %" if r["fid"] is not None and base == base
                           else "n/a")
                 kid = None if r["kid"] is None else 1000 * r["kid"]
-                kid_sd = None if r["kid_std"] is None else 1000 * r["kid_std"]
+                # one KID subset when fid_n <= the subset size: its "std" is then float noise, not shown
+                kid_sd = None if not r["kid_std"] or r["kid_std"] < 1e-9 else 1000 * r["kid_std"]
                 L.append(f"| {VARIANTS[variant][2]} (seed {seed}) | {fmt(r['fid'], 1)} | {change} | "
-                         f"{fmt(kid, 2)} ± {fmt(kid_sd, 2)} | {fmt(r['d_loss_last10pct'])} | "
+                         f"{fmt(kid, 2)}{'' if kid_sd is None else ' ± ' + fmt(kid_sd, 2)} | {fmt(r['d_loss_last10pct'])} | "
                          f"{fmt(r['g_loss_last10pct'])} | {fmt(r['edge_last10pct'], 1)} | {fmt(r['train_seconds'], 0)} |")
         L.append("")
     L += ["D loss, G loss and the edge term are means over the last 10 % of iterations (log.csv); the edge "
