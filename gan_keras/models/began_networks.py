@@ -49,7 +49,7 @@ import functools
 import keras
 from keras import Sequential, initializers, layers, ops
 
-from gan_keras.models.blocks import LEAKY_SLOPE, image_input, latent_input
+from gan_keras.models.blocks import LEAKY_SLOPE, RandomLayer, image_input, latent_input
 
 LATENT_DIM = 64        # N_z (all three papers' z and code size at 64x64)
 BEGAN_FILTERS = 128    # n of BEGAN and BEGAN-CS (REFERENCE.md: n = 128)
@@ -60,7 +60,7 @@ SMALLEST = 8           # the encoders end at 8x8 (seed 001: "the last layer of t
 
 # -- shared pieces ---------------------------------------------------------------------------------
 @keras.saving.register_keras_serializable(package="gan_keras")
-class Reparameterize(layers.Layer):
+class Reparameterize(RandomLayer):
     """z = mean + exp(log_var / 2) * eps, eps ~ N(0, I): the VAE's sample (BEGAN v3's D).
 
     Called as ``Reparameterize()([mean, log_var], training=...)``.
@@ -69,18 +69,13 @@ class Reparameterize(layers.Layer):
       ``keras.random.SeedGenerator``. The generator is created in ``__init__``, so its state is a
       variable of the layer and of any model holding it (``model.variables``; not a weight, so it is
       not counted by ``count_params``): a checkpoint of the model's variables restores the noise
-      stream exactly, and a ``.keras`` file stores it too.
+      stream exactly, and a ``.keras`` file stores it too (``blocks.RandomLayer``).
     * ``training=False`` or ``None`` (``model(x)``, ``predict``): returns ``mean`` unchanged, the
       usual deterministic VAE inference (reconstructions and evaluation do not depend on noise).
 
     ``seed``: the generator's seed; None draws one from Keras' global seed
     (``keras.utils.set_random_seed`` makes it reproducible).
     """
-
-    def __init__(self, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, inputs, training=None):
         mean, log_var = inputs
@@ -91,18 +86,6 @@ class Reparameterize(layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[0])
-
-    # Keras saves a layer's weights, not its seed generators' states, in a .keras file; these two
-    # add the state, so a loaded model continues the saved noise stream instead of restarting it.
-    def save_own_variables(self, store):
-        store["seed_generator_state"] = ops.convert_to_numpy(self.seed_generator.state)
-
-    def load_own_variables(self, store):
-        if "seed_generator_state" in store:
-            self.seed_generator.state.assign(store["seed_generator_state"])
-
-    def get_config(self):
-        return {**super().get_config(), "seed": self.seed}
 
 
 def conv_block(filters: int, kernel_size: int = 3, strides: int = 1, activation: str | None = "elu",

@@ -141,7 +141,8 @@ class RandomLayer(layers.Layer):
     def load_own_variables(self, store):
         for i, variable in enumerate(self.weights):   # what Layer.save_own_variables stored, in its order
             variable.assign(store[str(i)])
-        self.seed_generator.state.assign(store["seed_generator_state"])
+        if "seed_generator_state" in store:   # absent from files saved before the state was stored
+            self.seed_generator.state.assign(store["seed_generator_state"])
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}
