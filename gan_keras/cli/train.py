@@ -56,7 +56,8 @@ def build_parser() -> OneLineParser:
                           "and continue with a new seed")
     run.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard logs")
     run.add_argument("--no-determinism", action="store_true",
-                     help="do not enable TensorFlow op determinism (slightly faster, not bit-reproducible)")
+                     help="do not enable TensorFlow op determinism nor turn its graph optimizer off "
+                          "(not bit-reproducible)")
 
     run.add_argument("--image-size", type=int, choices=(28, 32, 64), metavar="28|32|64",
                      help="train a colour dataset at 32x32 or 64x64; a folder:PATH also at 28x28 greyscale "

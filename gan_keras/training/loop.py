@@ -251,6 +251,11 @@ class Trainer:
             import tensorflow as tf
 
             tf.config.experimental.enable_op_determinism()
+            # Grappler (TensorFlow's graph optimizer) can rewrite the same train function differently
+            # in different processes; the rewritten graphs give different last bits. BEGAN v3's step
+            # diverged from iteration 2 between two identical runs with it on, and never with it off
+            # (benchmarks/results/seed001/README.md); on the CPU it costs no measurable speed.
+            tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 
     def _tensorboard(self):
         if not self.config.tensorboard:
