@@ -252,9 +252,9 @@ class Trainer:
 
             tf.config.experimental.enable_op_determinism()
             # Grappler (TensorFlow's graph optimizer) can rewrite the same train function differently
-            # in different processes; the rewritten graphs give different last bits. BEGAN v3's step
-            # diverged from iteration 2 between two identical runs with it on, and never with it off
-            # (benchmarks/results/seed001/README.md); on the CPU it costs no measurable speed.
+            # in different processes, and the rewritten graphs give different last bits, which grow
+            # into different runs (measured: benchmarks/results/seed001/README.md); on the CPU it
+            # costs no measurable speed.
             tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 
     def _tensorboard(self):
