@@ -149,3 +149,20 @@ def prepare_dirs(a):
         with open(timings_path) as f:
             timings = json.load(f)
     return os.path.join(a.results, "run_output.txt"), timings_path, timings
+
+
+def folder_fid(folder_a, folder_b, weights, out_log):
+    """FID between two image folders with the 2015 network (``python -m gan_keras.metrics.fid``), its
+    output appended to out_log. Returns (fid, the command, seconds)."""
+    args = ["-m", "gan_keras.metrics.fid", folder_a, folder_b, "--inception", "fid", "--inception-weights", weights]
+    command = "python " + " ".join(shlex.quote(x) for x in args)
+    print(f"\n$ {command}", flush=True)
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - t
+    with open(out_log, "a") as log:
+        log.write(f"$ python {' '.join(args)}\n{proc.stdout}{proc.stderr}")
+    if proc.returncode != 0:
+        raise SystemExit(f"gan_keras.metrics.fid exited with {proc.returncode}:\n{proc.stderr[-2000:]}")
+    fid = float(next(ln for ln in proc.stdout.splitlines() if ln.startswith("FID:")).split(":")[1])
+    return fid, command, seconds

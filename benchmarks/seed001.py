@@ -37,14 +37,12 @@ import json
 import math
 import os
 import shlex
-import subprocess
 import sys
-import time
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runs_common import (ROOT, call, copy_png, finished, fmt, machine, mean, prepare_dirs, read_fids,  # noqa: E402
-                         read_log, show)
+from runs_common import (ROOT, call, copy_png, finished, fmt, folder_fid, machine, mean, prepare_dirs,  # noqa: E402
+                         read_fids, read_log, show)
 
 sys.path.insert(0, ROOT)  # gan_keras, for the real-vs-real floor
 MODELS = ("BEGAN", "BEGANCS", "BEGANV3")
@@ -131,18 +129,8 @@ def real_floor(a, ds, out_log):
         for i in idx:
             img = images[i]
             Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img).save(os.path.join(folder, half, f"{i:05d}.png"))
-    args = ["-m", "gan_keras.metrics.fid", os.path.join(folder, "a"), os.path.join(folder, "b"),
-            "--inception", "fid", "--inception-weights", a.weights]
-    print(f"\n$ python {' '.join(shlex.quote(x) for x in args)}", flush=True)
-    t = time.perf_counter()
-    proc = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True)
-    seconds = time.perf_counter() - t
-    with open(out_log, "a") as log:
-        log.write(f"$ python {' '.join(args)}\n{proc.stdout}{proc.stderr}")
-    if proc.returncode != 0:
-        raise SystemExit(f"gan_keras.metrics.fid exited with {proc.returncode}:\n{proc.stderr[-2000:]}")
-    fid = float(next(ln for ln in proc.stdout.splitlines() if ln.startswith("FID:")).split(":")[1])
-    got = {"fid": fid, "n": n, "command": "python " + " ".join(shlex.quote(x) for x in args),
+    fid, command, seconds = folder_fid(os.path.join(folder, "a"), os.path.join(folder, "b"), a.weights, out_log)
+    got = {"fid": fid, "n": n, "command": command,
            "sample": f"numpy.random.default_rng([{a.seed}, 2]).permutation({len(images)})[:{2 * n}], halves"}
     with open(result, "w") as f:
         json.dump(got, f, indent=1)

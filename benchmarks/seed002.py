@@ -26,13 +26,11 @@ import json
 import math
 import os
 import shlex
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runs_common import (ROOT, add_common_arguments, call, copy_png, evaluated, finished, fmt, machine,  # noqa: E402
-                         mean, prepare_dirs, read_fids, read_log, show)
+from runs_common import (ROOT, add_common_arguments, call, copy_png, evaluated, finished, fmt,  # noqa: E402
+                         folder_fid, machine, mean, prepare_dirs, read_fids, read_log, show)
 
 sys.path.insert(0, ROOT)  # gan_keras, for the real-vs-real floor
 
@@ -86,18 +84,8 @@ def real_floor(a, out_log):
         os.makedirs(os.path.join(folder, half), exist_ok=True)
         for i in idx:
             Image.fromarray(images[i]).save(os.path.join(folder, half, f"{i:05d}.png"))
-    args = ["-m", "gan_keras.metrics.fid", os.path.join(folder, "a"), os.path.join(folder, "b"),
-            "--inception", "fid", "--inception-weights", a.weights]
-    print(f"\n$ python {' '.join(shlex.quote(x) for x in args)}", flush=True)
-    t = time.perf_counter()
-    proc = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True)
-    seconds = time.perf_counter() - t
-    with open(out_log, "a") as log:
-        log.write(f"$ python {' '.join(args)}\n{proc.stdout}{proc.stderr}")
-    if proc.returncode != 0:
-        raise SystemExit(f"gan_keras.metrics.fid exited with {proc.returncode}:\n{proc.stderr[-2000:]}")
-    fid = float(next(ln for ln in proc.stdout.splitlines() if ln.startswith("FID:")).split(":")[1])
-    got = {"fid": fid, "n": a.fid_n, "command": "python " + " ".join(shlex.quote(x) for x in args),
+    fid, command, seconds = folder_fid(os.path.join(folder, "a"), os.path.join(folder, "b"), a.weights, out_log)
+    got = {"fid": fid, "n": a.fid_n, "command": command,
            "sample": f"numpy.random.default_rng([{a.seed}, 2]).permutation(5000)[:{2 * a.fid_n}], halves"}
     with open(result, "w") as f:
         json.dump(got, f, indent=1)
