@@ -10,6 +10,10 @@
         log.csv, config.json                   copies of the run's, so a damaged or lost log or
                                                config is restored on resume
         manifest.json                          written last: the folder is complete
+    <run>/checkpoints/autosave/       the newest resume point (--autosave MINUTES): only what
+                                      resuming needs (no .keras files), overwritten as training goes
+                                      on and removed once a newer checkpoint exists; not a
+                                      checkpoint (nothing evaluates it)
     <run>/plots/                      loss and divergence curves (PNG)
     <run>/tensorboard/                TensorBoard scalars
     <run>/evaluation/                 written by GAN_evaluation.py
@@ -37,6 +41,7 @@ EVALUATION = "evaluation"
 MANIFEST = "manifest.json"
 GENERATOR_FILE = "generator.keras"
 DISCRIMINATOR_FILE = "discriminator.keras"
+AUTOSAVE = "autosave"
 
 _CKPT_RE = re.compile(r"^iter_(\d+)$")
 
@@ -84,6 +89,17 @@ def list_checkpoints(run_dir: str, include_incomplete: bool = False) -> list[Che
         if match and os.path.isdir(path) and (include_incomplete or _is_complete(path)):
             found.append(Checkpoint(int(match.group(1)), path))
     return sorted(found, key=lambda c: c.iteration)
+
+
+def autosave(run_dir: str) -> Checkpoint | None:
+    """The run's complete resume point (``checkpoints/autosave/``), or None."""
+    path = os.path.join(run_dir, CHECKPOINTS, AUTOSAVE)
+    if not _is_complete(path):
+        return None
+    try:
+        return Checkpoint(int(_read_json(os.path.join(path, MANIFEST))["iteration"]), path)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _read_json(path: str) -> dict:

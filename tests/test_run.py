@@ -377,6 +377,33 @@ def test_interrupted_runs_resume_to_the_same_result_as_a_straight_run(tmp_path, 
     assert same_weights(weights_of(a.discriminator_path), weights_of(b.discriminator_path))
 
 
+def test_a_killed_run_resumes_from_its_autosave_point(tmp_path, straight_run):
+    """--autosave: a kill -9 loses only the iterations since the last resume point, not those since
+    the last checkpoint, and the result is still bit-identical; the resume point is not a checkpoint."""
+    out = tmp_path / "killed"
+    proc = _start(out, EPOCHS, "--autosave", "0.0005")  # a resume point every 30 ms
+    _wait_for_rows(out, 150, proc)
+    deadline = time.time() + 60
+    while (rundir.autosave(str(out)) is None or rundir.autosave(str(out)).iteration <= 100) and time.time() < deadline:
+        time.sleep(0.01)
+    proc.kill()
+    proc.communicate(timeout=60)
+    point = rundir.autosave(str(out))
+    assert point is not None and 100 < point.iteration < EPOCHS
+    assert not os.path.exists(os.path.join(point.path, rundir.GENERATOR_FILE))  # resume state only
+    assert [c.iteration for c in rundir.list_checkpoints(str(out))] == [100]  # not listed as a checkpoint
+    resumed = cli("GAN", "mnist", EPOCHS, 8, 1000, 100, "--seed", 11, "--no-tensorboard", "--autosave", "0",
+                  "--resume", out)
+    assert resumed.returncode == 0, resumed.stderr
+    started = int(resumed.stdout.split("from iteration ")[1].split()[0])
+    assert started >= point.iteration and "(its resume point)" in resumed.stdout
+    assert read_rows(str(out)) == read_rows(straight_run)
+    a, b = rundir.list_checkpoints(str(out))[-1], rundir.list_checkpoints(straight_run)[-1]
+    assert same_weights(weights_of(a.generator_path), weights_of(b.generator_path))
+    assert same_weights(weights_of(a.discriminator_path), weights_of(b.discriminator_path))
+    assert rundir.autosave(str(out)) is None  # removed once newer checkpoints existed
+
+
 @pytest.mark.parametrize("model,dataset", [("DCGAN", "nlvr"), ("WGAN", "102flowers"), ("WGANGP", "nlvr"),
                                            ("GAN", "102flowers")])
 def test_models_run_on_the_real_64x64_datasets(tmp_path, model, dataset):

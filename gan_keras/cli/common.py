@@ -37,6 +37,10 @@ def positive_int(text: str) -> int:
     return _number(text, int, lambda v: v >= 1, "a positive integer")
 
 
+def non_negative_float(text: str) -> float:
+    return _number(text, float, lambda v: math.isfinite(v) and v >= 0, "a number >= 0")
+
+
 def seed_int(text: str) -> int:
     """A random seed: what numpy, TensorFlow and Keras all accept (0 .. 2**32 - 1)."""
     return _number(text, int, lambda v: 0 <= v < 2**32, "an integer from 0 to 4294967295")

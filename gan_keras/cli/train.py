@@ -7,7 +7,7 @@ import shlex
 import sys
 
 from gan_keras.cli.common import (
-    OneLineParser, existing_dir, fail, os_error_line, positive_float, positive_int, quiet_tensorflow, seed_int,
+    OneLineParser, existing_dir, fail, non_negative_float, os_error_line, positive_float, positive_int, quiet_tensorflow, seed_int,
 )
 
 PROG = "GAN_main.py"
@@ -54,6 +54,10 @@ def build_parser() -> OneLineParser:
     run.add_argument("--on-nan", choices=("stop", "rollback"), default="stop",
                      help="when a loss becomes NaN/inf: stop (default) or roll back to the last checkpoint "
                           "and continue with a new seed")
+    run.add_argument("--autosave", type=non_negative_float, metavar="MINUTES", default=10.0,
+                     help="every MINUTES of training (default 10; 0: never), overwrite a resume point "
+                          "(checkpoints/autosave/) so that a killed run loses at most that much; it is not a "
+                          "checkpoint: nothing evaluates it, and it is removed once a newer checkpoint exists")
     run.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard logs")
     run.add_argument("--no-determinism", action="store_true",
                      help="do not enable TensorFlow op determinism nor turn its graph optimizer off "
@@ -163,7 +167,7 @@ def main(argv=None) -> int:
         sample_interval=args.sample_interval, save_model_interval=args.save_model_interval, out=out,
         seed=args.seed, data_dir=args.data_dir, data_limit=args.limit, image_size=args.image_size,
         hyperparams=hyperparams, on_nan=args.on_nan, force=args.force,
-        f1_every=args.f1_every, f1_images=args.f1_images, init_from=args.init_from,
+        f1_every=args.f1_every, f1_images=args.f1_images, init_from=args.init_from, autosave_minutes=args.autosave,
         tensorboard=not args.no_tensorboard, deterministic=not args.no_determinism,
         command="python GAN_main.py " + shlex.join(argv),
     )

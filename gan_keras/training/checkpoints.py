@@ -33,31 +33,38 @@ def _fsync_file(path):
 
 
 def save_checkpoint(run_dir: str, iteration: int, engine, state: dict, arrays: dict, keep: int | None = None,
-                    copies: list[str] = ()) -> str:
+                    copies: list[str] = (), autosave: bool = False) -> str:
     """Write checkpoint ``iteration`` atomically and return its folder.
 
     ``copies``: files copied into the checkpoint as they are now (the run's log.csv and
     config.json), so that resuming can restore them if they are later damaged or lost.
+    ``autosave``: write the run's resume point (``checkpoints/autosave/``) instead: the same
+    resume state without the two ``.keras`` files (nothing evaluates or loads it as a model),
+    replacing the previous resume point.
 
     Raises CheckpointError (e.g. disk full) with the earlier checkpoints left intact.
     """
     root = os.path.join(run_dir, rundir.CHECKPOINTS)
-    final = os.path.join(root, rundir.checkpoint_name(iteration))
-    tmp = os.path.join(root, ".tmp-" + rundir.checkpoint_name(iteration))
+    name = rundir.AUTOSAVE if autosave else rundir.checkpoint_name(iteration)
+    final = os.path.join(root, name)
+    tmp = os.path.join(root, ".tmp-" + name)
     try:
         os.makedirs(root, exist_ok=True)
         shutil.rmtree(tmp, ignore_errors=True)
         os.makedirs(tmp)
-        engine.generator.save(os.path.join(tmp, rundir.GENERATOR_FILE))
-        # Saved while trainable, so the loaded model reports the published trainable counts.
-        engine.discriminator.trainable = True
-        engine.discriminator.save(os.path.join(tmp, rundir.DISCRIMINATOR_FILE))
+        files = []
+        if not autosave:
+            engine.generator.save(os.path.join(tmp, rundir.GENERATOR_FILE))
+            # Saved while trainable, so the loaded model reports the published trainable counts.
+            engine.discriminator.trainable = True
+            engine.discriminator.save(os.path.join(tmp, rundir.DISCRIMINATOR_FILE))
+            files = [rundir.GENERATOR_FILE, rundir.DISCRIMINATOR_FILE]
         values = {f"var_{i:05d}": np.asarray(v.numpy()) for i, v in enumerate(engine.state_variables())}
         values.update({f"extra_{k}": np.asarray(v) for k, v in arrays.items()})
         np.savez(os.path.join(tmp, STATE_NPZ), **values)
         with open(os.path.join(tmp, STATE_JSON), "w") as f:
             json.dump(state, f, indent=2, default=str)
-        files = [rundir.GENERATOR_FILE, rundir.DISCRIMINATOR_FILE, STATE_NPZ, STATE_JSON]
+        files += [STATE_NPZ, STATE_JSON]
         for source in copies:
             if os.path.isfile(source):
                 shutil.copyfile(source, os.path.join(tmp, os.path.basename(source)))
@@ -66,17 +73,21 @@ def save_checkpoint(run_dir: str, iteration: int, engine, state: dict, arrays: d
             json.dump({"iteration": iteration, "files": files, "n_variables": len(values)}, f, indent=2)
         for name in files + [rundir.MANIFEST]:
             _fsync_file(os.path.join(tmp, name))
-        if os.path.exists(final):
-            shutil.rmtree(final)
+        old = os.path.join(root, ".old-" + name)
+        if os.path.exists(final):  # moved aside, not deleted, until the new one is in place
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(final, old)
         os.replace(tmp, final)
         fsync_dir(root)
+        shutil.rmtree(old, ignore_errors=True)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         what = "the disk is full" if exc.errno == errno.ENOSPC else str(exc)
         earlier = [c.iteration for c in rundir.list_checkpoints(run_dir) if c.iteration != iteration]
         kept = (f"earlier checkpoints are intact (latest: {earlier[-1]})" if earlier
                 else "no earlier checkpoint exists")
-        raise CheckpointError(f"could not write checkpoint {iteration} in {root}: {what}; {kept}") from None
+        what_failed = f"the resume point at iteration {iteration}" if autosave else f"checkpoint {iteration}"
+        raise CheckpointError(f"could not write {what_failed} in {root}: {what}; {kept}") from None
     if keep:
         for old in rundir.list_checkpoints(run_dir)[:-keep]:
             shutil.rmtree(old.path, ignore_errors=True)
@@ -106,9 +117,21 @@ def load_checkpoint(checkpoint: rundir.Checkpoint, engine) -> tuple[dict, dict]:
     return state, extras
 
 
+def remove_autosave(run_dir: str, up_to: int | None = None) -> None:
+    """Delete the run's resume point (only if it is not newer than iteration ``up_to``)."""
+    point = rundir.autosave(run_dir)
+    path = os.path.join(run_dir, rundir.CHECKPOINTS, rundir.AUTOSAVE)
+    if point is None or up_to is None or point.iteration <= up_to:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def latest_loadable(run_dir: str, engine) -> tuple[rundir.Checkpoint, dict, dict] | None:
-    """The newest checkpoint that loads; damaged ones are skipped with a warning."""
-    for checkpoint in reversed(rundir.list_checkpoints(run_dir)):
+    """The newest checkpoint or resume point that loads; damaged ones are skipped with a warning."""
+    candidates = rundir.list_checkpoints(run_dir)
+    point = rundir.autosave(run_dir)
+    if point is not None and (not candidates or point.iteration > candidates[-1].iteration):
+        candidates.append(point)
+    for checkpoint in reversed(candidates):
         try:
             state, extras = load_checkpoint(checkpoint, engine)
             return checkpoint, state, extras

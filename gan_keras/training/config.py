@@ -39,6 +39,7 @@ class RunConfig:
     f1_every: int | None = None     # discriminator F1/precision/recall every N iterations (seed 002)
     f1_images: int | None = None    # held-out real images for it (default: one batch)
     init_from: str | None = None    # start from another run's (or checkpoint's) G and D weights
+    autosave_minutes: float = 10.0  # a resume point (checkpoints/autosave/) this often; 0: never
     command: str = ""
 
     def run_dir(self) -> str:

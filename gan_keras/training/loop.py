@@ -184,7 +184,8 @@ class Trainer:
                 fixed_noise = extras["fixed_noise"]
                 elapsed = float(state.get("elapsed_seconds", 0.0))
                 log_backup = os.path.join(checkpoint.path, rundir.LOG)
-                print(f"resuming {self.run_dir} from iteration {start}")
+                where = " (its resume point)" if os.path.basename(checkpoint.path) == rundir.AUTOSAVE else ""
+                print(f"resuming {self.run_dir} from iteration {start}{where}")
                 if c.init_from:
                     print(f"note: --init-from is ignored: the run continues from its own checkpoint {start}")
             else:
@@ -279,7 +280,7 @@ class Trainer:
         last_saved = start
         rollbacks = 0
         t_session = time.perf_counter()
-        t_report, it_report = t_session, start
+        t_report, it_report, t_autosave = t_session, start, t_session
         iteration = start
         if start >= c.epochs:
             print(f"{self.run_dir} already has {start} iterations (asked for {c.epochs}): nothing to do")
@@ -298,9 +299,9 @@ class Trainer:
 
             if not all(math.isfinite(v) for k, v in logs.items()):
                 self.log.write(row)
-                iteration, rollbacks = self._diverged(iteration, logs, rollbacks)
+                iteration, rollbacks, elapsed = self._diverged(iteration, logs, rollbacks)
                 last_saved = iteration
-                t_session, elapsed = time.perf_counter(), self._elapsed_at(iteration)
+                t_session = t_autosave = time.perf_counter()
                 continue
             self.log.write(row)
             self._tensorboard_scalars(iteration, logs)
@@ -312,6 +313,9 @@ class Trainer:
             if iteration % c.save_model_interval == 0 or iteration == c.epochs:
                 self._checkpoint(iteration, elapsed + now - t_session)
                 last_saved = iteration
+            elif c.autosave_minutes and now - t_autosave >= 60 * c.autosave_minutes:
+                self._checkpoint(iteration, elapsed + now - t_session, autosave=True)
+                t_autosave = time.perf_counter()
             if now - t_report >= c.progress_seconds or iteration in (start + 1, c.epochs):
                 rate = (iteration - it_report) / max(now - t_report, 1e-9)
                 self._progress(iteration, logs, rate)
@@ -370,26 +374,25 @@ class Trainer:
                 save_grid(self._fixed_real, os.path.join(folder, "real.png"), scale=scale)
             save_grid(images, os.path.join(folder, rundir.sample_name(iteration)), scale=scale)
 
-    def _checkpoint(self, iteration, elapsed):
+    def _checkpoint(self, iteration, elapsed, autosave=False):
+        """A checkpoint; or, with ``autosave``, the run's resume point (--autosave MINUTES): the same
+        state without the .keras files, so a killed run loses at most those minutes. Resuming is
+        exact from any iteration, so where the time-driven resume points fall changes nothing."""
         state = {"iteration": iteration, "rng_state": self.rng.bit_generator.state, "seed": self.seed,
                  "elapsed_seconds": elapsed, "model": self.spec.name}
         self.log.sync()  # every row up to the checkpoint is on disk before the checkpoint is
         ckpt.save_checkpoint(self.run_dir, iteration, self.engine, state, {"fixed_noise": self.fixed_noise},
-                             copies=[os.path.join(self.run_dir, rundir.LOG), os.path.join(self.run_dir, rundir.CONFIG)])
-        self._plots()
+                             copies=[os.path.join(self.run_dir, rundir.LOG), os.path.join(self.run_dir, rundir.CONFIG)],
+                             autosave=autosave)
+        if not autosave:
+            ckpt.remove_autosave(self.run_dir, up_to=iteration)
+            self._plots()
 
     def _plots(self):
         try:
             plot_run(self.run_dir, self.log_spec, title=f"{self.spec.name} on {self.config.dataset}")
         except Exception as exc:  # a plot must never cost a run
             print(f"warning: could not draw the plots ({exc})")
-
-    def _elapsed_at(self, iteration):
-        found = [c for c in rundir.list_checkpoints(self.run_dir) if c.iteration == iteration]
-        if not found:
-            return 0.0
-        with open(os.path.join(found[0].path, ckpt.STATE_JSON)) as f:
-            return float(json.load(f).get("elapsed_seconds", 0.0))
 
     def _diverged(self, iteration, logs, rollbacks):
         bad = ", ".join(f"{k}={v}" for k, v in logs.items() if not math.isfinite(v))
@@ -405,7 +408,7 @@ class Trainer:
             raise TrainingDiverged(
                 f"training diverged at iteration {iteration} ({bad}){why}; the last good checkpoint is {last} "
                 f"in {self.run_dir}; to roll back and continue with a new seed: {self._resume_command()} --on-nan rollback")
-        checkpoint, state, extras = ckpt.latest_loadable(self.run_dir, self.engine)
+        checkpoint, state, _ = ckpt.latest_loadable(self.run_dir, self.engine)
         rollbacks += 1
         new_seed = self.seed + 1_000_003 * rollbacks
         self.rng = np.random.default_rng(new_seed)
@@ -414,7 +417,7 @@ class Trainer:
         self.log.open(keep_until=checkpoint.iteration, backup=os.path.join(checkpoint.path, rundir.LOG))
         print(f"loss became non-finite at iteration {iteration} ({bad}): rolled back to iteration "
               f"{checkpoint.iteration} and continuing with data/noise seed {new_seed}", flush=True)
-        return checkpoint.iteration, rollbacks
+        return checkpoint.iteration, rollbacks, float(state.get("elapsed_seconds", 0.0))
 
     def _finish(self, iteration, elapsed):
         self._plots()

@@ -1,0 +1,271 @@
+"""Reading the runs to compare: config, evaluation, and their grouping into experiments.
+
+A comparison is only as honest as its inputs are alike. So this module refuses what cannot be
+compared (runs evaluated with different backbones, resizes or FID sample sizes, unless the caller
+allows it), rejects what is not a run at all, and groups the runs that *are* the same experiment
+with different seeds, so that their spread is shown instead of one lucky seed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+
+from gan_keras import rundir
+from gan_keras.errors import GanKerasError, RunDirError
+
+
+class CompareError(GanKerasError):
+    """Runs that cannot be compared (bad path, unreadable evaluation, mixed evaluations)."""
+
+
+class MixedEvaluationsError(CompareError):
+    """The runs' FIDs were computed differently (backbone, resize, sample number)."""
+
+
+# The evaluation settings that make two FIDs comparable, with their names in messages.
+EVAL_KEYS = (("backbone", "backbone"), ("resize", "resize"), ("fid_sample_number", "FID sample number"))
+
+
+@dataclass
+class Run:
+    """One run directory and its evaluation, as the comparison needs them."""
+
+    name: str
+    path: str
+    config: dict
+    eval_path: str
+    evaluation: dict | None = None
+    checkpoints: list[int] = field(default_factory=list)
+
+    # -- from config.json -----------------------------------------------------------------------
+    @property
+    def model(self) -> str:
+        return str(self.config.get("model") or "?")
+
+    @property
+    def dataset(self) -> str:
+        return str(self.config.get("dataset") or "?")
+
+    @property
+    def seed(self):
+        return self.config.get("seed")
+
+    @property
+    def batch_size(self):
+        return self.config.get("batch_size")
+
+    @property
+    def hyperparams(self) -> dict:
+        return dict(self.config.get("hyperparams") or {})
+
+    @property
+    def arch(self) -> str | None:
+        return self.hyperparams.get("arch")
+
+    @property
+    def latent(self) -> str:
+        return self.hyperparams.get("latent", "normal")   # runs written before the option: N(0, 1)
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.config.get("latent_dim") or self.hyperparams.get("latent_dim") or 100)
+
+    # -- from evaluation.json -------------------------------------------------------------------
+    @property
+    def evaluated(self) -> bool:
+        return self.evaluation is not None
+
+    def eval_settings(self) -> dict:
+        """backbone, resize, fid_sample_number and the number of real images (None when not evaluated)."""
+        if self.evaluation is None:
+            return {}
+        e = self.evaluation
+        return {"backbone": (e.get("backbone") or {}).get("name"), "resize": (e.get("backbone") or {}).get("resize"),
+                "fid_sample_number": e.get("fid_sample_number"),
+                "real_images": (e.get("real_images") or {}).get("n")}
+
+    @property
+    def rows(self) -> dict[int, dict]:
+        """Evaluated checkpoints: ``{iteration: evaluation.json row}``."""
+        if self.evaluation is None:
+            return {}
+        return {int(r["iteration"]): r for r in self.evaluation.get("checkpoints", [])}
+
+    def fid(self, iteration: int):
+        """The FID at a checkpoint, or None (not evaluated there, failed, or not finite)."""
+        row = self.rows.get(iteration)
+        value = None if row is None else row.get("fid")
+        return float(value) if isinstance(value, (int, float)) else None
+
+    @property
+    def fid_by_iteration(self) -> dict[int, float | None]:
+        return {it: self.fid(it) for it in sorted(self.rows)}
+
+
+def _load_evaluation(run: Run) -> dict | None:
+    path = os.path.join(run.eval_path, "evaluation.json")
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as f:
+            record = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise CompareError(f"cannot read the evaluation of run {run.name}: {path}: "
+                           f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    problem = None
+    if not isinstance(record, dict):
+        problem = "not a JSON object"
+    elif not isinstance(record.get("checkpoints"), list) or not all(
+            isinstance(r, dict) and isinstance(r.get("iteration"), int) for r in record["checkpoints"]):
+        problem = "no list of evaluated checkpoints"
+    elif not isinstance(record.get("backbone"), dict) or "name" not in record["backbone"]:
+        problem = "no backbone recorded"
+    elif not isinstance(record.get("fid_sample_number"), int):
+        problem = "no FID sample number recorded"
+    if problem:
+        raise CompareError(f"cannot read the evaluation of run {run.name}: {path}: {problem} "
+                           "(not written by GAN_evaluation.py?)")
+    described = record.get("run") or {}
+    for key in ("model", "dataset", "seed"):
+        if described.get(key) is not None and run.config.get(key) is not None and described[key] != run.config[key]:
+            raise CompareError(f"{path} evaluates a different run ({key} {described[key]!r}, "
+                               f"run {run.name} has {run.config[key]!r}); pass the right --eval-dir")
+    return record
+
+
+def _names(paths: list[str]) -> list[str]:
+    """Each run's name is its folder's; two folders of the same name get their parent's in front."""
+    base = [os.path.basename(os.path.normpath(p)) or p for p in paths]
+    names = []
+    for p, b in zip(paths, base):
+        if base.count(b) > 1:
+            parent = os.path.basename(os.path.dirname(os.path.normpath(os.path.abspath(p))))
+            b = f"{parent}-{b}" if parent else b
+        while b in names:
+            b += "_"
+        names.append(b)
+    return names
+
+
+def load_runs(paths, eval_dir: str = rundir.EVALUATION) -> tuple[list[Run], list[str]]:
+    """The runs (with their evaluations where present) and warnings; CompareError for bad input.
+
+    ``eval_dir`` is each run's evaluation folder, relative to the run (an absolute path is used as is).
+    """
+    paths = [os.fspath(p) for p in paths]
+    if not paths:
+        raise CompareError("no run directories given")
+    warnings, unique, seen = [], [], {}
+    for p in paths:
+        real = os.path.realpath(p)
+        if real in seen:
+            warnings.append(f"{p} was given twice; compared once")
+            continue
+        seen[real] = p
+        unique.append(p)
+    runs = []
+    for path, name in zip(unique, _names(unique)):
+        if not os.path.isdir(path):
+            raise CompareError(f"{path} is not a run directory ("
+                               + ("it is a file" if os.path.exists(path) else "it does not exist") + ")")
+        if not os.path.isfile(os.path.join(path, rundir.CONFIG)) and not rundir.list_checkpoints(path):
+            raise CompareError(f"{path} is not a gan_keras run directory (no {rundir.CONFIG})")
+        try:
+            config = rundir.read_config(path)
+        except RunDirError as exc:
+            raise CompareError(str(exc)) from None
+        run = Run(name=name, path=path, config=config, eval_path=os.path.join(path, eval_dir),
+                  checkpoints=[c.iteration for c in rundir.list_checkpoints(path)])
+        run.evaluation = _load_evaluation(run)
+        if run.evaluation is None:
+            warnings.append(f"run {name} has no evaluation ({os.path.join(run.eval_path, 'evaluation.json')}): "
+                            "its FIDs are shown as not evaluated")
+        else:
+            missing = sorted(set(run.checkpoints) - set(run.rows))
+            if missing:
+                warnings.append(f"run {name}: checkpoint(s) {', '.join(map(str, missing))} are not in its evaluation")
+            if not run.evaluation.get("complete", True):
+                warnings.append(f"run {name}: its evaluation did not finish")
+        runs.append(run)
+    return runs, warnings
+
+
+def check_evaluations(runs: list[Run], allow_mixed: bool = False) -> list[str]:
+    """MixedEvaluationsError when the evaluated runs' FIDs were computed differently.
+
+    Backbone, resize and FID sample number each change FID's value (a smaller sample gives a larger
+    FID), so such FIDs are not comparable. With ``allow_mixed`` the difference becomes a warning.
+    """
+    problems = []
+    for key, what in EVAL_KEYS:
+        values: dict = {}
+        for run in runs:
+            if run.evaluated:
+                values.setdefault(run.eval_settings()[key], []).append(run.name)
+        if len(values) > 1:
+            problems.append(f"{what}: " + " vs ".join(f"{v} ({', '.join(names)})" for v, names in values.items()))
+    if not problems:
+        return []
+    text = "the runs were evaluated differently, so their FIDs are not comparable: " + "; ".join(problems)
+    if not allow_mixed:
+        raise MixedEvaluationsError(text + " (evaluate them alike, or pass --allow-mixed)")
+    return [text + " (--allow-mixed: compared anyway)"]
+
+
+@dataclass
+class Group:
+    """Runs of one experiment that differ only in their seed: aggregated as mean and spread."""
+
+    dataset: str
+    model: str
+    label: str
+    runs: list[Run]
+    key: tuple
+
+
+_NOT_EXPERIMENT = ("seed",)   # hyperparameters that do not make a different experiment
+
+
+def _group_key(run: Run) -> tuple:
+    hp = {k: v for k, v in run.hyperparams.items() if k not in _NOT_EXPERIMENT}
+    shape = tuple(run.config.get("image_shape") or ())
+    return (run.model, run.batch_size, shape, json.dumps(hp, sort_keys=True, default=str))
+
+
+def _describe(run: Run) -> dict:
+    return {"batch": run.batch_size, "image": "x".join(map(str, run.config.get("image_shape") or ())),
+            **{k: v for k, v in run.hyperparams.items() if k not in _NOT_EXPERIMENT}}
+
+
+def group_runs(runs: list[Run]) -> dict[str, list[Group]]:
+    """``{dataset: [Group, ...]}``, datasets and groups in the order first given.
+
+    A group's label is the model's name; when one model has several groups in a dataset (other
+    batch size, architecture or hyperparameters), the settings that differ are added to it.
+    """
+    by_dataset: dict[str, dict[tuple, list[Run]]] = {}
+    for run in runs:
+        by_dataset.setdefault(run.dataset, {}).setdefault(_group_key(run), []).append(run)
+    from gan_keras.compare.dissertation import display
+
+    out = {}
+    for dataset, groups in by_dataset.items():
+        made = []
+        for key, members in groups.items():
+            model = members[0].model
+            same_model = [m[0] for k, m in groups.items() if k[0] == model]
+            label = display(model)
+            if len(same_model) > 1:
+                mine, others = _describe(members[0]), [_describe(r) for r in same_model if r is not members[0]]
+                differ = [k for k in mine if any(o.get(k) != mine[k] for o in others)]
+                label += " [" + ", ".join(f"{k} {mine[k]}" for k in differ) + "]"
+            made.append(Group(dataset, model, label, members, key))
+        out[dataset] = made
+    return out
+
+
+def safe_name(text: str) -> str:
+    """A file-name part: letters, digits, '.', '_' and '-' only."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("_") or "run"
