@@ -1,0 +1,114 @@
+"""The dissertation's conclusions per dataset beside what the given runs show, whichever way it goes.
+
+Each verdict of ``dissertation.VERDICTS`` is checked on the runs' FIDs, as mean over seeds:
+
+* ``best`` / ``worst``: the model with the lowest / highest mean FID among the dissertation's
+  models given, at one iteration that every compared model has (the dissertation's last when all
+  have it, else the latest common one). With fewer than four models it is said to be partial;
+  when the spreads (min-max over seeds) of the first two overlap, that is said too.
+* ``worsens``: the model's mean FID at its last evaluated checkpoint is above its first.
+
+A verdict whose model (or a rival) was not run or not evaluated is "not enough runs", never a guess.
+"""
+from __future__ import annotations
+
+from gan_keras.compare import dissertation as diss
+from gan_keras.compare.runs import Group
+from gan_keras.compare.tables import group_iterations, group_stat
+
+AGREES, DISAGREES, NOT_ENOUGH = "agrees", "disagrees", "not enough runs"
+
+
+def _candidates(groups: list[Group]) -> tuple[dict[str, Group], dict[str, list[str]]]:
+    """One evaluated group per dissertation model: the one matching its experiment when there is one.
+    Also, per model, what the reader must know about that choice."""
+    chosen, notes = {}, {}
+    for model in diss.MODELS:
+        mine = [g for g in groups if g.model == model and group_iterations(g)]
+        if not mine:
+            continue
+        first = mine[0].runs[0]
+        matching = [g for g in mine if diss.mismatch(model, g.dataset, g.runs[0].batch_size, g.runs[0].arch) is None]
+        pick = (matching or mine)[0]
+        chosen[model] = pick
+        if len(mine) > 1:
+            notes.setdefault(model, []).append(f"{pick.label} used of {len(mine)} {diss.display(model)} settings")
+        if not matching:
+            why = diss.mismatch(model, pick.dataset, first.batch_size, first.arch)
+            notes.setdefault(model, []).append(f"{pick.label} is not the dissertation's experiment ({why})")
+    return chosen, notes
+
+
+def _common_iteration(groups: list[Group], dataset: str) -> int | None:
+    common = set.intersection(*(set(group_iterations(g)) for g in groups)) if groups else set()
+    if not common:
+        return None
+    experiment = diss.EXPERIMENTS.get(dataset)
+    if experiment and experiment.iterations in common:
+        return experiment.iterations
+    return max(common)
+
+
+def _rank(verdict, chosen: dict[str, Group]) -> dict:
+    if verdict.model not in chosen:
+        return {"status": NOT_ENOUGH, "ours": f"no evaluated {diss.display(verdict.model)} run"}
+    if len(chosen) < 2:
+        return {"status": NOT_ENOUGH, "ours": f"only {diss.display(verdict.model)} was evaluated: nothing to rank"}
+    groups = list(chosen.values())
+    it = _common_iteration(groups, verdict.dataset)
+    if it is None:
+        return {"status": NOT_ENOUGH, "ours": "no iteration evaluated in every model's runs"}
+    stats = sorted(((group_stat(g, it), g) for g in groups), key=lambda sg: sg[0].mean,
+                   reverse=verdict.kind == "worst")
+    top_stat, top = stats[0]
+    second_stat, second = stats[1]
+    word = "lowest" if verdict.kind == "best" else "highest"
+    text = (f"at {it:,} iterations, {top.label} has the {word} mean FID, {top_stat.text()}; "
+            f"next {second.label}, {second_stat.text()}")
+    if top_stat.n > 1 or second_stat.n > 1:
+        if top_stat.min <= second_stat.max and second_stat.min <= top_stat.max:
+            text += " (their ranges over seeds overlap)"
+    missing = [diss.display(m) for m in diss.MODELS if m not in chosen]
+    if missing:
+        text += f"; partial: {', '.join(missing)} not evaluated"
+    return {"status": AGREES if top.model == verdict.model else DISAGREES, "ours": text, "iteration": it}
+
+
+def _worsens(verdict, chosen: dict[str, Group]) -> dict:
+    group = chosen.get(verdict.model)
+    if group is None:
+        return {"status": NOT_ENOUGH, "ours": f"no evaluated {diss.display(verdict.model)} run"}
+    its = group_iterations(group)
+    if len(its) < 2:
+        return {"status": NOT_ENOUGH, "ours": f"{group.label}: only one evaluated checkpoint"}
+    first, last = group_stat(group, its[0]), group_stat(group, its[-1])
+    text = f"{group.label}: mean FID {first.text()} at {its[0]:,} -> {last.text()} at {its[-1]:,}"
+    return {"status": AGREES if last.mean > first.mean else DISAGREES, "ours": text,
+            "iterations": [its[0], its[-1]]}
+
+
+def check_verdicts(dataset: str, groups: list[Group]) -> list[dict]:
+    """The dissertation's verdicts on ``dataset`` with what these runs show (JSON-ready dicts)."""
+    chosen, notes = _candidates(groups)
+    out = []
+    for verdict in diss.verdicts_for(dataset):
+        if verdict.kind == "worsens":
+            result, about = _worsens(verdict, chosen), [verdict.model]
+        else:
+            result, about = _rank(verdict, chosen), list(chosen)
+        out.append({"dataset": dataset, "kind": verdict.kind, "model": verdict.model, "claim": verdict.claim,
+                    "quote": verdict.quote, "source": verdict.source, **result,
+                    "notes": [n for m in about for n in notes.get(m, [])]})
+    return out
+
+
+def markdown_verdicts(verdicts: list[dict]) -> list[str]:
+    if not verdicts:
+        return []
+    lines = ["| dataset | the dissertation says | source | our runs show | verdict |",
+             "| --- | --- | --- | --- | --- |"]
+    for v in verdicts:
+        ours = v["ours"] + ("" if not v["notes"] else " (" + "; ".join(v["notes"]) + ")")
+        lines.append(f"| {v['dataset']} | {v['claim']}: \"{v['quote']}\" | {v['source']} | "
+                     f"{ours.replace('|', '/')} | **{v['status']}** |")
+    return lines

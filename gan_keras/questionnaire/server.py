@@ -1,0 +1,365 @@
+"""``serve``: the questionnaire over HTTP, with the standard library only.
+
+``http.server.ThreadingHTTPServer`` is enough for a questionnaire that a handful of people answer
+on a local network, and it adds no dependency. What a web framework would have given is done
+here on purpose, and tested:
+
+- a fixed table of routes. The page (``/``), two static files, images under ``/img/<token>.png``
+  where the token must be one of the build's, and three JSON endpoints. No path is ever mapped
+  to the file system, so ``key.json`` and the database cannot be reached by any URL;
+- the server reads ``questionnaire.json`` (tokens and texts) and the images, never ``key.json``;
+  scoring happens only in ``report``;
+- every submission is validated (known question, exactly two distinct integer picks in 0..3,
+  a consented participant); bodies over ``MAX_BODY`` bytes get 413 unread, replays 409;
+- each rejected request gets a 4xx and one log line; an exception never reaches the client as a
+  traceback (it is logged by type only), and an unknown HTTP method is a 405, not a 501;
+- a strict Content-Security-Policy: the page can load nothing from anywhere else.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import threading
+from http import HTTPStatus
+from http.cookies import CookieError, SimpleCookie
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from gan_keras.errors import ConfigError
+from gan_keras.questionnaire import DATABASE, FORMAT, IMAGES, PUBLIC
+from gan_keras.questionnaire.store import AlreadyAnswered, Store
+
+MAX_BODY = 4096                      # bytes; an answer is about 40
+DRAIN_LIMIT = 1 << 20                # read (and drop) an oversized body up to this, so the 413 arrives
+COOKIE = "participant"
+COOKIE_AGE = 30 * 24 * 3600
+IMG_RE = re.compile(r"^/img/([0-9a-f]{32})\.png$")
+STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
+STATIC = {"/": ("index.html", "text/html; charset=utf-8"),
+          "/static/app.js": ("app.js", "text/javascript; charset=utf-8"),
+          "/static/style.css": ("style.css", "text/css; charset=utf-8")}
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+COMMON_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
+                  "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
+                  "Cross-Origin-Resource-Policy": "same-origin"}
+
+
+class Reject(Exception):
+    """A request refused with ``status`` (4xx) and a short reason for the client and the log."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+class Questionnaire:
+    """What the handlers share: the public questionnaire, the image bytes, the static files, the store."""
+
+    def __init__(self, folder: str, log=None):
+        self.folder = os.path.abspath(folder)
+        self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+        try:
+            with open(os.path.join(self.folder, PUBLIC)) as f:
+                self.public = json.load(f)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{self.folder} is not a questionnaire built by 'build' ({PUBLIC}: {exc})") from None
+        if self.public.get("format") != FORMAT:
+            raise ConfigError(f"{os.path.join(self.folder, PUBLIC)} is not in the format {FORMAT}")
+        self.questions = {q["id"]: q for q in self.public["questions"]}
+        self.order = [q["id"] for q in self.public["questions"]]
+        self.parts = {p["part"]: p for p in self.public["parts"]}
+        self.images = {}
+        tokens = [t for q in self.public["questions"] for t in q["images"]]
+        tokens += [t for p in self.public["parts"] for t in p["examples_real"] + p["examples_generated"]]
+        for token in tokens:  # all in memory: every image is served the same way, from the same place
+            if not re.fullmatch(r"[0-9a-f]{32}", token):
+                raise ConfigError(f"{PUBLIC} names an image token that is not 32 hex digits")
+            with open(os.path.join(self.folder, IMAGES, f"{token}.png"), "rb") as f:
+                self.images[token] = f.read()
+        self.static = {}
+        for route, (name, ctype) in STATIC.items():
+            with open(os.path.join(STATIC_DIR, name), "rb") as f:
+                self.static[route] = (f.read(), ctype)
+        self.store = Store(os.path.join(self.folder, DATABASE), self.public["id"])
+
+    def state(self, pid: str | None) -> dict:
+        """What the page shows next for this participant: consent, a question, or the end."""
+        intro = self.public.get("intro", {})
+        out = {"consented": pid is not None, "total": len(self.order), "researcher": intro.get("researcher", "")}
+        if pid is None:
+            return out
+        answered = self.store.answered(pid)
+        out["answered"] = sum(1 for q in self.order if q in answered)
+        nxt = next((q for q in self.order if q not in answered), None)
+        out["done"] = nxt is None
+        if nxt is not None:
+            q, part = self.questions[nxt], self.parts[self.questions[nxt]["part"]]
+            self.store.mark_shown(pid, nxt)
+            out["question"] = {"id": nxt, "number": self.order.index(nxt) + 1,
+                               "images": [f"/img/{t}.png" for t in q["images"]], "size": part["size"],
+                               "examples_real": [f"/img/{t}.png" for t in part["examples_real"]],
+                               "examples_generated": [f"/img/{t}.png" for t in part["examples_generated"]]}
+        return out
+
+    def answer(self, pid: str, body) -> None:
+        """Validate and store one answer (raises Reject)."""
+        if not isinstance(body, dict) or set(body) != {"question", "picks"}:
+            raise Reject(400, 'the body must be {"question": id, "picks": [i, j]}')
+        qid, picks = body["question"], body["picks"]
+        if not isinstance(qid, str) or qid not in self.questions:
+            raise Reject(404, "unknown question")
+        if not isinstance(picks, list) or len(picks) != 2:
+            raise Reject(400, "exactly two picks are needed")
+        if not all(type(p) is int and 0 <= p < len(self.questions[qid]["images"]) for p in picks):
+            raise Reject(400, "picks must be image positions 0 to 3")
+        if picks[0] == picks[1]:
+            raise Reject(400, "the two picks must be different images")
+        try:
+            self.store.add_answer(pid, qid, picks)
+        except AlreadyAnswered:
+            raise Reject(409, "this question was already answered") from None
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "questionnaire"
+    sys_version = ""
+    timeout = 20                     # seconds a client may take to send a request
+    app: Questionnaire = None        # set by make_server
+    verbose = False
+    _sent = False                    # whether a response has started (then an error cannot be sent)
+
+    # -- dispatch: every method goes through _handle, unknown methods included -------------
+    def do_GET(self):
+        self._handle("GET")
+
+    def do_POST(self):
+        self._handle("POST")
+
+    def __getattr__(self, name):
+        if name.startswith("do_"):  # PUT, DELETE, HEAD, anything: 405, never 501
+            return lambda: self._handle(name[3:])
+        raise AttributeError(name)
+
+    def _handle(self, method: str) -> None:
+        self._sent = False
+        try:
+            self._route(method)
+        except Reject as r:
+            self._reject(r.status, r.reason)
+        except Exception as exc:  # noqa: BLE001 - logged by type; the client sees no traceback
+            self.app.log(f"{self._who()} {method} {self._path_for_log()} -> error {type(exc).__name__}")
+            if not self._sent:
+                self._send_json(503, {"error": "the server could not handle this request; try again"}, close=True)
+
+    def _route(self, method: str) -> None:
+        path = self.path.split("?", 1)[0]
+        if method not in ("GET", "POST"):
+            raise Reject(405, f"method {method[:20]} not allowed")
+        if method == "GET":
+            if path in self.app.static:
+                body, ctype = self.app.static[path]
+                return self._send(200, body, ctype, {"Cache-Control": "no-cache"})
+            match = IMG_RE.match(path)
+            if match and match.group(1) in self.app.images:
+                return self._send(200, self.app.images[match.group(1)], "image/png",
+                                  {"Cache-Control": "private, max-age=3600"})
+            if path == "/api/state":
+                return self._send_json(200, self.app.state(self._participant()))
+            if path == "/favicon.ico":  # browsers ask for it; no icon, and no log line for it
+                return self._send(204, b"", "image/x-icon")
+            if path in ("/api/consent", "/api/answer"):
+                raise Reject(405, "use POST")
+            raise Reject(404, "not found")
+        if path not in ("/api/consent", "/api/answer"):
+            if path in self.app.static or path == "/api/state":
+                raise Reject(405, "use GET")
+            raise Reject(404, "not found")
+        self._check_origin()
+        body = self._read_json()
+        if path == "/api/consent":
+            if body != {"consent": True}:
+                raise Reject(400, 'the body must be {"consent": true}')
+            pid = self._participant()
+            headers = {}
+            if pid is None:
+                token = self.app.store.new_participant()
+                pid = self.app.store.participant(token)
+                headers["Set-Cookie"] = (f"{COOKIE}={token}; Path=/; Max-Age={COOKIE_AGE}; HttpOnly; "
+                                         "SameSite=Strict")
+            return self._send_json(200, self.app.state(pid), headers)
+        pid = self._participant()
+        if pid is None:
+            raise Reject(403, "no consent recorded for this browser: reload the page")
+        self.app.answer(pid, body)
+        return self._send_json(200, self.app.state(pid))
+
+    # -- request parts ------------------------------------------------------------------------
+    def _participant(self) -> str | None:
+        raw = self.headers.get("Cookie")
+        if not raw or len(raw) > 4096:
+            return None
+        try:
+            morsel = SimpleCookie(raw).get(COOKIE)
+        except CookieError:
+            return None
+        return self.app.store.participant(morsel.value) if morsel else None
+
+    def _check_origin(self) -> None:
+        """A POST from another site's page (whose Origin is not this server) is refused."""
+        origin, host = self.headers.get("Origin"), self.headers.get("Host")
+        if origin is not None and (host is None or origin not in (f"http://{host}", f"https://{host}")):
+            raise Reject(403, "cross-origin request")
+
+    def _read_json(self):
+        if self.headers.get("Transfer-Encoding"):
+            raise Reject(411, "send a Content-Length, not a chunked body")
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            raise Reject(411, "Content-Length required")
+        if not re.fullmatch(r"[0-9]{1,12}", raw.strip()):
+            raise Reject(400, "bad Content-Length")
+        length = int(raw)
+        if length > MAX_BODY:
+            self._drain(length)
+            raise Reject(413, f"body larger than {MAX_BODY} bytes")
+        ctype = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+        try:
+            data = self.rfile.read(length)
+        except OSError:  # the client stopped sending (timeout) or went away
+            self.close_connection = True
+            raise Reject(408, "the body did not arrive in time") from None
+        if len(data) != length:
+            raise Reject(400, "body shorter than its Content-Length")
+        if ctype != "application/json":
+            raise Reject(415, "the body must be application/json")
+        try:
+            return json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise Reject(400, "the body is not valid JSON") from None
+
+    def _drain(self, length: int) -> None:
+        """Read a refused body (up to DRAIN_LIMIT) so that the client receives the 413 rather than a reset."""
+        self.close_connection = True
+        left = min(length, DRAIN_LIMIT)
+        try:
+            while left > 0:
+                chunk = self.rfile.read(min(left, 65536))
+                if not chunk:
+                    break
+                left -= len(chunk)
+        except OSError:
+            pass
+
+    # -- responses ------------------------------------------------------------------------------
+    def _send(self, status: int, body: bytes, ctype: str, headers: dict | None = None, close: bool = False) -> None:
+        self._sent = True
+        self.send_response(status)
+        for name, value in {**COMMON_HEADERS, **(headers or {})}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        if close or self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _send_json(self, status: int, obj, headers: dict | None = None, close: bool = False) -> None:
+        self._send(status, json.dumps(obj).encode(), "application/json",
+                   {"Cache-Control": "no-store", **(headers or {})}, close)
+
+    def _reject(self, status: int, reason: str) -> None:
+        self.app.log(f"{self._who()} {self.command} {self._path_for_log()} -> {status} {reason}")
+        if not self._sent:
+            try:
+                self._send_json(status, {"error": reason})
+            except OSError:  # the client has gone; nothing more to tell it
+                self.close_connection = True
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def _who(self) -> str:
+        return self.client_address[0] if self.client_address else "-"
+
+    def _path_for_log(self) -> str:
+        return ascii(self.path[:200])  # control characters cannot forge log lines
+
+    def send_error(self, code, message=None, explain=None):
+        """The base class's own refusals (bad request line, headers too long): JSON and one log line."""
+        self.close_connection = True
+        code = 400 if code >= 500 else code
+        if getattr(self, "request_version", None) in (None, "", "HTTP/0.9"):
+            self.request_version = "HTTP/1.0"  # always a status line, even for a one-word request
+        self.app.log(f"{self._who()} {getattr(self, 'command', None) or '-'} "
+                     f"{ascii(str(getattr(self, 'path', '') or '')[:200])} -> {code} {message or ''}".rstrip())
+        try:
+            self._send_json(code, {"error": message or HTTPStatus(code).phrase}, close=True)
+        except (OSError, ValueError):
+            pass
+
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        if self.verbose:
+            self.app.log(f"{self._who()} {format % args}")
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+class QuestionnaireServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        """A connection that failed outside a handler (reset, timeout): one line, no traceback."""
+        exc = sys.exc_info()[1]
+        self.app.log(f"{client_address[0] if client_address else '-'} connection error {type(exc).__name__}")
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host if ':' not in host else f'[{host}]'}:{port}/"
+
+
+def make_server(folder: str, host: str = "127.0.0.1", port: int = 8000, log=None,
+                verbose: bool = False) -> QuestionnaireServer:
+    """A server for the questionnaire in ``folder`` (not yet serving: call ``serve_forever``)."""
+    import socket
+
+    app = Questionnaire(folder, log=log)
+    handler = type("BoundHandler", (Handler,), {"app": app, "verbose": verbose})
+    server_class = QuestionnaireServer
+    if ":" in host:  # an IPv6 address such as ::1
+        server_class = type("QuestionnaireServer6", (QuestionnaireServer,), {"address_family": socket.AF_INET6})
+    try:
+        server = server_class((host, port), handler)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    server.app = app
+    return server
+
+
+def serve(folder: str, host: str = "127.0.0.1", port: int = 8000, verbose: bool = False) -> None:
+    """Serve until Ctrl-C; prints the URL (with ``port=0`` the port the system chose)."""
+    server = make_server(folder, host, port, verbose=verbose)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: serving on {host}: other machines can reach the questionnaire", file=sys.stderr)
+    print(f"serving {server.app.folder} ({len(server.app.order)} questions) at {server.url} ; Ctrl-C stops",
+          flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def serve_in_thread(folder: str, host: str = "127.0.0.1", port: int = 0, log=None):
+    """(server, thread): a running server for tests and notebooks; stop with ``server.shutdown()``."""
+    server = make_server(folder, host, port, log=log)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server, thread

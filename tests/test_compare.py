@@ -1,0 +1,256 @@
+"""``gan_keras.compare``: tables (with the dissertation's values), refusals, overlay figures, panels, CLI.
+
+Most runs are written by hand (config.json, log.csv, evaluation/evaluation.json in the formats that
+training and GAN_evaluation.py write), so the numbers in the tables are known; one real tiny run
+(GAN on MNIST, 3 iterations) gives real generator checkpoints for the panels and the end-to-end CLI.
+"""
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gan_keras.compare import CompareError, MixedEvaluationsError, compare_runs
+from gan_keras.compare.__main__ import main
+from gan_keras.registry import get_model
+from gan_keras.training.logspec import D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, Plot
+from gan_keras.training.losses import get_loss
+from gan_keras.training.stacked import D_ACC
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LOSS_OF = {"GAN": "bce", "DCGAN": "bce", "WGAN": "wasserstein", "WGANGP": "wasserstein"}
+
+
+def _log_spec(model):
+    loss = get_loss(LOSS_OF[model])
+    values = (D_LOSS,) + ((D_ACC,) if loss.accuracy else ()) + (G_LOSS, loss.divergence)
+    return LogSpec(values, divergence="divergence",
+                   plots=(LOSSES_PLOT, Plot("divergence.png", "divergence", ("divergence",), "divergence",
+                                            hlines=loss.reference_lines)))
+
+
+def make_run(root, name, model="DCGAN", dataset="mnist", seed=0, batch=128, epochs=30000, fids=None,
+             backbone="keras", n=5000, resize="bilinear", iterations=300, **hp_changes):
+    """A run directory by hand; ``fids`` = {iteration: FID} writes an evaluation (None: not evaluated)."""
+    run = os.path.join(str(root), name)
+    os.makedirs(run)
+    spec = _log_spec(model)
+    hyperparams = {**get_model(model).hyperparams().to_dict(), **hp_changes}
+    config = {"model": model, "dataset": dataset, "seed": seed, "batch_size": batch, "epochs": epochs,
+              "latent_dim": 100, "image_shape": [28, 28, 1], "hyperparams": hyperparams,
+              "dataset_size": 60000, "save_model_interval": 10000, "log": spec.to_json()}
+    with open(os.path.join(run, "config.json"), "w") as f:
+        json.dump(config, f)
+    rng = np.random.default_rng(seed)
+    with open(os.path.join(run, "log.csv"), "w") as f:
+        f.write("iteration," + ",".join(spec.names) + ",seconds\n")
+        for it in range(1, iterations + 1):
+            f.write(f"{it}," + ",".join(f"{v:.4f}" for v in rng.random(len(spec.names))) + f",{it * 0.1}\n")
+    if fids is not None:
+        os.makedirs(os.path.join(run, "evaluation"))
+        record = {"tool": "GAN_evaluation.py", "fid_sample_number": n, "generate_sample_number": 500, "seed": 0,
+                  "backbone": {"name": backbone, "resize": resize}, "real_images": {"n": n},
+                  "run": {"model": model, "dataset": dataset, "seed": seed}, "complete": True,
+                  "checkpoints": [{"iteration": it, "status": "ok" if v is not None else "failed",
+                                   "fid": v} for it, v in fids.items()]}
+        with open(os.path.join(run, "evaluation", "evaluation.json"), "w") as f:
+            json.dump(record, f)
+    return run
+
+
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory, shared_data_dir):
+    """One real tiny training run (3 checkpoints), with a hand-written evaluation of it."""
+    run = str(tmp_path_factory.mktemp("real") / "GAN_mnist_tiny")
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "GAN_main.py"), "GAN", "mnist", "3", "8", "1", "1",
+                           "--seed", "0", "--no-tensorboard", "--out", run, "--data-dir", shared_data_dir],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return run
+
+
+# ------------------------------------------------------------------------------------------------
+# tables
+# ------------------------------------------------------------------------------------------------
+
+def test_table_mean_std_and_dissertation(tmp_path):
+    runs = [make_run(tmp_path, "dcgan_s0", seed=0, fids={10000: 10.0, 20000: 6.0, 30000: 7.0}),
+            make_run(tmp_path, "dcgan_s1", seed=1, fids={10000: 12.0, 20000: 9.0, 30000: 8.0}),
+            make_run(tmp_path, "dcgan_s2", seed=2, fids={10000: 14.0, 30000: 9.0}),  # 20,000 not evaluated
+            make_run(tmp_path, "wgangp_s0", model="WGANGP", fids={10000: 9.0, 20000: 7.0, 30000: 5.0})]
+    result = compare_runs(runs, tmp_path / "out", panels=False)
+    table = result.tables["mnist"]
+    assert table["iterations"] == [10000, 20000, 30000]
+    dcgan, wgangp = table["groups"]
+    assert dcgan["label"] == "DCGAN" and dcgan["runs"] == ["dcgan_s0", "dcgan_s1", "dcgan_s2"]
+    s = dcgan["fid"][10000]
+    assert (s["n"], s["mean"], s["min"], s["max"]) == (3, 12.0, 10.0, 14.0)
+    assert math.isclose(s["std"], 2.0)                      # sample std of 10, 12, 14
+    assert dcgan["fid"][20000]["n"] == 2 and dcgan["fid"][20000]["mean"] == 7.5
+    assert wgangp["fid"][30000]["std"] is None and wgangp["fid"][30000]["n"] == 1
+    rows = {r["iteration"]: r for r in dcgan["dissertation"]["rows"]}
+    assert dcgan["dissertation"]["matches"] and dcgan["dissertation"]["table"] == "Table 4-1"
+    assert rows[10000]["dissertation"] == 10 and rows[10000]["difference"] == pytest.approx(2.0)
+    assert rows[30000]["dissertation"] == 8 and rows[30000]["difference"] == pytest.approx(0.0)
+    assert dcgan["dissertation"]["notes"] == []             # keras backbone, 5,000 images, defaults
+    md = result.markdown
+    assert "| DCGAN | 3 (0, 1, 2) | 12.00 ± 2.00 (10.00–14.00, n=3) |" in md
+    assert "| DCGAN | 10,000 | 12.00 ± 2.00 (10.00–14.00, n=3) | 10 | +2.00 | Table 4-1 |" in md
+    assert "| dcgan_s2 | DCGAN | 2 | 14.00 | — | 9.00 |" in md
+    # verdicts: WGAN-GP best at 30,000 agrees; GAN worst cannot be judged without a GAN run
+    verdicts = {(v["kind"], v["model"]): v for v in result.data["verdicts"]["mnist"]}
+    assert verdicts[("best", "WGANGP")]["status"] == "agrees"
+    assert "partial: GAN, WGAN not evaluated" in verdicts[("best", "WGANGP")]["ours"]
+    assert verdicts[("worst", "GAN")]["status"] == "not enough runs"
+    with open(os.path.join(result.out, "comparison.json")) as f:
+        assert json.load(f)["tables"]["mnist"]["groups"][0]["fid"]["10000"]["mean"] == 12.0
+
+
+def test_differences_from_the_dissertation_are_stated(tmp_path):
+    runs = [make_run(tmp_path, "wgan_flowers", model="WGAN", dataset="102flowers", batch=64, epochs=20000,
+                     fids={10000: 200.0, 20000: 150.0}, backbone="fid", n=1000, clip_value=0.05),
+            make_run(tmp_path, "dcgan_flowers_b32", dataset="102flowers", batch=32, fids={10000: 100.0},
+                     backbone="fid", n=1000)]
+    result = compare_runs(runs, tmp_path / "out", panels=False)
+    wgan, dcgan = result.tables["102flowers"]["groups"]
+    notes = " ".join(wgan["dissertation"]["notes"])
+    assert "backbone fid" in notes and "1,000 generated images" in notes and "not directly comparable" in notes
+    assert "20,000 iterations" in notes and "clip_value 0.05" in notes
+    rows = {r["iteration"]: r for r in wgan["dissertation"]["rows"]}
+    assert rows[40000]["dissertation"] == 363 and rows[40000]["ours"] is None and rows[40000]["difference"] is None
+    assert rows[20000]["difference"] == pytest.approx(150.0 - 364)
+    assert not dcgan["dissertation"]["matches"] and "batch 32" in dcgan["dissertation"]["why_not"]
+    # WGAN's FID falls here, so "WGAN fails on flowers" is not what these runs show
+    verdict = next(v for v in result.data["verdicts"]["102flowers"] if v["model"] == "WGAN")
+    assert verdict["status"] == "disagrees" and "200.00 at 10,000 -> 150.00 at 20,000" in verdict["ours"]
+    best = next(v for v in result.data["verdicts"]["102flowers"] if v["kind"] == "best")
+    assert best["status"] == "agrees" and best["iteration"] == 10000   # the only common checkpoint
+    assert "no checkpoint" in result.markdown
+
+
+# ------------------------------------------------------------------------------------------------
+# refusals and bad input
+# ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("field,values,words", [("backbone", ("keras", "fid"), "backbone: keras (a) vs fid (b)"),
+                                                ("n", (5000, 1000), "FID sample number: 5000 (a) vs 1000 (b)")])
+def test_mixed_evaluations_refused_unless_allowed(tmp_path, capsys, field, values, words):
+    a = make_run(tmp_path, "a", fids={10000: 10.0}, **{field: values[0]})
+    b = make_run(tmp_path, "b", model="WGAN", fids={10000: 11.0}, **{field: values[1]})
+    with pytest.raises(MixedEvaluationsError, match="not comparable"):
+        compare_runs([a, b], tmp_path / "out", panels=False)
+    assert main([a, b, "--out", str(tmp_path / "cli"), "--no-panels"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and words in err and "--allow-mixed" in err
+    assert not os.path.exists(tmp_path / "cli" / "comparison.md")
+    result = compare_runs([a, b], tmp_path / "mixed", panels=False, allow_mixed=True)
+    assert any(words in w for w in result.warnings) and words in result.markdown
+
+
+def test_bad_inputs_give_one_line(tmp_path, capsys):
+    good = make_run(tmp_path, "good", fids={10000: 10.0})
+    garbage = make_run(tmp_path, "garbage", fids={10000: 10.0})
+    with open(os.path.join(garbage, "evaluation", "evaluation.json"), "w") as f:
+        f.write("{not json")
+    other = make_run(tmp_path, "other", fids={10000: 10.0})
+    shutil.copy(os.path.join(make_run(tmp_path, "x", model="WGAN", fids={1: 1.0}), "evaluation", "evaluation.json"),
+                os.path.join(other, "evaluation", "evaluation.json"))
+    (tmp_path / "empty").mkdir()
+    cases = [([str(tmp_path / "missing")], "does not exist"),
+             ([str(tmp_path / "empty")], "not a gan_keras run directory"),
+             ([good, garbage], "cannot read the evaluation of run garbage"),
+             ([other], "evaluates a different run (model 'WGAN'"),
+             ([], "no run directories given")]
+    for args, words in cases:
+        assert main(args + ["--out", str(tmp_path / "o"), "--no-panels"]) == 2, words
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and words in err and "Traceback" not in err, err
+    with pytest.raises(CompareError, match="no run directories"):
+        compare_runs([], tmp_path / "o")
+
+
+# ------------------------------------------------------------------------------------------------
+# figures
+# ------------------------------------------------------------------------------------------------
+
+def test_overlays_one_line_per_run_or_seed_group(tmp_path):
+    runs = [make_run(tmp_path, "gan", model="GAN", fids={10000: 100.0, 20000: 90.0}),
+            make_run(tmp_path, "dcgan_s0", fids={10000: 10.0, 20000: 8.0}),
+            make_run(tmp_path, "dcgan_s1", seed=1, fids={10000: 12.0, 20000: 9.0}),
+            make_run(tmp_path, "wgan", model="WGAN", fids={10000: 11.0, 20000: 8.0}),
+            make_run(tmp_path, "nlvr_gan", model="GAN", dataset="nlvr", batch=64, fids={10000: 300.0})]
+    result = compare_runs(runs, tmp_path / "out", panels=False)
+    for name in ("losses_mnist", "divergence_mnist", "fid_mnist", "losses_nlvr", "fid_nlvr", "markdown", "json"):
+        assert os.path.isfile(result.files[name]), name
+    figures = result.data["figures"]["mnist"]
+    losses = figures["losses"]["axes"]
+    assert [ax["title"] for ax in losses] == ["discriminator loss", "generator loss"]
+    for ax in losses:
+        assert ax["series"] == ["GAN (gan)", "DCGAN (mean of 2 seeds, band min–max)", "WGAN (wgan)"]
+    # JSD and Wasserstein estimates share no scale: one panel each (Figures 4-12 and 4-15)
+    div = {ax["title"]: ax["series"] for ax in figures["divergence"]["axes"]}
+    assert div == {"JS divergence estimate (log 2 - D loss)": ["GAN (gan)", "DCGAN (mean of 2 seeds, band min–max)"],
+                   "Wasserstein estimate E[f(x)] - E[f(G(z))]": ["WGAN (wgan)"]}
+    fid = figures["fid"]["axes"][0]
+    assert len(fid["series"]) == 3 and len(fid["dissertation"]) == 3
+    assert [ax["series"] for ax in result.data["figures"]["nlvr"]["losses"]["axes"]] == [["GAN (nlvr_gan)"]] * 2
+    for key in ("fid_mnist", "losses_mnist"):
+        assert f"]({os.path.basename(result.files[key])})" in result.markdown   # relative links from out
+    other = tmp_path / "elsewhere"
+    assert f"](../out/{os.path.basename(result.files['fid_mnist'])})" in result.markdown_at(str(other))
+
+
+def test_run_without_evaluation_still_gets_curves(tmp_path):
+    runs = [make_run(tmp_path, "evaluated", fids={10000: 10.0}),
+            make_run(tmp_path, "pending", model="WGANGP", fids=None)]
+    result = compare_runs(runs, tmp_path / "out", panels=False)
+    assert any("pending has no evaluation" in w for w in result.warnings)
+    assert result.data["figures"]["mnist"]["losses"]["axes"][0]["series"] == ["DCGAN (evaluated)", "WGAN-GP (pending)"]
+    assert result.data["figures"]["mnist"]["fid"]["axes"][0]["series"] == ["DCGAN (evaluated)"]
+    assert "| WGAN-GP | 1 (0) | not evaluated |" in result.markdown
+    assert "| pending | WGAN-GP | 0 | not evaluated |" in result.markdown
+    alone = compare_runs([runs[1]], tmp_path / "alone", panels=False)
+    assert "fid_mnist" not in alone.files and os.path.isfile(alone.files["divergence_mnist"])
+    assert "not evaluated" in alone.markdown
+
+
+def test_panel_one_row_per_checkpoint(real_run, tmp_path):
+    run = shutil.copytree(real_run, tmp_path / "GAN_mnist_tiny")
+    with open(run / "checkpoints" / "iter_0000002" / "generator.keras", "wb") as f:
+        f.write(b"damaged")
+    result = compare_runs([str(run)], tmp_path / "out", seed=3)
+    panel = result.data["panels"]["GAN_mnist_tiny"]
+    assert panel["iterations"] == [1, 2, 3] and [f["iteration"] for f in panel["failed"]] == [2]
+    image = np.asarray(Image.open(result.files["panel_GAN_mnist_tiny"]))
+    tile, pad = panel["tile"], panel["pad"]
+    assert tile == 56                                        # 28x28 shown at twice the size
+    assert image.shape[0] == 3 * (tile + pad) + pad          # one row per checkpoint
+    assert image.shape[1] == panel["label_width"] + 8 * (tile + pad) + pad
+    x0 = panel["label_width"] + pad
+
+    def tile_of(row):   # the first sample of a row
+        return image[pad + row * (tile + pad): pad + row * (tile + pad) + tile, x0:x0 + tile]
+    assert (tile_of(1) == 128).all()                         # the damaged checkpoint: a grey row
+    assert tile_of(0).std() > 0 and not np.array_equal(tile_of(0), tile_of(2))
+    assert any("checkpoint 2 does not load" in w for w in result.warnings)
+    assert "not evaluated" in result.markdown                # the real run has no evaluation
+
+
+def test_cli_end_to_end_on_a_real_run(real_run, tmp_path):
+    run = str(shutil.copytree(real_run, tmp_path / "GAN_mnist_tiny"))
+    out = tmp_path / "cmp"
+    proc = subprocess.run([sys.executable, "-m", "gan_keras.compare", run, "--out", str(out), "--title", "Tiny",
+                           "--eval-dir", "elsewhere"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    printed = proc.stdout.split()
+    for name in ("comparison.md", "comparison.json", "losses_mnist.png", "divergence_mnist.png",
+                 "panel_GAN_mnist_tiny.png"):
+        assert str(out / name) in printed and (out / name).is_file(), name
+    text = (out / "comparison.md").read_text()
+    assert text.startswith("# Tiny") and "not evaluated" in text and "batch 8, the dissertation's is 128" in text
+    assert "has no evaluation" in proc.stderr and "Traceback" not in proc.stderr
