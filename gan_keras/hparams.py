@@ -160,6 +160,12 @@ COMMON = (
     HParam("diffaugment", "none", "DiffAugment (Zhao et al. 2020): the same random differentiable augmentation "
            "of every real and fake image D sees, a comma-separated subset of color, translation, cutout "
            "(applied in that order), or none", "subset", ("color", "translation", "cutout")),
+    # Read by training/engine.py: how an iteration runs (training/compiled.py). Part of a run's
+    # identity: the two engines compute the same iteration, but not bit for bit the same.
+    HParam("engine", "stacked", "stacked: the dissertation's Keras train_on_batch calls from Python (the "
+           "reference); compiled: a whole iteration as one compiled TensorFlow function with the data on the "
+           "device (the same arithmetic, faster)", "choice", ("stacked", "compiled")),
+    HParam("jit", False, "compile the compiled engine's iteration with XLA (--engine compiled)", "flag"),
 )
 ALIASES = (Alias("lr", ("d_lr", "g_lr"), "learning rate of both networks"),)
 

@@ -11,12 +11,18 @@ A new engine (e.g. a compiled one) is one module with a class following ``base.E
 from __future__ import annotations
 
 from gan_keras.training.base import Engine
+from gan_keras.training.compiled import CompiledStackedEngine, CompiledTrainStepEngine
 from gan_keras.training.stacked import StackedEngine
 from gan_keras.training.train_step import TrainStepEngine
 
 ENGINES = {
     "stacked": StackedEngine,
     "train_step": TrainStepEngine,
+}
+# ``--engine compiled``: the same iteration as one compiled function (training/compiled.py).
+COMPILED = {
+    "stacked": CompiledStackedEngine,
+    "train_step": CompiledTrainStepEngine,
 }
 
 
@@ -30,4 +36,10 @@ def engine_params(name: str) -> tuple:
 
 def build_engine(spec, hp, image_shape) -> Engine:
     """The engine that trains ``spec`` with hyperparameters ``hp`` on images of ``image_shape``."""
+    if hp.get("engine", "stacked") == "compiled":
+        return COMPILED[spec.engine](spec, hp, image_shape)
+    if hp.get("jit", False):
+        from gan_keras.errors import ConfigError
+
+        raise ConfigError("--jit applies to --engine compiled")
     return ENGINES[spec.engine](spec, hp, image_shape)

@@ -217,6 +217,8 @@ class Trainer:
         write_json_atomic(os.path.join(self.run_dir, rundir.CONFIG), config_json)
 
         self.engine, self.rng, self.fixed_noise, self.dataset = engine, rng, fixed_noise, dataset
+        if hasattr(engine, "attach_data"):  # an engine that draws its batches on the device
+            engine.attach_data(dataset.images[:self.n_train], c.batch_size)
         self.log = LogWriter(os.path.join(self.run_dir, rundir.LOG), ["iteration", *self.log_spec.names, "seconds"])
         self.log.open(keep_until=start, backup=log_backup)
         self.tb = self._tensorboard()
@@ -413,6 +415,8 @@ class Trainer:
         new_seed = self.seed + 1_000_003 * rollbacks
         self.rng = np.random.default_rng(new_seed)
         keras.utils.set_random_seed(new_seed % 2**31)
+        if hasattr(self.engine, "reseed"):  # an engine that draws its batches and noise itself
+            self.engine.reseed(new_seed)
         self.log.close()
         self.log.open(keep_until=checkpoint.iteration, backup=os.path.join(checkpoint.path, rundir.LOG))
         print(f"loss became non-finite at iteration {iteration} ({bad}): rolled back to iteration "

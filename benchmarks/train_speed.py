@@ -1,0 +1,700 @@
+"""Training speed of every engine against the machine's own convolution peak (issue 15, item 4).
+
+    python benchmarks/train_speed.py [--models GAN DCGAN WGAN WGANGP] [--sizes 28 64]
+        [--engines stacked compiled] [--determinism on off] [--jit off on]
+        [--iterations 3] [--warmup 2] [--repeats 2] [--quick] [--out benchmarks/results/train_speed.md]
+
+For each model at 28x28x1 (batch 128, the dissertation's MNIST runs) and 64x64x3 (batch 64, its
+102flowers/NLVR runs), each engine (the reference ``stacked`` one and ``compiled``), with and
+without op determinism (``GAN_main.py``'s default / ``--no-determinism``) and, for the compiled
+engine, with and without XLA (``--jit``), it measures seconds per iteration. Each configuration
+runs in its own child process (``--child``: determinism is process-global): it builds the engine,
+runs ``--warmup`` iterations (the first one traces/compiles), then times ``--iterations``
+iterations one by one. The parent runs the configurations round-robin ``--repeats`` times (odd
+rounds in reverse order, so slow drift of the machine hits every configuration alike) and reports
+the median over all timed iterations of all rounds, with the min and max. Random uint8 images
+stand in for data (the speed does not depend on the pixels).
+
+* iterations/s = 1 / median seconds; **images/s = real images consumed per second** = batch x
+  real batches per iteration (the critic steps: 5 for WGAN and WGAN-GP, 1 otherwise) x it/s.
+* **FLOPs of one iteration are counted from the layers, not measured** (``iteration_flops``):
+  only Conv (incl. transposed) and Dense layers count, a forward pass costs 2 x its
+  multiply-accumulates; biases, BatchNorm, activations, dropout, upsampling, padding and the
+  optimizers' updates are elementwise work and are left out (a few % of a convolutional model's
+  arithmetic, all of it memory-bound). Backward of a layer = 2 x its forward (its input gradient
+  plus its weight gradient), except: the first counted layer of a network whose input needs no
+  gradient (images, fakes given as data, z) computes no input gradient; a frozen network (D inside
+  the generator update) computes input gradients only. One iteration of the stacked schedule =
+  critic_steps x [G forward (inference) + D forward + backward on the real batch + the same on
+  the fake batch] + the G update [G forward + D forward + D input-gradient backward + G backward].
+  WGAN-GP adds per critic step the gradient penalty: D forward on the interpolates + 2 x a full D
+  backward (the input gradient, and the double backward through it to the weights). The BEGAN
+  family's and EDGEGAN's steps are the stacked schedule with one critic step.
+* The peak: a child process (same environment and thread settings) times, every round, one large
+  5x5 'same' Conv2D forward at the shape of DCGAN-64's heaviest generator stages (batch 64,
+  32x32x256 -> 128 filters: all four 5x5 stages of that generator have the same 0.84 GMAC per
+  image), its two backward convolutions (input and filter gradients) at the same shape, and a
+  4096^3 matmul, each the median of several calls, as GFLOP/s. Each model's achieved GFLOP/s =
+  FLOPs / median seconds, and its ratio to the forward convolution's peak; the issue's targets
+  (compiled DCGAN-64 and WGAN-GP-64 >= 85 %, DCGAN-28 >= 80 %) are marked met / not met.
+* Peak memory: the child's peak RSS (``ru_maxrss``) and, on a GPU, TensorFlow's peak.
+
+Writes ``--out`` (Markdown), the same name with ``.json`` (every measurement) and ``.png`` (% of
+the convolution peak per model and engine). ``--quick`` (batch 4, 1 warm-up, 1 iteration, 1
+round, a small peak; written to /tmp unless ``--out`` is given) checks that everything runs.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import resource
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+sys.path.insert(1, ROOT)
+from runs_common import machine  # noqa: E402
+
+SETTINGS = {28: ((28, 28, 1), 128), 64: ((64, 64, 3), 64)}   # mnist batch 128; nlvr / 102flowers batch 64
+DISSERTATION_MODELS = ["GAN", "DCGAN", "WGAN", "WGANGP"]
+TARGETS = {("DCGAN", 64): 0.85, ("WGANGP", 64): 0.85, ("DCGAN", 28): 0.80}   # of the conv peak, compiled engine
+# DCGAN-64's generator stage at 32x32 (UpSampling2D 16->32, Conv2D 256 -> 128, 5x5 'same').
+PEAK_CONV = {"batch": 64, "side": 32, "cin": 256, "cout": 128, "kernel": 5}
+PEAK_MATMUL = 4096
+QUICK_BATCH = 4
+MARK = "TRAIN_SPEED_RESULT "
+THREAD_ENV = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "TF_ENABLE_ONEDNN_OPTS",
+              "KMP_AFFINITY", "KMP_BLOCKTIME", "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES")
+
+
+# ----------------------------------------------------------------------------------------------
+# FLOPs counted from the layers
+# ----------------------------------------------------------------------------------------------
+
+def _prod(xs) -> int:
+    out = 1
+    for x in xs:
+        out *= int(x)
+    return out
+
+
+def _io_shapes(layer):
+    """(input shape, output shape) of a layer's first call in its model's graph."""
+    try:
+        return tuple(layer.input.shape), tuple(layer.output.shape)
+    except (AttributeError, ValueError):
+        node = layer._inbound_nodes[0]
+        return tuple(node.input_tensors[0].shape), tuple(node.output_tensors[0].shape)
+
+
+def layer_macs(layer, in_shape, out_shape) -> int:
+    """Multiply-accumulates of one forward pass of ``layer`` on one image (0 for layers that do not
+    multiply: BatchNorm, activations, pooling, upsampling, reshapes, ...)."""
+    from keras import layers as L
+
+    first = getattr(layer, "data_format", "channels_last") == "channels_first"
+    spatial = (lambda s: s[2:]) if first else (lambda s: s[1:-1])
+    channels = (lambda s: s[1]) if first else (lambda s: s[-1])
+    if isinstance(layer, (L.Conv1DTranspose, L.Conv2DTranspose, L.Conv3DTranspose)):
+        # every input pixel scatters a k x k x filters patch per input channel
+        return _prod(spatial(in_shape)) * _prod(layer.kernel_size) * channels(in_shape) * layer.filters
+    if isinstance(layer, (L.DepthwiseConv1D, L.DepthwiseConv2D)):
+        return _prod(spatial(out_shape)) * _prod(layer.kernel_size) * channels(in_shape) * layer.depth_multiplier
+    if isinstance(layer, (L.SeparableConv1D, L.SeparableConv2D)):
+        mid = channels(in_shape) * layer.depth_multiplier
+        return _prod(spatial(out_shape)) * (_prod(layer.kernel_size) * mid + mid * layer.filters)
+    if isinstance(layer, (L.Conv1D, L.Conv2D, L.Conv3D)):
+        groups = getattr(layer, "groups", 1) or 1
+        return _prod(spatial(out_shape)) * _prod(layer.kernel_size) * (channels(in_shape) // groups) * layer.filters
+    if isinstance(layer, L.Dense):
+        return _prod(out_shape[1:-1]) * int(in_shape[-1]) * layer.units
+    return 0
+
+
+def counted_layers(model) -> list[dict]:
+    """The layers of ``model`` that multiply, in order (nested models flattened): name, type,
+    forward FLOPs per image (2 x MACs)."""
+    import keras
+
+    out = []
+    for layer in model.layers:
+        if isinstance(layer, keras.Model) and hasattr(layer, "layers"):
+            out += counted_layers(layer)
+            continue
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        try:
+            in_shape, out_shape = _io_shapes(layer)
+        except (AttributeError, IndexError, ValueError, TypeError):
+            continue   # a layer with several inputs or outputs: none of those multiply here
+        macs = layer_macs(layer, in_shape, out_shape)
+        if macs:
+            out.append({"name": layer.name, "type": type(layer).__name__, "flops": 2 * macs})
+    return out
+
+
+def network_flops(model) -> dict:
+    """Per image: ``forward`` FLOPs of the whole network and ``first``, those of its first counted
+    layer (whose input gradient is not computed when the network's input needs none)."""
+    layers = counted_layers(model)
+    return {"forward": sum(x["flops"] for x in layers), "first": layers[0]["flops"] if layers else 0,
+            "layers": layers}
+
+
+def iteration_flops(engine_or_models, batch: int, critic_steps: int = 1, kind: str = "stacked",
+                    detail: bool = False):
+    """FLOPs of one training iteration, counted from the layers (see the module docstring).
+
+    ``engine_or_models``: an engine (its ``generator`` and ``discriminator``) or a pair (G, D).
+    ``kind``: "stacked" (the stacked schedule: GAN, DCGAN, WGAN, LSGAN, ...; the BEGAN family and
+    EDGEGAN with critic_steps 1) or "wgangp" (adds the gradient penalty per critic step).
+
+    Conventions (per image, F = forward FLOPs = 2 x MACs of the Conv/Dense layers, F1 = the first
+    such layer's): a trained network's backward = 2F - F1 (weight gradients, and input gradients
+    of every layer but the first); frozen D in the G update: F (input gradients only, the first
+    layer's included since they flow on to G); the gradient penalty: F_D + 2 x 2F_D.
+
+        critic step = F_G + 2 (F_D + 2F_D - F1_D)         [+ F_D + 4F_D for "wgangp"]
+        G update    = F_G + F_D + F_D + (2F_G - F1_G)
+        iteration   = batch x (critic_steps x critic step + G update)
+
+    Returns the total (a float), or with ``detail`` a dict of the parts (per iteration).
+    """
+    if isinstance(engine_or_models, (tuple, list)):
+        generator, discriminator = engine_or_models
+    else:
+        generator, discriminator = engine_or_models.generator, engine_or_models.discriminator
+    g, d = network_flops(generator), network_flops(discriminator)
+    gf, df = g["forward"], d["forward"]
+    d_backward_data = 2 * df - d["first"]
+    d_backward_input = df
+    d_backward_full = 2 * df
+    g_backward = 2 * gf - g["first"]
+    critic = gf + 2 * (df + d_backward_data)
+    penalty = 0
+    if kind == "wgangp":
+        penalty = df + 2 * d_backward_full
+    elif kind != "stacked":
+        raise ValueError(f"unknown kind {kind!r}: stacked or wgangp")
+    g_update = gf + df + d_backward_input + g_backward
+    total = float(batch * (critic_steps * (critic + penalty) + g_update))
+    if not detail:
+        return total
+    return {"total": total, "critic_steps": critic_steps, "kind": kind, "batch": batch,
+            "critic_step": float(batch * (critic + penalty)), "gradient_penalty": float(batch * penalty),
+            "generator_update": float(batch * g_update),
+            "generator_forward_per_image": float(gf), "discriminator_forward_per_image": float(df),
+            "generator_layers": g["layers"], "discriminator_layers": d["layers"]}
+
+
+def flop_kind(spec) -> str:
+    """Which schedule ``iteration_flops`` counts for a model: "wgangp" for WGAN-GP's step, else "stacked"."""
+    from gan_keras.training.wgangp import WGANGP
+
+    if spec.train_step is not None and issubclass(spec.train_step, WGANGP):
+        return "wgangp"
+    return "stacked"
+
+
+# ----------------------------------------------------------------------------------------------
+# Child processes: one configuration, or the peak
+# ----------------------------------------------------------------------------------------------
+
+def _child_environment():
+    from gan_keras.cli.common import quiet_tensorflow
+
+    quiet_tensorflow()
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    try:
+        affinity = len(os.sched_getaffinity(0))
+    except AttributeError:
+        affinity = os.cpu_count()
+    return {
+        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
+                     "keras": keras.__version__, "numpy": np.__version__},
+        "threads": {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+                    "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
+                    "cpu_affinity": affinity, **{k: os.environ[k] for k in THREAD_ENV if k in os.environ}},
+        "devices": [d.name for d in tf.config.list_physical_devices()],
+    }
+
+
+def _memory():
+    import tensorflow as tf
+
+    out = {"peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
+    if tf.config.list_physical_devices("GPU"):
+        try:
+            out["gpu_peak_mib"] = tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
+        except (ValueError, RuntimeError):
+            pass
+    return out
+
+
+def child_train(cfg: dict) -> dict:
+    """Build one engine, warm it up, time ``iterations`` iterations one by one."""
+    env = _child_environment()
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from gan_keras.errors import ConfigError
+    from gan_keras.registry import get_model
+    from gan_keras.training.engine import build_engine
+
+    keras.utils.set_random_seed(0)
+    if cfg["determinism"]:   # as a run sets it (training/loop.py, _seed_everything)
+        tf.config.experimental.enable_op_determinism()
+        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+    spec = get_model(cfg["model"])
+    shape = SETTINGS[cfg["size"]][0]
+    batch = cfg["batch"]
+    overrides = {"engine": cfg["engine"]}
+    if cfg["jit"]:
+        overrides["jit"] = True
+    hp = spec.hyperparams(**overrides)
+    try:
+        spec.check_shape(shape, hp)
+    except ConfigError as exc:
+        return {"unavailable": str(exc), **env}
+    t = time.perf_counter()
+    engine = build_engine(spec, hp, shape)
+    build_s = time.perf_counter() - t
+    critic_steps = int(hp.get("critic_steps", 1))
+    step = getattr(getattr(engine, "model", None), "real_batches_per_step", None)
+    real_batches = int(step()) if step else critic_steps
+    rng = np.random.default_rng(0)
+    n = max(512, 2 * batch * real_batches)
+    images = rng.integers(0, 256, (n, *shape), dtype=np.uint8)
+    if hasattr(engine, "attach_data"):   # the compiled engine: data resident on the device
+        engine.attach_data(images, batch)
+
+    def draw():
+        return images[rng.integers(0, n, batch)].astype(np.float32) / 127.5 - 1.0
+
+    def timed():
+        t0 = time.perf_counter()
+        logs = engine.train_iteration(draw, rng)
+        return time.perf_counter() - t0, logs
+
+    warmup = [timed()[0] for _ in range(cfg["warmup"])]
+    times, logs = [], {}
+    for _ in range(cfg["iterations"]):
+        sec, logs = timed()
+        times.append(sec)
+    flops = iteration_flops(engine, batch, critic_steps, flop_kind(spec), detail=True)
+    flops.pop("generator_layers")
+    flops.pop("discriminator_layers")
+    return {"times": times, "warmup_times": warmup, "build_s": build_s, "batch": batch,
+            "critic_steps": critic_steps, "real_batches": real_batches, "flops": flops,
+            "finite": all(math.isfinite(v) for v in logs.values()), **_memory(), **env}
+
+
+def child_peak(cfg: dict) -> dict:
+    """The convolution (forward, input and filter gradients) and matmul peaks, GFLOP/s."""
+    env = _child_environment()
+    import tensorflow as tf
+
+    c = cfg["conv"]
+    x = tf.random.normal((c["batch"], c["side"], c["side"], c["cin"]))
+    w = tf.random.normal((c["kernel"], c["kernel"], c["cin"], c["cout"]))
+    dy = tf.random.normal((c["batch"], c["side"], c["side"], c["cout"]))
+    conv_flops = 2.0 * c["batch"] * c["side"] ** 2 * c["kernel"] ** 2 * c["cin"] * c["cout"]
+    n = cfg["matmul"]
+    a, b = tf.random.normal((n, n)), tf.random.normal((n, n))
+
+    @tf.function
+    def conv_forward():
+        return tf.reduce_sum(tf.nn.conv2d(x, w, 1, "SAME"))
+
+    @tf.function
+    def conv_input_grad():
+        return tf.reduce_sum(tf.raw_ops.Conv2DBackpropInput(
+            input_sizes=tf.shape(x), filter=w, out_backprop=dy, strides=[1, 1, 1, 1], padding="SAME"))
+
+    @tf.function
+    def conv_filter_grad():
+        return tf.reduce_sum(tf.raw_ops.Conv2DBackpropFilter(
+            input=x, filter_sizes=tf.shape(w), out_backprop=dy, strides=[1, 1, 1, 1], padding="SAME"))
+
+    @tf.function
+    def matmul():
+        return tf.reduce_sum(tf.matmul(a, b))
+
+    out = {}
+    for name, fn, flops in (("conv_forward", conv_forward, conv_flops), ("conv_input_grad", conv_input_grad, conv_flops),
+                            ("conv_filter_grad", conv_filter_grad, conv_flops), ("matmul", matmul, 2.0 * n ** 3)):
+        fn().numpy()   # trace
+        times = []
+        for _ in range(cfg["calls"]):
+            t = time.perf_counter()
+            fn().numpy()
+            times.append(time.perf_counter() - t)
+        out[name] = {"times": times, "flops": flops}
+    return {"peak": out, "shape": {"conv": c, "matmul": n}, **_memory(), **env}
+
+
+def child_main(text: str) -> None:
+    cfg = json.loads(text)
+    result = child_peak(cfg) if cfg.get("what") == "peak" else child_train(cfg)
+    sys.stdout.flush()
+    print(MARK + json.dumps(result), flush=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# The parent: configurations, rounds, summary, report
+# ----------------------------------------------------------------------------------------------
+
+def configurations(a) -> list[dict]:
+    configs = []
+    for size in a.sizes:
+        for model in a.models:
+            for engine in a.engines:
+                for det in a.determinism:
+                    for jit in a.jit:
+                        if jit == "on" and engine != "compiled":
+                            continue   # XLA only compiles the compiled engine's function
+                        configs.append({"what": "train", "model": model, "size": size, "engine": engine,
+                                        "determinism": det == "on", "jit": jit == "on",
+                                        "batch": QUICK_BATCH if a.quick else SETTINGS[size][1],
+                                        "warmup": a.warmup, "iterations": a.iterations})
+    return configs
+
+
+def config_key(cfg) -> str:
+    return (f"{cfg['model']}-{cfg['size']} {cfg['engine']} det={'on' if cfg['determinism'] else 'off'} "
+            f"xla={'on' if cfg['jit'] else 'off'}")
+
+
+def run_child(cfg: dict, timeout: float) -> dict:
+    """One child process; its JSON result, or {"error": ...} (never raises)."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", json.dumps(cfg)]
+    t = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
+    wall = time.perf_counter() - t
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(MARK):
+            result = json.loads(line[len(MARK):])
+            result["wall_s"] = wall
+            return result
+    tail = [ln for ln in (proc.stderr or proc.stdout).strip().splitlines() if ln.strip()]
+    return {"error": f"exit {proc.returncode}: {tail[-1] if tail else 'no output'}", "wall_s": wall}
+
+
+def _median_range(xs):
+    return (statistics.median(xs), min(xs), max(xs)) if xs else (None, None, None)
+
+
+def summarise_peak(peaks: list[dict]) -> dict:
+    out = {}
+    for name in ("conv_forward", "conv_input_grad", "conv_filter_grad", "matmul"):
+        times = [t for p in peaks if "peak" in p for t in p["peak"][name]["times"]]
+        if not times:
+            continue
+        flops = next(p["peak"][name]["flops"] for p in peaks if "peak" in p)
+        med, lo, hi = _median_range(times)
+        out[name] = {"seconds": med, "min_s": lo, "max_s": hi, "gflop": flops / 1e9, "gflops": flops / med / 1e9,
+                     "gflops_best": flops / lo / 1e9, "calls": len(times)}
+    return out
+
+
+def summarise(cfg: dict, results: list[dict], conv_peak: float | None) -> dict:
+    row = {k: cfg[k] for k in ("model", "size", "engine", "determinism", "jit", "batch")}
+    row["key"] = config_key(cfg)
+    ok = [r for r in results if "times" in r]
+    row["errors"] = sorted({r["error"] for r in results if "error" in r})
+    unavailable = [r["unavailable"] for r in results if "unavailable" in r]
+    if unavailable:
+        row["unavailable"] = unavailable[0]
+    if not ok:
+        return row
+    times = [t for r in ok for t in r["times"]]
+    med, lo, hi = _median_range(times)
+    flops = ok[0]["flops"]["total"]
+    row.update({
+        "seconds": med, "min_s": lo, "max_s": hi, "timed_iterations": len(times), "rounds": len(ok),
+        "it_per_s": 1.0 / med, "real_batches": ok[0]["real_batches"], "critic_steps": ok[0]["critic_steps"],
+        "images_per_s": cfg["batch"] * ok[0]["real_batches"] / med,
+        "gflop": flops / 1e9, "gflops": flops / med / 1e9,
+        "pct_conv_peak": (100.0 * flops / med / 1e9 / conv_peak) if conv_peak else None,
+        "peak_rss_mib": max(r["peak_rss_mib"] for r in ok),
+        "gpu_peak_mib": max((r["gpu_peak_mib"] for r in ok if "gpu_peak_mib" in r), default=None),
+        "first_warmup_s": statistics.median(r["warmup_times"][0] for r in ok if r["warmup_times"])
+        if any(r["warmup_times"] for r in ok) else None,
+        "build_s": statistics.median(r["build_s"] for r in ok),
+        "finite": all(r["finite"] for r in ok),
+        "flops_detail": ok[0]["flops"],
+    })
+    return row
+
+
+def _f(x, digits=3):
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    return f"{x:.{digits}f}"
+
+
+def _on(flag):
+    return "on" if flag else "off"
+
+
+def speedups(rows: list[dict]) -> list[dict]:
+    """compiled / stacked per model, size and determinism, from the same run."""
+    by = {(r["model"], r["size"], r["engine"], r["determinism"], r["jit"]): r for r in rows if "seconds" in r}
+    out = []
+    for (model, size, engine, det, jit), r in by.items():
+        if engine != "stacked":
+            continue
+        entry = {"model": model, "size": size, "determinism": det, "stacked_s": r["seconds"]}
+        for j in (False, True):
+            c = by.get((model, size, "compiled", det, j))
+            entry[f"compiled{'_xla' if j else ''}_s"] = c["seconds"] if c else None
+            entry[f"speedup{'_xla' if j else ''}"] = r["seconds"] / c["seconds"] if c else None
+        out.append(entry)
+    return out
+
+
+def target_status(rows: list[dict]) -> list[dict]:
+    out = []
+    for (model, size), goal in TARGETS.items():
+        for r in rows:
+            if r["model"] == model and r["size"] == size and r["engine"] == "compiled" and "seconds" in r:
+                pct = r.get("pct_conv_peak")
+                out.append({"model": model, "size": size, "determinism": r["determinism"], "jit": r["jit"],
+                            "target_pct": 100 * goal, "pct": pct,
+                            "met": None if pct is None else pct >= 100 * goal})
+    return out
+
+
+def write_chart(rows: list[dict], path: str) -> str | None:
+    rows = [r for r in rows if r.get("pct_conv_peak") is not None]
+    if not rows:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{r['model']}-{r['size']} {r['engine']}{' XLA' if r['jit'] else ''} det {_on(r['determinism'])}"
+              for r in rows]
+    colours = {("stacked", False): "#999999", ("compiled", False): "#1f77b4", ("compiled", True): "#ff7f0e"}
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(rows) + 1.5))
+    y = range(len(rows))
+    ax.barh(list(y), [r["pct_conv_peak"] for r in rows],
+            color=[colours.get((r["engine"], r["jit"]), "#2ca02c") for r in rows])
+    for (model, size), goal in TARGETS.items():
+        idx = [i for i, r in enumerate(rows) if r["model"] == model and r["size"] == size]
+        if idx:
+            ax.vlines(100 * goal, min(idx) - 0.4, max(idx) + 0.4, colors="red", linestyles="dashed")
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color=colours[("stacked", False)], label="stacked"),
+                       Patch(color=colours[("compiled", False)], label="compiled"),
+                       Patch(color=colours[("compiled", True)], label="compiled + XLA")], fontsize=7, loc="lower right")
+    ax.set_yticks(list(y))
+    ax.set_yticklabels(labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("% of the 5x5 convolution's forward GFLOP/s (same run); red: the issue's target")
+    ax.set_title("Training throughput against the convolution peak")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return os.path.basename(path)
+
+
+def write_report(a, info: dict, rows: list[dict], peak: dict, path: str) -> None:
+    m, env = info["machine"], info.get("environment", {})
+    conv = peak.get("conv_forward", {}).get("gflops")
+    lines = ["# Training speed against the convolution peak" + (" (QUICK smoke run: not a measurement)" if a.quick else ""),
+             "",
+             f"- command: `{info['command']}`",
+             f"- date: {info['date']}; wall time {info['wall_s'] / 60:.1f} min",
+             f"- machine: {m['model']}, {m['cpus']} CPUs ({env.get('threads', {}).get('cpu_affinity', '?')} usable), "
+             f"AVX2 {'yes' if m['avx2'] else 'no'}, AVX-512 {', '.join(m['avx512']) or 'no'}; {m['platform']}",
+             f"- devices: {', '.join(env.get('devices', [])) or '?'}",
+             f"- load average (1 min) before / after: {info['load_before']:.2f} / {info['load_after']:.2f}",
+             "- versions: " + ", ".join(f"{k} {v}" for k, v in env.get("versions", {}).items()),
+             "- threads (as the children saw them; 0 = TensorFlow's default, all usable cores): "
+             + ", ".join(f"{k} {v}" for k, v in env.get("threads", {}).items()),
+             f"- each configuration in its own process: {a.warmup} warm-up iteration(s) (the first traces/compiles), "
+             f"then {a.iterations} timed one by one; {a.repeats} round(s), round-robin (odd rounds reversed); "
+             "median over all timed iterations (min-max); random uint8 data",
+             "- images/s = real images consumed per second = batch x real batches per iteration (critic steps) x it/s",
+             "- GFLOP/iter counted from the Conv/Dense layers (2 x MACs; backward = 2 x forward, no input gradient "
+             "for a network's first layer when its input needs none, a frozen D's backward = its input gradients, "
+             "WGAN-GP's penalty = D forward + 2 full D backwards; BatchNorm, activations, optimizers not counted): "
+             "see `iteration_flops` in benchmarks/train_speed.py",
+             "", "## The peak (same run)", "",
+             "| operation | shape | GFLOP per call | s per call (median, min-max) | GFLOP/s (median) | GFLOP/s (best) |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    c = info["peak_shape"]["conv"]
+    conv_shape = f"{c['batch']}x{c['side']}x{c['side']}x{c['cin']} -> {c['cout']}, {c['kernel']}x{c['kernel']} same"
+    for name, what in (("conv_forward", "Conv2D forward"), ("conv_input_grad", "Conv2D input gradient"),
+                       ("conv_filter_grad", "Conv2D filter gradient"), ("matmul", "matmul")):
+        p = peak.get(name)
+        if p:
+            shape = conv_shape if name != "matmul" else "x".join([str(info["peak_shape"]["matmul"])] * 3)
+            lines.append(f"| {what} | {shape} | {p['gflop']:.1f} | {p['seconds']:.3f} ({p['min_s']:.3f}-{p['max_s']:.3f}) "
+                         f"| {p['gflops']:.1f} | {p['gflops_best']:.1f} |")
+    if info.get("peak_errors"):
+        lines += ["", "Peak errors: " + "; ".join(info["peak_errors"])]
+    lines += ["", f"The percentages below are of the Conv2D forward median, {_f(conv, 1)} GFLOP/s.", ""]
+    for size in a.sizes:
+        shape, batch = SETTINGS[size]
+        sub = [r for r in rows if r["size"] == size]
+        if not sub:
+            continue
+        lines += [f"## {'x'.join(map(str, shape))}, batch {QUICK_BATCH if a.quick else batch}", "",
+                  "| model | engine | determinism | XLA | s / iteration (median, min-max) | it/s | images/s "
+                  "| GFLOP / iter | GFLOP/s | % of conv peak | peak RSS MiB | first iteration s |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for r in sub:
+            head = f"| {r['model']} | {r['engine']} | {_on(r['determinism'])} | {_on(r['jit'])} |"
+            if "seconds" not in r:
+                why = r.get("unavailable") or "; ".join(r["errors"]) or "no result"
+                lines.append(f"{head} {'not available' if 'unavailable' in r else 'FAILED'}: {why} | | | | | | | |")
+                continue
+            gpu = f" (GPU {r['gpu_peak_mib']:.0f})" if r.get("gpu_peak_mib") is not None else ""
+            note = "" if r["finite"] else " (non-finite loss)"
+            if r["errors"]:
+                note += f" ({len(r['errors'])} failed round(s): {'; '.join(r['errors'])})"
+            lines.append(f"{head} {r['seconds']:.3f} ({r['min_s']:.3f}-{r['max_s']:.3f}){note} | {r['it_per_s']:.3f} "
+                         f"| {r['images_per_s']:.1f} | {r['gflop']:.1f} | {r['gflops']:.1f} | {_f(r['pct_conv_peak'], 1)} "
+                         f"| {r['peak_rss_mib']:.0f}{gpu} | {_f(r['first_warmup_s'], 2)} |")
+        lines.append("")
+    sp = speedups(rows)
+    if sp:
+        lines += ["## Compiled / stacked (same run)", "",
+                  "| model | size | determinism | stacked s/it | compiled s/it | speed-up | compiled + XLA s/it | speed-up |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for s in sp:
+            lines.append(f"| {s['model']} | {s['size']} | {_on(s['determinism'])} | {s['stacked_s']:.3f} | "
+                         f"{_f(s['compiled_s'])} | {_f(s['speedup'], 2)} | {_f(s['compiled_xla_s'])} | {_f(s['speedup_xla'], 2)} |")
+        lines.append("")
+    ts = target_status(rows)
+    lines += ["## The issue's targets (compiled engine, % of the Conv2D forward peak)", ""]
+    if ts:
+        lines += ["| model | size | determinism | XLA | target | measured | status |", "| --- | --- | --- | --- | --- | --- | --- |"]
+        for t in ts:
+            status = "n/a" if t["met"] is None else ("met" if t["met"] else "NOT met")
+            lines.append(f"| {t['model']} | {t['size']} | {_on(t['determinism'])} | {_on(t['jit'])} | >= {t['target_pct']:.0f} % "
+                         f"| {_f(t['pct'], 1)} % | {status} |")
+    else:
+        lines.append("No compiled DCGAN-28, DCGAN-64 or WGANGP-64 configuration was measured.")
+    if a.quick:
+        lines += ["", "(--quick: batch 4 and a small peak; these percentages mean nothing.)"]
+    if info.get("chart"):
+        lines += ["", f"![% of the convolution peak]({info['chart']})"]
+    lines.append("")
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    p.add_argument("--models", nargs="+", default=DISSERTATION_MODELS,
+                   help="GAN DCGAN WGAN WGANGP (default); also LSGAN BEGAN BEGANCS BEGANV3 MLPGAN EDGEGAN DELIGAN")
+    p.add_argument("--sizes", nargs="+", type=int, choices=sorted(SETTINGS), default=[28, 64])
+    p.add_argument("--engines", nargs="+", choices=["stacked", "compiled"], default=["stacked", "compiled"])
+    p.add_argument("--determinism", nargs="+", choices=["on", "off"], default=["on", "off"])
+    p.add_argument("--jit", nargs="+", choices=["off", "on"], default=["off", "on"])
+    p.add_argument("--iterations", type=int, default=3)
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--peak-calls", type=int, default=5, help="timed calls of each peak operation per round")
+    p.add_argument("--child-timeout", type=float, default=3600.0, help="seconds before a child is abandoned")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke check: batch 4, 1 warm-up, 1 iteration, 1 round, a small peak (written to /tmp)")
+    p.add_argument("--out", default=None, help="Markdown report (default benchmarks/results/train_speed.md)")
+    a = p.parse_args(argv)
+    if a.child:
+        return child_main(a.child)
+    if a.quick:
+        a.warmup, a.iterations, a.repeats, a.peak_calls = 1, 1, 1, 2
+    a.out = a.out or (os.path.join("/tmp", "train_speed_quick", "train_speed.md") if a.quick
+                      else os.path.join(HERE, "results", "train_speed.md"))
+    stem = os.path.splitext(a.out)[0]
+
+    configs = configurations(a)
+    peak_cfg = {"what": "peak", "calls": a.peak_calls,
+                "conv": dict(PEAK_CONV, batch=QUICK_BATCH) if a.quick else PEAK_CONV,
+                "matmul": 512 if a.quick else PEAK_MATMUL}
+    info = {"command": "python " + " ".join(shlex.quote(x) for x in [os.path.relpath(__file__, ROOT), *sys.argv[1:]])
+            if argv is None else "train_speed.main(" + repr(argv) + ")",
+            "date": datetime.datetime.now().isoformat(timespec="seconds"), "machine": machine(),
+            "load_before": os.getloadavg()[0], "peak_shape": {"conv": peak_cfg["conv"], "matmul": peak_cfg["matmul"]}}
+    print(f"{len(configs)} configurations x {a.repeats} round(s), plus the peak each round", flush=True)
+    t_start = time.perf_counter()
+    results = {config_key(c): [] for c in configs}
+    peaks, unavailable = [], set()
+    for rnd in range(a.repeats):
+        peak = run_child(peak_cfg, a.child_timeout)
+        peaks.append(peak)
+        if "peak" in peak:
+            p = peak["peak"]["conv_forward"]
+            print(f"[round {rnd + 1}] peak: conv forward {p['flops'] / statistics.median(p['times']) / 1e9:.1f} GFLOP/s",
+                  flush=True)
+        else:
+            print(f"[round {rnd + 1}] peak FAILED: {peak.get('error')}", flush=True)
+        for cfg in (configs if rnd % 2 == 0 else configs[::-1]):
+            key = config_key(cfg)
+            if key in unavailable:
+                continue
+            r = run_child(cfg, a.child_timeout)
+            results[key].append(r)
+            if "unavailable" in r:
+                unavailable.add(key)
+                print(f"[round {rnd + 1}] {key}: not available ({r['unavailable']})", flush=True)
+            elif "times" in r:
+                print(f"[round {rnd + 1}] {key}: {statistics.median(r['times']):.3f} s/iteration "
+                      f"(first {r['warmup_times'][0] if r['warmup_times'] else float('nan'):.1f} s), "
+                      f"{r['flops']['total'] / 1e9:.1f} GFLOP/iter, peak RSS {r['peak_rss_mib']:.0f} MiB", flush=True)
+            else:
+                print(f"[round {rnd + 1}] {key}: FAILED {r['error']}", flush=True)
+    info["wall_s"] = time.perf_counter() - t_start
+    info["load_after"] = os.getloadavg()[0]
+    env_src = next((r for rs in results.values() for r in rs if "versions" in r),
+                   next((pk for pk in peaks if "versions" in pk), {}))
+    info["environment"] = {k: env_src.get(k) for k in ("versions", "threads", "devices") if k in env_src}
+    info["peak_errors"] = sorted({pk["error"] for pk in peaks if "error" in pk})
+    peak = summarise_peak(peaks)
+    conv = peak.get("conv_forward", {}).get("gflops")
+    rows = [summarise(c, results[config_key(c)], conv) for c in configs]
+
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    info["chart"] = write_chart(rows, stem + ".png")
+    write_report(a, info, rows, peak, a.out)
+    with open(stem + ".json", "w") as f:
+        json.dump({"info": info, "args": vars(a), "peak": peak, "rows": rows, "speedups": speedups(rows),
+                   "targets": target_status(rows), "raw": {"peaks": peaks, "configurations": results}}, f, indent=1)
+    print(f"conv forward peak {_f(conv, 1)} GFLOP/s")
+    for r in rows:
+        if "seconds" in r:
+            print(f"{r['key']:40s} {r['seconds']:8.3f} s/it {r['it_per_s']:7.3f} it/s {r['images_per_s']:8.1f} img/s "
+                  f"{r['gflop']:8.1f} GFLOP/it {r['gflops']:6.1f} GFLOP/s {_f(r['pct_conv_peak'], 1):>6s} % of conv peak")
+        else:
+            print(f"{r['key']:40s} {r.get('unavailable') or '; '.join(r['errors']) or 'no result'}")
+    for t in target_status(rows):
+        print(f"target {t['model']}-{t['size']} det {_on(t['determinism'])} XLA {_on(t['jit'])}: "
+              f"{_f(t['pct'], 1)} % (>= {t['target_pct']:.0f} %): {'met' if t['met'] else 'NOT met'}")
+    print(f"written to {a.out} (+ .json, .png)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""``--engine compiled``: a whole iteration as one compiled TensorFlow function, data on the device.
+
+The reference engines run an iteration as several Keras calls from Python: the stacked engine's
+``generator.predict_on_batch`` and three ``train_on_batch`` calls per critic step, the custom-step
+adapter's one ``train_on_batch``; each takes a NumPy batch drawn on the host and returns its logs
+to it. The compiled engines do the same arithmetic inside one ``tf.function`` per iteration:
+
+* the training images live on the device as uint8 (``attach_data``); each iteration draws its batch
+  indices and noise there, from the engine's own ``keras.random.SeedGenerator`` (saved with every
+  checkpoint, so resume stays exact), and converts a batch to [-1, 1] there;
+* the stacked engine's iteration is re-expressed step by step (``CompiledStackedEngine``), with the
+  same models, losses, order of updates, clipping and BatchNorm behaviour, so that both engines
+  compute the same thing. The trainable flag of D, which Keras reads when a function is traced, is
+  set in the traced Python code exactly where the stacked engine sets it before each call: D
+  learns from its real and fake batches with trainable BatchNorm, and G learns through the
+  stacked model with D frozen (and ``frozen_bn`` "batch": batch statistics, moving statistics
+  untouched);
+* the loss of each update is the compiled model's own ``compute_loss`` (the compiled loss plus
+  every regularisation loss the model holds, e.g. DeLiGAN's sigma regulariser), its gradient is
+  applied by the same optimizer with ``apply_gradients``, as Keras' ``train_step`` does;
+* a custom-step model's ``train_step`` is called unchanged (``CompiledTrainStepEngine``).
+
+``draws`` (the batches and noise one iteration consumes) can also be given from outside
+(``run_iteration_with``): the equivalence tests give both engines the same draws and compare the
+weights. The logs come back to the host once per call; ``--jit`` compiles the function with XLA.
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from gan_keras.training.stacked import StackedEngine
+from gan_keras.training.train_step import TrainStepEngine
+
+
+class DeviceData:
+    """The training images as one uint8 tensor on the device, and seeded batches drawn from it."""
+
+    def __init__(self, images_uint8: np.ndarray, batch_size: int, seed_generator):
+        self.images = tf.constant(images_uint8)
+        self.n = int(images_uint8.shape[0])
+        self.batch_size = int(batch_size)
+        self.seed_generator = seed_generator
+
+    def batches(self, count: int):
+        """``count`` batches (count, B, H, W, C) of images in [-1, 1]: indices drawn uniformly with
+        replacement, as the host loop draws them (``rng.integers(0, n, B)``)."""
+        index = keras.random.randint((count, self.batch_size), 0, self.n, seed=self.seed_generator)
+        return tf.cast(tf.gather(self.images, index), tf.float32) / 127.5 - 1.0
+
+
+def latent(hp, shape, seed_generator):
+    """z of ``shape``: N(0, 1) or U[-1, 1] (the ``latent`` hyperparameter), drawn on the device."""
+    if hp.latent == "uniform":
+        return keras.random.uniform(shape, -1.0, 1.0, seed=seed_generator)
+    return keras.random.normal(shape, seed=seed_generator)
+
+
+class _Compiled:
+    """What both compiled engines share: the device data, the draw seed, the compiled function."""
+
+    def _setup_compiled(self, hp):
+        self.jit = bool(hp.get("jit", False))
+        self.draw_seed = keras.random.SeedGenerator(name="draw_seed")  # its initial seed follows the run's
+        self.data = None
+        self._function = None
+
+    def attach_data(self, images_uint8: np.ndarray, batch_size: int) -> None:
+        """Put the training images on the device; batches are drawn there from now on."""
+        self.data = DeviceData(images_uint8, batch_size, self.draw_seed)
+        self._function = None
+
+    def train_iteration(self, draw_real, rng):
+        """One iteration, drawn and computed on the device (``draw_real`` and ``rng`` are unused:
+        the host loop's generator is saved but never advanced by this engine)."""
+        if self.data is None:
+            raise RuntimeError("the compiled engine needs attach_data(images, batch_size) first")
+        if self._function is None:
+            self._function = tf.function(self._draw_and_run, jit_compile=self.jit, reduce_retracing=True)
+        return {name: float(value) for name, value in self._function().items()}
+
+    def run_iteration_with(self, draws):
+        """One iteration on given draws (the tests' way to feed both engines the same numbers)."""
+        function = tf.function(self._iteration, jit_compile=self.jit)
+        return {name: float(value) for name, value in function(*draws).items()}
+
+    def reseed(self, seed: int) -> None:
+        """Draw from a new stream (the loop's NaN rollback: the restored checkpoint would otherwise
+        replay the draws that led to the divergence)."""
+        state = self.draw_state_variables()[0]
+        state.assign(np.array([seed % 2**31, 0], dtype=str(state.dtype)))
+
+    def draw_state_variables(self) -> list:
+        state = self.draw_seed.state
+        return list(state) if isinstance(state, (list, tuple)) else [state]
+
+
+class CompiledStackedEngine(_Compiled, StackedEngine):
+    """The stacked engine's iteration (``training/stacked.py``) as one compiled function."""
+
+    PARAMS = StackedEngine.PARAMS
+
+    def __init__(self, spec, hp, image_shape):
+        super().__init__(spec, hp, image_shape)
+        self._setup_compiled(hp)
+
+    def host_draws(self, draw_real, rng):
+        """The draws of one stacked iteration, in the stacked engine's order: per critic step a real
+        batch then the fake batch's noise, then the generator's noise."""
+        from gan_keras.hparams import draw_latent
+
+        reals, noises = [], []
+        for _ in range(self.hp.critic_steps):
+            reals.append(draw_real())
+            noises.append(draw_latent(rng, (len(reals[-1]), self.hp.latent_dim), self.hp.latent))
+        g_noise = draw_latent(rng, (len(reals[-1]), self.hp.latent_dim), self.hp.latent)
+        return np.stack(reals), np.stack(noises), g_noise
+
+    def _draw_and_run(self):
+        steps, batch = self.hp.critic_steps, self.data.batch_size
+        reals = self.data.batches(steps)
+        noises = latent(self.hp, (steps, batch, self.hp.latent_dim), self.draw_seed)
+        g_noise = latent(self.hp, (batch, self.hp.latent_dim), self.draw_seed)
+        return self._iteration(reals, noises, g_noise)
+
+    def _update(self, model, optimizer, x, label):
+        """What ``model.train_on_batch(x, label)`` does: forward pass in training mode, the compiled
+        loss plus the model's regularisation losses, gradients applied to the weights that are
+        trainable now (when this is traced). Returns (loss, output)."""
+        y = tf.fill((tf.shape(x)[0], 1), tf.constant(label, tf.float32))
+        with tf.GradientTape() as tape:
+            y_pred = model(x, training=True)
+            loss = model.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
+            scaled = optimizer.scale_loss(loss)
+        weights = model.trainable_weights
+        optimizer.apply_gradients(zip(tape.gradient(scaled, weights), weights))
+        return loss, y_pred
+
+    def _iteration(self, reals, noises, g_noise):
+        d = self.discriminator
+        # 1. D (or the critic) learns from a real and a fake batch, critic_steps times.
+        for step in range(self.hp.critic_steps):
+            fake = self.generator(noises[step], training=False)   # = generator.predict_on_batch
+            d.trainable = True
+            real_loss, real_out = self._update(self.d_train, self.d_optimizer, reals[step], self.real_label)
+            self.clip_critic()
+            fake_loss, fake_out = self._update(self.d_train, self.d_optimizer, fake, self.fake_label)
+            self.clip_critic()
+        # 2. G learns through the stacked model, with D frozen and "real" labels.
+        d.trainable = False
+        g_loss, _ = self._update(self.stacked, self.g_optimizer, g_noise, self.real_label)
+        d.trainable = True
+        # 3. The log: the same values as the stacked engine's, from the last D update.
+        logs = {"d_loss": 0.5 * (real_loss + fake_loss), "g_loss": g_loss,
+                self.loss.divergence.name: self.loss.estimate(real_loss, fake_loss)}
+        if self.loss.accuracy:  # Keras' binary accuracy: output > 0.5 counts as "real"
+            logs["d_acc"] = 0.5 * (_accuracy(real_out, self.real_label) + _accuracy(fake_out, self.fake_label))
+        return logs
+
+    def state_variables(self):
+        return super().state_variables() + self.draw_state_variables()
+
+
+def _accuracy(output, label):
+    return tf.reduce_mean(tf.cast(tf.equal(tf.cast(output > 0.5, tf.float32), label), tf.float32))
+
+
+class CompiledTrainStepEngine(_Compiled, TrainStepEngine):
+    """A custom-step model's ``train_step`` with its real batches drawn on the device."""
+
+    PARAMS = TrainStepEngine.PARAMS
+
+    def __init__(self, spec, hp, image_shape):
+        super().__init__(spec, hp, image_shape)
+        self._setup_compiled(hp)
+
+    def host_draws(self, draw_real, rng):
+        return (np.stack([draw_real() for _ in range(self.model.real_batches_per_step())]),)
+
+    def _draw_and_run(self):
+        return self._iteration(self.data.batches(self.model.real_batches_per_step()))
+
+    def _iteration(self, reals):
+        for tracker in self.model.metrics:  # as train_on_batch does before each call
+            tracker.reset_state()
+        return self.model.train_step((reals, None, None))
+
+    def state_variables(self):
+        return super().state_variables() + self.draw_state_variables()

@@ -1,0 +1,71 @@
+"""benchmarks/train_speed.py: the FLOP counter (no engine is timed here)."""
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
+
+import keras  # noqa: E402
+from keras import layers  # noqa: E402
+
+import train_speed  # noqa: E402
+
+
+def tiny_pair():
+    """G: z(3) -> Dense(128) -> 8x8x2; D: 8x8x2 -> Conv2D(4, 3x3, same) -> Flatten -> Dense(1)."""
+    g = keras.Sequential([keras.Input((3,)), layers.Dense(128), layers.Reshape((8, 8, 2))])
+    d = keras.Sequential([keras.Input((8, 8, 2)), layers.Conv2D(4, 3, padding="same"), layers.LeakyReLU(0.2),
+                          layers.Flatten(), layers.Dense(1)])
+    return g, d
+
+
+def test_layer_flops_by_hand():
+    g, d = tiny_pair()
+    assert train_speed.network_flops(g)["forward"] == 2 * 3 * 128
+    net = train_speed.network_flops(d)
+    conv = 2 * (8 * 8) * (3 * 3 * 2) * 4        # output pixels x kernel x in-channels x filters
+    dense = 2 * (8 * 8 * 4) * 1
+    assert [x["type"] for x in net["layers"]] == ["Conv2D", "Dense"]   # LeakyReLU, Flatten not counted
+    assert (net["forward"], net["first"]) == (conv + dense, conv)
+
+    t = keras.Sequential([keras.Input((4, 4, 2)), layers.Conv2DTranspose(4, 3, strides=2, padding="same"),
+                          layers.Reshape((16, 16)), layers.Dense(5)])
+    # transposed: input pixels x kernel x in x out; Dense on a 3-D input: once per row
+    assert train_speed.network_flops(t)["forward"] == 2 * (16 * 9 * 2 * 4) + 2 * (16 * 16 * 5)
+
+
+def test_iteration_flops_by_hand():
+    g, d = tiny_pair()
+    gf, gf1 = 768, 768                        # G forward per image, its first layer's
+    df, df1 = 9216 + 512, 9216                # D forward per image, its first layer's
+    critic = gf + 2 * (df + (2 * df - df1))   # G inference + D fwd/bwd on real and fake (no first input grad)
+    g_update = gf + df + df + (2 * gf - gf1)  # G fwd, D fwd, frozen D's input grads, G bwd
+    assert train_speed.iteration_flops((g, d), batch=2) == 2 * (critic + g_update) == 123392
+    penalty = df + 2 * (2 * df)               # WGAN-GP: D fwd on interpolates + 2 full D backwards
+    got = train_speed.iteration_flops((g, d), batch=2, critic_steps=2, kind="wgangp", detail=True)
+    assert got["total"] == 2 * (2 * (critic + penalty) + g_update) == 399360
+    assert got["gradient_penalty"] == 2 * penalty
+    with pytest.raises(ValueError):
+        train_speed.iteration_flops((g, d), 2, kind="began")
+
+
+@pytest.mark.parametrize("size,batch,issue", [(28, 128, 107e9), (64, 64, 1.8e12)])
+def test_dcgan_flops_match_the_issue(size, batch, issue):
+    """The issue counts ~107 GFLOP per DCGAN-28 iteration (batch 128) and ~1.8 TFLOP per DCGAN-64
+    iteration (batch 64); this convention gives 103.75 GFLOP and 1893.5 GFLOP: within 10 %."""
+    from gan_keras.registry import get_model
+
+    spec = get_model("DCGAN")
+    shape = train_speed.SETTINGS[size][0]
+    pair = (spec.build_generator(shape), spec.build_discriminator(shape))
+    flops = train_speed.iteration_flops(pair, batch, 1, train_speed.flop_kind(spec))
+    print(f"DCGAN-{size} batch {batch}: {flops / 1e9:.2f} GFLOP per iteration (issue: {issue / 1e9:.0f})")
+    assert 1 / 1.1 < flops / issue < 1.1
+
+
+def test_flop_kind():
+    from gan_keras.registry import get_model
+
+    assert [train_speed.flop_kind(get_model(m)) for m in ("DCGAN", "WGAN", "WGANGP", "BEGAN", "EDGEGAN")] == \
+        ["stacked", "stacked", "wgangp", "stacked", "stacked"]
