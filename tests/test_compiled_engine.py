@@ -155,6 +155,11 @@ def test_a_compiled_run_resumes_bit_identically_and_records_its_engine(tmp_path,
         _run(tmp_path, "straight", epochs=6, hyperparams={"engine": "stacked"})
     rerun = _run(tmp_path, "again")               # same seed, fresh directory: the same numbers
     assert _rows(rerun) == _rows(straight)
+    # --fetch-every 3: iterations 1-3 in one compiled loop, then 4; the same rows and weights
+    chunked = _run(tmp_path, "chunked", fetch_every=3, sample_interval=4, save_model_interval=4)
+    assert _rows(chunked) == _rows(straight)
+    for a, b in zip(_weights(chunked), _weights(straight)):
+        assert all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
 def test_a_compiled_run_rolls_back_on_nan_with_new_draws(tmp_path, shared_data_dir, monkeypatch):

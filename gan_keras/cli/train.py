@@ -58,6 +58,10 @@ def build_parser() -> OneLineParser:
                      help="every MINUTES of training (default 10; 0: never), overwrite a resume point "
                           "(checkpoints/autosave/) so that a killed run loses at most that much; it is not a "
                           "checkpoint: nothing evaluates it, and it is removed once a newer checkpoint exists")
+    run.add_argument("--fetch-every", type=positive_int, metavar="K", default=1,
+                     help="--engine compiled: run up to K iterations per call and fetch their logs (one row "
+                          "each) once, so the host waits for the device only every K iterations; chunks end "
+                          "where samples, checkpoints or F1 are due (default 1)")
     run.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard logs")
     run.add_argument("--no-determinism", action="store_true",
                      help="do not enable TensorFlow op determinism nor turn its graph optimizer off "
@@ -168,6 +172,7 @@ def main(argv=None) -> int:
         seed=args.seed, data_dir=args.data_dir, data_limit=args.limit, image_size=args.image_size,
         hyperparams=hyperparams, on_nan=args.on_nan, force=args.force,
         f1_every=args.f1_every, f1_images=args.f1_images, init_from=args.init_from, autosave_minutes=args.autosave,
+        fetch_every=args.fetch_every,
         tensorboard=not args.no_tensorboard, deterministic=not args.no_determinism,
         command="python GAN_main.py " + shlex.join(argv),
     )

@@ -69,7 +69,7 @@ class _Compiled:
     def attach_data(self, images_uint8: np.ndarray, batch_size: int) -> None:
         """Put the training images on the device; batches are drawn there from now on."""
         self.data = DeviceData(images_uint8, batch_size, self.draw_seed)
-        self._function = None
+        self._function = self._many_function = None
 
     def train_iteration(self, draw_real, rng):
         """One iteration, drawn and computed on the device (``draw_real`` and ``rng`` are unused:
@@ -79,6 +79,30 @@ class _Compiled:
         if self._function is None:
             self._function = tf.function(self._draw_and_run, jit_compile=self.jit, reduce_retracing=True)
         return {name: float(value) for name, value in self._function().items()}
+
+    def train_iterations(self, count: int) -> list[dict]:
+        """``count`` iterations in one call: one compiled loop, one transfer of every iteration's logs
+        to the host (``--fetch-every``). The loop body is the traced iteration, so the weights after
+        it are those of ``count`` single calls (tested)."""
+        if self.data is None:
+            raise RuntimeError("the compiled engine needs attach_data(images, batch_size) first")
+        if count == 1:
+            return [self.train_iteration(None, None)]
+        if getattr(self, "_many_function", None) is None:
+            self._many_function = tf.function(self._many, jit_compile=self.jit, reduce_retracing=True)
+        logs = {name: values.numpy() for name, values in self._many_function(tf.constant(count, tf.int32)).items()}
+        return [{name: float(values[i]) for name, values in logs.items()} for i in range(count)]
+
+    def _many(self, count):
+        names = [value.name for value in self.log_spec.values]
+
+        def body(i, columns):
+            logs = self._draw_and_run()
+            return i + 1, tuple(c.write(i, tf.cast(logs[n], tf.float32)) for n, c in zip(names, columns))
+
+        columns = tuple(tf.TensorArray(tf.float32, size=count) for _ in names)
+        _, columns = tf.while_loop(lambda i, _: i < count, body, (tf.constant(0), columns))
+        return {name: column.stack() for name, column in zip(names, columns)}
 
     def run_iteration_with(self, draws):
         """One iteration on given draws (the tests' way to feed both engines the same numbers)."""

@@ -291,25 +291,31 @@ class Trainer:
         print(f"training {spec.name} on {c.dataset} ({len(self.dataset)} images, {'x'.join(map(str, self.image_shape))}) "
               f"for {c.epochs} iterations, batch {c.batch_size}, seed {self.seed} -> {self.run_dir}", flush=True)
         while iteration < c.epochs:
-            logs = self.engine.train_iteration(self._draw_real, self.rng)
-            self.engine.log_spec.check(logs)  # an undeclared value is an error, never dropped
-            iteration += 1
-            if self.probe is not None:
-                logs.update(self.probe(iteration, self.engine))
-            now = time.perf_counter()
-            row = {"iteration": iteration, **logs, "seconds": round(elapsed + now - t_session, 3)}
-
-            if not all(math.isfinite(v) for k, v in logs.items()):
+            t_chunk = time.perf_counter()
+            chunk = self._train_chunk(iteration)
+            t_end = time.perf_counter()
+            for position, logs in enumerate(chunk, start=1):
+                self.engine.log_spec.check(logs)  # an undeclared value is an error, never dropped
+                iteration += 1
+                if self.probe is not None:  # (a chunk ends at every probed iteration)
+                    logs.update(self.probe(iteration, self.engine))
+                # rows of one fetched chunk share its time evenly
+                now = t_chunk + (t_end - t_chunk) * position / len(chunk)
+                row = {"iteration": iteration, **logs, "seconds": round(elapsed + now - t_session, 3)}
                 self.log.write(row)
+                if not all(math.isfinite(v) for k, v in logs.items()):
+                    break
+                self._tensorboard_scalars(iteration, logs)
+                for alarm in self.log_spec.alarms(logs):
+                    print(f"warning: iteration {iteration}: {alarm}", flush=True)
+            if not all(math.isfinite(v) for k, v in logs.items()):
+                # the rest of the chunk, computed after the divergence, is dropped with its state
                 iteration, rollbacks, elapsed = self._diverged(iteration, logs, rollbacks)
                 last_saved = iteration
                 t_session = t_autosave = time.perf_counter()
                 continue
-            self.log.write(row)
-            self._tensorboard_scalars(iteration, logs)
-            for alarm in self.log_spec.alarms(logs):
-                print(f"warning: iteration {iteration}: {alarm}", flush=True)
 
+            # Everything below sees the state after the chunk's last iteration, which is `iteration`.
             if iteration % c.sample_interval == 0:
                 self._sample(iteration)
             if iteration % c.save_model_interval == 0 or iteration == c.epochs:
@@ -318,7 +324,8 @@ class Trainer:
             elif c.autosave_minutes and now - t_autosave >= 60 * c.autosave_minutes:
                 self._checkpoint(iteration, elapsed + now - t_session, autosave=True)
                 t_autosave = time.perf_counter()
-            if now - t_report >= c.progress_seconds or iteration in (start + 1, c.epochs):
+            if now - t_report >= c.progress_seconds or iteration in (start + 1, c.epochs) or \
+                    start + 1 in range(iteration - len(chunk) + 1, iteration + 1):
                 rate = (iteration - it_report) / max(now - t_report, 1e-9)
                 self._progress(iteration, logs, rate)
                 t_report, it_report = now, iteration
@@ -333,6 +340,18 @@ class Trainer:
         return self.run_dir
 
     # -- pieces of the loop -------------------------------------------------------------------
+    def _train_chunk(self, iteration) -> list[dict]:
+        """The next iterations' logs: one iteration, or with ``--fetch-every K`` and an engine that
+        can run several per call (``train_iterations``), up to K, ending at the next iteration where
+        something reads the engine's state (a sample, a checkpoint, the F1 probe, the last one)."""
+        c = self.config
+        fetch = getattr(c, "fetch_every", 1) or 1
+        if fetch == 1 or not hasattr(self.engine, "train_iterations"):
+            return [self.engine.train_iteration(self._draw_real, self.rng)]
+        stops = [c.sample_interval, c.save_model_interval] + ([c.f1_every] if self.probe is not None else [])
+        end = min([iteration + fetch, c.epochs] + [(iteration // k + 1) * k for k in stops])
+        return self.engine.train_iterations(end - iteration)
+
     def _progress(self, iteration, logs, rate):
         c = self.config
         left = (c.epochs - iteration) / rate if rate > 0 else float("inf")
