@@ -352,53 +352,54 @@ def _wait_for_rows(out, n, proc, timeout=120):
     raise AssertionError("the run did not start")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_ctrl_c_and_sigterm_are_the_same_stop_request():
+    """SIGINT takes the path SIGTERM takes (the run test below sends SIGTERM): finish, save, exit."""
+    from gan_keras.training.runlog import StopRequest
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with StopRequest() as stop:
+            os.kill(os.getpid(), sig)
+            deadline = time.time() + 5
+            while stop.signal_name is None and time.time() < deadline:
+                time.sleep(0.01)
+            assert stop.signal_name == sig.name
+            with pytest.raises(KeyboardInterrupt):  # a second one stops at once
+                os.kill(os.getpid(), sig)
+                time.sleep(1)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 def test_interrupted_runs_resume_to_the_same_result_as_a_straight_run(tmp_path, sig, straight_run):
+    """SIGTERM: a resume point at the stop; kill -9: the last --autosave resume point (not the last
+    checkpoint); either way the resumed run ends bit-identical to a straight one."""
     epochs = EPOCHS
     out = tmp_path / "interrupted"
-    proc = _start(out, epochs)
+    proc = _start(out, epochs, "--autosave", "0.0005")  # a resume point every 30 ms
     _wait_for_rows(out, 110 + np.random.default_rng().integers(0, 80), proc)
+    if sig == signal.SIGKILL:
+        deadline = time.time() + 60
+        while (rundir.autosave(str(out)) is None or rundir.autosave(str(out)).iteration <= 100) and \
+                time.time() < deadline:
+            time.sleep(0.01)
     proc.send_signal(sig)
     stdout, stderr = proc.communicate(timeout=120)
     if sig == signal.SIGKILL:
         assert proc.returncode == -9
     else:
-        assert proc.returncode == (130 if sig == signal.SIGINT else 143), stderr
+        assert proc.returncode == 143, stderr
         assert "--resume" in stdout and "Traceback" not in stderr
         assert os.path.exists(out / "plots" / "losses.png")
-    stopped_at = max([c.iteration for c in rundir.list_checkpoints(str(out))], default=0)
-    assert stopped_at < epochs
+    # the stop or the autosave wrote a resume point, never an extra checkpoint
+    assert [c.iteration for c in rundir.list_checkpoints(str(out))] == [100]
+    point = rundir.autosave(str(out))
+    assert point is not None and 100 < point.iteration < epochs
+    assert not os.path.exists(os.path.join(point.path, rundir.GENERATOR_FILE))  # resume state only
     resumed = cli("GAN", "mnist", epochs, 8, 1000, 100, "--seed", 11, "--no-tensorboard", "--resume", out)
     assert resumed.returncode == 0, resumed.stderr
+    assert f"from iteration {point.iteration} (its resume point)" in resumed.stdout
     assert read_rows(str(out)) == read_rows(straight_run)
     a, b = rundir.list_checkpoints(str(out))[-1], rundir.list_checkpoints(straight_run)[-1]
     assert a.iteration == b.iteration == epochs
-    assert same_weights(weights_of(a.generator_path), weights_of(b.generator_path))
-    assert same_weights(weights_of(a.discriminator_path), weights_of(b.discriminator_path))
-
-
-def test_a_killed_run_resumes_from_its_autosave_point(tmp_path, straight_run):
-    """--autosave: a kill -9 loses only the iterations since the last resume point, not those since
-    the last checkpoint, and the result is still bit-identical; the resume point is not a checkpoint."""
-    out = tmp_path / "killed"
-    proc = _start(out, EPOCHS, "--autosave", "0.0005")  # a resume point every 30 ms
-    _wait_for_rows(out, 150, proc)
-    deadline = time.time() + 60
-    while (rundir.autosave(str(out)) is None or rundir.autosave(str(out)).iteration <= 100) and time.time() < deadline:
-        time.sleep(0.01)
-    proc.kill()
-    proc.communicate(timeout=60)
-    point = rundir.autosave(str(out))
-    assert point is not None and 100 < point.iteration < EPOCHS
-    assert not os.path.exists(os.path.join(point.path, rundir.GENERATOR_FILE))  # resume state only
-    assert [c.iteration for c in rundir.list_checkpoints(str(out))] == [100]  # not listed as a checkpoint
-    resumed = cli("GAN", "mnist", EPOCHS, 8, 1000, 100, "--seed", 11, "--no-tensorboard", "--autosave", "0",
-                  "--resume", out)
-    assert resumed.returncode == 0, resumed.stderr
-    started = int(resumed.stdout.split("from iteration ")[1].split()[0])
-    assert started >= point.iteration and "(its resume point)" in resumed.stdout
-    assert read_rows(str(out)) == read_rows(straight_run)
-    a, b = rundir.list_checkpoints(str(out))[-1], rundir.list_checkpoints(straight_run)[-1]
     assert same_weights(weights_of(a.generator_path), weights_of(b.generator_path))
     assert same_weights(weights_of(a.discriminator_path), weights_of(b.discriminator_path))
     assert rundir.autosave(str(out)) is None  # removed once newer checkpoints existed

@@ -330,10 +330,12 @@ class Trainer:
                 self._progress(iteration, logs, rate)
                 t_report, it_report = now, iteration
             if stop.signal_name:
+                # A resume point, not a checkpoint: the run's checkpoints stay the ones its
+                # save_model_interval asked for (the ones GAN_evaluation.py evaluates).
                 if last_saved != iteration:
-                    self._checkpoint(iteration, elapsed + now - t_session)
+                    self._checkpoint(iteration, elapsed + now - t_session, autosave=True)
                 self._plots()
-                print(f"stopped by {stop.signal_name} at iteration {iteration}; checkpoint saved. To continue:\n"
+                print(f"stopped by {stop.signal_name} at iteration {iteration}; resume point saved. To continue:\n"
                       f"  {self._resume_command()}", flush=True)
                 raise SystemExit(130 if stop.signal_name == "SIGINT" else 143)
         self._finish(iteration, elapsed + time.perf_counter() - t_session)

@@ -69,7 +69,7 @@ class LogWriter:
 
 
 class StopRequest:
-    """SIGINT/SIGTERM: finish the iteration, checkpoint, exit. A second signal stops at once."""
+    """SIGINT/SIGTERM: finish the iteration, save a resume point, exit. A second signal stops at once."""
 
     def __init__(self):
         self.signal_name = None
@@ -87,7 +87,7 @@ class StopRequest:
         if self.signal_name is not None:
             raise KeyboardInterrupt
         self.signal_name = signal.Signals(signum).name
-        print(f"\n{self.signal_name} received: finishing this iteration, then saving a checkpoint "
+        print(f"\n{self.signal_name} received: finishing this iteration, then saving a resume point "
               "(send it again to stop at once)", flush=True)
 
     def __exit__(self, *exc):
