@@ -166,6 +166,11 @@ COMMON = (
            "reference); compiled: a whole iteration as one compiled TensorFlow function with the data on the "
            "device (the same arithmetic, faster)", "choice", ("stacked", "compiled")),
     HParam("jit", False, "compile the compiled engine's iteration with XLA (--engine compiled)", "flag"),
+    # Read by training/precision.py: the networks compute in bfloat16 or float16 with float32 weights;
+    # their last layers (and so every loss) stay float32; float16 trains with loss scaling.
+    HParam("mixed_precision", "off", "mixed precision for GPUs: bf16 or fp16 (with loss scaling) compute, "
+           "float32 weights, float32 last layers and losses; off: float32 throughout", "choice",
+           ("off", "bf16", "fp16")),
 )
 ALIASES = (Alias("lr", ("d_lr", "g_lr"), "learning rate of both networks"),)
 
@@ -240,7 +245,11 @@ def make_optimizer(hp: Hyperparams, which: str):
 
     lr = hp.d_lr if which == "d" else hp.g_lr
     if hp.optimizer == "adam":
-        return keras.optimizers.Adam(lr, beta_1=hp.beta_1, beta_2=hp.beta_2)
-    if hp.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(lr)
-    raise ConfigError(f"unknown optimizer {hp.optimizer!r}: choose adam or rmsprop")
+        optimizer = keras.optimizers.Adam(lr, beta_1=hp.beta_1, beta_2=hp.beta_2)
+    elif hp.optimizer == "rmsprop":
+        optimizer = keras.optimizers.RMSprop(lr)
+    else:
+        raise ConfigError(f"unknown optimizer {hp.optimizer!r}: choose adam or rmsprop")
+    if hp.get("mixed_precision") == "fp16":  # float16 gradients underflow without loss scaling
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer

@@ -201,7 +201,8 @@ class BEGANStep(GANTrainStep):
             g_loss = loss_fake
         # 3. One step each: D on L_D (its own weights only), G on L(G(z_G)).
         d_vars, g_vars = self.discriminator.trainable_variables, self.generator.trainable_variables
-        d_grads, g_grads = d_tape.gradient(d_loss, d_vars), g_tape.gradient(g_loss, g_vars)
+        d_grads = self.gradients(d_tape, d_loss, d_vars, self.d_optimizer)
+        g_grads = self.gradients(g_tape, g_loss, g_vars, self.g_optimizer)
         self.d_optimizer.apply(d_grads, d_vars)
         self.g_optimizer.apply(g_grads, g_vars)
         # 4. Proportional control of k_t, the convergence measure and the collapse flag.

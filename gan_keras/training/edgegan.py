@@ -135,8 +135,6 @@ class EdgeGANStep(GANTrainStep):
         return self.record(d_loss=d_loss, d_acc=d_acc, g_loss=g_loss, divergence=math.log(2.0) - d_loss,
                            edge=edge)
 
-    @staticmethod
-    def _apply(tape, loss, model, optimizer):
-        grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply(grads, model.trainable_variables)
+    def _apply(self, tape, loss, model, optimizer):
+        optimizer.apply(self.gradients(tape, loss, model.trainable_variables, optimizer), model.trainable_variables)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from gan_keras.training.base import Engine
 from gan_keras.training.compiled import CompiledStackedEngine, CompiledTrainStepEngine
+from gan_keras.training.precision import building_policy, float32_outputs
 from gan_keras.training.stacked import StackedEngine
 from gan_keras.training.train_step import TrainStepEngine
 
@@ -36,10 +37,15 @@ def engine_params(name: str) -> tuple:
 
 def build_engine(spec, hp, image_shape) -> Engine:
     """The engine that trains ``spec`` with hyperparameters ``hp`` on images of ``image_shape``."""
-    if hp.get("engine", "stacked") == "compiled":
-        return COMPILED[spec.engine](spec, hp, image_shape)
-    if hp.get("jit", False):
+    compiled = hp.get("engine", "stacked") == "compiled"
+    if hp.get("jit", False) and not compiled:
         from gan_keras.errors import ConfigError
 
         raise ConfigError("--jit applies to --engine compiled")
-    return ENGINES[spec.engine](spec, hp, image_shape)
+    mode = hp.get("mixed_precision", "off")
+    with building_policy(mode):
+        engine = (COMPILED if compiled else ENGINES)[spec.engine](spec, hp, image_shape)
+    if mode != "off":
+        float32_outputs(engine.generator)
+        float32_outputs(engine.discriminator)
+    return engine

@@ -77,6 +77,14 @@ class GANTrainStep(keras.Model):
             return images
         return diff_augment(images, policy, self.seed_generator)
 
+    def gradients(self, tape, loss, variables, optimizer):
+        """``tape.gradient(loss, variables)``, of the loss as ``optimizer`` wants it: scaled by the
+        loss scale with ``--mixed-precision fp16`` (its ``apply`` unscales them), as it is otherwise.
+        Every update of a train step takes its gradients here."""
+        import tensorflow as tf
+
+        return tape.gradient(loss, variables, output_gradients=optimizer.scale_loss(tf.ones_like(loss)))
+
     def real_batches_per_step(self) -> int:
         """How many real batches one ``train_step`` consumes (e.g. one per critic update)."""
         return 1

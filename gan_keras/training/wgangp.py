@@ -76,14 +76,14 @@ class WGANGP(GANTrainStep):
                 fake_score = tf.reduce_mean(self.discriminator(seen_fake, training=True))
                 gp = gradient_penalty(self.discriminator, seen_real, seen_fake, epsilon, self.hp.gp_form)
                 d_loss = fake_score - real_score + self.hp.gp_weight * gp
-            grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
+            grads = self.gradients(tape, d_loss, self.discriminator.trainable_variables, self.d_optimizer)
             self.d_optimizer.apply(grads, self.discriminator.trainable_variables)
 
         # 2. One generator update: push the critic's score of G(z) up.
         with tf.GradientTape() as tape:
             fake = self.augment(self.generator(self.noise(batch_size), training=True))
             g_loss = -tf.reduce_mean(self.discriminator(fake, training=True))
-        grads = tape.gradient(g_loss, self.generator.trainable_variables)
+        grads = self.gradients(tape, g_loss, self.generator.trainable_variables, self.g_optimizer)
         self.g_optimizer.apply(grads, self.generator.trainable_variables)
 
         # 3. The last critic update's values.
