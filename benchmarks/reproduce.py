@@ -140,8 +140,7 @@ def write_report(a, timings):
     figures = os.path.splitext(a.report)[0]
     result = compare_runs([r for _, _, r in present], figures, allow_mixed=a.allow_mixed,
                           title="The dissertation's Chapter 4 from our runs")
-    links = os.path.relpath(figures, os.path.dirname(os.path.abspath(a.report)))
-    body = re.sub(r"\]\((?!https?:|/|#)([^)]+)\)", lambda m: f"]({links}/{m.group(1)})", result.markdown)
+    body = result.markdown_at(os.path.dirname(a.report))
     m = machine()
     lines = [
         "# Reproducing Chapter 4 of the dissertation", "",

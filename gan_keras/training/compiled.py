@@ -60,7 +60,8 @@ def latent(hp, shape, seed_generator):
 class _Compiled:
     """What both compiled engines share: the device data, the draw seed, the compiled function."""
 
-    def _setup_compiled(self, hp):
+    def __init__(self, spec, hp, image_shape):
+        super().__init__(spec, hp, image_shape)  # the reference engine's networks and optimizers
         self.jit = bool(hp.get("jit", False))
         self.draw_seed = keras.random.SeedGenerator(name="draw_seed")  # its initial seed follows the run's
         self.data = None
@@ -119,15 +120,15 @@ class _Compiled:
         state = self.draw_seed.state
         return list(state) if isinstance(state, (list, tuple)) else [state]
 
+    def state_variables(self):
+        """The reference engine's state, then the draw seed (so resume stays exact)."""
+        return super().state_variables() + self.draw_state_variables()
+
 
 class CompiledStackedEngine(_Compiled, StackedEngine):
     """The stacked engine's iteration (``training/stacked.py``) as one compiled function."""
 
     PARAMS = StackedEngine.PARAMS
-
-    def __init__(self, spec, hp, image_shape):
-        super().__init__(spec, hp, image_shape)
-        self._setup_compiled(hp)
 
     def host_draws(self, draw_real, rng):
         """The draws of one stacked iteration, in the stacked engine's order: per critic step a real
@@ -182,8 +183,6 @@ class CompiledStackedEngine(_Compiled, StackedEngine):
             logs["d_acc"] = 0.5 * (_accuracy(real_out, self.real_label) + _accuracy(fake_out, self.fake_label))
         return logs
 
-    def state_variables(self):
-        return super().state_variables() + self.draw_state_variables()
 
 
 def _accuracy(output, label):
@@ -194,10 +193,6 @@ class CompiledTrainStepEngine(_Compiled, TrainStepEngine):
     """A custom-step model's ``train_step`` with its real batches drawn on the device."""
 
     PARAMS = TrainStepEngine.PARAMS
-
-    def __init__(self, spec, hp, image_shape):
-        super().__init__(spec, hp, image_shape)
-        self._setup_compiled(hp)
 
     def host_draws(self, draw_real, rng):
         return (np.stack([draw_real() for _ in range(self.model.real_batches_per_step())]),)
@@ -210,5 +205,3 @@ class CompiledTrainStepEngine(_Compiled, TrainStepEngine):
             tracker.reset_state()
         return self.model.train_step((reals, None, None))
 
-    def state_variables(self):
-        return super().state_variables() + self.draw_state_variables()
