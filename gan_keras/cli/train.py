@@ -62,6 +62,9 @@ def build_parser() -> OneLineParser:
                      help="--engine compiled: run up to K iterations per call and fetch their logs (one row "
                           "each) once, so the host waits for the device only every K iterations; chunks end "
                           "where samples, checkpoints or F1 are due (default 1)")
+    run.add_argument("--strategy", choices=("none", "mirrored"), default="none",
+                     help="mirrored: train on every visible GPU with tf.distribute.MirroredStrategy (--engine "
+                          "compiled; stacked models); each device takes 1/N of every batch")
     run.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard logs")
     run.add_argument("--no-determinism", action="store_true",
                      help="do not enable TensorFlow op determinism nor turn its graph optimizer off "
@@ -172,7 +175,7 @@ def main(argv=None) -> int:
         seed=args.seed, data_dir=args.data_dir, data_limit=args.limit, image_size=args.image_size,
         hyperparams=hyperparams, on_nan=args.on_nan, force=args.force,
         f1_every=args.f1_every, f1_images=args.f1_images, init_from=args.init_from, autosave_minutes=args.autosave,
-        fetch_every=args.fetch_every,
+        fetch_every=args.fetch_every, strategy=args.strategy,
         tensorboard=not args.no_tensorboard, deterministic=not args.no_determinism,
         command="python GAN_main.py " + shlex.join(argv),
     )

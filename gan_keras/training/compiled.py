@@ -62,13 +62,29 @@ class _Compiled:
 
     def __init__(self, spec, hp, image_shape):
         super().__init__(spec, hp, image_shape)  # the reference engine's networks and optimizers
+        # Built inside a strategy's scope (``--strategy mirrored``) the engine runs on its replicas.
+        self.strategy = tf.distribute.get_strategy()
+        self.replicas = int(self.strategy.num_replicas_in_sync)
+        if self.replicas > 1:
+            self._check_replicable()
         self.jit = bool(hp.get("jit", False))
         self.draw_seed = keras.random.SeedGenerator(name="draw_seed")  # its initial seed follows the run's
         self.data = None
         self._function = None
 
+    def _check_replicable(self):
+        from gan_keras.errors import ConfigError
+
+        raise ConfigError("--strategy mirrored trains the stacked models (GAN, DCGAN, WGAN, LSGAN, MLPGAN, "
+                          "DELIGAN) so far; a model with its own train_step runs on one device")
+
     def attach_data(self, images_uint8: np.ndarray, batch_size: int) -> None:
         """Put the training images on the device; batches are drawn there from now on."""
+        if batch_size % self.replicas:
+            from gan_keras.errors import ConfigError
+
+            raise ConfigError(f"batch size {batch_size} does not split over {self.replicas} devices: "
+                              f"use a multiple of {self.replicas}")
         self.data = DeviceData(images_uint8, batch_size, self.draw_seed)
         self._function = self._many_function = None
 
@@ -130,6 +146,23 @@ class CompiledStackedEngine(_Compiled, StackedEngine):
 
     PARAMS = StackedEngine.PARAMS
 
+    def _check_replicable(self):
+        """Over N devices each replica takes 1/N of every batch. BatchNormalization then uses the
+        statistics of the global batch (``synchronized``), and each update's gradient is the
+        all-reduced sum of the replicas' gradients of loss / N (Keras scales a compiled loss under
+        a strategy), so N devices compute what one device computes, up to summation order. Each
+        Dropout layer, by contrast, would draw the same mask on every replica: a model with
+        Dropout trains correctly but not as one device would (documented)."""
+        for net in (self.generator, self.discriminator):
+            for layer in net._flatten_layers():
+                if isinstance(layer, keras.layers.BatchNormalization):
+                    layer.synchronized = True
+
+    def generate(self, noise):
+        if self.replicas == 1:
+            return super().generate(noise)
+        return self.generator(noise, training=False).numpy()  # on the mirrored weights
+
     def host_draws(self, draw_real, rng):
         """The draws of one stacked iteration, in the stacked engine's order: per critic step a real
         batch then the fake batch's noise, then the generator's noise."""
@@ -147,7 +180,18 @@ class CompiledStackedEngine(_Compiled, StackedEngine):
         reals = self.data.batches(steps)
         noises = latent(self.hp, (steps, batch, self.hp.latent_dim), self.draw_seed)
         g_noise = latent(self.hp, (batch, self.hp.latent_dim), self.draw_seed)
-        return self._iteration(reals, noises, g_noise)
+        if self.replicas == 1:
+            return self._iteration(reals, noises, g_noise)
+        # The global draws are made once (above), then each replica takes its slice of every batch.
+        share = batch // self.replicas
+
+        def replica(reals, noises, g_noise):
+            i = tf.distribute.get_replica_context().replica_id_in_sync_group
+            part = slice(i * share, (i + 1) * share)
+            return self._iteration(reals[:, part], noises[:, part], g_noise[part])
+
+        logs = self.strategy.run(replica, args=(reals, noises, g_noise))
+        return {name: self.strategy.reduce("MEAN", value, axis=None) for name, value in logs.items()}
 
     def _update(self, model, optimizer, x, label):
         """What ``model.train_on_batch(x, label)`` does: forward pass in training mode, the compiled
@@ -160,6 +204,8 @@ class CompiledStackedEngine(_Compiled, StackedEngine):
             scaled = optimizer.scale_loss(loss)
         weights = model.trainable_weights
         optimizer.apply_gradients(zip(tape.gradient(scaled, weights), weights))
+        if self.replicas > 1:  # compute_loss returned loss / N for the all-reduce; the log wants the loss
+            loss = loss * float(self.replicas)
         return loss, y_pred
 
     def _iteration(self, reals, noises, g_noise):

@@ -41,6 +41,7 @@ class RunConfig:
     init_from: str | None = None    # start from another run's (or checkpoint's) G and D weights
     autosave_minutes: float = 10.0  # a resume point (checkpoints/autosave/) this often; 0: never
     fetch_every: int = 1            # engines that can: run up to K iterations per call, logs fetched once
+    strategy: str = "none"          # "mirrored": the compiled engine over all devices (training/distribute.py)
     command: str = ""
 
     def run_dir(self) -> str:

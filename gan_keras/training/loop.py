@@ -21,6 +21,8 @@ from gan_keras.registry import get_model
 from gan_keras.report.grids import save_grid
 from gan_keras.report.plots import plot_run
 from gan_keras.training import checkpoints as ckpt
+from gan_keras.training import distribute
+from gan_keras.training.distribute import make_strategy
 from gan_keras.training.d_f1 import DiscriminatorF1
 from gan_keras.training.engine import build_engine
 from gan_keras.training.config import IDENTITY_KEYS, RunConfig, estimate_memory, gib, versions
@@ -147,6 +149,9 @@ class Trainer:
 
         c = self.config
         self._validate_sizes()
+        if c.strategy not in (None, "none") and self.hp.get("engine") != "compiled":
+            raise ConfigError("--strategy mirrored needs --engine compiled")
+        self.strategy = make_strategy(c.strategy)  # before TensorFlow runs anything
         self.image_shape = image_shape(c.dataset, c.image_size) if c.image_size is not None else image_shape(c.dataset)
         self.spec.check_shape(self.image_shape, self.hp)
         previous = self._existing_run()
@@ -162,7 +167,8 @@ class Trainer:
             seed = int(np.random.SeedSequence().entropy % (2**31))
         self.seed = int(seed)
         self._seed_everything(self.seed)
-        engine = build_engine(self.spec, self.hp, self.image_shape)
+        with distribute.scope(self.strategy):
+            engine = build_engine(self.spec, self.hp, self.image_shape)
         probe = self._f1_probe(engine, dataset)
         init_source = c.init_from or ((previous or {}).get("init_from") or {}).get("path")
         init_info = (previous or {}).get("init_from")
@@ -201,7 +207,8 @@ class Trainer:
             "data_dir": c.data_dir, "dataset_source": dataset.source, "dataset_size": len(dataset),
             "dataset_skipped": dataset.skipped, "dataset_info": dataset.info,
             "image_size": c.image_size, "architecture": self.spec.architecture(self.hp).source,
-            "engine": self.spec.engine, "loss": self.spec.loss,
+            "engine": self.spec.engine, "loss": self.spec.loss, "strategy": c.strategy or "none",
+            "replicas": getattr(engine, "replicas", 1),
             "train_step": self.spec.train_step.__name__ if self.spec.train_step else None,
             "description": self.spec.description, "on_nan": c.on_nan, "deterministic": c.deterministic,
             "init_from": init_info,
