@@ -41,6 +41,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # gan_keras
 from runs_common import ROOT, call, evaluated, finished, machine, read_log, show  # noqa: E402
 
 # The dissertation's experiments (3.3, Tables 4-1 ... 4-6): dataset -> (batch size, iterations).
