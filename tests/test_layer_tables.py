@@ -141,6 +141,8 @@ def layer_row(layer):
     c = layer.get_config()
     if isinstance(layer, keras.layers.BatchNormalization):  # GANBatchNormalization included
         return ("BatchNorm", c["momentum"])
+    if isinstance(layer, keras.layers.Dropout):  # GANDropout included
+        return ("Dropout", c["rate"])
     kind = type(layer).__name__
     if kind == "Dense":
         return ("Dense", c["units"], c["activation"])

@@ -60,6 +60,27 @@ class GANBatchNormalization(layers.BatchNormalization):
         return {**super().get_config(), "frozen_mode": self.frozen_mode}
 
 
+@keras.saving.register_keras_serializable(package="gan_keras")
+class GANDropout(layers.Dropout):
+    """Dropout whose mask, over several devices (``--strategy mirrored``), is the one device's.
+
+    Under a MirroredStrategy each replica holds part of the batch and the same seed state, so a plain
+    Dropout would draw the same mask for every replica's part. Here each replica draws the mask of
+    the global batch (Keras' own dropout, applied to ones) and keeps its rows, so N devices drop
+    what one device drops. On one device it is exactly ``keras.layers.Dropout``.
+    """
+
+    def call(self, inputs, training=False):
+        from gan_keras.training.distribute import replica_share
+
+        index, count = replica_share()
+        if not training or self.rate == 0 or count == 1:
+            return super().call(inputs, training=training)
+        rows = ops.shape(inputs)[0]
+        mask = super().call(ops.ones((rows * count, *inputs.shape[1:]), inputs.dtype), training=True)
+        return inputs * mask[index * rows:(index + 1) * rows]
+
+
 def batch_norm(frozen_mode: str = "batch") -> layers.Layer:
     return GANBatchNormalization(momentum=BN_MOMENTUM, frozen_mode=frozen_mode)
 
@@ -90,7 +111,7 @@ def conv_down(
         block.append(batch_norm(frozen_mode))
     block.append(layers.LeakyReLU(LEAKY_SLOPE))
     if dropout:
-        block.append(layers.Dropout(DROPOUT_RATE))
+        block.append(GANDropout(DROPOUT_RATE))
     return block
 
 

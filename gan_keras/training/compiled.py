@@ -73,10 +73,29 @@ class _Compiled:
         self._function = None
 
     def _check_replicable(self):
+        """Refuse what N devices would not compute as one does; prepare the rest (see the subclasses)."""
         from gan_keras.errors import ConfigError
 
-        raise ConfigError("--strategy mirrored trains the stacked models (GAN, DCGAN, WGAN, LSGAN, MLPGAN, "
-                          "DELIGAN) so far; a model with its own train_step runs on one device")
+        if self.hp.get("diffaugment", "none") != "none":
+            raise ConfigError("--strategy mirrored with --diffaugment: its per-image draws are not split over "
+                              "devices yet; train on one device")
+        for net in (self.generator, self.discriminator):
+            for layer in net._flatten_layers():
+                if isinstance(layer, keras.layers.BatchNormalization):
+                    layer.synchronized = True  # the global batch's statistics, as on one device
+
+    def _run_replicas(self, step, *draws):
+        """``step`` on every replica with its share of each draw's batch axis (``axis`` 1 for stacked
+        (steps, B, ...) draws); the logs averaged over replicas."""
+        share = self.data.batch_size // self.replicas
+
+        def replica(*draws):
+            i = tf.distribute.get_replica_context().replica_id_in_sync_group
+            part = slice(i * share, (i + 1) * share)
+            return step(*[d[:, part] if axis else d[part] for d, axis in zip(draws, self._draw_axes)])
+
+        logs = self.strategy.run(replica, args=draws)
+        return {name: self.strategy.reduce("MEAN", value, axis=None) for name, value in logs.items()}
 
     def attach_data(self, images_uint8: np.ndarray, batch_size: int) -> None:
         """Put the training images on the device; batches are drawn there from now on."""
@@ -146,17 +165,13 @@ class CompiledStackedEngine(_Compiled, StackedEngine):
 
     PARAMS = StackedEngine.PARAMS
 
-    def _check_replicable(self):
-        """Over N devices each replica takes 1/N of every batch. BatchNormalization then uses the
-        statistics of the global batch (``synchronized``), and each update's gradient is the
-        all-reduced sum of the replicas' gradients of loss / N (Keras scales a compiled loss under
-        a strategy), so N devices compute what one device computes, up to summation order. Each
-        Dropout layer, by contrast, would draw the same mask on every replica: a model with
-        Dropout trains correctly but not as one device would (documented)."""
-        for net in (self.generator, self.discriminator):
-            for layer in net._flatten_layers():
-                if isinstance(layer, keras.layers.BatchNormalization):
-                    layer.synchronized = True
+    _draw_axes = (1, 1, 0)  # reals (steps, B, ...), noises (steps, B, z), g_noise (B, z)
+
+    # Over N devices each replica takes 1/N of every batch; BatchNormalization uses the global
+    # batch's statistics (``synchronized``), GANDropout the global batch's mask, and each update's
+    # gradient is the all-reduced sum of the replicas' gradients of loss / N (Keras scales a
+    # compiled loss under a strategy); so N devices compute what one device computes, up to
+    # summation order (tests/test_mirrored.py).
 
     def generate(self, noise):
         if self.replicas == 1:
@@ -183,15 +198,7 @@ class CompiledStackedEngine(_Compiled, StackedEngine):
         if self.replicas == 1:
             return self._iteration(reals, noises, g_noise)
         # The global draws are made once (above), then each replica takes its slice of every batch.
-        share = batch // self.replicas
-
-        def replica(reals, noises, g_noise):
-            i = tf.distribute.get_replica_context().replica_id_in_sync_group
-            part = slice(i * share, (i + 1) * share)
-            return self._iteration(reals[:, part], noises[:, part], g_noise[part])
-
-        logs = self.strategy.run(replica, args=(reals, noises, g_noise))
-        return {name: self.strategy.reduce("MEAN", value, axis=None) for name, value in logs.items()}
+        return self._run_replicas(self._iteration, reals, noises, g_noise)
 
     def _update(self, model, optimizer, x, label):
         """What ``model.train_on_batch(x, label)`` does: forward pass in training mode, the compiled
@@ -243,8 +250,23 @@ class CompiledTrainStepEngine(_Compiled, TrainStepEngine):
     def host_draws(self, draw_real, rng):
         return (np.stack([draw_real() for _ in range(self.model.real_batches_per_step())]),)
 
+    _draw_axes = (1,)  # reals (steps, B, ...)
+
+    def _check_replicable(self):
+        """A train step splits over devices when it says so (``GANTrainStep.REPLICABLE``: its draws
+        go through ``replica_slice``, its gradients through ``gradients``)."""
+        from gan_keras.errors import ConfigError
+
+        if not getattr(self.model, "REPLICABLE", False):
+            raise ConfigError(f"--strategy mirrored: {type(self.model).__name__}'s train_step is not split over "
+                              f"devices yet (state updated from each replica's losses); train on one device")
+        super()._check_replicable()
+
     def _draw_and_run(self):
-        return self._iteration(self.data.batches(self.model.real_batches_per_step()))
+        reals = self.data.batches(self.model.real_batches_per_step())
+        if self.replicas == 1:
+            return self._iteration(reals)
+        return self._run_replicas(self._iteration, reals)
 
     def _iteration(self, reals):
         for tracker in self.model.metrics:  # as train_on_batch does before each call

@@ -37,6 +37,29 @@ def make_strategy(name: str | None):
     return tf.distribute.MirroredStrategy([d.name for d in tf.config.list_logical_devices("CPU")])
 
 
+def replica_share():
+    """(this replica's index, number of replicas) where it is called: (0, 1) outside a strategy."""
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return 0, 1
+    return context.replica_id_in_sync_group, context.num_replicas_in_sync
+
+
+def replica_slice(draw, batch_size: int):
+    """``draw(n)`` for the global batch, cut to this replica's ``batch_size`` rows.
+
+    Every replica holds the same seed state and makes the same global draw, so the replicas' rows
+    together are exactly what one device draws for the whole batch. Outside a strategy (or with
+    one replica) it is ``draw(batch_size)`` itself, so a one-device run is unchanged bit for bit.
+    """
+    index, count = replica_share()
+    if count == 1:
+        return draw(batch_size)
+    return draw(batch_size * count)[index * batch_size:(index + 1) * batch_size]
+
+
 def scope(strategy):
     """The strategy's scope, or nothing."""
     return strategy.scope() if strategy is not None else contextlib.nullcontext()

@@ -34,6 +34,11 @@ class GANTrainStep(keras.Model):
     LOG: LogSpec
     PARAMS: tuple = ()
     DECISION_THRESHOLD: float | None = None
+    # Whether --strategy mirrored may train it: N devices must compute what one does. Every random
+    # draw of the step must go through ``noise`` or ``distribute.replica_slice``, every gradient
+    # through ``gradients``, and no state may be updated from one replica's own losses (BEGAN's k_t
+    # is). No step is cleared yet (README, Several devices).
+    REPLICABLE: bool = False
 
     def __init__(self, generator, discriminator, hp, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -59,9 +64,13 @@ class GANTrainStep(keras.Model):
     def noise(self, batch_size):
         """z ~ N(0, 1) or U[-1, 1] (the ``latent`` hyperparameter) from the model's own seed generator
         (saved with every checkpoint)."""
+        from gan_keras.training.distribute import replica_slice
+
         if self.hp.latent == "uniform":
-            return keras.random.uniform((batch_size, self.latent_dim), -1.0, 1.0, seed=self.seed_generator)
-        return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+            return replica_slice(lambda n: keras.random.uniform((n, self.latent_dim), -1.0, 1.0,
+                                                                seed=self.seed_generator), batch_size)
+        return replica_slice(lambda n: keras.random.normal((n, self.latent_dim), seed=self.seed_generator),
+                             batch_size)
 
     def augment(self, images):
         """DiffAugment's T(images) (``--diffaugment``, ``training/augment.py``): call it on every image
@@ -83,7 +92,13 @@ class GANTrainStep(keras.Model):
         Every update of a train step takes its gradients here."""
         import tensorflow as tf
 
-        return tape.gradient(loss, variables, output_gradients=optimizer.scale_loss(tf.ones_like(loss)))
+        from gan_keras.training.distribute import replica_share
+
+        seed = optimizer.scale_loss(tf.ones_like(loss))
+        replicas = replica_share()[1]
+        if replicas > 1:  # the optimizer sums the replicas' gradients: each gives its share of the mean
+            seed = seed / float(replicas)
+        return tape.gradient(loss, variables, output_gradients=seed)
 
     def real_batches_per_step(self) -> int:
         """How many real batches one ``train_step`` consumes (e.g. one per critic update)."""
