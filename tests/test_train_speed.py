@@ -1,4 +1,4 @@
-"""benchmarks/train_speed.py: the FLOP counter (no engine is timed here)."""
+"""benchmarks/flops.py, the FLOP counter of train_speed.py (no engine is timed here)."""
 import os
 import sys
 
@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
-import train_speed  # noqa: E402
+import train_speed  # noqa: E402  (its FLOP counter lives in benchmarks/flops.py)
 
 
 def tiny_pair():
