@@ -59,8 +59,8 @@ class WGANGP(GANTrainStep):
                Plot("gradient_penalty.png", "gradient penalty", ("gp",), "penalty")),
     )
     DECISION_THRESHOLD = 0.0  # the critic scores real images up and fakes down
-    # Its draws already split over devices (noise, epsilon); REPLICABLE stays off until two devices
-    # are shown to train as one (measured: 3 iterations differ by up to 9e-3; README, Several devices).
+    # Its draws already split over devices (noise, epsilon); REPLICABLE stays off until a test shows
+    # two devices training as one (README, Several devices).
 
     def real_batches_per_step(self):
         return self.hp.critic_steps
