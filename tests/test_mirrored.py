@@ -45,3 +45,58 @@ def test_two_logical_devices_train_as_one(tmp_path, shared_data_dir):
 def test_mirrored_refuses_what_it_cannot_do(tmp_path, shared_data_dir):
     stacked = _train(tmp_path / "a", 2, shared_data_dir, "--strategy", "mirrored", "--engine", "stacked")
     assert stacked.returncode == 1 and "--strategy mirrored needs --engine compiled" in stacked.stderr
+
+
+GRADIENT_CHILD = r"""
+import os, sys
+import numpy as np
+from gan_keras.training.distribute import make_strategy, scope
+strategy = make_strategy("mirrored") if int(os.environ["GAN_KERAS_LOGICAL_CPUS"]) > 1 else None
+import keras, tensorflow as tf
+from gan_keras.registry import get_model
+from gan_keras.training.engine import build_engine
+keras.utils.set_random_seed(5)
+tf.config.experimental.enable_op_determinism()
+tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+spec = get_model("DCGAN")
+with scope(strategy):
+    e = build_engine(spec, spec.hyperparams(engine="compiled"), (28, 28, 1))
+x = np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)).astype("float32")
+
+def one(x):
+    with tf.GradientTape() as tape:
+        y = e.discriminator(x, training=True)  # BatchNorm and Dropout in training mode
+        loss = e.d_train.compute_loss(x=x, y=tf.ones((tf.shape(x)[0], 1)), y_pred=y, training=True)
+    return [loss] + tape.gradient(loss, e.discriminator.trainable_weights)
+
+@tf.function
+def run(x):
+    if strategy is None:
+        return one(x)
+    def replica(x):
+        i = tf.distribute.get_replica_context().replica_id_in_sync_group
+        return one(x[i * 4:(i + 1) * 4])
+    return [strategy.reduce("SUM", v, axis=None) for v in strategy.run(replica, args=(x,))]
+
+np.savez(sys.argv[1], *[v.numpy() for v in run(x)])
+"""
+
+
+def test_a_dcgan_update_has_the_one_device_gradient_over_two_devices(tmp_path):
+    """D's loss and gradients for one batch: two replicas (synchronized BatchNorm, GANDropout's
+    global mask, Keras' 1/N loss scaling, summed) equal one device's to float32 rounding. Whole
+    DCGAN runs then drift apart only as rounding does under Adam (README, Several devices)."""
+    script = tmp_path / "child.py"
+    script.write_text(GRADIENT_CHILD)
+    results = []
+    for devices in (1, 2):
+        out = tmp_path / f"grads{devices}.npz"
+        proc = subprocess.run([sys.executable, str(script), str(out)], capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "GAN_KERAS_LOGICAL_CPUS": str(devices), "PYTHONPATH": ROOT})
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        with np.load(out) as npz:
+            results.append([npz[k] for k in sorted(npz.files, key=lambda k: int(k.split("_")[1]))])
+    one, two = results
+    assert len(one) == len(two) > 5
+    for a, b in zip(one, two):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=5e-6)
