@@ -17,7 +17,7 @@ EXAMPLES = 2
 def built_template(tmp_path_factory, data_dir) -> str:
     """A questionnaire built (through the CLI's main) from a GAN and a DCGAN run of 1-2 iterations."""
     if "template" not in _CACHE:
-        from gan_keras.questionnaire.__main__ import main
+        from gan_keras.cli.questionnaire import main
         from gan_keras.training.config import RunConfig
         from gan_keras.training.loop import Trainer
 

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from gan_keras.compare import CompareError, MixedEvaluationsError, compare_runs
-from gan_keras.compare.__main__ import main
+from gan_keras.cli.compare import main
 from gan_keras.registry import get_model
 from gan_keras.training.logspec import D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, Plot
 from gan_keras.training.losses import get_loss

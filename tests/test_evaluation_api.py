@@ -248,6 +248,20 @@ def test_library_sources_do_not_import_cli():
                 assert not (isinstance(node.value, ast.Name) and node.value.id == "sys"), f"{path} calls sys.exit"
 
 
+def test_comparison_and_questionnaire_libraries_do_not_import_cli():
+    """Their command lines are gan_keras/cli/{compare,questionnaire}.py; __main__.py only starts them."""
+    for package in ("compare", "questionnaire"):
+        for path in glob.glob(os.path.join(ROOT, "gan_keras", package, "*.py")):
+            if os.path.basename(path) == "__main__.py":
+                continue
+            with open(path) as f:
+                tree = ast.parse(f.read(), path)
+            for node in ast.walk(tree):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                assert not any(n.startswith(("gan_keras.cli", "argparse")) for n in names), f"{path} imports {names}"
+
+
 def test_evaluate_run_in_fresh_process_does_not_import_cli(template_run, tmp_path):
     script = (
         "import json, sys\n"

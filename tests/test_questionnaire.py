@@ -306,7 +306,7 @@ def test_serve_command_binds_localhost_on_a_free_port(folder):
 
 
 def test_cli_errors_are_one_line(folder, tmp_path, capsys):
-    from gan_keras.questionnaire.__main__ import main
+    from gan_keras.cli.questionnaire import main
 
     assert main(["report", folder]) == 1
     assert capsys.readouterr().err.strip().endswith("cannot be read")

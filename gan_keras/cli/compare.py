@@ -1,0 +1,57 @@
+"""The command line of ``python -m gan_keras.compare RUN_DIR [RUN_DIR ...] --out DIR``: compare runs (chapter 4's tables and figures).
+
+Prints the files written. Input that cannot be compared (not a run directory, an unreadable
+evaluation, runs evaluated with different backbones or sample sizes without ``--allow-mixed``)
+gives one line on stderr and exit code 2.
+"""
+from __future__ import annotations
+
+import sys
+
+from gan_keras.cli.common import OneLineParser, fail, os_error_line, seed_int
+
+PROG = "python -m gan_keras.compare"
+
+
+def build_parser() -> OneLineParser:
+    p = OneLineParser(prog=PROG, description="Compare training runs as the dissertation's chapter 4 does: FID tables per "
+                "dataset with the dissertation's values and verdicts beside ours, loss / divergence / FID curves of "
+                "all runs of a dataset in one plot, and one panel of samples per checkpoint for each run. "
+                "Writes comparison.md, comparison.json and PNGs.")
+    p.add_argument("run_dirs", nargs="*", metavar="RUN_DIR", help="run directories (GAN_main.py --out)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
+    p.add_argument("--eval-dir", default="evaluation", metavar="NAME",
+                   help="each run's evaluation folder, relative to the run (GAN_evaluation.py --out; "
+                        "default: evaluation)")
+    p.add_argument("--allow-mixed", action="store_true",
+                   help="compare runs evaluated with different backbones, resizes or FID sample numbers "
+                        "(with a warning)")
+    p.add_argument("--seed", type=seed_int, default=0, help="seed of the panels' fixed noise (default 0)")
+    p.add_argument("--no-panels", action="store_true", help="skip the checkpoint panels (no generator is loaded)")
+    p.add_argument("--title", default=None, help="title of comparison.md")
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    if not args.run_dirs:
+        return fail(PROG, f"no run directories given (see {PROG} -h)", 2)
+    from gan_keras.compare import compare_runs
+    from gan_keras.errors import GanKerasError
+
+    try:
+        result = compare_runs(args.run_dirs, args.out, eval_dir=args.eval_dir, allow_mixed=args.allow_mixed,
+                              seed=args.seed, panels=not args.no_panels, title=args.title)
+    except GanKerasError as exc:
+        return fail(PROG, str(exc), 2)
+    except OSError as exc:
+        return fail(PROG, os_error_line(exc), 2)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for path in result.files.values():
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
