@@ -104,17 +104,6 @@ def training_seconds(run_dir):
     return rows[-1].get("seconds") if rows else None
 
 
-def versions():
-    import platform
-
-    import keras
-    import numpy
-    import tensorflow as tf
-
-    return {"python": platform.python_version(), "keras": keras.__version__, "tensorflow": tf.__version__,
-            "numpy": numpy.__version__}
-
-
 def found_runs(a):
     """Every experiment run in the runs folder (any seed, any length), in the dissertation's order:
     the report covers them all, whatever --only this call was given."""
@@ -133,6 +122,7 @@ def write_report(a, timings):
     """reproduction.md: the settings, machine and commands, then the comparison of every run found."""
     from gan_keras.compare import compare_runs
     from gan_keras.rundir import read_config
+    from gan_keras.training.config import versions
 
     present = found_runs(a)
     if not present:
@@ -148,7 +138,7 @@ def write_report(a, timings):
         f"Written by `{show('benchmarks/reproduce.py', a.argv)}` on {time.strftime('%Y-%m-%d')}.", "",
         f"- machine: {m['model']}, {m['cpus']} CPUs, AVX2 {'yes' if m['avx2'] else 'no'}, "
         f"AVX-512 {', '.join(m['avx512']) or 'no'}; {m['platform']}",
-        "- versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()),
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in versions().items() if k != "platform"),
         f"- scale {a.scale:g}: FID on {a.fid_n} generated images per checkpoint against as many real training "
         f"images; feature network `{a.inception}`"
         + (" (the 2015 FID Inception of TTUR/pytorch-fid, the published literature's network. The dissertation "

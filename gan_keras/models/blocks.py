@@ -71,14 +71,14 @@ class GANDropout(layers.Dropout):
     """
 
     def call(self, inputs, training=False):
-        from gan_keras.training.distribute import replica_share
+        from gan_keras.training.distribute import replica_share, replica_slice
 
-        index, count = replica_share()
-        if not training or self.rate == 0 or count == 1:
+        if not training or self.rate == 0 or replica_share()[1] == 1:
             return super().call(inputs, training=training)
-        rows = ops.shape(inputs)[0]
-        mask = super().call(ops.ones((rows * count, *inputs.shape[1:]), inputs.dtype), training=True)
-        return inputs * mask[index * rows:(index + 1) * rows]
+        dropout = super().call
+        mask = replica_slice(lambda n: dropout(ops.ones((n, *inputs.shape[1:]), inputs.dtype), training=True),
+                             ops.shape(inputs)[0])
+        return inputs * mask
 
 
 def batch_norm(frozen_mode: str = "batch") -> layers.Layer:

@@ -37,9 +37,12 @@ class Engine(Protocol):
     def state_variables(self) -> list:
         """Every variable that must be restored to resume exactly (in a fixed order)."""
 
-    # Optional: ``sample_grids(real) -> {name: images}``, images to save beside the samples from a
-    # fixed real batch (an auto-encoder discriminator's reconstructions); the loop writes
-    # samples/<name>/iter_*.png when an engine has it.
+    # Optional, each used by the loop when an engine has it:
+    # - ``sample_grids(real) -> {name: images}``, images to save beside the samples from a fixed
+    #   real batch (an auto-encoder discriminator's reconstructions): samples/<name>/iter_*.png;
+    # - ``attach_data(images_uint8, batch_size)``: the engine draws its own batches (on the device);
+    # - ``train_iterations(k) -> [logs] * k``: several iterations per call (``--fetch-every``);
+    # - ``reseed(seed)``: a new stream for the engine's own draws after a NaN rollback.
 
 
 def all_variables(*objects) -> list:

@@ -142,8 +142,9 @@ class _Compiled:
 
     def run_iteration_with(self, draws):
         """One iteration on given draws (the tests' way to feed both engines the same numbers)."""
-        function = tf.function(self._iteration, jit_compile=self.jit)
-        return {name: float(value) for name, value in function(*draws).items()}
+        if getattr(self, "_with_function", None) is None:  # traced once, not on every call
+            self._with_function = tf.function(self._iteration, jit_compile=self.jit)
+        return {name: float(value) for name, value in self._with_function(*draws).items()}
 
     def reseed(self, seed: int) -> None:
         """Draw from a new stream (the loop's NaN rollback: the restored checkpoint would otherwise

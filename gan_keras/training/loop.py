@@ -354,7 +354,7 @@ class Trainer:
         can run several per call (``train_iterations``), up to K, ending at the next iteration where
         something reads the engine's state (a sample, a checkpoint, the F1 probe, the last one)."""
         c = self.config
-        fetch = getattr(c, "fetch_every", 1) or 1
+        fetch = c.fetch_every
         if fetch == 1 or not hasattr(self.engine, "train_iterations"):
             return [self.engine.train_iteration(self._draw_real, self.rng)]
         stops = [c.sample_interval, c.save_model_interval] + ([c.f1_every] if self.probe is not None else [])
