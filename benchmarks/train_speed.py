@@ -50,8 +50,6 @@ import datetime
 import json
 import math
 import os
-import platform
-import resource
 import shlex
 import statistics
 import subprocess
@@ -63,6 +61,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(1, ROOT)
 from runs_common import machine  # noqa: E402
+import speed_backends  # noqa: E402  (TensorFlow or JAX: environment, memory, determinism, the peak)
 
 SETTINGS = {28: ((28, 28, 1), 128), 64: ((64, 64, 3), 64)}   # mnist batch 128; nlvr / 102flowers batch 64
 DISSERTATION_MODELS = ["GAN", "DCGAN", "WGAN", "WGANGP"]
@@ -72,8 +71,6 @@ PEAK_CONV = {"batch": 64, "side": 32, "cin": 256, "cout": 128, "kernel": 5}
 PEAK_MATMUL = 4096
 QUICK_BATCH = 4
 MARK = "TRAIN_SPEED_RESULT "
-THREAD_ENV = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "TF_ENABLE_ONEDNN_OPTS",
-              "KMP_AFFINITY", "KMP_BLOCKTIME", "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES")
 
 
 # FLOPs counted from the layers: benchmarks/flops.py
@@ -83,68 +80,34 @@ from flops import flop_kind, iteration_flops, network_flops  # noqa: E402,F401  
 # Child processes: one configuration, or the peak
 # ----------------------------------------------------------------------------------------------
 
-def _child_environment():
-    from gan_keras.cli.common import quiet_tensorflow
-
-    quiet_tensorflow()
-    import keras
-    import numpy as np
-    import tensorflow as tf
-
-    try:
-        affinity = len(os.sched_getaffinity(0))
-    except AttributeError:
-        affinity = os.cpu_count()
-    return {
-        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
-                     "keras": keras.__version__, "numpy": np.__version__},
-        "threads": {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
-                    "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
-                    "cpu_affinity": affinity, **{k: os.environ[k] for k in THREAD_ENV if k in os.environ}},
-        "devices": [d.name for d in tf.config.list_physical_devices()],
-    }
-
-
-def _memory():
-    import tensorflow as tf
-
-    out = {"peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
-    if tf.config.list_physical_devices("GPU"):
-        try:
-            out["gpu_peak_mib"] = tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
-        except (ValueError, RuntimeError):
-            pass
-    return out
-
-
 def child_train(cfg: dict) -> dict:
     """Build one engine, warm it up, time ``iterations`` iterations one by one."""
-    env = _child_environment()
+    env = speed_backends.environment()
     import keras
     import numpy as np
-    import tensorflow as tf
 
     from gan_keras.errors import ConfigError
     from gan_keras.registry import get_model
     from gan_keras.training.engine import build_engine
 
     keras.utils.set_random_seed(0)
-    if cfg["determinism"]:   # as a run sets it (training/loop.py, _seed_everything)
-        tf.config.experimental.enable_op_determinism()
-        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+    if not speed_backends.set_determinism(cfg["determinism"]):
+        return {"unavailable": f"op determinism is a TensorFlow switch (backend {env['backend']})", **env}
     spec = get_model(cfg["model"])
     shape = SETTINGS[cfg["size"]][0]
     batch = cfg["batch"]
     overrides = {"engine": cfg["engine"]}
     if cfg["jit"]:
         overrides["jit"] = True
+    if cfg.get("precision", "off") != "off":
+        overrides["mixed_precision"] = cfg["precision"]
     hp = spec.hyperparams(**overrides)
     try:
         spec.check_shape(shape, hp)
-    except ConfigError as exc:
+        t = time.perf_counter()
+        engine = build_engine(spec, hp, shape)
+    except ConfigError as exc:   # no such shape, or TensorFlow code on another backend
         return {"unavailable": str(exc), **env}
-    t = time.perf_counter()
-    engine = build_engine(spec, hp, shape)
     build_s = time.perf_counter() - t
     critic_steps = int(hp.get("critic_steps", 1))
     step = getattr(getattr(engine, "model", None), "real_batches_per_step", None)
@@ -173,51 +136,14 @@ def child_train(cfg: dict) -> dict:
     flops.pop("discriminator_layers")
     return {"times": times, "warmup_times": warmup, "build_s": build_s, "batch": batch,
             "critic_steps": critic_steps, "real_batches": real_batches, "flops": flops,
-            "finite": all(math.isfinite(v) for v in logs.values()), **_memory(), **env}
+            "finite": all(math.isfinite(v) for v in logs.values()), **speed_backends.memory(), **env}
 
 
 def child_peak(cfg: dict) -> dict:
     """The convolution (forward, input and filter gradients) and matmul peaks, GFLOP/s."""
-    env = _child_environment()
-    import tensorflow as tf
-
-    c = cfg["conv"]
-    x = tf.random.normal((c["batch"], c["side"], c["side"], c["cin"]))
-    w = tf.random.normal((c["kernel"], c["kernel"], c["cin"], c["cout"]))
-    dy = tf.random.normal((c["batch"], c["side"], c["side"], c["cout"]))
-    conv_flops = 2.0 * c["batch"] * c["side"] ** 2 * c["kernel"] ** 2 * c["cin"] * c["cout"]
-    n = cfg["matmul"]
-    a, b = tf.random.normal((n, n)), tf.random.normal((n, n))
-
-    @tf.function
-    def conv_forward():
-        return tf.reduce_sum(tf.nn.conv2d(x, w, 1, "SAME"))
-
-    @tf.function
-    def conv_input_grad():
-        return tf.reduce_sum(tf.raw_ops.Conv2DBackpropInput(
-            input_sizes=tf.shape(x), filter=w, out_backprop=dy, strides=[1, 1, 1, 1], padding="SAME"))
-
-    @tf.function
-    def conv_filter_grad():
-        return tf.reduce_sum(tf.raw_ops.Conv2DBackpropFilter(
-            input=x, filter_sizes=tf.shape(w), out_backprop=dy, strides=[1, 1, 1, 1], padding="SAME"))
-
-    @tf.function
-    def matmul():
-        return tf.reduce_sum(tf.matmul(a, b))
-
-    out = {}
-    for name, fn, flops in (("conv_forward", conv_forward, conv_flops), ("conv_input_grad", conv_input_grad, conv_flops),
-                            ("conv_filter_grad", conv_filter_grad, conv_flops), ("matmul", matmul, 2.0 * n ** 3)):
-        fn().numpy()   # trace
-        times = []
-        for _ in range(cfg["calls"]):
-            t = time.perf_counter()
-            fn().numpy()
-            times.append(time.perf_counter() - t)
-        out[name] = {"times": times, "flops": flops}
-    return {"peak": out, "shape": {"conv": c, "matmul": n}, **_memory(), **env}
+    env = speed_backends.environment()
+    out = speed_backends.peak(cfg["conv"], cfg["matmul"], cfg["calls"])
+    return {"peak": out, "shape": {"conv": cfg["conv"], "matmul": cfg["matmul"]}, **speed_backends.memory(), **env}
 
 
 def child_main(text: str) -> None:
@@ -240,16 +166,18 @@ def configurations(a) -> list[dict]:
                     for jit in a.jit:
                         if jit == "on" and engine != "compiled":
                             continue   # XLA only compiles the compiled engine's function
-                        configs.append({"what": "train", "model": model, "size": size, "engine": engine,
-                                        "determinism": det == "on", "jit": jit == "on",
-                                        "batch": QUICK_BATCH if a.quick else SETTINGS[size][1],
-                                        "warmup": a.warmup, "iterations": a.iterations})
+                        for precision in a.precision:
+                            configs.append({"what": "train", "model": model, "size": size, "engine": engine,
+                                            "determinism": det == "on", "jit": jit == "on", "precision": precision,
+                                            "batch": QUICK_BATCH if a.quick else SETTINGS[size][1],
+                                            "warmup": a.warmup, "iterations": a.iterations})
     return configs
 
 
 def config_key(cfg) -> str:
+    precision = cfg.get("precision", "off")
     return (f"{cfg['model']}-{cfg['size']} {cfg['engine']} det={'on' if cfg['determinism'] else 'off'} "
-            f"xla={'on' if cfg['jit'] else 'off'}")
+            f"xla={'on' if cfg['jit'] else 'off'}" + (f" mp={precision}" if precision != "off" else ""))
 
 
 def run_child(cfg: dict, timeout: float) -> dict:
@@ -289,6 +217,7 @@ def summarise_peak(peaks: list[dict]) -> dict:
 
 def summarise(cfg: dict, results: list[dict], conv_peak: float | None) -> dict:
     row = {k: cfg[k] for k in ("model", "size", "engine", "determinism", "jit", "batch")}
+    row["precision"] = cfg.get("precision", "off")
     row["key"] = config_key(cfg)
     ok = [r for r in results if "times" in r]
     row["errors"] = sorted({r["error"] for r in results if "error" in r})
@@ -323,23 +252,42 @@ def _f(x, digits=3):
     return f"{x:.{digits}f}"
 
 
+def _sec(x):
+    """Seconds with 3 significant digits: 8.94, 0.599, 0.0256 (GPU iterations), 0.000887 (a GPU convolution)."""
+    return f"{x:.3g}" if x < 1 else f"{x:.3f}"
+
+
 def _on(flag):
     return "on" if flag else "off"
 
 
 def speedups(rows: list[dict]) -> list[dict]:
     """compiled / stacked per model, size and determinism, from the same run."""
-    by = {(r["model"], r["size"], r["engine"], r["determinism"], r["jit"]): r for r in rows if "seconds" in r}
+    by = {(r["model"], r["size"], r["engine"], r["determinism"], r["jit"], r["precision"]): r
+          for r in rows if "seconds" in r}
     out = []
-    for (model, size, engine, det, jit), r in by.items():
+    for (model, size, engine, det, jit, precision), r in by.items():
         if engine != "stacked":
             continue
-        entry = {"model": model, "size": size, "determinism": det, "stacked_s": r["seconds"]}
+        entry = {"model": model, "size": size, "determinism": det, "precision": precision, "stacked_s": r["seconds"]}
         for j in (False, True):
-            c = by.get((model, size, "compiled", det, j))
+            c = by.get((model, size, "compiled", det, j, precision))
             entry[f"compiled{'_xla' if j else ''}_s"] = c["seconds"] if c else None
             entry[f"speedup{'_xla' if j else ''}"] = r["seconds"] / c["seconds"] if c else None
         out.append(entry)
+    return out
+
+
+def precision_speedups(rows: list[dict]) -> list[dict]:
+    """float32 seconds / mixed-precision seconds of the same model, size, engine and switches."""
+    base = {(r["model"], r["size"], r["engine"], r["determinism"], r["jit"]): r
+            for r in rows if "seconds" in r and r["precision"] == "off"}
+    out = []
+    for r in rows:
+        f32 = base.get((r["model"], r["size"], r["engine"], r["determinism"], r["jit"]))
+        if "seconds" in r and r["precision"] != "off" and f32:
+            out.append({k: r[k] for k in ("model", "size", "engine", "determinism", "jit", "precision")}
+                       | {"float32_s": f32["seconds"], "mixed_s": r["seconds"], "speedup": f32["seconds"] / r["seconds"]})
     return out
 
 
@@ -347,7 +295,8 @@ def target_status(rows: list[dict]) -> list[dict]:
     out = []
     for (model, size), goal in TARGETS.items():
         for r in rows:
-            if r["model"] == model and r["size"] == size and r["engine"] == "compiled" and "seconds" in r:
+            if (r["model"] == model and r["size"] == size and r["engine"] == "compiled" and "seconds" in r
+                    and r["precision"] == "off"):
                 pct = r.get("pct_conv_peak")
                 out.append({"model": model, "size": size, "determinism": r["determinism"], "jit": r["jit"],
                             "target_pct": 100 * goal, "pct": pct,
@@ -365,6 +314,7 @@ def write_chart(rows: list[dict], path: str) -> str | None:
     import matplotlib.pyplot as plt
 
     labels = [f"{r['model']}-{r['size']} {r['engine']}{' XLA' if r['jit'] else ''} det {_on(r['determinism'])}"
+              + (f" {r['precision']}" if r["precision"] != "off" else "")
               for r in rows]
     colours = {("stacked", False): "#999999", ("compiled", False): "#1f77b4", ("compiled", True): "#ff7f0e"}
     fig, ax = plt.subplots(figsize=(8, 0.3 * len(rows) + 1.5))
@@ -400,7 +350,7 @@ def write_report(a, info: dict, rows: list[dict], peak: dict, path: str) -> None
              f"- date: {info['date']}; wall time {info['wall_s'] / 60:.1f} min",
              f"- machine: {m['model']}, {m['cpus']} CPUs ({env.get('threads', {}).get('cpu_affinity', '?')} usable), "
              f"AVX2 {'yes' if m['avx2'] else 'no'}, AVX-512 {', '.join(m['avx512']) or 'no'}; {m['platform']}",
-             f"- devices: {', '.join(env.get('devices', [])) or '?'}",
+             f"- Keras backend: {env.get('backend', 'tensorflow')}; devices: {', '.join(env.get('devices') or []) or '?'}",
              f"- load average (1 min) before / after: {info['load_before']:.2f} / {info['load_after']:.2f}",
              "- versions: " + ", ".join(f"{k} {v}" for k, v in env.get("versions", {}).items()),
              "- threads (as the children saw them; 0 = TensorFlow's default, all usable cores): "
@@ -423,7 +373,7 @@ def write_report(a, info: dict, rows: list[dict], peak: dict, path: str) -> None
         p = peak.get(name)
         if p:
             shape = conv_shape if name != "matmul" else "x".join([str(info["peak_shape"]["matmul"])] * 3)
-            lines.append(f"| {what} | {shape} | {p['gflop']:.1f} | {p['seconds']:.3f} ({p['min_s']:.3f}-{p['max_s']:.3f}) "
+            lines.append(f"| {what} | {shape} | {p['gflop']:.1f} | {_sec(p['seconds'])} ({_sec(p['min_s'])}-{_sec(p['max_s'])}) "
                          f"| {p['gflops']:.1f} | {p['gflops_best']:.1f} |")
     if info.get("peak_errors"):
         lines += ["", "Peak errors: " + "; ".join(info["peak_errors"])]
@@ -434,11 +384,11 @@ def write_report(a, info: dict, rows: list[dict], peak: dict, path: str) -> None
         if not sub:
             continue
         lines += [f"## {'x'.join(map(str, shape))}, batch {QUICK_BATCH if a.quick else batch}", "",
-                  "| model | engine | determinism | XLA | s / iteration (median, min-max) | it/s | images/s "
+                  "| model | engine | determinism | XLA | mixed precision | s / iteration (median, min-max) | it/s | images/s "
                   "| GFLOP / iter | GFLOP/s | % of conv peak | peak RSS MiB | first iteration s |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for r in sub:
-            head = f"| {r['model']} | {r['engine']} | {_on(r['determinism'])} | {_on(r['jit'])} |"
+            head = f"| {r['model']} | {r['engine']} | {_on(r['determinism'])} | {_on(r['jit'])} | {r['precision']} |"
             if "seconds" not in r:
                 why = r.get("unavailable") or "; ".join(r["errors"]) or "no result"
                 lines.append(f"{head} {'not available' if 'unavailable' in r else 'FAILED'}: {why} | | | | | | | |")
@@ -447,18 +397,28 @@ def write_report(a, info: dict, rows: list[dict], peak: dict, path: str) -> None
             note = "" if r["finite"] else " (non-finite loss)"
             if r["errors"]:
                 note += f" ({len(r['errors'])} failed round(s): {'; '.join(r['errors'])})"
-            lines.append(f"{head} {r['seconds']:.3f} ({r['min_s']:.3f}-{r['max_s']:.3f}){note} | {r['it_per_s']:.3f} "
+            lines.append(f"{head} {_sec(r['seconds'])} ({_sec(r['min_s'])}-{_sec(r['max_s'])}){note} | {r['it_per_s']:.3f} "
                          f"| {r['images_per_s']:.1f} | {r['gflop']:.1f} | {r['gflops']:.1f} | {_f(r['pct_conv_peak'], 1)} "
                          f"| {r['peak_rss_mib']:.0f}{gpu} | {_f(r['first_warmup_s'], 2)} |")
         lines.append("")
-    sp = speedups(rows)
+    sp = [s for s in speedups(rows) if s["compiled_s"] is not None or s["compiled_xla_s"] is not None]
     if sp:
         lines += ["## Compiled / stacked (same run)", "",
                   "| model | size | determinism | stacked s/it | compiled s/it | speed-up | compiled + XLA s/it | speed-up |",
                   "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         for s in sp:
-            lines.append(f"| {s['model']} | {s['size']} | {_on(s['determinism'])} | {s['stacked_s']:.3f} | "
+            lines.append(f"| {s['model']} | {s['size']}{'' if s['precision'] == 'off' else ' ' + s['precision']} "
+                         f"| {_on(s['determinism'])} | {s['stacked_s']:.3f} | "
                          f"{_f(s['compiled_s'])} | {_f(s['speedup'], 2)} | {_f(s['compiled_xla_s'])} | {_f(s['speedup_xla'], 2)} |")
+        lines.append("")
+    mp = precision_speedups(rows)
+    if mp:
+        lines += ["## Mixed precision / float32 (same run)", "",
+                  "| model | size | engine | determinism | XLA | mixed precision | float32 s/it | mixed s/it | speed-up |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for m in mp:
+            lines.append(f"| {m['model']} | {m['size']} | {m['engine']} | {_on(m['determinism'])} | {_on(m['jit'])} "
+                         f"| {m['precision']} | {m['float32_s']:.4f} | {m['mixed_s']:.4f} | {m['speedup']:.2f} |")
         lines.append("")
     ts = target_status(rows)
     lines += ["## The issue's targets (compiled engine, % of the Conv2D forward peak)", ""]
@@ -488,6 +448,8 @@ def main(argv=None):
     p.add_argument("--engines", nargs="+", choices=["stacked", "compiled"], default=["stacked", "compiled"])
     p.add_argument("--determinism", nargs="+", choices=["on", "off"], default=["on", "off"])
     p.add_argument("--jit", nargs="+", choices=["off", "on"], default=["off", "on"])
+    p.add_argument("--precision", nargs="+", choices=["off", "bf16", "fp16"], default=["off"],
+                   help="--mixed-precision of the runs (default off: float32)")
     p.add_argument("--iterations", type=int, default=3)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--repeats", type=int, default=2)
@@ -545,7 +507,7 @@ def main(argv=None):
     info["load_after"] = os.getloadavg()[0]
     env_src = next((r for rs in results.values() for r in rs if "versions" in r),
                    next((pk for pk in peaks if "versions" in pk), {}))
-    info["environment"] = {k: env_src.get(k) for k in ("versions", "threads", "devices") if k in env_src}
+    info["environment"] = {k: env_src.get(k) for k in ("backend", "versions", "threads", "devices") if k in env_src}
     info["peak_errors"] = sorted({pk["error"] for pk in peaks if "error" in pk})
     peak = summarise_peak(peaks)
     conv = peak.get("conv_forward", {}).get("gflops")
@@ -556,6 +518,7 @@ def main(argv=None):
     write_report(a, info, rows, peak, a.out)
     with open(stem + ".json", "w") as f:
         json.dump({"info": info, "args": vars(a), "peak": peak, "rows": rows, "speedups": speedups(rows),
+                   "mixed_precision": precision_speedups(rows),
                    "targets": target_status(rows), "raw": {"peaks": peaks, "configurations": results}}, f, indent=1)
     print(f"conv forward peak {_f(conv, 1)} GFLOP/s")
     for r in rows:

@@ -11,6 +11,8 @@ import sys
 
 def import_tensorflow_quietly() -> None:
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    if os.environ["KERAS_BACKEND"] != "tensorflow":  # another backend (gan_keras/backend.py)
+        return
     if os.environ.get("GAN_KERAS_TF_LOGS") == "1" or "tensorflow" in sys.modules:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

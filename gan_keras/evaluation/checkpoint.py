@@ -58,8 +58,21 @@ def load_generator(path: str):
     return keras.saving.load_model(path, compile=False)
 
 
+def latent_chunks(seed: int, total: int, latent_dim: int, latent: str, batch_size: int):
+    """(start, z) for the ``total`` noise vectors of an evaluation with ``seed``, in chunks of whole
+    batches (about ``CHUNK`` rows): the same vectors for every checkpoint, run and machine."""
+    rng = np.random.default_rng([seed, NOISE_STREAM])
+    step = batch_size * max(1, math.ceil(CHUNK / batch_size))
+    for start in range(0, total, step):
+        yield start, draw_latent(rng, (min(step, total - start), latent_dim), latent, float64_normal=True)
+
+
 def _generator_fn(model):
     """A compiled forward pass (inference mode) when possible, else the model call."""
+    from gan_keras import backend
+
+    if not backend.is_tensorflow():
+        return lambda z: np.asarray(model.predict_on_batch(z), dtype=np.float32)
     try:
         import tensorflow as tf
 
@@ -171,16 +184,13 @@ def evaluate_checkpoint(ckpt, ctx: CheckpointContext) -> dict:
         shutil.rmtree(png_tmp)
     os.makedirs(png_tmp)
     digits = max(5, len(str(gen_n - 1)))
-    rng = np.random.default_rng([cfg.seed, NOISE_STREAM])
     feats, probs = [], []
     kept_uint8, queries = [], None
     nonfinite = 0
     t_gen = t_feat = 0.0
-    step = bs * max(1, math.ceil(CHUNK / bs))  # whole batches; progress is updated once per step
     with Progress(total, f"  iter {ckpt.iteration}: generate + features", enabled=cfg.progress) as bar:
-        for start in range(0, total, step):
-            m = min(step, total - start)
-            z = draw_latent(rng, (m, ctx.latent_dim), ctx.latent, float64_normal=True)
+        for start, z in latent_chunks(cfg.seed, total, ctx.latent_dim, ctx.latent, bs):
+            m = len(z)
             t = time.perf_counter()
             images = np.concatenate([generate(z[i:i + bs]) for i in range(0, m, bs)], axis=0)
             t_gen += time.perf_counter() - t

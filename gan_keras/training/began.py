@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
-import tensorflow as tf
+from gan_keras.backend import tf
 
 from gan_keras.errors import ConfigError
 from gan_keras.hparams import HParam

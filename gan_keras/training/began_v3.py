@@ -32,7 +32,7 @@ Choices the paper leaves open, and why:
 """
 from __future__ import annotations
 
-import tensorflow as tf
+from gan_keras.backend import tf
 
 from gan_keras.training.began import BEGANCSStep, PUBLISHED_DEFAULTS
 from gan_keras.training.logspec import LogSpec, LogValue, Plot

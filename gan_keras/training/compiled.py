@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
-import tensorflow as tf
+from gan_keras.backend import tf
 
 from gan_keras.training.stacked import StackedEngine
 from gan_keras.training.train_step import TrainStepEngine

@@ -2,6 +2,7 @@
 the memory it needs. ``GAN_main.py`` fills a RunConfig; ``Trainer(config).run()`` trains it."""
 from __future__ import annotations
 
+import importlib
 import os
 import platform
 import shlex
@@ -69,10 +70,11 @@ class RunConfig:
 
 
 def versions() -> dict:
-    import tensorflow as tf
-
-    return {"python": platform.python_version(), "keras": keras.__version__, "tensorflow": tf.__version__,
-            "numpy": np.__version__, "platform": platform.platform()}
+    """The versions a run records; the backend's own version under its name (``tensorflow``, ``jax``)."""
+    backend = keras.backend.backend()
+    module = importlib.import_module(backend)
+    return {"python": platform.python_version(), "keras": keras.__version__, "backend": backend,
+            backend: getattr(module, "__version__", "?"), "numpy": np.__version__, "platform": platform.platform()}
 
 
 def estimate_memory(spec, hp, image_shape, batch_size: int, dataset_bytes: int) -> dict:

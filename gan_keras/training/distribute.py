@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 
+from gan_keras import backend
 from gan_keras.errors import ConfigError
 
 STRATEGIES = ("none", "mirrored")
@@ -23,6 +24,7 @@ def make_strategy(name: str | None):
         return None
     if name != "mirrored":
         raise ConfigError(f"unknown strategy {name!r}: choose {', '.join(STRATEGIES)}")
+    backend.require_tensorflow("--strategy mirrored")
     import tensorflow as tf
 
     logical = int(os.environ.get("GAN_KERAS_LOGICAL_CPUS", "0") or 0)
@@ -39,6 +41,8 @@ def make_strategy(name: str | None):
 
 def replica_share():
     """(this replica's index, number of replicas) where it is called: (0, 1) outside a strategy."""
+    if not backend.is_tensorflow():
+        return 0, 1
     import tensorflow as tf
 
     context = tf.distribute.get_replica_context()

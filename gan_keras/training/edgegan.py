@@ -40,7 +40,7 @@ import math
 
 import keras
 import numpy as np
-import tensorflow as tf
+from gan_keras.backend import tf
 from keras import ops
 
 from gan_keras.hparams import HParam

@@ -10,6 +10,7 @@ A new engine (e.g. a compiled one) is one module with a class following ``base.E
 """
 from __future__ import annotations
 
+from gan_keras import backend
 from gan_keras.training.base import Engine
 from gan_keras.training.compiled import CompiledStackedEngine, CompiledTrainStepEngine
 from gan_keras.training.precision import building_policy, float32_outputs
@@ -42,6 +43,10 @@ def build_engine(spec, hp, image_shape) -> Engine:
         from gan_keras.errors import ConfigError
 
         raise ConfigError("--jit applies to --engine compiled")
+    if compiled:
+        backend.require_tensorflow("--engine compiled")
+    if spec.engine != "stacked":
+        backend.require_tensorflow(f"{spec.name}'s own train step")
     mode = hp.get("mixed_precision", "off")
     with building_policy(mode):
         engine = (COMPILED if compiled else ENGINES)[spec.engine](spec, hp, image_shape)

@@ -14,7 +14,7 @@ import time
 import keras
 import numpy as np
 
-from gan_keras import rundir
+from gan_keras import backend, rundir
 from gan_keras.errors import ConfigError, RunDirError, TrainingDiverged
 from gan_keras.hparams import draw_latent
 from gan_keras.registry import get_model
@@ -257,7 +257,7 @@ class Trainer:
 
     def _seed_everything(self, seed):
         keras.utils.set_random_seed(seed)
-        if self.config.deterministic:
+        if self.config.deterministic and backend.is_tensorflow():
             import tensorflow as tf
 
             tf.config.experimental.enable_op_determinism()
@@ -269,6 +269,9 @@ class Trainer:
 
     def _tensorboard(self):
         if not self.config.tensorboard:
+            return None
+        if not backend.is_tensorflow():
+            print(f"note: no TensorBoard logs on the {backend.name()} backend (they are tf.summary)")
             return None
         try:
             import tensorboard  # noqa: F401  (tf.summary needs it; TensorFlow no longer installs it)

@@ -14,7 +14,7 @@ draws for each batch): its scores, the gradient penalty on interpolates eps T(x)
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
+from gan_keras.backend import tf
 
 from gan_keras.hparams import CRITIC_STEPS, HParam
 from gan_keras.training.distribute import replica_slice

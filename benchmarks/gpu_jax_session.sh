@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# One GPU session on a machine with Keras-capable JAX but no TensorFlow (the device machines lent
+# to this project; README "Speed"). Everything the session measures, in one command:
+#
+#   1. a 102flowers run of the dissertation's command on Keras's JAX backend, stacked engine
+#      (DCGAN 102flowers, batch 64, a sample grid every 1,000 iterations), stopped by SIGTERM after
+#      TRAIN_SECONDS (a resume point is written, so it can go on later);
+#   2. the evaluation images of its last checkpoint (GAN_evaluation.py's noise, seed 0, 8-bit),
+#      measured on a machine with the FID network: benchmarks/generated_images.py fid OUT/*.npz;
+#   3. benchmarks/train_speed.py on the same GPU: stacked engine, float32 and bf16 mixed precision.
+#
+# Run from the repository root, with the data in DATA_DIR (default .devdata) and, where Keras is not
+# installed, its wheels in .whl/ (keras, namex, optree). Results go to $OUT (default /tmp/gpu_out).
+# On the lent machines (issue 15/16 notes):
+#   run(command="bash benchmarks/gpu_jax_session.sh", carry=[".whl", ".devdata"], timeout_s=560)
+set -u
+OUT=${OUT:-/tmp/gpu_out}
+DATA_DIR=${DATA_DIR:-$PWD/.devdata}
+MODEL=${MODEL:-DCGAN}
+ITERATIONS=${ITERATIONS:-10000}
+SAVE_EVERY=${SAVE_EVERY:-2500}
+TRAIN_SECONDS=${TRAIN_SECONDS:-260}
+FID_N=${FID_N:-5000}
+SPEED_SECONDS=${SPEED_SECONDS:-160}
+SPEED_ARGS=${SPEED_ARGS:---models DCGAN WGAN --sizes 64 --engines stacked --determinism off --jit off --precision off bf16 --warmup 2 --iterations 15 --repeats 1}
+mkdir -p "$OUT"
+exec > >(tee "$OUT/log.txt") 2>&1
+export PYTHONUNBUFFERED=1 KERAS_BACKEND=${KERAS_BACKEND:-jax} GAN_KERAS_DATA_DIR="$DATA_DIR"
+stamp() { echo "=== $(date -u +%H:%M:%S) $*"; }
+
+stamp setup
+if ! python3 -c "import keras" 2>/dev/null && ls .whl/*.whl >/dev/null 2>&1; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 2
+    export PYTHONPATH=/tmp/site
+fi
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv 2>/dev/null
+python3 -c "import jax, keras; print('jax', jax.__version__, jax.devices(), 'keras', keras.__version__, keras.backend.backend())" || exit 3
+if [ -z "${ALLOW_CPU:-}" ] && ! python3 -c "import jax, sys; sys.exit(jax.devices()[0].platform != 'gpu')"; then
+    echo "no GPU visible to JAX: stopping (ALLOW_CPU=1 runs anyway)"; exit 4
+fi
+RUN=/tmp/gpu_run/${MODEL}_102flowers
+
+stamp "train $MODEL 102flowers $ITERATIONS iterations (stopped after ${TRAIN_SECONDS}s)"
+timeout -s TERM -k 30 "$TRAIN_SECONDS" python3 GAN_main.py "$MODEL" 102flowers "$ITERATIONS" 64 1000 "$SAVE_EVERY" \
+    --seed 0 --no-determinism --no-tensorboard --out "$RUN"
+echo "train exit $?"
+
+stamp "generate $FID_N evaluation images of the last checkpoint"
+timeout 120 python3 benchmarks/generated_images.py generate "$RUN" --n "$FID_N" --parts 4 --out "$OUT/images.npz"
+
+stamp "train_speed $SPEED_ARGS"
+# shellcheck disable=SC2086
+timeout -s INT "$SPEED_SECONDS" python3 benchmarks/train_speed.py $SPEED_ARGS --out /tmp/gpu_speed/train_speed_gpu.md
+stamp "bundle"
+tar -czf "$OUT/bundle.tgz" --exclude=checkpoints -C /tmp gpu_run gpu_speed 2>/dev/null
+ls -la "$OUT"
+stamp done

@@ -1,0 +1,52 @@
+"""Which Keras backend runs, and the parts of the library that need TensorFlow.
+
+The dissertation's own training, the ``stacked`` engine (``train_on_batch`` on the stacked
+generator-discriminator model), is plain Keras 3 and runs on any backend: ``KERAS_BACKEND=jax``
+trains every model with a stacked form (GAN, DCGAN, WGAN, LSGAN, ...) where JAX is installed and
+TensorFlow is not, which is how this project trains on the GPU machines it is lent (they have JAX
+and no TensorFlow; see README "Speed"). These parts are TensorFlow code and say so when asked for on
+another backend (``require_tensorflow``):
+
+* the custom train steps (WGAN-GP, BEGAN, EdgeGAN...): ``tf.GradientTape``;
+* ``--engine compiled``: one ``tf.function`` per iteration;
+* ``--strategy mirrored``: ``tf.distribute``;
+* ``--deterministic`` op determinism and TensorBoard logs (skipped, with a note, elsewhere).
+
+``tf`` below is TensorFlow imported on first use, so modules that hold TensorFlow code can be
+imported (and their models listed) on a backend without it.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+
+from gan_keras.errors import ConfigError
+
+
+def name() -> str:
+    """The Keras backend of this process: "tensorflow", "jax", "torch" or "numpy"."""
+    import keras
+
+    return keras.backend.backend()
+
+
+def is_tensorflow() -> bool:
+    return name() == "tensorflow"
+
+
+def require_tensorflow(what: str) -> None:
+    """Raise a ConfigError naming ``what`` unless Keras runs on TensorFlow."""
+    if not is_tensorflow():
+        raise ConfigError(f"{what} is TensorFlow code and this process runs Keras on {name()!r} "
+                          f"(KERAS_BACKEND={os.environ.get('KERAS_BACKEND', '')!r}): use KERAS_BACKEND=tensorflow, "
+                          "or the stacked engine with a model that has a stacked form")
+
+
+class _TensorFlowOnFirstUse:
+    """``tensorflow``, imported when an attribute is first read (``tf.GradientTape``...)."""
+
+    def __getattr__(self, attribute):
+        return getattr(importlib.import_module("tensorflow"), attribute)
+
+
+tf = _TensorFlowOnFirstUse()

@@ -1,0 +1,116 @@
+"""The stacked engine on Keras's JAX backend (gan_keras/backend.py), and the generate-here,
+measure-there path of benchmarks/generated_images.py: how runs are trained on GPU machines that
+have JAX and no TensorFlow."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+import generated_images  # noqa: E402
+
+# TensorFlow made unimportable, as on the GPU machines (Keras itself only uses it when it imports)
+JAX_SCRIPT = textwrap.dedent("""
+    import json, sys
+    sys.modules["tensorflow"] = None
+    from gan_keras.cli.train import main
+    run, data = sys argv_placeholder
+    codes = {
+        "dcgan": main(["DCGAN", "mnist", "2", "8", "1", "2", "--seed", "3", "--no-tensorboard",
+                       "--data-dir", data, "--out", run]),
+        "wgangp": main(["WGANGP", "mnist", "2", "8", "1", "2", "--data-dir", data, "--out", run + "_gp"]),
+        "compiled": main(["DCGAN", "mnist", "2", "8", "1", "2", "--engine", "compiled", "--data-dir", data,
+                          "--out", run + "_c"]),
+    }
+    print("RESULT " + json.dumps({"codes": codes}))
+""").replace("sys argv_placeholder", "sys.argv[1:3]")
+
+
+@pytest.fixture(scope="module")
+def jax_run(tmp_path_factory, shared_data_dir):
+    pytest.importorskip("jax")
+    run = str(tmp_path_factory.mktemp("jax") / "dcgan")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "PYTHONPATH": ROOT}
+    proc = subprocess.run([sys.executable, "-c", JAX_SCRIPT, run, shared_data_dir], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert lines, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return run, json.loads(lines[-1][len("RESULT "):]), proc.stderr
+
+
+def test_stacked_engine_trains_on_jax_without_tensorflow(jax_run):
+    run, result, _ = jax_run
+    assert result["codes"]["dcgan"] == 0              # with TensorFlow unimportable
+    with open(os.path.join(run, "config.json")) as f:
+        versions = json.load(f)["versions"]
+    assert versions["backend"] == "jax" and "jax" in versions and "tensorflow" not in versions
+    with open(os.path.join(run, "log.csv")) as f:
+        assert len(f.read().strip().splitlines()) == 3   # header + 2 iterations
+
+
+def test_a_jax_checkpoint_is_the_published_network_here(jax_run):
+    import keras
+
+    import gan_keras  # noqa: F401
+    from gan_keras.registry import get_model
+    from gan_keras.training.checkpoints import load_generator
+
+    run, _, _ = jax_run
+    loaded = load_generator(os.path.join(run, "checkpoints", "iter_0000002", "generator.keras"))
+    built = get_model("DCGAN").build_generator((28, 28, 1))
+    assert keras.backend.backend() == "tensorflow"
+    assert loaded.count_params() == built.count_params()
+    assert [type(layer).__name__ for layer in loaded.layers] == [type(layer).__name__ for layer in built.layers]
+
+
+def test_tensorflow_code_says_so_on_jax(jax_run):
+    _, result, stderr = jax_run
+    assert result["codes"]["wgangp"] == 1 and result["codes"]["compiled"] == 1
+    errors = [ln for ln in stderr.splitlines() if "TensorFlow code" in ln]
+    assert any("WGANGP's own train step" in ln for ln in errors), stderr[-2000:]
+    assert any("--engine compiled" in ln for ln in errors), stderr[-2000:]
+
+
+def test_require_tensorflow_on_tensorflow():
+    from gan_keras import backend
+    from gan_keras.training.config import versions
+
+    backend.require_tensorflow("anything")            # no error on this process's backend
+    assert versions()["backend"] == "tensorflow" and versions()["tensorflow"]
+
+
+def test_generated_images_are_the_evaluations_images(tmp_path):
+    """generate writes exactly the 8-bit images GAN_evaluation.py writes for the same checkpoint and
+    seed, in parts that read back joined; a missing part is an error."""
+    from PIL import Image
+    from test_evaluation_api import LATENT, SHAPE, FakeBackbone, _generator, _write_checkpoint, make_dataset
+
+    from gan_keras.evaluation import EvalConfig, evaluate_run
+
+    run = str(tmp_path / "run")   # a toy run: one checkpoint of a dense 32x32x3 generator
+    os.makedirs(run)
+    with open(os.path.join(run, "config.json"), "w") as f:
+        json.dump({"model": "LSGAN", "dataset": "toy32", "latent_dim": LATENT, "image_shape": list(SHAPE)}, f)
+    _write_checkpoint(run, 200, _generator(1.0))
+    n = 7
+    evaluate_run(run, EvalConfig(fid_sample_number=20, generate_sample_number=n, out=tmp_path / "eval", seed=5,
+                                 progress=False),
+                 backbone=FakeBackbone(), dataset=make_dataset())
+    folder = tmp_path / "eval" / "iter_0000200" / "generated"
+    pngs = np.stack([np.asarray(Image.open(folder / name)) for name in sorted(os.listdir(folder))])
+    out = str(tmp_path / "gen" / "images.npz")
+    generated_images.main(["generate", run, "--checkpoint", "200", "--n", str(n), "--seed", "5", "--parts", "3",
+                           "--out", out])
+    parts = sorted(os.listdir(tmp_path / "gen"))
+    assert parts == ["images-1of3.npz", "images-2of3.npz", "images-3of3.npz"]
+    (images, meta), = generated_images.read_images([str(tmp_path / "gen" / p) for p in parts]).values()
+    assert meta["iteration"] == 200 and meta["seed"] == 5 and images.dtype == np.uint8
+    np.testing.assert_array_equal(images, pngs)
+    with pytest.raises(SystemExit, match="a part is missing"):
+        generated_images.read_images([str(tmp_path / "gen" / p) for p in parts[:2]])
