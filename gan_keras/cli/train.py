@@ -62,9 +62,11 @@ def build_parser() -> OneLineParser:
                      help="--engine compiled: run up to K iterations per call and fetch their logs (one row "
                           "each) once, so the host waits for the device only every K iterations; chunks end "
                           "where samples, checkpoints or F1 are due (default 1)")
-    run.add_argument("--strategy", choices=("none", "mirrored"), default="none",
-                     help="mirrored: train on every visible GPU with tf.distribute.MirroredStrategy (--engine "
-                          "compiled; stacked models); each device takes 1/N of every batch")
+    run.add_argument("--strategy", choices=("none", "mirrored", "multiworker"), default="none",
+                     help="mirrored: train on every visible GPU with tf.distribute.MirroredStrategy; multiworker: "
+                          "on several machines with MultiWorkerMirroredStrategy, cluster from TF_CONFIG, every "
+                          "worker running the same command (both: --engine compiled, stacked models); each "
+                          "device takes 1/N of every batch")
     run.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard logs")
     run.add_argument("--no-determinism", action="store_true",
                      help="do not enable TensorFlow op determinism nor turn its graph optimizer off "

@@ -1,31 +1,46 @@
-"""``--strategy mirrored``: TensorFlow's ``MirroredStrategy`` over the machine's devices.
+"""``--strategy mirrored|multiworker``: TensorFlow's ``MirroredStrategy`` over the machine's
+devices, and ``MultiWorkerMirroredStrategy`` over several machines (or processes).
 
 The compiled engine (``training/compiled.py``) is built inside the strategy's scope, so every
 variable is mirrored, and runs each iteration on every replica with 1/N of each batch; Keras'
 optimizers all-reduce the gradients. Over all visible GPUs; on a machine without GPUs,
 ``GAN_KERAS_LOGICAL_CPUS=N`` splits the CPU into N logical devices, which shows correctness (the
 tests compare it with one device), not speed.
+
+``multiworker`` reads the cluster from ``TF_CONFIG`` (TensorFlow's own variable: every worker's
+``host:port`` and this process's ``task``); every worker runs the same command. Gradients and
+synchronized BatchNorm statistics are all-reduced over all workers' replicas. Only the chief (task
+``chief``, or ``worker`` 0 when the cluster has no chief) writes the run directory; the others
+write to a scratch folder that is removed at the end (``scratch_dir``), so their saves cost the
+same time and the workers stay in step. To resume, every worker must see the chief's run
+directory (a shared filesystem): each reads its checkpoint there.
 """
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import tempfile
 
 from gan_keras import backend
 from gan_keras.errors import ConfigError
 
-STRATEGIES = ("none", "mirrored")
+STRATEGIES = ("none", "mirrored", "multiworker")
 
 
 def make_strategy(name: str | None):
-    """None for "none", else a ``tf.distribute.MirroredStrategy``. Call it before TensorFlow has
-    run anything (logical devices can only be made then)."""
+    """None for "none", else a ``tf.distribute`` strategy. Call it before TensorFlow has run
+    anything (logical devices and collective ops can only be configured then)."""
     if name in (None, "none"):
         return None
-    if name != "mirrored":
+    if name not in STRATEGIES:
         raise ConfigError(f"unknown strategy {name!r}: choose {', '.join(STRATEGIES)}")
-    backend.require_tensorflow("--strategy mirrored")
+    backend.require_tensorflow(f"--strategy {name}")
     import tensorflow as tf
+
+    if name == "multiworker":
+        cluster_config()  # a clear error for a missing or malformed TF_CONFIG
+        return tf.distribute.MultiWorkerMirroredStrategy()
 
     logical = int(os.environ.get("GAN_KERAS_LOGICAL_CPUS", "0") or 0)
     if tf.config.list_physical_devices("GPU") or logical < 2:
@@ -67,3 +82,41 @@ def replica_slice(draw, batch_size: int):
 def scope(strategy):
     """The strategy's scope, or nothing."""
     return strategy.scope() if strategy is not None else contextlib.nullcontext()
+
+
+def cluster_config() -> dict:
+    """``TF_CONFIG`` as a dict, checked: a cluster with workers and this process's task in it."""
+    text = os.environ.get("TF_CONFIG", "")
+    example = ('TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+               '"task": {"type": "worker", "index": 0}}\'')
+    if not text:
+        raise ConfigError(f"--strategy multiworker reads the cluster from TF_CONFIG, which is not set; e.g. {example} "
+                          "(index 1 on the second machine)")
+    try:
+        config = json.loads(text)
+        cluster, task = config["cluster"], config["task"]
+        members = cluster[task["type"]]
+        if not isinstance(members, list) or not 0 <= int(task["index"]) < len(members):
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        raise ConfigError(f"TF_CONFIG is not a cluster with this process's task in it: {text[:200]!r}; "
+                          f"e.g. {example}") from None
+    return config
+
+
+def is_chief(strategy) -> bool:
+    """Whether this process writes the run directory: always, except for a multi-worker strategy's
+    non-chief workers."""
+    import tensorflow as tf
+
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return True
+    task = cluster_config()["task"]
+    has_chief = "chief" in cluster_config()["cluster"]
+    return task["type"] == "chief" or (not has_chief and task["type"] == "worker" and int(task["index"]) == 0)
+
+
+def scratch_dir(run_dir: str) -> str:
+    """Where a non-chief worker writes what the chief writes to ``run_dir`` (removed at the end)."""
+    task = cluster_config()["task"]
+    return tempfile.mkdtemp(prefix=f"{os.path.basename(os.path.normpath(run_dir))}.{task['type']}{task['index']}.")

@@ -150,8 +150,9 @@ class Trainer:
         c = self.config
         self._validate_sizes()
         if c.strategy not in (None, "none") and self.hp.get("engine") != "compiled":
-            raise ConfigError("--strategy mirrored needs --engine compiled")
+            raise ConfigError(f"--strategy {c.strategy} needs --engine compiled")
         self.strategy = make_strategy(c.strategy)  # before TensorFlow runs anything
+        self.read_dir = read_dir = self.run_dir  # a non-chief worker reads the run here, writes elsewhere (below)
         self.image_shape = image_shape(c.dataset, c.image_size) if c.image_size is not None else image_shape(c.dataset)
         self.spec.check_shape(self.image_shape, self.hp)
         previous = self._existing_run()
@@ -175,14 +176,17 @@ class Trainer:
         if previous is None and init_source:  # checked (and loaded) before anything is written
             init_info = ckpt.initialise_from(init_source, engine)
 
-        if previous is None and os.path.isdir(self.run_dir) and os.listdir(self.run_dir):
+        if self.strategy is not None and not distribute.is_chief(self.strategy):
+            self.run_dir = distribute.scratch_dir(read_dir)  # the same writes, thrown away at the end
+            print(f"a non-chief worker: {read_dir} is the chief's to write; this one writes to {self.run_dir}")
+        elif previous is None and os.path.isdir(self.run_dir) and os.listdir(self.run_dir):
             shutil.rmtree(self.run_dir)  # --force
         os.makedirs(self.run_dir, exist_ok=True)
 
         start, rng, fixed_noise, elapsed = 0, np.random.default_rng(self.seed), None, 0.0
         log_backup = None
         if previous is not None:
-            restored = ckpt.latest_loadable(self.run_dir, engine)
+            restored = ckpt.latest_loadable(read_dir, engine)
             if restored is not None:
                 checkpoint, state, extras = restored
                 start = checkpoint.iteration
@@ -231,11 +235,14 @@ class Trainer:
         self.tb = self._tensorboard()
         try:
             with StopRequest() as stop:
-                return self._loop(start, elapsed, stop)
+                self._loop(start, elapsed, stop)
+                return read_dir
         finally:
             self.log.close()
             if self.tb is not None:
                 self.tb.close()
+            if self.run_dir != read_dir:
+                shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def _f1_probe(self, engine, dataset):
         """The discriminator-F1 probe (or None), holding out the dataset's last images from training.
@@ -456,7 +463,7 @@ class Trainer:
 
     def _finish(self, iteration, elapsed):
         self._plots()
-        print(f"done: {iteration} iterations in {elapsed:.0f} s; run directory {self.run_dir}", flush=True)
+        print(f"done: {iteration} iterations in {elapsed:.0f} s; run directory {getattr(self, 'read_dir', self.run_dir)}", flush=True)
 
     def _resume_command(self):
         return self.config.resume_command(self.run_dir)
