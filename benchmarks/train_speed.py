@@ -257,6 +257,12 @@ def _sec(x):
     return f"{x:.3g}" if x < 1 else f"{x:.3f}"
 
 
+def _table(title: str, header: list, rows: list) -> list[str]:
+    """A Markdown section: a title, a table, a blank line."""
+    return [f"## {title}", "", "| " + " | ".join(header) + " |", "|" + " --- |" * len(header),
+            *("| " + " | ".join(str(c) for c in row) + " |" for row in rows), ""]
+
+
 def _on(flag):
     return "on" if flag else "off"
 
@@ -403,23 +409,19 @@ def write_report(a, info: dict, rows: list[dict], peak: dict, path: str) -> None
         lines.append("")
     sp = [s for s in speedups(rows) if s["compiled_s"] is not None or s["compiled_xla_s"] is not None]
     if sp:
-        lines += ["## Compiled / stacked (same run)", "",
-                  "| model | size | determinism | stacked s/it | compiled s/it | speed-up | compiled + XLA s/it | speed-up |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-        for s in sp:
-            lines.append(f"| {s['model']} | {s['size']}{'' if s['precision'] == 'off' else ' ' + s['precision']} "
-                         f"| {_on(s['determinism'])} | {s['stacked_s']:.3f} | "
-                         f"{_f(s['compiled_s'])} | {_f(s['speedup'], 2)} | {_f(s['compiled_xla_s'])} | {_f(s['speedup_xla'], 2)} |")
-        lines.append("")
+        lines += _table("Compiled / stacked (same run)",
+                        ["model", "size", "determinism", "stacked s/it", "compiled s/it", "speed-up",
+                         "compiled + XLA s/it", "speed-up"],
+                        [[s["model"], f"{s['size']}{'' if s['precision'] == 'off' else ' ' + s['precision']}",
+                          _on(s["determinism"]), f"{s['stacked_s']:.3f}", _f(s["compiled_s"]), _f(s["speedup"], 2),
+                          _f(s["compiled_xla_s"]), _f(s["speedup_xla"], 2)] for s in sp])
     mp = precision_speedups(rows)
     if mp:
-        lines += ["## Mixed precision / float32 (same run)", "",
-                  "| model | size | engine | determinism | XLA | mixed precision | float32 s/it | mixed s/it | speed-up |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-        for m in mp:
-            lines.append(f"| {m['model']} | {m['size']} | {m['engine']} | {_on(m['determinism'])} | {_on(m['jit'])} "
-                         f"| {m['precision']} | {m['float32_s']:.4f} | {m['mixed_s']:.4f} | {m['speedup']:.2f} |")
-        lines.append("")
+        lines += _table("Mixed precision / float32 (same run)",
+                        ["model", "size", "engine", "determinism", "XLA", "mixed precision", "float32 s/it",
+                         "mixed s/it", "speed-up"],
+                        [[m["model"], m["size"], m["engine"], _on(m["determinism"]), _on(m["jit"]), m["precision"],
+                          f"{m['float32_s']:.4f}", f"{m['mixed_s']:.4f}", f"{m['speedup']:.2f}"] for m in mp])
     ts = target_status(rows)
     lines += ["## The issue's targets (compiled engine, % of the Conv2D forward peak)", ""]
     if ts:
