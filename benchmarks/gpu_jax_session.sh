@@ -11,6 +11,11 @@
 #
 # Run from the repository root, with the data in DATA_DIR (default .devdata) and, where Keras is not
 # installed, its wheels in .whl/ (keras, namex, optree). Results go to $OUT (default /tmp/gpu_out).
+# Preparing them here (both folders are ignored by git):
+#   mkdir -p .devdata && cp -r ../shared/data/102flowers .devdata/
+#   for w in keras==3.15.1 namex==0.1.0 optree==0.20.0; do python3 -m pip download --no-deps \
+#       --only-binary=:all: --python-version 3.12 --implementation cp --platform manylinux_2_28_x86_64 \
+#       --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 -d .whl $w; done
 # On the lent machines (issue 15/16 notes):
 #   run(command="bash benchmarks/gpu_jax_session.sh", carry=[".whl", ".devdata"], timeout_s=560)
 set -u
