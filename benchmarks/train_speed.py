@@ -2,6 +2,7 @@
 
     python benchmarks/train_speed.py [--models GAN DCGAN WGAN WGANGP] [--sizes 28 64]
         [--engines stacked compiled] [--determinism on off] [--jit off on]
+        [--precision off bf16 fp16] [--devices 1 2]
         [--iterations 3] [--warmup 2] [--repeats 2] [--quick] [--out benchmarks/results/train_speed.md]
 
 For each model at 28x28x1 (batch 128, the dissertation's MNIST runs) and 64x64x3 (batch 64, its
@@ -37,6 +38,11 @@ stand in for data (the speed does not depend on the pixels).
   4096^3 matmul, each the median of several calls, as GFLOP/s. Each model's achieved GFLOP/s =
   FLOPs / median seconds, and its ratio to the forward convolution's peak; the issue's targets
   (compiled DCGAN-64 and WGAN-GP-64 >= 85 %, DCGAN-28 >= 80 %) are marked met / not met.
+* ``--precision``: the runs' ``--mixed-precision``; a table gives each 16-bit speed-up over float32.
+  ``--devices 1 N``: the compiled engine with ``--strategy mirrored`` over N GPUs (N logical CPU
+  devices where there is none: correctness, not speed); a table gives the speed-up t(1)/t(N) and
+  the scaling efficiency, speed-up / N. On ``KERAS_BACKEND=jax`` only the stacked engine runs
+  (``speed_backends.py``).
 * Peak memory: the child's peak RSS (``ru_maxrss``) and, on a GPU, TensorFlow's peak.
 
 Writes ``--out`` (Markdown), the same name with ``.json`` (every measurement) and ``.png`` (% of
@@ -88,8 +94,18 @@ def child_train(cfg: dict) -> dict:
 
     from gan_keras.errors import ConfigError
     from gan_keras.registry import get_model
+    from gan_keras.training import distribute
     from gan_keras.training.engine import build_engine
 
+    devices, strategy = cfg.get("devices", 1), None
+    if devices > 1:   # --strategy mirrored, made before TensorFlow runs anything (as a run does)
+        os.environ["GAN_KERAS_LOGICAL_CPUS"] = str(devices)   # splits the CPU where there is no GPU
+        try:
+            strategy = distribute.make_strategy("mirrored")
+        except ConfigError as exc:
+            return {"unavailable": str(exc), **env}
+        if strategy.num_replicas_in_sync != devices:
+            return {"unavailable": f"{strategy.num_replicas_in_sync} devices here, not {devices}", **env}
     keras.utils.set_random_seed(0)
     if not speed_backends.set_determinism(cfg["determinism"]):
         return {"unavailable": f"op determinism is a TensorFlow switch (backend {env['backend']})", **env}
@@ -105,8 +121,9 @@ def child_train(cfg: dict) -> dict:
     try:
         spec.check_shape(shape, hp)
         t = time.perf_counter()
-        engine = build_engine(spec, hp, shape)
-    except ConfigError as exc:   # no such shape, or TensorFlow code on another backend
+        with distribute.scope(strategy):
+            engine = build_engine(spec, hp, shape)
+    except ConfigError as exc:   # no such shape, TensorFlow code on another backend, not replicable
         return {"unavailable": str(exc), **env}
     build_s = time.perf_counter() - t
     critic_steps = int(hp.get("critic_steps", 1))
@@ -167,17 +184,22 @@ def configurations(a) -> list[dict]:
                         if jit == "on" and engine != "compiled":
                             continue   # XLA only compiles the compiled engine's function
                         for precision in a.precision:
-                            configs.append({"what": "train", "model": model, "size": size, "engine": engine,
-                                            "determinism": det == "on", "jit": jit == "on", "precision": precision,
-                                            "batch": QUICK_BATCH if a.quick else SETTINGS[size][1],
-                                            "warmup": a.warmup, "iterations": a.iterations})
+                            for devices in a.devices:
+                                if devices > 1 and engine != "compiled":
+                                    continue   # --strategy mirrored runs the compiled engine
+                                configs.append({"what": "train", "model": model, "size": size, "engine": engine,
+                                                "determinism": det == "on", "jit": jit == "on",
+                                                "precision": precision, "devices": devices,
+                                                "batch": QUICK_BATCH if a.quick else SETTINGS[size][1],
+                                                "warmup": a.warmup, "iterations": a.iterations})
     return configs
 
 
 def config_key(cfg) -> str:
     precision = cfg.get("precision", "off")
     return (f"{cfg['model']}-{cfg['size']} {cfg['engine']} det={'on' if cfg['determinism'] else 'off'} "
-            f"xla={'on' if cfg['jit'] else 'off'}" + (f" mp={precision}" if precision != "off" else ""))
+            f"xla={'on' if cfg['jit'] else 'off'}" + (f" mp={precision}" if precision != "off" else "")
+            + (f" devices={cfg['devices']}" if cfg.get("devices", 1) > 1 else ""))
 
 
 def run_child(cfg: dict, timeout: float) -> dict:
@@ -218,6 +240,7 @@ def summarise_peak(peaks: list[dict]) -> dict:
 def summarise(cfg: dict, results: list[dict], conv_peak: float | None) -> dict:
     row = {k: cfg[k] for k in ("model", "size", "engine", "determinism", "jit", "batch")}
     row["precision"] = cfg.get("precision", "off")
+    row["devices"] = cfg.get("devices", 1)
     row["key"] = config_key(cfg)
     ok = [r for r in results if "times" in r]
     row["errors"] = sorted({r["error"] for r in results if "error" in r})
@@ -270,7 +293,7 @@ def _on(flag):
 def speedups(rows: list[dict]) -> list[dict]:
     """compiled / stacked per model, size and determinism, from the same run."""
     by = {(r["model"], r["size"], r["engine"], r["determinism"], r["jit"], r["precision"]): r
-          for r in rows if "seconds" in r}
+          for r in rows if "seconds" in r and r["devices"] == 1}
     out = []
     for (model, size, engine, det, jit, precision), r in by.items():
         if engine != "stacked":
@@ -286,14 +309,29 @@ def speedups(rows: list[dict]) -> list[dict]:
 
 def precision_speedups(rows: list[dict]) -> list[dict]:
     """float32 seconds / mixed-precision seconds of the same model, size, engine and switches."""
-    base = {(r["model"], r["size"], r["engine"], r["determinism"], r["jit"]): r
+    base = {(r["model"], r["size"], r["engine"], r["determinism"], r["jit"], r["devices"]): r
             for r in rows if "seconds" in r and r["precision"] == "off"}
     out = []
     for r in rows:
-        f32 = base.get((r["model"], r["size"], r["engine"], r["determinism"], r["jit"]))
+        f32 = base.get((r["model"], r["size"], r["engine"], r["determinism"], r["jit"], r["devices"]))
         if "seconds" in r and r["precision"] != "off" and f32:
             out.append({k: r[k] for k in ("model", "size", "engine", "determinism", "jit", "precision")}
                        | {"float32_s": f32["seconds"], "mixed_s": r["seconds"], "speedup": f32["seconds"] / r["seconds"]})
+    return out
+
+
+def device_scaling(rows: list[dict]) -> list[dict]:
+    """N devices against one: speed-up = t(1) / t(N), scaling efficiency = speed-up / N."""
+    key = ("model", "size", "engine", "determinism", "jit", "precision")
+    one = {tuple(r[k] for k in key): r for r in rows if "seconds" in r and r["devices"] == 1}
+    out = []
+    for r in rows:
+        base = one.get(tuple(r[k] for k in key))
+        if "seconds" in r and r["devices"] > 1 and base:
+            speedup = base["seconds"] / r["seconds"]
+            out.append({k: r[k] for k in key} | {"devices": r["devices"], "one_s": base["seconds"],
+                                                 "n_s": r["seconds"], "speedup": speedup,
+                                                 "efficiency": speedup / r["devices"]})
     return out
 
 
@@ -302,7 +340,7 @@ def target_status(rows: list[dict]) -> list[dict]:
     for (model, size), goal in TARGETS.items():
         for r in rows:
             if (r["model"] == model and r["size"] == size and r["engine"] == "compiled" and "seconds" in r
-                    and r["precision"] == "off"):
+                    and r["precision"] == "off" and r["devices"] == 1):
                 pct = r.get("pct_conv_peak")
                 out.append({"model": model, "size": size, "determinism": r["determinism"], "jit": r["jit"],
                             "target_pct": 100 * goal, "pct": pct,
@@ -321,6 +359,7 @@ def write_chart(rows: list[dict], path: str) -> str | None:
 
     labels = [f"{r['model']}-{r['size']} {r['engine']}{' XLA' if r['jit'] else ''} det {_on(r['determinism'])}"
               + (f" {r['precision']}" if r["precision"] != "off" else "")
+              + (f" x{r['devices']} devices" if r["devices"] > 1 else "")
               for r in rows]
     colours = {("stacked", False): "#999999", ("compiled", False): "#1f77b4", ("compiled", True): "#ff7f0e"}
     fig, ax = plt.subplots(figsize=(8, 0.3 * len(rows) + 1.5))
@@ -390,11 +429,12 @@ def write_report(a, info: dict, rows: list[dict], peak: dict, path: str) -> None
         if not sub:
             continue
         lines += [f"## {'x'.join(map(str, shape))}, batch {QUICK_BATCH if a.quick else batch}", "",
-                  "| model | engine | determinism | XLA | mixed precision | s / iteration (median, min-max) | it/s | images/s "
-                  "| GFLOP / iter | GFLOP/s | % of conv peak | peak RSS MiB | first iteration s |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  "| model | engine | determinism | XLA | mixed precision | devices | s / iteration (median, min-max) "
+                  "| it/s | images/s | GFLOP / iter | GFLOP/s | % of conv peak | peak RSS MiB | first iteration s |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for r in sub:
-            head = f"| {r['model']} | {r['engine']} | {_on(r['determinism'])} | {_on(r['jit'])} | {r['precision']} |"
+            head = (f"| {r['model']} | {r['engine']} | {_on(r['determinism'])} | {_on(r['jit'])} | {r['precision']} "
+                    f"| {r['devices']} |")
             if "seconds" not in r:
                 why = r.get("unavailable") or "; ".join(r["errors"]) or "no result"
                 lines.append(f"{head} {'not available' if 'unavailable' in r else 'FAILED'}: {why} | | | | | | | |")
@@ -422,6 +462,15 @@ def write_report(a, info: dict, rows: list[dict], peak: dict, path: str) -> None
                          "mixed s/it", "speed-up"],
                         [[m["model"], m["size"], m["engine"], _on(m["determinism"]), _on(m["jit"]), m["precision"],
                           f"{m['float32_s']:.4f}", f"{m['mixed_s']:.4f}", f"{m['speedup']:.2f}"] for m in mp])
+    sc = device_scaling(rows)
+    if sc:
+        lines += _table("Devices: N against one (same run; --strategy mirrored, global batch split)",
+                        ["model", "size", "engine", "mixed precision", "devices", "1 device s/it", "N devices s/it",
+                         "speed-up", "scaling efficiency"],
+                        [[c["model"], c["size"], c["engine"], c["precision"], c["devices"], f"{c['one_s']:.4f}",
+                          f"{c['n_s']:.4f}", f"{c['speedup']:.2f}", f"{100 * c['efficiency']:.0f} %"] for c in sc])
+        lines += ["On a CPU the N devices are logical ones sharing the same cores (GAN_KERAS_LOGICAL_CPUS): "
+                  "they show that the path runs, not a speed-up.", ""]
     ts = target_status(rows)
     lines += ["## The issue's targets (compiled engine, % of the Conv2D forward peak)", ""]
     if ts:
@@ -452,6 +501,9 @@ def main(argv=None):
     p.add_argument("--jit", nargs="+", choices=["off", "on"], default=["off", "on"])
     p.add_argument("--precision", nargs="+", choices=["off", "bf16", "fp16"], default=["off"],
                    help="--mixed-precision of the runs (default off: float32)")
+    p.add_argument("--devices", nargs="+", type=int, default=[1],
+                   help="1 and/or N: N > 1 trains the compiled engine with --strategy mirrored over N GPUs, or N "
+                        "logical CPU devices where there is no GPU (default 1)")
     p.add_argument("--iterations", type=int, default=3)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--repeats", type=int, default=2)
@@ -520,7 +572,7 @@ def main(argv=None):
     write_report(a, info, rows, peak, a.out)
     with open(stem + ".json", "w") as f:
         json.dump({"info": info, "args": vars(a), "peak": peak, "rows": rows, "speedups": speedups(rows),
-                   "mixed_precision": precision_speedups(rows),
+                   "mixed_precision": precision_speedups(rows), "devices": device_scaling(rows),
                    "targets": target_status(rows), "raw": {"peaks": peaks, "configurations": results}}, f, indent=1)
     print(f"conv forward peak {_f(conv, 1)} GFLOP/s")
     for r in rows:
