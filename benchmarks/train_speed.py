@@ -163,9 +163,36 @@ def child_peak(cfg: dict) -> dict:
     return {"peak": out, "shape": {"conv": cfg["conv"], "matmul": cfg["matmul"]}, **speed_backends.memory(), **env}
 
 
+def child_inception(cfg: dict) -> dict:
+    """Images/s of the FID Inception's features (what GAN_evaluation.py spends its time on): random
+    64x64x3 images, resized to 299 inside the compiled function, batch 50, timed after one batch."""
+    env = speed_backends.environment()
+    if env["backend"] != "tensorflow":
+        return {"unavailable": "the Inception backbones are TensorFlow functions", **env}
+    import keras
+    import numpy as np
+
+    from gan_keras.errors import GanKerasError
+    from gan_keras.metrics.backbones import get_backbone
+
+    keras.config.set_dtype_policy("mixed_bfloat16" if cfg["precision"] == "bf16" else "float32")
+    try:
+        backbone = get_backbone("fid", download=False, jit_compile=cfg["jit"])
+    except GanKerasError as exc:
+        return {"unavailable": str(exc).splitlines()[0], **env}
+    finally:
+        keras.config.set_dtype_policy("float32")
+    images = np.random.default_rng(0).uniform(-1, 1, (cfg["images"], 64, 64, 3)).astype(np.float32)
+    backbone.features(images[:cfg["batch"]], batch_size=cfg["batch"])   # trace
+    t = time.perf_counter()
+    backbone.features(images, batch_size=cfg["batch"])
+    return {"images_per_s": cfg["images"] / (time.perf_counter() - t), **speed_backends.memory(), **env}
+
+
 def child_main(text: str) -> None:
     cfg = json.loads(text)
-    result = child_peak(cfg) if cfg.get("what") == "peak" else child_train(cfg)
+    what = cfg.get("what")
+    result = child_peak(cfg) if what == "peak" else child_inception(cfg) if what == "inception" else child_train(cfg)
     sys.stdout.flush()
     print(MARK + json.dumps(result), flush=True)
 
@@ -320,6 +347,19 @@ def precision_speedups(rows: list[dict]) -> list[dict]:
     return out
 
 
+def inception_key(cfg) -> str:
+    return f"xla={'on' if cfg['jit'] else 'off'} precision={cfg['precision']}"
+
+
+def inception_rows(inception: dict) -> list[list]:
+    rows = []
+    for key, results in inception.items():
+        speeds = [r["images_per_s"] for r in results if "images_per_s" in r]
+        why = next((r.get("unavailable") or r.get("error") for r in results if "images_per_s" not in r), "")
+        rows.append([key, f"{statistics.median(speeds):.1f}" if speeds else "n/a", len(speeds), why or ""])
+    return rows
+
+
 def device_scaling(rows: list[dict]) -> list[dict]:
     """N devices against one: speed-up = t(1) / t(N), scaling efficiency = speed-up / N."""
     key = ("model", "size", "engine", "determinism", "jit", "precision")
@@ -471,6 +511,10 @@ def write_report(a, info: dict, rows: list[dict], peak: dict, path: str) -> None
                           f"{c['n_s']:.4f}", f"{c['speedup']:.2f}", f"{100 * c['efficiency']:.0f} %"] for c in sc])
         lines += ["On a CPU the N devices are logical ones sharing the same cores (GAN_KERAS_LOGICAL_CPUS): "
                   "they show that the path runs, not a speed-up.", ""]
+    if info.get("inception"):
+        lines += _table("Evaluation: FID Inception features (same run; random 64x64 images resized to 299, batch 50)",
+                        ["configuration", "images/s (median over rounds)", "rounds", "note"],
+                        inception_rows(info["inception"]))
     ts = target_status(rows)
     lines += ["## The issue's targets (compiled engine, % of the Conv2D forward peak)", ""]
     if ts:
@@ -501,6 +545,9 @@ def main(argv=None):
     p.add_argument("--jit", nargs="+", choices=["off", "on"], default=["off", "on"])
     p.add_argument("--precision", nargs="+", choices=["off", "bf16", "fp16"], default=["off"],
                    help="--mixed-precision of the runs (default off: float32)")
+    p.add_argument("--inception-images", type=int, default=200, metavar="N",
+                   help="also time the FID Inception's features on N images per round, for each --jit and "
+                        "--precision (0: skip; default 200)")
     p.add_argument("--devices", nargs="+", type=int, default=[1],
                    help="1 and/or N: N > 1 trains the compiled engine with --strategy mirrored over N GPUs, or N "
                         "logical CPU devices where there is no GPU (default 1)")
@@ -517,6 +564,7 @@ def main(argv=None):
         return child_main(a.child)
     if a.quick:
         a.warmup, a.iterations, a.repeats, a.peak_calls = 1, 1, 1, 2
+        a.inception_images = min(a.inception_images, 100)
     a.out = a.out or (os.path.join("/tmp", "train_speed_quick", "train_speed.md") if a.quick
                       else os.path.join(HERE, "results", "train_speed.md"))
     stem = os.path.splitext(a.out)[0]
@@ -532,7 +580,9 @@ def main(argv=None):
     print(f"{len(configs)} configurations x {a.repeats} round(s), plus the peak each round", flush=True)
     t_start = time.perf_counter()
     results = {config_key(c): [] for c in configs}
-    peaks, unavailable = [], set()
+    peaks, unavailable, inception = [], set(), {}
+    inception_cfgs = [{"what": "inception", "images": a.inception_images, "batch": 50, "jit": jit == "on",
+                       "precision": precision} for jit in a.jit for precision in a.precision] if a.inception_images else []
     for rnd in range(a.repeats):
         peak = run_child(peak_cfg, a.child_timeout)
         peaks.append(peak)
@@ -542,6 +592,12 @@ def main(argv=None):
                   flush=True)
         else:
             print(f"[round {rnd + 1}] peak FAILED: {peak.get('error')}", flush=True)
+        for cfg in inception_cfgs:
+            r = run_child(cfg, a.child_timeout)
+            inception.setdefault(inception_key(cfg), []).append(r)
+            print(f"[round {rnd + 1}] Inception {inception_key(cfg)}: "
+                  + (f"{r['images_per_s']:.1f} images/s" if "images_per_s" in r else r.get("unavailable") or r.get("error")),
+                  flush=True)
         for cfg in (configs if rnd % 2 == 0 else configs[::-1]):
             key = config_key(cfg)
             if key in unavailable:
@@ -558,6 +614,7 @@ def main(argv=None):
             else:
                 print(f"[round {rnd + 1}] {key}: FAILED {r['error']}", flush=True)
     info["wall_s"] = time.perf_counter() - t_start
+    info["inception"] = inception
     info["load_after"] = os.getloadavg()[0]
     env_src = next((r for rs in results.values() for r in rs if "versions" in r),
                    next((pk for pk in peaks if "versions" in pk), {}))
