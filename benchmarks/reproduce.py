@@ -9,7 +9,7 @@ Each experiment is ``python GAN_main.py MODEL DATASET ITERATIONS BATCH 1000 1000
 the dissertation's batch sizes and iteration counts (3.3: mnist batch 128, 30,000 iterations;
 nlvr batch 64, 30,000; 102flowers batch 64, 40,000; a checkpoint every 10,000), then
 ``python GAN_evaluation.py RUN 5000 64`` on every checkpoint (5,000 generated images against as many
-real training images, 3.5.2). Then ``python -m gan_keras.compare`` puts every run beside the
+real training images, 3.5.2). Then ``python GAN_compare.py`` puts every run beside the
 dissertation's values: ``benchmarks/results/reproduction.md`` and its figures in
 ``benchmarks/results/reproduction/``, with the exact commands, the machine, the versions and the wall
 times.

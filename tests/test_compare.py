@@ -244,7 +244,7 @@ def test_panel_one_row_per_checkpoint(real_run, tmp_path):
 def test_cli_end_to_end_on_a_real_run(real_run, tmp_path):
     run = str(shutil.copytree(real_run, tmp_path / "GAN_mnist_tiny"))
     out = tmp_path / "cmp"
-    proc = subprocess.run([sys.executable, "-m", "gan_keras.compare", run, "--out", str(out), "--title", "Tiny",
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "GAN_compare.py"), run, "--out", str(out), "--title", "Tiny",
                            "--eval-dir", "elsewhere"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     printed = proc.stdout.split()

@@ -291,7 +291,7 @@ def test_serve_command_binds_localhost_on_a_free_port(folder):
     import urllib.request
 
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "gan_keras.questionnaire", "serve", folder, "--port", "0"],
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "GAN_questionnaire.py"), "serve", folder, "--port", "0"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()

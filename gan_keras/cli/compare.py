@@ -1,4 +1,4 @@
-"""The command line of ``python -m gan_keras.compare RUN_DIR [RUN_DIR ...] --out DIR``: compare runs (chapter 4's tables and figures).
+"""The command line of ``python GAN_compare.py RUN_DIR [RUN_DIR ...] --out DIR``: compare runs (chapter 4's tables and figures).
 
 Prints the files written. Input that cannot be compared (not a run directory, an unreadable
 evaluation, runs evaluated with different backbones or sample sizes without ``--allow-mixed``)
@@ -10,7 +10,7 @@ import sys
 
 from gan_keras.cli.common import OneLineParser, fail, os_error_line, seed_int
 
-PROG = "python -m gan_keras.compare"
+PROG = "GAN_compare.py"
 
 
 def build_parser() -> OneLineParser:

@@ -1,8 +1,8 @@
-"""The command line of ``python -m gan_keras.questionnaire build|serve|report`` (the human evaluation).
+"""The command line of ``python GAN_questionnaire.py build|serve|report`` (the human evaluation).
 
-    python -m gan_keras.questionnaire build RUN_DIR [RUN_DIR ...] --questions N --out Q/
-    python -m gan_keras.questionnaire serve Q/ [--host 127.0.0.1] [--port 8000]
-    python -m gan_keras.questionnaire report Q/ [--out DIR]
+    python GAN_questionnaire.py build RUN_DIR [RUN_DIR ...] --questions N --out Q/
+    python GAN_questionnaire.py serve Q/ [--host 127.0.0.1] [--port 8000]
+    python GAN_questionnaire.py report Q/ [--out DIR]
 
 A thin wrapper: the work is in build.py, server.py and report.py. Errors a user can cause are one
 line on stderr (exit 1; usage errors exit 2), as in GAN_main.py and GAN_evaluation.py.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from gan_keras.cli.common import OneLineParser, fail, os_error_line, positive_int, seed_int
 from gan_keras.errors import GanKerasError
 
-PROG = "python -m gan_keras.questionnaire"
+PROG = "GAN_questionnaire.py"
 
 
 def _port(text: str) -> int:

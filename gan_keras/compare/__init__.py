@@ -10,7 +10,7 @@ whichever way they go, and refuses FIDs that were computed differently unless to
     result = compare_runs(["gan_models/DCGAN_mnist", "gan_models/WGANGP_mnist"], "comparison")
     result.markdown        # also comparison/comparison.md; result.files: every file written
 
-Command line: ``python -m gan_keras.compare RUN_DIR [RUN_DIR ...] --out DIR``.
+Command line: ``python GAN_compare.py RUN_DIR [RUN_DIR ...] --out DIR``.
 """
 from __future__ import annotations
 

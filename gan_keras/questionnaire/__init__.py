@@ -1,6 +1,6 @@
 """The dissertation's human evaluation (3.5.1, Appendix A) as a local web questionnaire.
 
-Three steps, each a module and a sub-command of ``python -m gan_keras.questionnaire``:
+Three steps, each a module and a sub-command of ``python GAN_questionnaire.py``:
 
 - ``build`` (build.py): sample questions from run directories (2 real + 2 generated images each,
   in seeded random positions) and the example strip of Figure 3-13; the answer key goes to
