@@ -32,7 +32,7 @@ def generate(a) -> None:
     import gan_keras  # noqa: F401  (registers the custom layers)
     from gan_keras import rundir
     from gan_keras.data.base import to_uint8
-    from gan_keras.evaluation.checkpoint import _generator_fn, latent_chunks
+    from gan_keras.evaluation.checkpoint import generator_fn, latent_chunks
     from gan_keras.evaluation.preflight import run_shape
     from gan_keras.training.checkpoints import load_generator
 
@@ -46,7 +46,7 @@ def generate(a) -> None:
         sys.exit(f"{a.run_dir}: no complete checkpoint{'' if a.checkpoint is None else f' at {a.checkpoint}'}")
     ckpt = checkpoints[-1]
     t = time.perf_counter()
-    generate_batch = _generator_fn(load_generator(os.path.join(ckpt.path, rundir.GENERATOR_FILE)))
+    generate_batch = generator_fn(load_generator(os.path.join(ckpt.path, rundir.GENERATOR_FILE)))
     images = np.concatenate([to_uint8(np.nan_to_num(generate_batch(z[i:i + a.batch_size])))
                              for _, z in latent_chunks(a.seed, a.n, latent_dim, latent, a.batch_size)
                              for i in range(0, len(z), a.batch_size)])

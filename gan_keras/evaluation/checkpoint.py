@@ -67,7 +67,7 @@ def latent_chunks(seed: int, total: int, latent_dim: int, latent: str, batch_siz
         yield start, draw_latent(rng, (min(step, total - start), latent_dim), latent, float64_normal=True)
 
 
-def _generator_fn(model):
+def generator_fn(model):
     """A compiled forward pass (inference mode) when possible, else the model call."""
     from gan_keras import backend
 
@@ -172,7 +172,7 @@ def evaluate_checkpoint(ckpt, ctx: CheckpointContext) -> dict:
         return row
     times["load_seconds"] = time.perf_counter() - t0
 
-    generate = _generator_fn(model)
+    generate = generator_fn(model)
     fid_n, gen_n, bs = cfg.fid_sample_number, cfg.generate_sample_number, cfg.batch_size
     total = max(fid_n, gen_n)
     backbone = ctx.backbone

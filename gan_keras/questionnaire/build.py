@@ -94,7 +94,7 @@ def _generate(ckpt, latent_dim: int, image_shape, latent: str, n: int, rng) -> t
     """``n`` generated images as uint8, from the same code path as the FID evaluation."""
     from gan_keras.data.base import to_uint8
     from gan_keras.errors import CheckpointError
-    from gan_keras.evaluation.checkpoint import _check_generator, _generator_fn, load_generator
+    from gan_keras.evaluation.checkpoint import _check_generator, generator_fn, load_generator
     from gan_keras.hparams import draw_latent
 
     try:
@@ -103,7 +103,7 @@ def _generate(ckpt, latent_dim: int, image_shape, latent: str, n: int, rng) -> t
         raise CheckpointError(f"cannot load {ckpt.generator_path}: {type(exc).__name__}: "
                               f"{str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ''}") from None
     _check_generator(model, latent_dim, image_shape)
-    generate = _generator_fn(model)
+    generate = generator_fn(model)
     z = draw_latent(rng, (n, latent_dim), latent, float64_normal=True)
     images = np.concatenate([generate(z[i:i + GENERATE_BATCH]) for i in range(0, n, GENERATE_BATCH)])
     nonfinite = int((~np.isfinite(images).reshape(n, -1).all(axis=1)).sum())

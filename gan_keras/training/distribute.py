@@ -111,9 +111,11 @@ def is_chief(strategy) -> bool:
 
     if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         return True
-    task = cluster_config()["task"]
-    has_chief = "chief" in cluster_config()["cluster"]
-    return task["type"] == "chief" or (not has_chief and task["type"] == "worker" and int(task["index"]) == 0)
+    config = cluster_config()
+    task = config["task"]
+    if "chief" in config["cluster"]:
+        return task["type"] == "chief"
+    return task["type"] == "worker" and int(task["index"]) == 0
 
 
 def scratch_dir(run_dir: str) -> str:

@@ -38,6 +38,7 @@ class Trainer:
         self.spec = get_model(config.model)
         self.hp = self.spec.hyperparams(**config.hyperparams)
         self.run_dir = config.run_dir()
+        self.read_dir = self.run_dir  # where the run is read; a non-chief worker writes elsewhere (run)
         self._fixed_real = None  # the real batch behind an engine's extra grids (made when first needed)
 
     # -- validation and set-up (nothing is written before all of it passes) -----------------
@@ -152,7 +153,7 @@ class Trainer:
         if c.strategy not in (None, "none") and self.hp.get("engine") != "compiled":
             raise ConfigError(f"--strategy {c.strategy} needs --engine compiled")
         self.strategy = make_strategy(c.strategy)  # before TensorFlow runs anything
-        self.read_dir = read_dir = self.run_dir  # a non-chief worker reads the run here, writes elsewhere (below)
+        read_dir = self.read_dir
         self.image_shape = image_shape(c.dataset, c.image_size) if c.image_size is not None else image_shape(c.dataset)
         self.spec.check_shape(self.image_shape, self.hp)
         previous = self._existing_run()
@@ -463,7 +464,7 @@ class Trainer:
 
     def _finish(self, iteration, elapsed):
         self._plots()
-        print(f"done: {iteration} iterations in {elapsed:.0f} s; run directory {getattr(self, 'read_dir', self.run_dir)}", flush=True)
+        print(f"done: {iteration} iterations in {elapsed:.0f} s; run directory {self.read_dir}", flush=True)
 
     def _resume_command(self):
         return self.config.resume_command(self.run_dir)
