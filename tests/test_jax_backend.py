@@ -1,5 +1,5 @@
-"""The stacked engine on Keras's JAX backend (gan_keras/backend.py), and the generate-here,
-measure-there path of benchmarks/generated_images.py: how runs are trained on GPU machines that
+"""The stacked engine and the custom train steps on Keras's JAX backend (gan_keras/backend.py,
+training/autodiff.py), and the generate-here, measure-there path of benchmarks/generated_images.py: how runs are trained on GPU machines that
 have JAX and no TensorFlow."""
 import json
 import os
@@ -24,7 +24,8 @@ JAX_SCRIPT = textwrap.dedent("""
     codes = {
         "dcgan": main(["DCGAN", "mnist", "2", "8", "1", "2", "--seed", "3", "--no-tensorboard",
                        "--data-dir", data, "--out", run]),
-        "wgangp": main(["WGANGP", "mnist", "2", "8", "1", "2", "--data-dir", data, "--out", run + "_gp"]),
+        "wgangp": main(["WGANGP", "mnist", "2", "8", "1", "2", "--no-tensorboard", "--data-dir", data,
+                        "--out", run + "_gp"]),
         "compiled": main(["DCGAN", "mnist", "2", "8", "1", "2", "--engine", "compiled", "--data-dir", data,
                           "--out", run + "_c"]),
     }
@@ -69,11 +70,21 @@ def test_a_jax_checkpoint_is_the_published_network_here(jax_run):
     assert [type(layer).__name__ for layer in loaded.layers] == [type(layer).__name__ for layer in built.layers]
 
 
+def test_a_custom_train_step_trains_on_jax_without_tensorflow(jax_run):
+    """WGAN-GP's own step (a gradient penalty: a gradient inside the gradient) on JAX, checkpointed."""
+    run, result, _ = jax_run
+    assert result["codes"]["wgangp"] == 0
+    with open(os.path.join(run + "_gp", "log.csv")) as f:
+        header, *rows = f.read().strip().splitlines()
+    assert header.startswith("iteration,d_loss,g_loss,divergence,gp") and len(rows) == 2
+    assert all(np.isfinite(float(x)) for row in rows for x in row.split(","))
+    assert os.path.isfile(os.path.join(run + "_gp", "checkpoints", "iter_0000002", "generator.keras"))
+
+
 def test_tensorflow_code_says_so_on_jax(jax_run):
     _, result, stderr = jax_run
-    assert result["codes"]["wgangp"] == 1 and result["codes"]["compiled"] == 1
+    assert result["codes"]["compiled"] == 1
     errors = [ln for ln in stderr.splitlines() if "TensorFlow code" in ln]
-    assert any("WGANGP's own train step" in ln for ln in errors), stderr[-2000:]
     assert any("--engine compiled" in ln for ln in errors), stderr[-2000:]
 
 

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
-from gan_keras.backend import tf
+from keras import ops
 
 from gan_keras.errors import ConfigError
 from gan_keras.hparams import HParam
@@ -77,9 +77,9 @@ ALPHA = HParam("alpha", 0.1, "BEGAN-CS / BEGAN v3 weight alpha of the latent con
 
 def reconstruction_loss(images, reconstructions, eta):
     """L(v) (eq. 1): mean over each image's pixels of |v - D(v)|^eta (eta 1 or 2), then over the batch."""
-    diff = tf.abs(tf.cast(reconstructions, images.dtype) - images)
-    per_pixel = diff if eta == 1 else tf.square(diff)
-    return tf.reduce_mean(tf.reduce_mean(per_pixel, axis=list(range(1, len(images.shape)))))
+    diff = ops.abs(ops.cast(reconstructions, images.dtype) - images)
+    per_pixel = diff if eta == 1 else ops.square(diff)
+    return ops.mean(ops.mean(per_pixel, axis=tuple(range(1, len(images.shape)))))
 
 
 def constraint_loss(z, code):
@@ -88,17 +88,17 @@ def constraint_loss(z, code):
     if code.shape[-1] != z.shape[-1]:
         raise ValueError(f"the constraint compares z ({z.shape[-1]}-d) with D's code ({code.shape[-1]}-d): "
                          "they must have the same size")
-    return tf.reduce_mean(tf.sqrt(tf.reduce_sum(tf.square(z - tf.cast(code, z.dtype)), axis=-1) + 1e-12))
+    return ops.mean(ops.sqrt(ops.sum(ops.square(z - ops.cast(code, z.dtype)), axis=-1) + 1e-12))
 
 
 def next_k(k, loss_real, loss_fake, gamma, lambda_k):
     """k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z_G))), 0, 1) (eq. 10, BEGAN's clip)."""
-    return tf.clip_by_value(k + lambda_k * (gamma * loss_real - loss_fake), 0.0, 1.0)
+    return ops.clip(ops.convert_to_tensor(k + lambda_k * (gamma * loss_real - loss_fake), "float32"), 0.0, 1.0)
 
 
 def convergence_measure(loss_real, loss_fake, gamma):
     """M_global = L(x) + |gamma L(x) - L(G(z_G))|."""
-    return loss_real + tf.abs(gamma * loss_real - loss_fake)
+    return loss_real + ops.abs(gamma * loss_real - loss_fake)
 
 
 COLLAPSE = LogValue("collapse", "collapse", "mode collapse flag (sudden fall of k_t)", progress=False,
@@ -168,23 +168,24 @@ class BEGANStep(GANTrainStep):
         previous collapse_window iterations (that maximum >= collapse_floor); else 0.0. Re-armed
         once k_t >= (1 + ratio) / 2 x that maximum. Updates the rule's state."""
         ratio, floor = self.hp.collapse_ratio, self.hp.collapse_floor
-        history, armed = tf.convert_to_tensor(self.k_history), tf.convert_to_tensor(self.collapse_armed)
-        peak = tf.reduce_max(history)
-        fired = (peak >= floor) & (k < ratio * peak) & (armed > 0.5)
+        history, armed = ops.convert_to_tensor(self.k_history), ops.convert_to_tensor(self.collapse_armed)
+        peak = ops.max(history)
+        fired = ops.logical_and(ops.logical_and(peak >= floor, k < ratio * peak), armed > 0.5)
         recovered = k >= 0.5 * (1.0 + ratio) * peak
-        self.collapse_armed.assign(tf.where(fired, 0.0, tf.where(recovered, 1.0, armed)))
-        self.k_history.assign(tf.concat([history[1:], tf.reshape(tf.cast(k, history.dtype), (1,))], axis=0))
-        return tf.cast(fired, "float32")
+        self.collapse_armed.assign(ops.where(fired, 0.0, ops.where(recovered, 1.0, armed)))
+        self.k_history.assign(ops.concatenate([history[1:], ops.reshape(ops.cast(k, history.dtype), (1,))], axis=0))
+        return ops.cast(fired, "float32")
 
     # -- one iteration --------------------------------------------------------------------------
     def train_step(self, data):
         real_batches, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         real = real_batches[0]
-        batch_size = tf.shape(real)[0]
+        batch_size = ops.shape(real)[0]
         # 1. Independent noise for D's fake batch and G's.
         z_d, z_g = self.noise(batch_size), self.noise(batch_size)
+
         # 2. Every loss from the weights at the start of the iteration (BEGAN's simultaneous update).
-        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
+        def losses():
             # DiffAugment: D sees (and reconstructs) v = T(batch); with "none" v is the batch itself.
             seen_real = self.augment(real)
             fake_d = self.augment(self.generator(z_d, training=True))
@@ -197,20 +198,17 @@ class BEGANStep(GANTrainStep):
             loss_fake = reconstruction_loss(fake_g, fake_g_out[0], self.hp.eta)
             equilibrium, logged = self.equilibrium_loss(loss_real, loss_fake_d, real_out, fake_d_out)
             penalty, more = self.penalty(z_d, fake_d_out)
-            d_loss = equilibrium + penalty
-            g_loss = loss_fake
+            return dict(d_loss=equilibrium + penalty, g_loss=loss_fake, loss_real=loss_real, loss_fake=loss_fake,
+                        loss_fake_d=loss_fake_d, **logged, **more)
+
         # 3. One step each: D on L_D (its own weights only), G on L(G(z_G)).
-        d_vars, g_vars = self.discriminator.trainable_variables, self.generator.trainable_variables
-        d_grads = self.gradients(d_tape, d_loss, d_vars, self.d_optimizer)
-        g_grads = self.gradients(g_tape, g_loss, g_vars, self.g_optimizer)
-        self.d_optimizer.apply(d_grads, d_vars)
-        self.g_optimizer.apply(g_grads, g_vars)
+        values = self.minimize(losses, d_loss=(self.discriminator, self.d_optimizer),
+                               g_loss=(self.generator, self.g_optimizer))
         # 4. Proportional control of k_t, the convergence measure and the collapse flag.
-        k = self.update_k(loss_real, loss_fake)
+        k = self.update_k(values["loss_real"], values["loss_fake"])
         collapse = self.detect_collapse(k)
-        return self.record(d_loss=d_loss, g_loss=g_loss, loss_real=loss_real, loss_fake=loss_fake,
-                           loss_fake_d=loss_fake_d, k_t=k, collapse=collapse,
-                           m_global=convergence_measure(loss_real, loss_fake, self.hp.gamma), **logged, **more)
+        return self.record(**values, k_t=k, collapse=collapse,
+                           m_global=convergence_measure(values["loss_real"], values["loss_fake"], self.hp.gamma))
 
     def sample_grids(self, real) -> dict:
         """D's reconstructions of the fixed real batch (inference mode: a VAE decodes its mean)."""

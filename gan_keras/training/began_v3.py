@@ -32,7 +32,7 @@ Choices the paper leaves open, and why:
 """
 from __future__ import annotations
 
-from gan_keras.backend import tf
+from keras import ops
 
 from gan_keras.training.began import BEGANCSStep, PUBLISHED_DEFAULTS
 from gan_keras.training.logspec import LogSpec, LogValue, Plot
@@ -41,9 +41,9 @@ from gan_keras.training.logspec import LogSpec, LogValue, Plot
 def kl_divergence(mean, log_var):
     """KL(N(mean, exp(log_var)) || N(0, I)): 0.5 sum over the latent dimensions of
     exp(log_var) + mean^2 - 1 - log_var, then the mean over the batch."""
-    mean, log_var = tf.convert_to_tensor(mean, tf.float32), tf.convert_to_tensor(log_var, tf.float32)
-    per_image = 0.5 * tf.reduce_sum(tf.exp(log_var) + tf.square(mean) - 1.0 - log_var, axis=-1)
-    return tf.reduce_mean(per_image)
+    mean, log_var = ops.convert_to_tensor(mean, "float32"), ops.convert_to_tensor(log_var, "float32")
+    per_image = 0.5 * ops.sum(ops.exp(log_var) + ops.square(mean) - 1.0 - log_var, axis=-1)
+    return ops.mean(per_image)
 
 
 class BEGANV3Step(BEGANCSStep):

@@ -40,7 +40,6 @@ import math
 
 import keras
 import numpy as np
-from gan_keras.backend import tf
 from keras import ops
 
 from gan_keras.hparams import HParam
@@ -116,25 +115,25 @@ class EdgeGANStep(GANTrainStep):
 
         # 1. D learns: real -> 1, G(z) -> 0 (G in inference mode, as generator.predict).
         fake = ops.stop_gradient(self.generator(self.noise(batch_size), training=False))
-        with tf.GradientTape() as tape:
+
+        def discriminator_loss():
             p_real = self.discriminator(self.augment(real), training=True)
             p_fake = self.discriminator(self.augment(fake), training=True)
-            d_loss = 0.5 * (bce(p_real, 1.0) + bce(p_fake, 0.0))
-        self._apply(tape, d_loss, self.discriminator, self.d_optimizer)
+            return {"d_loss": 0.5 * (bce(p_real, 1.0) + bce(p_fake, 0.0)), "p_real": p_real, "p_fake": p_fake}
+
+        d = self.minimize(discriminator_loss, d_loss=(self.discriminator, self.d_optimizer))
 
         # 2. G learns: fool D (non-saturating), plus eq. (3)'s term against the same real batch.
-        with tf.GradientTape() as tape:
+        def generator_loss():
             fake = self.generator(self.noise(batch_size), training=True)
             g_adv = bce(self.discriminator(self.augment(fake), training=True), 1.0)
             edge = edge_distance(fake, real, "pixels" if form == "pixels" else "edges")
-            g_loss = g_adv + self.hp.edge_weight * edge if form != "off" else g_adv
-        self._apply(tape, g_loss, self.generator, self.g_optimizer)
+            return {"g_loss": g_adv + self.hp.edge_weight * edge if form != "off" else g_adv, "edge": edge}
+
+        g = self.minimize(generator_loss, g_loss=(self.generator, self.g_optimizer))
 
         # 3. The log.
-        d_acc = 0.5 * (ops.mean(ops.cast(p_real > 0.5, "float32")) + ops.mean(ops.cast(p_fake <= 0.5, "float32")))
-        return self.record(d_loss=d_loss, d_acc=d_acc, g_loss=g_loss, divergence=math.log(2.0) - d_loss,
-                           edge=edge)
-
-    def _apply(self, tape, loss, model, optimizer):
-        optimizer.apply(self.gradients(tape, loss, model.trainable_variables, optimizer), model.trainable_variables)
-
+        d_acc = 0.5 * (ops.mean(ops.cast(d["p_real"] > 0.5, "float32")) +
+                       ops.mean(ops.cast(d["p_fake"] <= 0.5, "float32")))
+        return self.record(d_loss=d["d_loss"], d_acc=d_acc, g_loss=g["g_loss"], divergence=math.log(2.0) - d["d_loss"],
+                           edge=g["edge"])

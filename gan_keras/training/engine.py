@@ -45,8 +45,8 @@ def build_engine(spec, hp, image_shape) -> Engine:
         raise ConfigError("--jit applies to --engine compiled")
     if compiled:
         backend.require_tensorflow("--engine compiled")
-    if spec.engine != "stacked":
-        backend.require_tensorflow(f"{spec.name}'s own train step")
+    if spec.engine != "stacked" and backend.name() not in ("tensorflow", "jax"):
+        backend.require_tensorflow(f"{spec.name}'s own train step")  # autodiff.py: TensorFlow or JAX
     mode = hp.get("mixed_precision", "off")
     with building_policy(mode):
         engine = (COMPILED if compiled else ENGINES)[spec.engine](spec, hp, image_shape)

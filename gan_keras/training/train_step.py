@@ -14,7 +14,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from gan_keras import backend
 from gan_keras.hparams import make_optimizer
+from gan_keras.training import autodiff
 from gan_keras.training.augment import diff_augment
 from gan_keras.training.base import all_variables
 from gan_keras.training.logspec import LogSpec
@@ -89,7 +91,7 @@ class GANTrainStep(keras.Model):
     def gradients(self, tape, loss, variables, optimizer):
         """``tape.gradient(loss, variables)``, of the loss as ``optimizer`` wants it: scaled by the
         loss scale with ``--mixed-precision fp16`` (its ``apply`` unscales them), as it is otherwise.
-        Every update of a train step takes its gradients here."""
+        On TensorFlow every update of a train step takes its gradients here (``minimize``)."""
         import tensorflow as tf
 
         from gan_keras.training.distribute import replica_share
@@ -99,6 +101,18 @@ class GANTrainStep(keras.Model):
         if replicas > 1:  # the optimizer sums the replicas' gradients: each gives its share of the mean
             seed = seed / float(replicas)
         return tape.gradient(loss, variables, output_gradients=seed)
+
+    def minimize(self, compute, **targets) -> dict:
+        """One forward pass and one optimizer step per target: ``compute()`` returns a dict of
+        values; each ``loss_name=(model, optimizer)`` steps ``optimizer`` down the gradient of
+        ``values[loss_name]`` with respect to ``model``'s trainable weights (only), in the order
+        given. Every gradient is taken before any optimizer steps, so several targets update
+        simultaneously from one state of the networks. Returns the values."""
+        return autodiff.minimize(self, compute, targets)
+
+    def input_gradient(self, fn, x):
+        """d sum(fn(x)) / dx (e.g. a critic's gradient with respect to its input)."""
+        return autodiff.input_gradient(fn, x)
 
     def real_batches_per_step(self) -> int:
         """How many real batches one ``train_step`` consumes (e.g. one per critic update)."""
@@ -145,8 +159,21 @@ class TrainStepEngine:
 
     def train_iteration(self, draw_real, rng):
         reals = np.stack([draw_real() for _ in range(self.model.real_batches_per_step())])
-        logs = self.model.train_on_batch(reals, return_dict=True)  # one tracker per declared value
+        if backend.name() == "jax":
+            logs = self._jax_iteration(reals)
+        else:
+            logs = self.model.train_on_batch(reals, return_dict=True)  # one tracker per declared value
         return {name: float(value) for name, value in logs.items()}
+
+    def _jax_iteration(self, reals):
+        """train_on_batch's work on JAX: fresh trackers, then the step as one compiled function of
+        every state variable (``autodiff.jax_train_function``)."""
+        if not hasattr(self, "_jax_step"):
+            trackers = [v for tracker in self.model.metrics for v in tracker.variables]
+            self._jax_step = autodiff.jax_train_function(self.model, self.state_variables() + trackers)
+        for tracker in self.model.metrics:
+            tracker.reset_state()
+        return self._jax_step((reals, None, None))
 
     def sample_grids(self, real) -> dict:
         return self.model.sample_grids(real)

@@ -14,9 +14,10 @@ draws for each batch): its scores, the gradient penalty on interpolates eps T(x)
 from __future__ import annotations
 
 import keras
-from gan_keras.backend import tf
+from keras import ops
 
 from gan_keras.hparams import CRITIC_STEPS, HParam
+from gan_keras.training.autodiff import input_gradient
 from gan_keras.training.distribute import replica_slice
 from gan_keras.training.logspec import D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, LogValue, Plot
 from gan_keras.training.train_step import GANTrainStep
@@ -31,16 +32,13 @@ def gradient_penalty(critic, real, fake, epsilon, form="two-sided"):
     "one-sided" (equation 2-13 as the dissertation prints it): max(0, ||grad f(x_hat)||_2 - 1).
     ``epsilon`` has shape (B, 1, 1, 1): one uniform weight per image.
     """
-    real, fake, epsilon = (tf.convert_to_tensor(t, tf.float32) for t in (real, fake, epsilon))
+    real, fake, epsilon = (ops.convert_to_tensor(t, "float32") for t in (real, fake, epsilon))
     interpolated = epsilon * real + (1.0 - epsilon) * fake
-    with tf.GradientTape() as tape:
-        tape.watch(interpolated)
-        scores = critic(interpolated, training=True)
-    grads = tape.gradient(scores, interpolated)
-    norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=list(range(1, len(grads.shape)))) + 1e-12)
+    grads = input_gradient(lambda x: critic(x, training=True), interpolated)
+    norms = ops.sqrt(ops.sum(ops.square(grads), axis=tuple(range(1, len(grads.shape)))) + 1e-12)
     if form == "one-sided":
-        return tf.reduce_mean(tf.nn.relu(norms - 1.0))
-    return tf.reduce_mean(tf.square(norms - 1.0))
+        return ops.mean(ops.relu(norms - 1.0))
+    return ops.mean(ops.square(norms - 1.0))
 
 
 class WGANGP(GANTrainStep):
@@ -70,25 +68,28 @@ class WGANGP(GANTrainStep):
         # 1. critic_steps critic updates, each on its own real batch and fresh noise and epsilon.
         for step in range(self.hp.critic_steps):
             real = real_batches[step]
-            batch_size = tf.shape(real)[0]
+            batch_size = ops.shape(real)[0]
             epsilon = replica_slice(lambda n: keras.random.uniform((n, 1, 1, 1), seed=self.seed_generator),
                                     batch_size)
-            with tf.GradientTape() as tape:
+
+            def critic_loss():
                 fake = self.generator(self.noise(batch_size), training=True)
                 seen_real, seen_fake = self.augment(real), self.augment(fake)  # DiffAugment (or themselves)
-                real_score = tf.reduce_mean(self.discriminator(seen_real, training=True))
-                fake_score = tf.reduce_mean(self.discriminator(seen_fake, training=True))
+                real_score = ops.mean(self.discriminator(seen_real, training=True))
+                fake_score = ops.mean(self.discriminator(seen_fake, training=True))
                 gp = gradient_penalty(self.discriminator, seen_real, seen_fake, epsilon, self.hp.gp_form)
-                d_loss = fake_score - real_score + self.hp.gp_weight * gp
-            grads = self.gradients(tape, d_loss, self.discriminator.trainable_variables, self.d_optimizer)
-            self.d_optimizer.apply(grads, self.discriminator.trainable_variables)
+                return {"d_loss": fake_score - real_score + self.hp.gp_weight * gp,
+                        "divergence": real_score - fake_score, "gp": gp}
+
+            critic = self.minimize(critic_loss, d_loss=(self.discriminator, self.d_optimizer))
 
         # 2. One generator update: push the critic's score of G(z) up.
-        with tf.GradientTape() as tape:
+        def generator_loss():
             fake = self.augment(self.generator(self.noise(batch_size), training=True))
-            g_loss = -tf.reduce_mean(self.discriminator(fake, training=True))
-        grads = self.gradients(tape, g_loss, self.generator.trainable_variables, self.g_optimizer)
-        self.g_optimizer.apply(grads, self.generator.trainable_variables)
+            return {"g_loss": -ops.mean(self.discriminator(fake, training=True))}
+
+        generator = self.minimize(generator_loss, g_loss=(self.generator, self.g_optimizer))
 
         # 3. The last critic update's values.
-        return self.record(d_loss=d_loss, g_loss=g_loss, divergence=real_score - fake_score, gp=gp)
+        return self.record(d_loss=critic["d_loss"], g_loss=generator["g_loss"], divergence=critic["divergence"],
+                           gp=critic["gp"])
