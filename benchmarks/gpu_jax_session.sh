@@ -2,9 +2,11 @@
 # One GPU session on a machine with Keras-capable JAX but no TensorFlow (the device machines lent
 # to this project; README "Speed"). Everything the session measures, in one command:
 #
-#   1. a 102flowers run of the dissertation's command on Keras's JAX backend, stacked engine
-#      (DCGAN 102flowers, batch 64, a sample grid every 1,000 iterations), stopped by SIGTERM after
-#      TRAIN_SECONDS (a resume point is written, so it can go on later);
+#   1. a run of the dissertation's command on Keras's JAX backend (MODEL on DATASET, default DCGAN
+#      102flowers, batch BATCH=64, a sample grid every 1,000 iterations), stopped by SIGTERM after
+#      TRAIN_SECONDS (a resume point is written, so it can go on later). Every model runs there,
+#      the custom-step ones too (WGANGP, BEGAN, BEGANCS, BEGANV3, EDGEGAN: training/autodiff.py);
+#      copy DATASET's folder into DATA_DIR;
 #   2. the evaluation images of its last checkpoint (GAN_evaluation.py's noise, seed 0, 8-bit),
 #      measured on a machine with the FID network: benchmarks/generated_images.py fid OUT/*.npz;
 #   3. benchmarks/train_speed.py on the same GPU: stacked engine, float32 and bf16 mixed precision.
@@ -22,6 +24,8 @@ set -u
 OUT=${OUT:-/tmp/gpu_out}
 DATA_DIR=${DATA_DIR:-$PWD/.devdata}
 MODEL=${MODEL:-DCGAN}
+DATASET=${DATASET:-102flowers}
+BATCH=${BATCH:-64}
 ITERATIONS=${ITERATIONS:-10000}
 SAVE_EVERY=${SAVE_EVERY:-2500}
 TRAIN_SECONDS=${TRAIN_SECONDS:-260}
@@ -43,10 +47,10 @@ python3 -c "import jax, keras; print('jax', jax.__version__, jax.devices(), 'ker
 if [ -z "${ALLOW_CPU:-}" ] && ! python3 -c "import jax, sys; sys.exit(jax.devices()[0].platform != 'gpu')"; then
     echo "no GPU visible to JAX: stopping (ALLOW_CPU=1 runs anyway)"; exit 4
 fi
-RUN=/tmp/gpu_run/${MODEL}_102flowers
+RUN=/tmp/gpu_run/${MODEL}_${DATASET}
 
-stamp "train $MODEL 102flowers $ITERATIONS iterations (stopped after ${TRAIN_SECONDS}s)"
-timeout -s TERM -k 30 "$TRAIN_SECONDS" python3 GAN_main.py "$MODEL" 102flowers "$ITERATIONS" 64 1000 "$SAVE_EVERY" \
+stamp "train $MODEL $DATASET $ITERATIONS iterations, batch $BATCH (stopped after ${TRAIN_SECONDS}s)"
+timeout -s TERM -k 30 "$TRAIN_SECONDS" python3 GAN_main.py "$MODEL" "$DATASET" "$ITERATIONS" "$BATCH" 1000 "$SAVE_EVERY" \
     --seed 0 --no-determinism --no-tensorboard --out "$RUN"
 echo "train exit $?"
 
