@@ -149,7 +149,8 @@ COMMON = (
     HParam("latent_dim", 100, "size of z", "positive_int"),
     HParam("latent", "normal", "distribution of z: normal N(0, 1) (the dissertation's) or uniform U[-1, 1] "
            "(BEGAN's)", "choice", ("normal", "uniform")),
-    HParam("optimizer", "adam", "optimizer of both networks", "choice", ("adam", "rmsprop")),
+    HParam("optimizer", "adam", "optimizer of both networks (sgd: plain SGD, for experiments and equivalence tests)",
+           "choice", ("adam", "rmsprop", "sgd")),
     HParam("d_lr", 2e-4, "discriminator/critic learning rate", "positive_float"),
     HParam("g_lr", 2e-4, "generator learning rate", "positive_float"),
     HParam("beta_1", 0.5, "Adam beta_1", "fraction"),
@@ -248,8 +249,10 @@ def make_optimizer(hp: Hyperparams, which: str):
         optimizer = keras.optimizers.Adam(lr, beta_1=hp.beta_1, beta_2=hp.beta_2)
     elif hp.optimizer == "rmsprop":
         optimizer = keras.optimizers.RMSprop(lr)
+    elif hp.optimizer == "sgd":
+        optimizer = keras.optimizers.SGD(lr)
     else:
-        raise ConfigError(f"unknown optimizer {hp.optimizer!r}: choose adam or rmsprop")
+        raise ConfigError(f"unknown optimizer {hp.optimizer!r}: choose adam, rmsprop or sgd")
     if hp.get("mixed_precision") == "fp16":  # float16 gradients underflow without loss scaling
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer

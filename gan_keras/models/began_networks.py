@@ -81,7 +81,11 @@ class Reparameterize(RandomLayer):
         mean, log_var = inputs
         if not training:
             return mean
-        eps = keras.random.normal(ops.shape(mean), dtype=mean.dtype, seed=self.seed_generator)
+        from gan_keras.training.distribute import replica_slice
+
+        # Over several devices, each replica's rows of the one-device draw (blocks.GANDropout's rule).
+        eps = replica_slice(lambda n: keras.random.normal((n, *mean.shape[1:]), dtype=mean.dtype,
+                                                          seed=self.seed_generator), ops.shape(mean)[0])
         return mean + ops.exp(0.5 * log_var) * eps
 
     def compute_output_shape(self, input_shape):

@@ -53,7 +53,11 @@ class MeanRescaling(RandomLayer):
         self.low, self.high = float(low), float(high)
 
     def call(self, z):
-        mu = keras.random.uniform((ops.shape(z)[0], 1), self.low, self.high, seed=self.seed_generator)
+        from gan_keras.training.distribute import replica_slice
+
+        # Over several devices, each replica's rows of the one-device draw (blocks.GANDropout's rule).
+        mu = replica_slice(lambda n: keras.random.uniform((n, 1), self.low, self.high, seed=self.seed_generator),
+                           ops.shape(z)[0])
         return z + ops.cast(mu, z.dtype)
 
     def compute_output_shape(self, input_shape):

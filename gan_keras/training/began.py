@@ -55,6 +55,7 @@ from keras import ops
 
 from gan_keras.errors import ConfigError
 from gan_keras.hparams import HParam
+from gan_keras.training.distribute import replica_mean
 from gan_keras.training.logspec import D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, LogValue, Plot
 from gan_keras.training.train_step import GANTrainStep
 
@@ -129,6 +130,7 @@ class BEGANStep(GANTrainStep):
     PARAMS = (ETA, GAMMA, LAMBDA_K, K_0, COLLAPSE_WINDOW, COLLAPSE_RATIO, COLLAPSE_FLOOR)
     LOG = LogSpec(values=BEGAN_VALUES, plots=BEGAN_PLOTS)  # no "divergence": M_global measures convergence
     DECISION_THRESHOLD = None  # an auto-encoder D is not a classifier
+    REPLICABLE = True  # draws through noise / replica_slice, k_t from replica_mean
     PUBLISHED_DEFAULTS = PUBLISHED_DEFAULTS
 
     def __init__(self, generator, discriminator, hp, seed=None, **kwargs):
@@ -204,11 +206,15 @@ class BEGANStep(GANTrainStep):
         # 3. One step each: D on L_D (its own weights only), G on L(G(z_G)).
         values = self.minimize(losses, d_loss=(self.discriminator, self.d_optimizer),
                                g_loss=(self.generator, self.g_optimizer))
-        # 4. Proportional control of k_t, the convergence measure and the collapse flag.
-        k = self.update_k(values["loss_real"], values["loss_fake"])
+        # 4. Proportional control of k_t, the convergence measure and the collapse flag, from the
+        #    whole batch's L(x) and L(G(z_G)): over several devices (--strategy mirrored) each
+        #    replica's losses are means over its part, so every replica takes their mean and holds
+        #    the one-device k_t.
+        loss_real, loss_fake = replica_mean(values["loss_real"]), replica_mean(values["loss_fake"])
+        k = self.update_k(loss_real, loss_fake)
         collapse = self.detect_collapse(k)
         return self.record(**values, k_t=k, collapse=collapse,
-                           m_global=convergence_measure(values["loss_real"], values["loss_fake"], self.hp.gamma))
+                           m_global=convergence_measure(loss_real, loss_fake, self.hp.gamma))
 
     def sample_grids(self, real) -> dict:
         """D's reconstructions of the fixed real batch (inference mode: a VAE decodes its mean)."""

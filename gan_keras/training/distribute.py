@@ -79,6 +79,18 @@ def replica_slice(draw, batch_size: int):
     return draw(batch_size * count)[index * batch_size:(index + 1) * batch_size]
 
 
+def replica_mean(value):
+    """The mean of ``value`` over the replicas (all-reduced), where it is called: ``value`` itself
+    outside a strategy. For state every replica must update alike from the global batch's values
+    (BEGAN's k_t from L(x) and L(G(z)), each replica's being the mean over its part of the batch)."""
+    index, count = replica_share()
+    if count == 1:
+        return value
+    import tensorflow as tf
+
+    return tf.distribute.get_replica_context().all_reduce("SUM", value) / float(count)
+
+
 def scope(strategy):
     """The strategy's scope, or nothing."""
     return strategy.scope() if strategy is not None else contextlib.nullcontext()

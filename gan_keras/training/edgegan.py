@@ -106,6 +106,7 @@ class EdgeGANStep(GANTrainStep):
                Plot("edge_loss.png", "edge term of eq. (3)", ("edge",), "sum of squared differences")),
     )
     DECISION_THRESHOLD = LOSSES["bce"].decision_threshold
+    REPLICABLE = True  # draws through noise and GANDropout; no state from one replica's losses
 
     def train_step(self, data):
         real_batches, _, _ = keras.utils.unpack_x_y_sample_weight(data)

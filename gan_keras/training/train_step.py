@@ -38,8 +38,8 @@ class GANTrainStep(keras.Model):
     DECISION_THRESHOLD: float | None = None
     # Whether --strategy mirrored may train it: N devices must compute what one does. Every random
     # draw of the step must go through ``noise`` or ``distribute.replica_slice``, every gradient
-    # through ``gradients``, and no state may be updated from one replica's own losses (BEGAN's k_t
-    # is). No step is cleared yet (README, Several devices).
+    # through ``minimize``, and state may only be updated from values of the whole batch
+    # (``distribute.replica_mean``: BEGAN's k_t). tests/test_mirrored.py checks each cleared step.
     REPLICABLE: bool = False
 
     def __init__(self, generator, discriminator, hp, seed=None, **kwargs):

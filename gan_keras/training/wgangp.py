@@ -57,8 +57,7 @@ class WGANGP(GANTrainStep):
                Plot("gradient_penalty.png", "gradient penalty", ("gp",), "penalty")),
     )
     DECISION_THRESHOLD = 0.0  # the critic scores real images up and fakes down
-    # Its draws already split over devices (noise, epsilon); REPLICABLE stays off until a test shows
-    # two devices training as one (README, Several devices).
+    REPLICABLE = True  # draws through noise / replica_slice (epsilon); tests/test_mirrored.py
 
     def real_batches_per_step(self):
         return self.hp.critic_steps
