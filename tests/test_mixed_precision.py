@@ -70,8 +70,9 @@ def test_bf16_networks_compute_what_float32_ones_do():
 
 
 def test_train_step_gradients_are_scaled_for_the_loss_scale_optimizer():
-    """GANTrainStep.gradients: a LossScaleOptimizer gets scale x the gradient (its apply unscales)."""
-    from gan_keras.training.train_step import GANTrainStep
+    """autodiff.scaled_gradients (every custom step's gradients on TensorFlow): a LossScaleOptimizer
+    gets scale x the gradient (its apply unscales)."""
+    from gan_keras.training.autodiff import scaled_gradients
 
     v = tf.Variable([1.0, 2.0])
     plain = keras.optimizers.SGD(0.1)
@@ -79,7 +80,7 @@ def test_train_step_gradients_are_scaled_for_the_loss_scale_optimizer():
     for optimizer, factor in ((plain, 1.0), (scaled, 256.0)):
         with tf.GradientTape() as tape:
             loss = tf.reduce_sum(v * v)
-        grads = GANTrainStep.gradients(None, tape, loss, [v], optimizer)
+        grads = scaled_gradients(tape, loss, [v], optimizer)
         np.testing.assert_allclose(grads[0].numpy(), factor * np.array([2.0, 4.0]))
 
 

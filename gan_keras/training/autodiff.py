@@ -3,7 +3,7 @@
 A train step (``GANTrainStep``) is written once, with ``keras.ops``, and asks for its gradients
 through two calls that this module implements per backend:
 
-* ``minimize(step, compute, targets)``: ``compute()`` returns a dict of values; for every
+* ``minimize(compute, targets)``: ``compute()`` returns a dict of values; for every
   ``loss name -> (model, optimizer)`` in ``targets`` the optimizer makes one step down the
   gradient of that loss with respect to the model's trainable weights. All gradients come from one
   forward pass, and the optimizers step in the order of ``targets``.
@@ -12,7 +12,8 @@ through two calls that this module implements per backend:
 On TensorFlow these are ``tf.GradientTape`` (the step runs inside Keras' ``train_on_batch``).
 
 On JAX, a step is *stateful* Keras code (``optimizer.apply``, ``variable.assign``, seed generators)
-run as a pure function: :func:`jax_train_function` traces ``train_step`` once under a
+run as a pure function: :func:`jax_function` traces it (a ``train_step``, or the compiled engine's
+whole iteration) once under a
 :class:`TracedState` (a ``keras.StatelessScope`` that maps every state variable to a traced value and
 records assignments instead of making them) and ``jax.jit``-compiles it. Gradients then come from
 ``jax.vjp`` of ``compute`` with the differentiated weights as arguments; ``compute`` runs in a
@@ -30,11 +31,25 @@ from gan_keras import backend
 
 
 # -- TensorFlow -------------------------------------------------------------------------------------
-def _minimize_tf(step, compute, targets):
+def scaled_gradients(tape, loss, variables, optimizer):
+    """``tape.gradient(loss, variables)``, of the loss as ``optimizer`` wants it: scaled by the loss
+    scale with ``--mixed-precision fp16`` (its ``apply`` unscales them), and over N devices
+    (``--strategy mirrored``) each replica's share of the mean (the optimizer sums them)."""
+    tf = backend.tf
+    from gan_keras.training.distribute import replica_share
+
+    seed = optimizer.scale_loss(tf.ones_like(loss))
+    replicas = replica_share()[1]
+    if replicas > 1:
+        seed = seed / float(replicas)
+    return tape.gradient(loss, variables, output_gradients=seed)
+
+
+def _minimize_tf(compute, targets):
     tf = backend.tf
     with tf.GradientTape(persistent=len(targets) > 1) as tape:
         values = compute()
-    grads = {name: step.gradients(tape, values[name], model.trainable_variables, optimizer)
+    grads = {name: scaled_gradients(tape, values[name], model.trainable_variables, optimizer)
              for name, (model, optimizer) in targets.items()}
     del tape
     for name, (model, optimizer) in targets.items():
@@ -74,7 +89,7 @@ def _current_scope() -> TracedState:
 
     scope = get_stateless_scope()
     if not isinstance(scope, TracedState):
-        raise RuntimeError("a train step on JAX must run through jax_train_function (TrainStepEngine does)")
+        raise RuntimeError("stateful training code on JAX must run through autodiff.jax_function (the engines do)")
     return scope
 
 
@@ -100,7 +115,7 @@ def _assign_updates(updates):
         outer.variables[i].assign(value)
 
 
-def _minimize_jax(step, compute, targets):
+def _minimize_jax(compute, targets):
     import jax
 
     names = list(targets)
@@ -149,33 +164,35 @@ def _input_gradient_jax(fn, x):
     return vjp(keras.ops.ones(()))[0]
 
 
-def jax_train_function(model, variables):
-    """``model.train_step`` as one compiled JAX function of (state values, data): returns a callable
-    ``run(data) -> logs`` that reads ``variables``, runs the step and assigns their new values."""
+def jax_function(fn, variables):
+    """``fn`` (stateful Keras code: a ``train_step``, an engine's iteration) as one compiled JAX
+    function of the values of ``variables`` and ``fn``'s arguments: returns ``run(*args)``, which
+    reads ``variables``, runs ``fn(*args)`` and assigns their new values. Every variable ``fn``
+    reads must be in ``variables`` (see the module docstring)."""
     import jax
 
     variables = list(variables)
 
-    def pure(values, data):
+    def pure(values, *args):
         with TracedState(variables, values) as scope:
-            logs = model.train_step(data)
-        return logs, scope.values()
+            out = fn(*args)
+        return out, scope.values()
 
     compiled = jax.jit(pure)
 
-    def run(data):
-        logs, values = compiled([v.value for v in variables], data)
+    def run(*args):
+        out, values = compiled([v.value for v in variables], *args)
         for v, value in zip(variables, values):
             v.assign(value)
-        return logs
+        return out
 
     return run
 
 
-def minimize(step, compute, targets):
+def minimize(compute, targets):
     if backend.name() == "jax":
-        return _minimize_jax(step, compute, targets)
-    return _minimize_tf(step, compute, targets)
+        return _minimize_jax(compute, targets)
+    return _minimize_tf(compute, targets)
 
 
 def input_gradient(fn, x):

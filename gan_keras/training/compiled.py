@@ -38,7 +38,7 @@ class DeviceData:
     """The training images as one uint8 tensor on the device, and seeded batches drawn from it."""
 
     def __init__(self, images_uint8: np.ndarray, batch_size: int, seed_generator):
-        self.images = tf.constant(images_uint8)
+        self.images = keras.ops.convert_to_tensor(images_uint8)
         self.n = int(images_uint8.shape[0])
         self.batch_size = int(batch_size)
         self.seed_generator = seed_generator
@@ -47,7 +47,7 @@ class DeviceData:
         """``count`` batches (count, B, H, W, C) of images in [-1, 1]: indices drawn uniformly with
         replacement, as the host loop draws them (``rng.integers(0, n, B)``)."""
         index = keras.random.randint((count, self.batch_size), 0, self.n, seed=self.seed_generator)
-        return tf.cast(tf.gather(self.images, index), tf.float32) / 127.5 - 1.0
+        return keras.ops.cast(keras.ops.take(self.images, index, axis=0), "float32") / 127.5 - 1.0
 
 
 def latent(hp, shape, seed_generator):
@@ -240,7 +240,8 @@ class CompiledStackedEngine(_Compiled, StackedEngine):
 
 
 def _accuracy(output, label):
-    return tf.reduce_mean(tf.cast(tf.equal(tf.cast(output > 0.5, tf.float32), label), tf.float32))
+    ops = keras.ops
+    return ops.mean(ops.cast(ops.equal(ops.cast(output > 0.5, "float32"), label), "float32"))
 
 
 class CompiledTrainStepEngine(_Compiled, TrainStepEngine):
@@ -255,7 +256,7 @@ class CompiledTrainStepEngine(_Compiled, TrainStepEngine):
 
     def _check_replicable(self):
         """A train step splits over devices when it says so (``GANTrainStep.REPLICABLE``: its draws
-        go through ``replica_slice``, its gradients through ``gradients``)."""
+        go through ``replica_slice``, its gradients through ``minimize``)."""
         from gan_keras.errors import ConfigError
 
         if not getattr(self.model, "REPLICABLE", False):

@@ -28,6 +28,15 @@ COMPILED = {
 }
 
 
+def _compiled_engines() -> dict:
+    """``COMPILED``, or its JAX drivers on Keras's JAX backend (training/compiled_jax.py)."""
+    if backend.name() == "jax":
+        from gan_keras.training.compiled_jax import JaxCompiledStackedEngine, JaxCompiledTrainStepEngine
+
+        return {"stacked": JaxCompiledStackedEngine, "train_step": JaxCompiledTrainStepEngine}
+    return COMPILED
+
+
 def engine_params(name: str) -> tuple:
     """The hyperparameters that engine ``name`` reads (declared in its module)."""
     try:
@@ -43,13 +52,13 @@ def build_engine(spec, hp, image_shape) -> Engine:
         from gan_keras.errors import ConfigError
 
         raise ConfigError("--jit applies to --engine compiled")
-    if compiled:
-        backend.require_tensorflow("--engine compiled")
+    if compiled and backend.name() != "jax":
+        backend.require_tensorflow("--engine compiled")  # a tf.function, or jax.jit on JAX
     if spec.engine != "stacked" and backend.name() not in ("tensorflow", "jax"):
         backend.require_tensorflow(f"{spec.name}'s own train step")  # autodiff.py: TensorFlow or JAX
     mode = hp.get("mixed_precision", "off")
     with building_policy(mode):
-        engine = (COMPILED if compiled else ENGINES)[spec.engine](spec, hp, image_shape)
+        engine = (_compiled_engines() if compiled else ENGINES)[spec.engine](spec, hp, image_shape)
     if mode != "off":
         float32_outputs(engine.generator)
         float32_outputs(engine.discriminator)

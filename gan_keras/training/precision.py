@@ -13,7 +13,7 @@ gives:
 float16 (not bfloat16) has a narrow exponent range, so its gradients underflow: with ``fp16`` the
 optimizers are wrapped in ``keras.optimizers.LossScaleOptimizer`` (``hparams.make_optimizer``) and
 every update scales its loss (``train_on_batch`` does it, the compiled engine's ``_update`` and
-``GANTrainStep.gradients`` too). The rule names no model: it reads the layers.
+``autodiff.scaled_gradients`` too). The rule names no model: it reads the layers.
 """
 from __future__ import annotations
 

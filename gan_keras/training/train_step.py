@@ -88,27 +88,13 @@ class GANTrainStep(keras.Model):
             return images
         return diff_augment(images, policy, self.seed_generator)
 
-    def gradients(self, tape, loss, variables, optimizer):
-        """``tape.gradient(loss, variables)``, of the loss as ``optimizer`` wants it: scaled by the
-        loss scale with ``--mixed-precision fp16`` (its ``apply`` unscales them), as it is otherwise.
-        On TensorFlow every update of a train step takes its gradients here (``minimize``)."""
-        import tensorflow as tf
-
-        from gan_keras.training.distribute import replica_share
-
-        seed = optimizer.scale_loss(tf.ones_like(loss))
-        replicas = replica_share()[1]
-        if replicas > 1:  # the optimizer sums the replicas' gradients: each gives its share of the mean
-            seed = seed / float(replicas)
-        return tape.gradient(loss, variables, output_gradients=seed)
-
     def minimize(self, compute, **targets) -> dict:
         """One forward pass and one optimizer step per target: ``compute()`` returns a dict of
         values; each ``loss_name=(model, optimizer)`` steps ``optimizer`` down the gradient of
         ``values[loss_name]`` with respect to ``model``'s trainable weights (only), in the order
         given. Every gradient is taken before any optimizer steps, so several targets update
         simultaneously from one state of the networks. Returns the values."""
-        return autodiff.minimize(self, compute, targets)
+        return autodiff.minimize(compute, targets)
 
     def input_gradient(self, fn, x):
         """d sum(fn(x)) / dx (e.g. a critic's gradient with respect to its input)."""
@@ -167,10 +153,10 @@ class TrainStepEngine:
 
     def _jax_iteration(self, reals):
         """train_on_batch's work on JAX: fresh trackers, then the step as one compiled function of
-        every state variable (``autodiff.jax_train_function``)."""
+        every state variable (``autodiff.jax_function``)."""
         if not hasattr(self, "_jax_step"):
             trackers = [v for tracker in self.model.metrics for v in tracker.variables]
-            self._jax_step = autodiff.jax_train_function(self.model, self.state_variables() + trackers)
+            self._jax_step = autodiff.jax_function(self.model.train_step, self.state_variables() + trackers)
         for tracker in self.model.metrics:
             tracker.reset_state()
         return self._jax_step((reals, None, None))
