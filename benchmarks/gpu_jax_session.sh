@@ -26,12 +26,13 @@ DATA_DIR=${DATA_DIR:-$PWD/.devdata}
 MODEL=${MODEL:-DCGAN}
 DATASET=${DATASET:-102flowers}
 BATCH=${BATCH:-64}
+ENGINE=${ENGINE:-compiled}   # the whole iteration as one jax.jit (training/compiled_jax.py); stacked: train_on_batch
 ITERATIONS=${ITERATIONS:-10000}
 SAVE_EVERY=${SAVE_EVERY:-2500}
 TRAIN_SECONDS=${TRAIN_SECONDS:-260}
 FID_N=${FID_N:-5000}
 SPEED_SECONDS=${SPEED_SECONDS:-160}
-SPEED_ARGS=${SPEED_ARGS:---models DCGAN WGAN --sizes 64 --engines stacked --determinism off --jit off --precision off bf16 --warmup 2 --iterations 15 --repeats 1}
+SPEED_ARGS=${SPEED_ARGS:---models DCGAN WGANGP --sizes 64 --engines stacked compiled --determinism off --jit off --precision off bf16 --warmup 2 --iterations 15 --repeats 1}
 mkdir -p "$OUT"
 exec > >(tee "$OUT/log.txt") 2>&1
 export PYTHONUNBUFFERED=1 KERAS_BACKEND=${KERAS_BACKEND:-jax} GAN_KERAS_DATA_DIR="$DATA_DIR"
@@ -49,10 +50,18 @@ if [ -z "${ALLOW_CPU:-}" ] && ! python3 -c "import jax, sys; sys.exit(jax.device
 fi
 RUN=/tmp/gpu_run/${MODEL}_${DATASET}
 
-stamp "train $MODEL $DATASET $ITERATIONS iterations, batch $BATCH (stopped after ${TRAIN_SECONDS}s)"
+stamp "train $MODEL $DATASET $ITERATIONS iterations, batch $BATCH, engine $ENGINE (stopped after ${TRAIN_SECONDS}s)"
 timeout -s TERM -k 30 "$TRAIN_SECONDS" python3 GAN_main.py "$MODEL" "$DATASET" "$ITERATIONS" "$BATCH" 1000 "$SAVE_EVERY" \
-    --seed 0 --no-determinism --no-tensorboard --out "$RUN"
-echo "train exit $?"
+    --engine "$ENGINE" --seed 0 --no-determinism --no-tensorboard --out "$RUN"
+rc=$?
+echo "train exit $rc"
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$ENGINE" != stacked ]; then   # never tried on a GPU before: fall back
+    RUN=${RUN}_stacked
+    stamp "engine $ENGINE failed: the stacked engine instead"
+    timeout -s TERM -k 30 "$TRAIN_SECONDS" python3 GAN_main.py "$MODEL" "$DATASET" "$ITERATIONS" "$BATCH" 1000 \
+        "$SAVE_EVERY" --seed 0 --no-determinism --no-tensorboard --out "$RUN"
+    echo "train exit $?"
+fi
 
 stamp "generate $FID_N evaluation images of the last checkpoint"
 timeout 120 python3 benchmarks/generated_images.py generate "$RUN" --n "$FID_N" --parts 4 --out "$OUT/images.npz"

@@ -41,8 +41,9 @@ stand in for data (the speed does not depend on the pixels).
 * ``--precision``: the runs' ``--mixed-precision``; a table gives each 16-bit speed-up over float32.
   ``--devices 1 N``: the compiled engine with ``--strategy mirrored`` over N GPUs (N logical CPU
   devices where there is none: correctness, not speed); a table gives the speed-up t(1)/t(N) and
-  the scaling efficiency, speed-up / N. On ``KERAS_BACKEND=jax`` only the stacked engine runs
-  (``speed_backends.py``).
+  the scaling efficiency, speed-up / N. On ``KERAS_BACKEND=jax`` (``speed_backends.py``) both
+  engines run, the compiled one always with XLA (``--jit`` is TensorFlow's switch), and
+  ``--devices`` needs TensorFlow.
 * Peak memory: the child's peak RSS (``ru_maxrss``) and, on a GPU, TensorFlow's peak.
 
 Writes ``--out`` (Markdown), the same name with ``.json`` (every measurement) and ``.png`` (% of

@@ -3,14 +3,14 @@
 The dissertation's own training, the ``stacked`` engine (``train_on_batch`` on the stacked
 generator-discriminator model), is plain Keras 3 and runs on any backend, and the custom train
 steps (WGAN-GP, the BEGAN family, EDGEGAN) take their gradients through ``training/autodiff.py``,
-which has a TensorFlow and a JAX form. So ``KERAS_BACKEND=jax`` trains every model where JAX is
+which has a TensorFlow and a JAX form, and ``--engine compiled`` has a JAX driver
+(``training/compiled_jax.py``). So ``KERAS_BACKEND=jax`` trains every model where JAX is
 installed and TensorFlow is not, which is how this project trains on the GPU machines it is lent
 (they have JAX and no TensorFlow; see README "Speed"). These parts are TensorFlow code and say so
 when asked for on another backend (``require_tensorflow``):
 
-* ``--engine compiled``: one ``tf.function`` per iteration;
-* ``--strategy mirrored``: ``tf.distribute``;
-* the custom train steps on a backend other than TensorFlow and JAX;
+* ``--strategy mirrored|multiworker``: ``tf.distribute``;
+* the custom train steps and ``--engine compiled`` on a backend other than TensorFlow and JAX;
 * ``--deterministic`` op determinism and TensorBoard logs (skipped, with a note, elsewhere).
 
 ``tf`` below is TensorFlow imported on first use, so modules that hold TensorFlow code can be

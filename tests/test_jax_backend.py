@@ -26,8 +26,10 @@ JAX_SCRIPT = textwrap.dedent("""
                        "--data-dir", data, "--out", run]),
         "wgangp": main(["WGANGP", "mnist", "2", "8", "1", "2", "--no-tensorboard", "--data-dir", data,
                         "--out", run + "_gp"]),
-        "compiled": main(["DCGAN", "mnist", "2", "8", "1", "2", "--engine", "compiled", "--data-dir", data,
-                          "--out", run + "_c"]),
+        "compiled": main(["DCGAN", "mnist", "2", "8", "1", "2", "--engine", "compiled", "--no-tensorboard",
+                          "--data-dir", data, "--out", run + "_c"]),
+        "strategy": main(["DCGAN", "mnist", "2", "8", "1", "2", "--engine", "compiled", "--strategy", "mirrored",
+                          "--data-dir", data, "--out", run + "_s"]),
     }
     print("RESULT " + json.dumps({"codes": codes}))
 """).replace("sys argv_placeholder", "sys.argv[1:3]")
@@ -81,11 +83,20 @@ def test_a_custom_train_step_trains_on_jax_without_tensorflow(jax_run):
     assert os.path.isfile(os.path.join(run + "_gp", "checkpoints", "iter_0000002", "generator.keras"))
 
 
+def test_the_compiled_engine_trains_on_jax_without_tensorflow(jax_run):
+    run, result, _ = jax_run
+    assert result["codes"]["compiled"] == 0
+    with open(os.path.join(run + "_c", "config.json")) as f:
+        assert json.load(f)["hyperparams"]["engine"] == "compiled"
+    with open(os.path.join(run + "_c", "log.csv")) as f:
+        assert len(f.read().strip().splitlines()) == 3
+
+
 def test_tensorflow_code_says_so_on_jax(jax_run):
     _, result, stderr = jax_run
-    assert result["codes"]["compiled"] == 1
+    assert result["codes"]["strategy"] == 1
     errors = [ln for ln in stderr.splitlines() if "TensorFlow code" in ln]
-    assert any("--engine compiled" in ln for ln in errors), stderr[-2000:]
+    assert any("--strategy mirrored" in ln for ln in errors), stderr[-2000:]
 
 
 def test_require_tensorflow_on_tensorflow():
