@@ -4,7 +4,8 @@ custom-step engines' iteration, as tests/test_compiled_engine.py checks it on Te
 A child process with KERAS_BACKEND=jax builds both engines from one seed, gives them the same
 draws for 2 iterations, and compares every state variable (weights, optimizer slots, BatchNorm
 statistics) with test_compiled_engine's tolerance, 1e-5 relative + 1e-6 absolute. Measured worst:
-1.2e-7 (DCGAN, DeLiGAN), 6e-8 (WGAN), 0 (GAN with DiffAugment, WGAN-GP, BEGAN-CS).
+1.2e-7 (DCGAN, DeLiGAN), 0 (GAN with DiffAugment, WGAN-GP). WGAN (clipping, 2 critic steps; 6e-8)
+and BEGAN-CS (0) were measured too and left out of the suite for its time budget.
 
 Not here: ``frozen_bn moving`` (exact on TensorFlow). On JAX its biases before BatchNorm, whose
 gradient is zero up to rounding, differ by Adam steps of about lr x g / epsilon (seen: up to 6e-6,
@@ -21,12 +22,10 @@ import pytest
 from conftest import ROOT
 
 CASES = [
-    ("DCGAN", (28, 28, 1), {}, 1e-6),
-    ("WGAN", (28, 28, 1), {"critic_steps": 2}, 1e-6),
-    ("DELIGAN", (28, 28, 1), {}, 1e-6),
+    ("DCGAN", (28, 28, 1), {}, 1e-6),                                    # BatchNorm, Dropout, frozen D
+    ("DELIGAN", (28, 28, 1), {}, 1e-6),                                  # a regularisation loss
     ("GAN", (28, 28, 1), {"diffaugment": "color,translation,cutout"}, 1e-6),
-    ("WGANGP", (28, 28, 1), {"critic_steps": 1}, 1e-6),
-    ("BEGANCS", (28, 28, 1), {}, 1e-6),
+    ("WGANGP", (28, 28, 1), {"critic_steps": 1}, 1e-6),                 # a custom train step
 ]
 
 CHILD = textwrap.dedent("""
@@ -68,7 +67,7 @@ def results():
 def test_the_jax_compiled_engine_computes_the_reference_iteration(results, index):
     model, _, _, _ = CASES[index]
     result = results[index]
-    expected = "JaxCompiledTrainStepEngine" if model in ("WGANGP", "BEGANCS") else "JaxCompiledStackedEngine"
+    expected = "JaxCompiledTrainStepEngine" if model == "WGANGP" else "JaxCompiledStackedEngine"
     assert result["engine"] == expected
     assert result["moved"]                      # the iterations trained D
     assert result["error"] is None, result["error"]
