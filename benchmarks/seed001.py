@@ -660,7 +660,10 @@ def main():
     p.add_argument("--skip-resume", action="store_true")
     p.add_argument("--skip-eval", action="store_true")
     p.add_argument("--no-floor", action="store_true", help="skip the real-vs-real FID floor")
+    p.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS),
+                   help="the datasets to train, evaluate and report (default both)")
     a = p.parse_args()
+    globals()["DATASETS"] = tuple(ds for ds in DATASETS if ds in a.datasets)  # what every step loops over
     a.argv = [shlex.quote(x) for x in sys.argv[1:]]
     if a.quick:
         a.mnist_iterations, a.mnist_batch, a.mnist_sample_every, a.mnist_save_every = 6, 8, 3, 2
