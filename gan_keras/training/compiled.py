@@ -271,7 +271,5 @@ class CompiledTrainStepEngine(_Compiled, TrainStepEngine):
         return self._run_replicas(self._iteration, reals)
 
     def _iteration(self, reals):
-        for tracker in self.model.metrics:  # as train_on_batch does before each call
-            tracker.reset_state()
-        return self.model.train_step((reals, None, None))
+        return self._fresh_step(reals)  # as train_on_batch does
 

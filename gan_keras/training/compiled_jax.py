@@ -32,9 +32,8 @@ class _JaxCompiled:
         self._function = self._with_function = None
 
     def _traced_variables(self) -> list:
-        """Everything the iteration reads or writes: the saved state, and the step's trackers."""
-        trackers = [v for tracker in getattr(getattr(self, "model", None), "metrics", []) for v in tracker.variables]
-        return self.state_variables() + trackers
+        """Everything the iteration reads or writes: the saved state, and a step's trackers."""
+        return self.state_variables() + getattr(self, "tracker_variables", list)()
 
     def attach_data(self, images_uint8, batch_size: int) -> None:
         self.data = DeviceData(images_uint8, batch_size, self.draw_seed)

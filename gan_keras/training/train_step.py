@@ -152,14 +152,21 @@ class TrainStepEngine:
         return {name: float(value) for name, value in logs.items()}
 
     def _jax_iteration(self, reals):
-        """train_on_batch's work on JAX: fresh trackers, then the step as one compiled function of
-        every state variable (``autodiff.jax_function``)."""
+        """train_on_batch's work on JAX, as one compiled function of every state variable
+        (``autodiff.jax_function``)."""
         if not hasattr(self, "_jax_step"):
-            trackers = [v for tracker in self.model.metrics for v in tracker.variables]
-            self._jax_step = autodiff.jax_function(self.model.train_step, self.state_variables() + trackers)
+            self._jax_step = autodiff.jax_function(self._fresh_step, self.state_variables() + self.tracker_variables())
+        return self._jax_step(reals)
+
+    def _fresh_step(self, reals):
+        """What ``train_on_batch`` does with the stacked real batches: reset the trackers, run the step."""
         for tracker in self.model.metrics:
             tracker.reset_state()
-        return self._jax_step((reals, None, None))
+        return self.model.train_step((reals, None, None))
+
+    def tracker_variables(self) -> list:
+        """The step's trackers' variables: not saved (reset every iteration), but read and written."""
+        return [v for tracker in self.model.metrics for v in tracker.variables]
 
     def sample_grids(self, real) -> dict:
         return self.model.sample_grids(real)
