@@ -24,10 +24,15 @@ def _io_shapes(layer):
         return tuple(node.input_tensors[0].shape), tuple(node.output_tensors[0].shape)
 
 
-def layer_macs(layer, in_shape, out_shape) -> int:
+def layer_macs(layer, in_shape, out_shape, executed: bool = False) -> int:
     """Multiply-accumulates of one forward pass of ``layer`` on one image (0 for layers that do not
-    multiply: BatchNorm, activations, pooling, upsampling, reshapes, ...)."""
+    multiply: BatchNorm, activations, pooling, upsampling, reshapes, ...).
+
+    The published layer's count, or with ``executed`` what our implementation runs: an
+    UpsampledConv2D in its grouped form does m x m (m = (k + 1) / 2) instead of k x k per output."""
     from keras import layers as L
+
+    from gan_keras.models.upsampled_conv import UpsampledConv2D
 
     first = getattr(layer, "data_format", "channels_last") == "channels_first"
     spatial = (lambda s: s[2:]) if first else (lambda s: s[1:-1])
@@ -40,6 +45,9 @@ def layer_macs(layer, in_shape, out_shape) -> int:
     if isinstance(layer, (L.SeparableConv1D, L.SeparableConv2D)):
         mid = channels(in_shape) * layer.depth_multiplier
         return _prod(spatial(out_shape)) * (_prod(layer.kernel_size) * mid + mid * layer.filters)
+    if executed and isinstance(layer, UpsampledConv2D) and layer.grouped():
+        m = (layer.kernel_size[0] + 1) // 2
+        return _prod(spatial(out_shape)) * m * m * channels(in_shape) * layer.filters
     if isinstance(layer, (L.Conv1D, L.Conv2D, L.Conv3D)):
         groups = getattr(layer, "groups", 1) or 1
         return _prod(spatial(out_shape)) * _prod(layer.kernel_size) * (channels(in_shape) // groups) * layer.filters
@@ -48,7 +56,7 @@ def layer_macs(layer, in_shape, out_shape) -> int:
     return 0
 
 
-def counted_layers(model) -> list[dict]:
+def counted_layers(model, executed: bool = False) -> list[dict]:
     """The layers of ``model`` that multiply, in order (nested models flattened): name, type,
     forward FLOPs per image (2 x MACs)."""
     import keras
@@ -56,7 +64,7 @@ def counted_layers(model) -> list[dict]:
     out = []
     for layer in model.layers:
         if isinstance(layer, keras.Model) and hasattr(layer, "layers"):
-            out += counted_layers(layer)
+            out += counted_layers(layer, executed)
             continue
         if isinstance(layer, keras.layers.InputLayer):
             continue
@@ -64,22 +72,22 @@ def counted_layers(model) -> list[dict]:
             in_shape, out_shape = _io_shapes(layer)
         except (AttributeError, IndexError, ValueError, TypeError):
             continue   # a layer with several inputs or outputs: none of those multiply here
-        macs = layer_macs(layer, in_shape, out_shape)
+        macs = layer_macs(layer, in_shape, out_shape, executed)
         if macs:
             out.append({"name": layer.name, "type": type(layer).__name__, "flops": 2 * macs})
     return out
 
 
-def network_flops(model) -> dict:
+def network_flops(model, executed: bool = False) -> dict:
     """Per image: ``forward`` FLOPs of the whole network and ``first``, those of its first counted
     layer (whose input gradient is not computed when the network's input needs none)."""
-    layers = counted_layers(model)
+    layers = counted_layers(model, executed)
     return {"forward": sum(x["flops"] for x in layers), "first": layers[0]["flops"] if layers else 0,
             "layers": layers}
 
 
 def iteration_flops(engine_or_models, batch: int, critic_steps: int = 1, kind: str = "stacked",
-                    detail: bool = False):
+                    detail: bool = False, executed: bool = False):
     """FLOPs of one training iteration, counted from the layers (see the module docstring).
 
     ``engine_or_models``: an engine (its ``generator`` and ``discriminator``) or a pair (G, D).
@@ -95,13 +103,14 @@ def iteration_flops(engine_or_models, batch: int, critic_steps: int = 1, kind: s
         G update    = F_G + F_D + F_D + (2F_G - F1_G)
         iteration   = batch x (critic_steps x critic step + G update)
 
+    ``executed``: count what runs (``layer_macs``) instead of the published layers.
     Returns the total (a float), or with ``detail`` a dict of the parts (per iteration).
     """
     if isinstance(engine_or_models, (tuple, list)):
         generator, discriminator = engine_or_models
     else:
         generator, discriminator = engine_or_models.generator, engine_or_models.discriminator
-    g, d = network_flops(generator), network_flops(discriminator)
+    g, d = network_flops(generator, executed), network_flops(discriminator, executed)
     gf, df = g["forward"], d["forward"]
     d_backward_data = 2 * df - d["first"]
     d_backward_input = df

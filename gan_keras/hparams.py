@@ -167,6 +167,10 @@ COMMON = (
            "reference); compiled: a whole iteration as one compiled TensorFlow function with the data on the "
            "device (the same arithmetic, faster)", "choice", ("stacked", "compiled")),
     HParam("jit", False, "compile the compiled engine's iteration with XLA (--engine compiled)", "flag"),
+    # Read by training/engine.py (models/upsampled_conv.py): both forms compute the published network.
+    HParam("upsampled_conv", "grouped", "how a convolution right after a nearest x2 UpSampling2D is computed: "
+           "grouped (the same function on the small map, 2.25x (3x3) to 2.8x (5x5) fewer multiply-adds) or "
+           "literal (Conv2D over the upsampled map, as Keras computed it)", "choice", ("grouped", "literal")),
     # Read by training/precision.py: the networks compute in bfloat16 or float16 with float32 weights;
     # their last layers (and so every loss) stay float32; float16 trains with loss scaling.
     HParam("mixed_precision", "off", "mixed precision for GPUs: bf16 or fp16 (with loss scaling) compute, "

@@ -20,6 +20,7 @@ import keras
 import pytest
 
 from gan_keras.models import dcgan, gan, wgan, wgangp
+from gan_keras.models.upsampled_conv import UpsampledConv2D
 
 # --- one row per layer ------------------------------------------------------------------------
 LRELU = ("LeakyReLU", 0.2)
@@ -144,6 +145,8 @@ def layer_row(layer):
     if isinstance(layer, keras.layers.Dropout):  # GANDropout included
         return ("Dropout", c["rate"])
     kind = type(layer).__name__
+    if isinstance(layer, UpsampledConv2D):   # the published Conv2D, computed on the small map
+        kind = "Conv2D"
     if kind == "Dense":
         return ("Dense", c["units"], c["activation"])
     if kind in ("Conv2D", "Conv2DTranspose"):

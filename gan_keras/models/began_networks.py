@@ -50,6 +50,7 @@ import keras
 from keras import Sequential, initializers, layers, ops
 
 from gan_keras.models.blocks import LEAKY_SLOPE, RandomLayer, image_input, latent_input
+from gan_keras.models.upsampled_conv import UpsampledConv2D
 
 LATENT_DIM = 64        # N_z (all three papers' z and code size at 64x64)
 BEGAN_FILTERS = 128    # n of BEGAN and BEGAN-CS (REFERENCE.md: n = 128)
@@ -93,13 +94,16 @@ class Reparameterize(RandomLayer):
 
 
 def conv_block(filters: int, kernel_size: int = 3, strides: int = 1, activation: str | None = "elu",
-               name: str | None = None) -> list:
+               name: str | None = None, after_upsampling: bool = False) -> list:
     """Conv2D(filters, kernel, stride, 'same', with bias) [-> activation layer].
 
     ``activation``: "elu" (BEGAN, BEGAN-CS), "leaky_relu" (slope 0.2, BEGAN v3) or None (a linear
     output convolution). The activation is its own layer, named ``<name>_elu`` / ``<name>_lrelu``.
+    ``after_upsampling``: the conv right after ``upsample()`` is an ``UpsampledConv2D``, the same
+    convolution computed on the small map (models/upsampled_conv.py).
     """
-    block = [layers.Conv2D(filters, kernel_size, strides=strides, padding="same", name=name)]
+    conv = UpsampledConv2D if after_upsampling else layers.Conv2D
+    block = [conv(filters, kernel_size, strides=strides, padding="same", name=name)]
     if activation is not None:
         block.append(_activation(activation, name))
     return block
@@ -174,7 +178,7 @@ def _began_decoder(prefix: str, stages: int, side: int, channels: int, expand_1x
     stack = [layers.Dense(side * side * n, name=f"{prefix}_dense"),
              layers.Reshape((side, side, n), name=f"{prefix}_reshape")]
     for i in range(stages + 1):
-        stack += conv_block(n, 3, name=f"{prefix}_block{i}_conv1")
+        stack += conv_block(n, 3, name=f"{prefix}_block{i}_conv1", after_upsampling=i > 0)
         stack += conv_block(n, 3, name=f"{prefix}_block{i}_conv2")
         if i < stages:
             if expand_1x1:
@@ -305,7 +309,8 @@ def _v3_decoder(prefix: str, stages: int, side: int, channels: int, output_name:
     stack += conv_block(top, 3, activation="leaky_relu", name=f"{prefix}_conv0")
     for s in range(stages, 0, -1):
         stack.append(upsample(name=f"{prefix}_block{s}_up"))
-        stack += conv_block(_v3_width(s - 1), 3, activation="leaky_relu", name=f"{prefix}_block{s}_conv3")
+        stack += conv_block(_v3_width(s - 1), 3, activation="leaky_relu", name=f"{prefix}_block{s}_conv3",
+                            after_upsampling=True)
     return stack + conv_block(channels, 1, activation=None, name=output_name or f"{prefix}_out")
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from gan_keras.models.upsampled_conv import UpsampledConv2D
+
 LATENT_DIM = 100
 LEAKY_SLOPE = 0.2
 BN_MOMENTUM = 0.8
@@ -116,10 +118,14 @@ def conv_down(
 
 
 def upsample_conv(filters: int, kernel_size: int, activation: str = "relu", frozen_mode: str = "batch") -> list:
-    """A generator stage: UpSampling2D (nearest, x2) -> Conv2D -> BN -> activation."""
+    """A generator stage: UpSampling2D (nearest, x2) -> Conv2D -> BN -> activation.
+
+    The Conv2D is an ``UpsampledConv2D``: the published convolution, computed on the small map with
+    fewer multiply-adds (models/upsampled_conv.py says how and why it is the same function).
+    """
     return [
         layers.UpSampling2D(),
-        layers.Conv2D(filters, kernel_size, padding="same"),
+        UpsampledConv2D(filters, kernel_size, padding="same"),
         batch_norm(frozen_mode),
         _activation(activation),
     ]

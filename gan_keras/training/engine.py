@@ -11,6 +11,7 @@ A new engine (e.g. a compiled one) is one module with a class following ``base.E
 from __future__ import annotations
 
 from gan_keras import backend
+from gan_keras.models.upsampled_conv import set_literal
 from gan_keras.training.base import Engine
 from gan_keras.training.compiled import CompiledStackedEngine, CompiledTrainStepEngine
 from gan_keras.training.precision import building_policy, float32_outputs
@@ -62,4 +63,7 @@ def build_engine(spec, hp, image_shape) -> Engine:
     if mode != "off":
         float32_outputs(engine.generator)
         float32_outputs(engine.discriminator)
+    if hp.get("upsampled_conv", "grouped") == "literal":
+        for network in (engine.generator, engine.discriminator):
+            set_literal(network)
     return engine

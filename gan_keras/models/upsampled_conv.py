@@ -1,0 +1,92 @@
+"""A Conv2D that follows a nearest-neighbour x2 UpSampling2D, computed on the small grid.
+
+The dissertation's generators (Figures 4-4, 4-21, 4-24, 4-27) grow an image with
+``UpSampling2D()`` (nearest, x2) followed by a 'same' convolution. Nearest upsampling repeats every
+pixel in a 2x2 block, so a k x k convolution over the upsampled map reads each small-map pixel
+with several taps at once. Adding those taps together turns the pair into one transposed
+convolution of the *small* map, stride 2, with a 2m x 2m kernel (m = (k + 1) / 2) whose entries are
+sums of the published kernel's entries: per output pixel m x m multiply-adds instead of k x k
+(3x3: 4 instead of 9; 5x5: 9 instead of 25). Along one axis, for k = 3 (taps w0 w1 w2) the
+transposed kernel is [w2, w1 + w2, w0 + w1, w0]; ``transposed_taps`` builds it for any odd k.
+
+It is the same function of the same weights: only the order of float additions differs (two
+weights are added before the multiply), as it does between any two convolution algorithms
+(measured: within 2e-6 of the largest output on random data; tests/test_upsampled_conv.py).
+With a mixed precision policy the sums are formed in the compute dtype.
+
+The layer keeps Conv2D's weights, shapes, names and config, and the model keeps its UpSampling2D
+layer, so the published layer table, the parameter counts and saved files are as before: the layer
+takes the upsampled map and reads the small one back (every second pixel, exact), and the gradient
+flows through the UpSampling2D layer as before. That round trip costs memory traffic (on the
+TensorFlow CPU backend about a quarter of what the grouping saves); XLA removes it.
+
+``literal=True`` (or ``set_literal(model)``) computes the published Conv2D over the upsampled map,
+the reference the tests compare against. Only odd square kernels, 'same' padding, stride 1,
+dilation 1, channels_last are grouped; anything else runs as a plain Conv2D. The builders use
+this class only right after ``UpSampling2D()`` (``blocks.upsample_conv``): on any other input the
+read-back would be wrong. ``benchmarks/train_speed.py`` counts the published FLOPs (the rate of the
+published network) and, beside them, the multiply-adds executed.
+"""
+from __future__ import annotations
+
+import numpy as np
+import keras
+from keras import layers, ops
+
+
+def transposed_taps(kernel_size: int) -> np.ndarray:
+    """The (2m, k) 0/1 matrix B with transposed kernel = B @ taps along one axis.
+
+    Output row 2i + a of the published 'same' convolution (p = (k - 1) / 2) reads the upsampled row
+    2i + a + t - p with tap t, i.e. the small row i + d, d = (a + t - p) // 2. A stride-2 transposed
+    convolution with 'same' padding (c = m - 1 before) gives output 2i + a the small row i + d with
+    its kernel entry a - 2d + c; every tap t lands there.
+    """
+    if kernel_size % 2 != 1:
+        raise ValueError(f"odd kernel sizes only, got {kernel_size}")
+    p, m = (kernel_size - 1) // 2, (kernel_size + 1) // 2
+    taps = np.zeros((2 * m, kernel_size), np.float32)
+    for a in (0, 1):
+        for t in range(kernel_size):
+            taps[a - 2 * ((a + t - p) // 2) + m - 1, t] += 1.0
+    return taps
+
+
+@keras.saving.register_keras_serializable(package="gan_keras")
+class UpsampledConv2D(layers.Conv2D):
+    """``Conv2D(filters, k, padding="same")`` right after ``UpSampling2D()``; see the module docstring."""
+
+    def __init__(self, *args, literal: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.literal = literal
+
+    def grouped(self) -> bool:
+        """Whether ``call`` groups the taps (else it is exactly Conv2D)."""
+        k = tuple(self.kernel_size)
+        return (not self.literal and k[0] == k[1] and k[0] % 2 == 1 and k[0] > 1 and self.padding == "same"
+                and tuple(self.strides) == (1, 1) and tuple(self.dilation_rate) == (1, 1)
+                and self.data_format == "channels_last" and self.groups == 1)
+
+    def call(self, inputs):
+        if not self.grouped():
+            return super().call(inputs)
+        small = inputs[:, ::2, ::2, :]                                       # 1. the map before UpSampling2D
+        taps = ops.convert_to_tensor(transposed_taps(self.kernel_size[0]), dtype=self.compute_dtype)
+        kernel = ops.einsum("pu,qv,uvio->pqoi", taps, taps, self.kernel)     # 2. (2m, 2m, out, in)
+        outputs = ops.conv_transpose(small, kernel, strides=2, padding="same")   # 3. on the small map
+        if self.use_bias:
+            outputs = outputs + self.bias
+        return self.activation(outputs) if self.activation is not None else outputs
+
+    def get_config(self):
+        return {**super().get_config(), "literal": self.literal}
+
+
+def set_literal(model, literal: bool = True) -> int:
+    """Make every UpsampledConv2D in ``model`` (nested models included) compute the published
+    Conv2D literally (or grouped again); returns how many layers it changed."""
+    changed = 0
+    for layer in model._flatten_layers(include_self=False):
+        if isinstance(layer, UpsampledConv2D):
+            layer.literal, changed = literal, changed + 1
+    return changed
