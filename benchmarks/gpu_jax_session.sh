@@ -32,7 +32,7 @@ SAVE_EVERY=${SAVE_EVERY:-2500}
 TRAIN_SECONDS=${TRAIN_SECONDS:-260}
 FID_N=${FID_N:-5000}
 SPEED_SECONDS=${SPEED_SECONDS:-160}
-SPEED_ARGS=${SPEED_ARGS:---models DCGAN WGANGP --sizes 64 --engines stacked compiled --determinism off --jit off --precision off bf16 --warmup 2 --iterations 15 --repeats 1}
+SPEED_ARGS=${SPEED_ARGS:---models DCGAN WGANGP --sizes 64 --engines stacked compiled --determinism off --jit off --precision off bf16 --upsampled-conv grouped literal --warmup 2 --iterations 15 --repeats 1}
 mkdir -p "$OUT"
 exec > >(tee "$OUT/log.txt") 2>&1
 export PYTHONUNBUFFERED=1 KERAS_BACKEND=${KERAS_BACKEND:-jax} GAN_KERAS_DATA_DIR="$DATA_DIR"

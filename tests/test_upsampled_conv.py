@@ -11,6 +11,7 @@ import tensorflow as tf
 from keras import layers
 
 from gan_keras.models import dcgan, wgan
+from gan_keras.models import upsampled_conv
 from gan_keras.models.upsampled_conv import UpsampledConv2D, set_literal, transposed_taps
 
 REL = 1e-5
@@ -56,6 +57,16 @@ def test_values_and_gradients_match_the_published_conv(k, side, cin, cout):
         results.append([y, *tape.gradient(loss, [x, conv.kernel, conv.bias])])
     for grouped, literal in zip(*results):
         _close(grouped, literal)
+
+
+@pytest.mark.parametrize("compute", ["_by_transposed_conv", "_by_phases"])   # TensorFlow's, JAX's
+@pytest.mark.parametrize("k,side", [(3, 7), (5, 4), (7, 5), (3, 6)])
+def test_both_computations_match_the_published_conv(compute, k, side):
+    rng = np.random.default_rng(k + side)
+    small = rng.normal(size=(2, side, side, 3)).astype("float32")
+    kernel = rng.normal(size=(k, k, 3, 4)).astype("float32")
+    literal = keras.ops.conv(layers.UpSampling2D()(small), kernel, padding="same")
+    _close(getattr(upsampled_conv, compute)(small, kernel, k, "float32"), literal)
 
 
 @pytest.mark.parametrize("kwargs", [dict(kernel_size=4), dict(kernel_size=3, padding="valid"),
