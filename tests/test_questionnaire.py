@@ -291,8 +291,11 @@ def test_serve_command_binds_localhost_on_a_free_port(folder):
     import urllib.request
 
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
+    # Started with SIGINT ignored, as a shell's `&` starts it (and as it was inherited from a test
+    # worker once, where the server then never stopped): serve() must still stop on SIGINT.
     proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "GAN_questionnaire.py"), "serve", folder, "--port", "0"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         line = proc.stdout.readline()
         match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
@@ -304,8 +307,13 @@ def test_serve_command_binds_localhost_on_a_free_port(folder):
         # communicate, not wait: it drains both pipes, so a child that writes more than a pipe
         # holds while exiting cannot block on it (wait alone could deadlock; one run under load
         # timed out here). The process imports TensorFlow through the package: its exit is slow
-        # on a busy machine (over 60 s once, with the suite beside a 2-core training run), hence 180 s.
-        _, stderr = proc.communicate(timeout=180)
+        # on a busy machine, hence 120 s; a server that ignores SIGINT is killed and fails the test.
+        try:
+            _, stderr = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise AssertionError("the server did not stop on SIGINT") from None
     assert proc.returncode == 0 and "Traceback" not in stderr
 
 

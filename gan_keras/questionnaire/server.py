@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import sys
 import threading
 from http import HTTPStatus
@@ -349,12 +350,28 @@ def serve(folder: str, host: str = "127.0.0.1", port: int = 8000, verbose: bool 
         print(f"warning: serving on {host}: other machines can reach the questionnaire", file=sys.stderr)
     print(f"serving {server.app.folder} ({len(server.app.order)} questions) at {server.url} ; Ctrl-C stops",
           flush=True)
+    _stop_on_interrupt_and_terminate()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
+
+
+def _stop_on_interrupt_and_terminate() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM both stop ``serve`` cleanly (the database closed, exit status 0).
+
+    A process started from a non-interactive shell's ``&``, or by a parent that ignores SIGINT,
+    inherits SIGINT *ignored*, and Python then never raises KeyboardInterrupt: the server could
+    only be killed. Setting the handlers here makes the documented stop work however it was started.
+    """
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, interrupt)
 
 
 def serve_in_thread(folder: str, host: str = "127.0.0.1", port: int = 0, log=None):
