@@ -461,6 +461,14 @@ def write_chart(rows: list[dict], path: str) -> str | None:
     return os.path.basename(path)
 
 
+def _switch_table(title: str, entries: list[dict], before: tuple[str, str], after: tuple[str, str]) -> list[str]:
+    """One switch's two settings per configuration: (label, key) of each one's seconds, and the speed-up."""
+    return _table(title, ["model", "size", "engine", "determinism", "XLA", "mixed precision", f"{before[0]} s/it",
+                          f"{after[0]} s/it", "speed-up"],
+                  [[e["model"], e["size"], e["engine"], _on(e["determinism"]), _on(e["jit"]), e["precision"],
+                    f"{e[before[1]]:.4f}", f"{e[after[1]]:.4f}", f"{e['speedup']:.2f}"] for e in entries])
+
+
 def write_report(a, info: dict, rows: list[dict], peak: dict, path: str) -> None:
     m, env = info["machine"], info.get("environment", {})
     conv = peak.get("conv_forward", {}).get("gflops")
@@ -534,18 +542,11 @@ def write_report(a, info: dict, rows: list[dict], peak: dict, path: str) -> None
                           _f(s["compiled_xla_s"]), _f(s["speedup_xla"], 2)] for s in sp])
     cf = conv_form_speedups(rows)
     if cf:
-        lines += _table("Grouped / literal upsampled convolutions (same run; --upsampled-conv)",
-                        ["model", "size", "engine", "determinism", "XLA", "mixed precision", "literal s/it",
-                         "grouped s/it", "speed-up"],
-                        [[c["model"], c["size"], c["engine"], _on(c["determinism"]), _on(c["jit"]), c["precision"],
-                          f"{c['literal_s']:.4f}", f"{c['grouped_s']:.4f}", f"{c['speedup']:.2f}"] for c in cf])
+        lines += _switch_table("Grouped / literal upsampled convolutions (same run; --upsampled-conv)", cf,
+                               ("literal", "literal_s"), ("grouped", "grouped_s"))
     mp = precision_speedups(_grouped(rows))
     if mp:
-        lines += _table("Mixed precision / float32 (same run)",
-                        ["model", "size", "engine", "determinism", "XLA", "mixed precision", "float32 s/it",
-                         "mixed s/it", "speed-up"],
-                        [[m["model"], m["size"], m["engine"], _on(m["determinism"]), _on(m["jit"]), m["precision"],
-                          f"{m['float32_s']:.4f}", f"{m['mixed_s']:.4f}", f"{m['speedup']:.2f}"] for m in mp])
+        lines += _switch_table("Mixed precision / float32 (same run)", mp, ("float32", "float32_s"), ("mixed", "mixed_s"))
     sc = device_scaling(_grouped(rows))
     if sc:
         lines += _table("Devices: N against one (same run; --strategy mirrored, global batch split)",
