@@ -18,14 +18,14 @@ Neither has been timed on a GPU yet (``benchmarks/gpu_jax_session.sh`` times bot
 
 It is the same function of the same weights: only the order of float additions differs (two
 weights are added before the multiply), as it does between any two convolution algorithms
-(measured: within 2e-6 of the largest output on random data; tests/test_upsampled_conv.py).
+(measured: 1e-7 to 5e-7 of the largest value, outputs and gradients; tests/test_upsampled_conv.py).
 With a mixed precision policy the sums are formed in the compute dtype.
 
 The layer keeps Conv2D's weights, shapes, names and config, and the model keeps its UpSampling2D
 layer, so the published layer table, the parameter counts and saved files are as before: the layer
 takes the upsampled map and reads the small one back (every second pixel, exact), and the gradient
 flows through the UpSampling2D layer as before. That round trip costs memory traffic (on the
-TensorFlow CPU backend about a quarter of what the grouping saves); XLA removes it.
+TensorFlow CPU backend 10-35 % of what the grouping saves, in a microbenchmark of single stages).
 
 ``literal=True`` (or ``set_literal(model)``) computes the published Conv2D over the upsampled map,
 the reference the tests compare against. Only odd square kernels, 'same' padding, stride 1,
@@ -41,34 +41,42 @@ import keras
 from keras import layers, ops
 
 
-def transposed_taps(kernel_size: int) -> np.ndarray:
-    """The (2m, k) 0/1 matrix B with transposed kernel = B @ taps along one axis.
+def small_offsets(kernel_size: int) -> list[list[int]]:
+    """``offsets[a][t]``: the small-map row that tap t reads for output row 2i + a, relative to i.
 
     Output row 2i + a of the published 'same' convolution (p = (k - 1) / 2) reads the upsampled row
-    2i + a + t - p with tap t, i.e. the small row i + d, d = (a + t - p) // 2. A stride-2 transposed
-    convolution with 'same' padding (c = m - 1 before) gives output 2i + a the small row i + d with
-    its kernel entry a - 2d + c; every tap t lands there.
+    2i + a + t - p with tap t, which repeats the small row i + (a + t - p) // 2. Both computations
+    below group the taps by this offset.
     """
     if kernel_size % 2 != 1:
         raise ValueError(f"odd kernel sizes only, got {kernel_size}")
-    p, m = (kernel_size - 1) // 2, (kernel_size + 1) // 2
+    p = (kernel_size - 1) // 2
+    return [[(a + t - p) // 2 for t in range(kernel_size)] for a in (0, 1)]
+
+
+def transposed_taps(kernel_size: int) -> np.ndarray:
+    """The (2m, k) 0/1 matrix B with transposed kernel = B @ taps along one axis (m = (k + 1) / 2).
+
+    A stride-2 transposed convolution with 'same' padding (m - 1 before) gives output 2i + a the
+    small row i + d with its kernel entry a - 2d + m - 1: every tap t with offset d lands there.
+    """
+    m = (kernel_size + 1) // 2
     taps = np.zeros((2 * m, kernel_size), np.float32)
-    for a in (0, 1):
-        for t in range(kernel_size):
-            taps[a - 2 * ((a + t - p) // 2) + m - 1, t] += 1.0
+    for a, offsets in enumerate(small_offsets(kernel_size)):
+        for t, d in enumerate(offsets):
+            taps[a - 2 * d + m - 1, t] += 1.0
     return taps
 
 
 def phase_taps(kernel_size: int) -> tuple[np.ndarray, tuple[int, int]]:
     """Per output phase a (row parity), the (m, k) 0/1 matrix that groups the taps, and its first offset.
 
-    Row j of ``taps[a]`` sums the kernel taps t that read the small row ``i + lo_a + j`` (the same
-    ``d = (a + t - p) // 2`` as ``transposed_taps``): phase a is an m-tap convolution of the small map.
+    Row j of ``taps[a]`` sums the kernel taps t that read the small row ``i + lo_a + j``: phase a is
+    an m-tap convolution of the small map.
     """
-    p, m = (kernel_size - 1) // 2, (kernel_size + 1) // 2
+    m = (kernel_size + 1) // 2
     taps, los = np.zeros((2, m, kernel_size), np.float32), []
-    for a in (0, 1):
-        offsets = [(a + t - p) // 2 for t in range(kernel_size)]
+    for a, offsets in enumerate(small_offsets(kernel_size)):
         for t, d in enumerate(offsets):
             taps[a, d - min(offsets), t] = 1.0
         los.append(min(offsets))
