@@ -41,9 +41,15 @@ def iterations(model, a) -> int:
     return a.gan_iterations if model == "GAN" else a.iterations
 
 
-def our_config(model, size, engine, a) -> dict:
+def our_variants(a) -> list[str]:
+    """Our columns: each engine, and "<engine> literal" for --upsampled-conv literal."""
+    return [e if form == "grouped" else f"{e} {form}" for form in a.upsampled_conv for e in a.engines]
+
+
+def our_config(model, size, variant, a) -> dict:
+    engine, _, form = variant.partition(" ")
     return {"what": "train", "model": model, "size": size, "engine": engine, "determinism": a.determinism == "on",
-            "jit": False, "precision": "off", "devices": 1, "upsampled_conv": "grouped",
+            "jit": False, "precision": "off", "devices": 1, "upsampled_conv": form or "grouped",
             "batch": train_speed.SETTINGS[size][1], "warmup": a.warmup, "iterations": iterations(model, a)}
 
 
@@ -64,11 +70,11 @@ def run_torch(model, size, layout, a) -> dict:
 
 
 def entries(a) -> list[tuple[str, tuple]]:
-    """(key, what) for every configuration: ("ours", model, size, engine) or ("torch", model, size, layout)."""
+    """(key, what) for every configuration: ("ours", model, size, variant) or ("torch", model, size, layout)."""
     out = []
     for size in a.sizes:
         for model in a.models:
-            out += [(f"{model}-{size} ours {e}", ("ours", model, size, e)) for e in a.engines]
+            out += [(f"{model}-{size} ours {e}", ("ours", model, size, e)) for e in our_variants(a)]
             out += [(f"{model}-{size} torch {lay}", ("torch", model, size, lay)) for lay in a.torch_layouts]
     return out
 
@@ -94,17 +100,19 @@ def write_report(a, info, table, path):
         "iterations. Batch 128 at 28x28x1, 64 at 64x64x3; random uint8 images resident in memory.",
         "- torch: `benchmarks/torch_reference.py`, the published networks (parameter counts checked) and the "
         "dissertation's iteration, NCHW (torch's default) and channels_last layouts.",
-        f"- ours: op determinism {a.determinism} (the project's default is on), float32, `--upsampled-conv grouped`.",
+        f"- ours: op determinism {a.determinism} (the project's default is on), float32, `--upsampled-conv grouped` "
+        "(the default; a column marked literal runs `--upsampled-conv literal`, Keras' UpSampling2D -> Conv2D as "
+        "torch runs it).",
         "",
-        "| model | " + " | ".join(f"ours {e} s/it" for e in a.engines) + " | "
+        "| model | " + " | ".join(f"ours {e} s/it" for e in our_variants(a)) + " | "
         + " | ".join(f"torch {lay} s/it" for lay in a.torch_layouts) + " | "
-        + " | ".join(f"best torch / ours {e}" for e in a.engines) + " |",
-        "| --- " * (1 + 2 * len(a.engines) + len(a.torch_layouts)) + "|",
+        + " | ".join(f"best torch / ours {e}" for e in our_variants(a)) + " |",
+        "| --- " * (1 + 2 * len(our_variants(a)) + len(a.torch_layouts)) + "|",
     ]
     for row in table:
-        cells = [train_speed._sec(row["ours"][e]) if row["ours"].get(e) else "n/a" for e in a.engines]
+        cells = [train_speed._sec(row["ours"][e]) if row["ours"].get(e) else "n/a" for e in our_variants(a)]
         cells += [train_speed._sec(row["torch"][lay]) if row["torch"].get(lay) else "n/a" for lay in a.torch_layouts]
-        cells += [f"{row['ratios'][e]:.2f}" if row["ratios"].get(e) else "n/a" for e in a.engines]
+        cells += [f"{row['ratios'][e]:.2f}" if row["ratios"].get(e) else "n/a" for e in our_variants(a)]
         lines.append(f"| {row['model']}-{row['size']} | " + " | ".join(cells) + " |")
     lines += ["", "A ratio above 1 means that engine of ours is ahead of torch's faster layout by that factor.", ""]
     with open(path, "w") as f:
@@ -119,6 +127,8 @@ def main(argv=None):
                    choices=train_speed.DISSERTATION_MODELS)
     p.add_argument("--sizes", nargs="+", type=int, choices=sorted(train_speed.SETTINGS), default=[28, 64])
     p.add_argument("--engines", nargs="+", choices=["stacked", "compiled"], default=["stacked", "compiled"])
+    p.add_argument("--upsampled-conv", nargs="+", choices=["grouped", "literal"], default=["grouped"],
+                   help="our --upsampled-conv (default grouped); literal computes the published pair as torch does")
     p.add_argument("--torch-layouts", nargs="+", choices=["nchw", "channels_last"], default=["nchw", "channels_last"])
     p.add_argument("--determinism", choices=["on", "off"], default="on")
     p.add_argument("--iterations", type=int, default=2)
@@ -154,7 +164,7 @@ def main(argv=None):
     table = []
     for size in a.sizes:
         for model in a.models:
-            ours = {e: median(results[f"{model}-{size} ours {e}"]) for e in a.engines}
+            ours = {e: median(results[f"{model}-{size} ours {e}"]) for e in our_variants(a)}
             torch = {lay: median(results[f"{model}-{size} torch {lay}"]) for lay in a.torch_layouts}
             best_torch = min((v for v in torch.values() if v), default=None)
             ratios = {e: best_torch / v if v and best_torch else None for e, v in ours.items()}
