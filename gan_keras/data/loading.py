@@ -5,94 +5,32 @@ for cifar10; cached for the folder datasets and cifar10); another ``image_size``
 ``_apply_image_size``, the one place where whole arrays are resized to another size (PIL BICUBIC,
 cached next to the native cache). ``folder:PATH`` datasets are the exception: each source image is
 cropped and resized straight to the size asked for (see imagefolder.py), cached per size and mode.
+The folder datasets are read by ``folders.py``; MNIST, cifar10 and shapes here.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import time
-from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import PIL
 
 from ..errors import ConfigError, DatasetError
-from . import celeba, cifar10, emoji, flowers, imagefolder, mnist, nlvr, shapes
+from . import cifar10, mnist, shapes
 from .base import ImageDataset
 from .cache import cache_path_for, content_fingerprint, read_cache, source_key, write_cache
-from .imageio import (RESAMPLE_NAME, Progress, SkipImage, SkipLog, downscale_images, emit_skip_warning,
-                      list_image_files, parallel_map)
+from .folders import FOLDERS, WORKERS, check_limit, find_folder, load_folder, load_image_dir, load_image_folder
+from .imageio import Progress, downscale_images
 from .locate import DATA_DIR_ENV, data_dirs_with_origin, describe_dirs, resolve_cache_dir
-from .registry import DATASETS, FOLDER_PREFIX, canonical_name, dataset_slug, folder_path, image_shape, is_folder_name
+from .registry import DATASETS, canonical_name, image_shape, is_folder_name
+
+__all__ = ["OFFLINE_ENV", "load_dataset", "load_image_folder"]
 
 OFFLINE_ENV = "GAN_KERAS_OFFLINE"
 
 
-@dataclass(frozen=True)
-class _FolderSpec:
-    name: str
-    subpath: tuple[str, ...]   # the dataset's folder relative to a data dir
-    layout: str                # what is expected inside, for messages
-    recursive: bool
-    per_file: int              # output images per source file
-    version: str               # preprocessing version (part of the cache key)
-    flag_name: str             # info key counting the worker's boolean flag
-    resize: str
-    image_shape: tuple[int, int, int] = (64, 64, 3)
-    options: tuple[tuple[str, object], ...] = ()  # extra cache-key options (also in the cache file name)
-    # (folder, sorted relative files) -> (files to read, facts for info); e.g. emoji's manifest
-    select: Callable[[str, list], tuple[list, dict]] | None = None
-
-
-_FOLDERS = {
-    "nlvr": _FolderSpec(
-        name="nlvr", subpath=("nlvr", "train", "images"),
-        layout="nlvr/train/images/<d>/train-*.png (400x100 PNGs in numbered subfolders)",
-        recursive=True, per_file=3, version=nlvr.PREPROCESS_VERSION, flag_name="bar_fallback",
-        resize=f"each 100x100 box -> 64x64, {RESAMPLE_NAME}",
-    ),
-    "102flowers": _FolderSpec(
-        name="102flowers", subpath=("102flowers", "jpg"),
-        layout="102flowers/jpg/image_00001.jpg ... image_08189.jpg",
-        recursive=False, per_file=1, version=flowers.PREPROCESS_VERSION, flag_name="images_resized",
-        resize=f"whole image squashed to 64x64, {RESAMPLE_NAME}",
-    ),
-    "celeba": _FolderSpec(
-        name="celeba", subpath=("celeba", "img_align_celeba"),
-        layout="celeba/img_align_celeba/000001.jpg ... (the aligned faces of img_align_celeba.zip)",
-        recursive=False, per_file=1, version=celeba.PREPROCESS_VERSION, flag_name="images_resized",
-        resize=f"central WxW square (178x178 from row 20 at 178x218) -> 64x64, {RESAMPLE_NAME}",
-    ),
-    "emoji": _FolderSpec(
-        name="emoji", subpath=emoji.SUBPATH,
-        layout="emoji/img/twitter/64/<codepoints>.png (the 64x64 PNGs of the npm package emoji-datasource-twitter)",
-        recursive=False, per_file=1, version=emoji.PREPROCESS_VERSION, flag_name="images_resized",
-        resize=f"{imagefolder.CROP} -> 64x64 (64x64 originals unchanged), {RESAMPLE_NAME}",
-        select=emoji.select_files,
-    ),
-}
-
-# The per-file worker of each folder dataset: path -> ((k, 64, 64, 3) uint8, flag) | SkipImage.
-_WORKERS = {"nlvr": nlvr.process_file, "102flowers": flowers.process_file, "celeba": celeba.process_file,
-            "emoji": emoji.process_file}
-
 RESIZE_VERSION = "size-v1: each native uint8 image resized with PIL BICUBIC (antialiased)"
-
-
-def _check_limit(limit):
-    if limit is None:
-        return None
-    if isinstance(limit, bool):
-        raise ConfigError(f"limit must be a positive integer, got {limit!r}")
-    try:
-        value = int(limit)
-    except (TypeError, ValueError):
-        raise ConfigError(f"limit must be a positive integer, got {limit!r}") from None
-    if value < 1 or value != limit:
-        raise ConfigError(f"limit must be a positive integer, got {limit!r}")
-    return value
 
 
 def _dirs(data_dir):
@@ -111,128 +49,6 @@ def _missing(name: str, expected: str, dirs, extra: str = "") -> DatasetError:
         f"{describe_dirs(dirs)}{extra}. To get it: {info.how_to_get}. Then pass --data-dir (data_dir) "
         f"or set ${DATA_DIR_ENV} to the folder that contains it"
     )
-
-
-def _find_folder(spec: _FolderSpec, dirs) -> tuple[str, str] | None:
-    """(dataset folder, data dir) of the first data dir holding the dataset's folder."""
-    for data_dir, _origin in dirs:
-        candidates = [os.path.join(data_dir, *spec.subpath)]
-        if os.path.basename(os.path.normpath(data_dir)) == spec.subpath[0]:
-            # data_dir points at the dataset's own folder (e.g. .../nlvr): accept that too.
-            candidates.append(os.path.join(data_dir, *spec.subpath[1:]))
-        for folder in candidates:
-            if os.path.isdir(folder):
-                return folder, data_dir
-    return None
-
-
-def _load_folder(spec: _FolderSpec, worker, folder: str, data_dir: str, *, cache_dir, use_cache,
-                 progress, limit, label: str | None = None) -> ImageDataset:
-    """Decode every image file of ``folder`` with ``worker`` (path -> (crops, flag) | SkipImage)."""
-    start = time.monotonic()
-    label = label or spec.name
-    try:
-        files, ignored = list_image_files(folder, recursive=spec.recursive)
-    except OSError as exc:
-        raise DatasetError(f"cannot list {folder} ({exc.strerror or exc}); check its permissions") from None
-    if not files:
-        raise DatasetError(
-            f"no image files in {folder} ({ignored} other files ignored); expected {spec.layout}"
-        )
-    found = len(files)
-    selected = {}
-    if spec.select is not None:
-        files, selected = spec.select(folder, files)
-    if limit is not None:
-        files = files[:limit]
-    options = {"limit": limit, "per_file": spec.per_file, **dict(spec.options)}
-    base_info = {
-        "data_dir": data_dir, "folder": folder, "preprocessing": spec.version, "resize": spec.resize,
-        "files_found": found, "files_used": len(files), "ignored_files": ignored, **selected,
-    }
-
-    cache_path = key = None
-    if use_cache:
-        cache_path = cache_path_for(resolve_cache_dir(cache_dir), spec.name, folder, options)
-        key = source_key(spec.version, folder, files, options)
-        hit = read_cache(cache_path, key, spec.image_shape)
-        if hit is not None:
-            images, meta = hit
-            info = dict(meta.get("info", {}))
-            info.update(base_info, cache="hit", cache_path=cache_path,
-                        load_seconds=round(time.monotonic() - start, 3))
-            skipped = int(meta.get("skipped", 0))
-            if skipped:
-                emit_skip_warning(label, skipped, len(files), list(info.get("skipped_examples", [])),
-                                  f" [{info.get('skipped_reasons', '')}] (as when the cache was built)")
-            return ImageDataset(name=spec.name, images=images, source=folder, skipped=skipped, info=info)
-
-    bar = Progress(f"{label}: reading {folder}", len(files), enabled=progress)
-    first = None
-    images = None
-    count = flags = 0
-    log = SkipLog(label)
-    paths = [os.path.join(folder, rel) for rel in files]
-    for rel, result in zip(files, parallel_map(worker, paths, progress=bar)):
-        if isinstance(result, SkipImage):
-            log.add(rel, str(result))
-            continue
-        crops, flag = result
-        if images is None:
-            first = crops.shape[1:]
-            images = np.empty((len(files) * spec.per_file,) + first, np.uint8)
-        if crops.shape[1:] != first or count + len(crops) > len(images):
-            log.add(rel, f"unexpected output shape {crops.shape}")
-            continue
-        images[count:count + len(crops)] = crops
-        count += len(crops)
-        flags += bool(flag)
-    bar.close(f"{count} images, {len(log)} skipped")
-    if count == 0:
-        examples = "; ".join(log.examples(3))
-        raise DatasetError(
-            f"no usable image in {folder}: all {len(files)} image files were skipped (e.g. {examples}); "
-            f"expected {spec.layout}"
-        )
-    images = images[:count]
-    read = len(files) - len(log)
-    info = dict(base_info)
-    info.update({
-        "images_read": read, "images_skipped": len(log), spec.flag_name: flags,
-        "skipped_examples": log.examples(), "skipped_reasons": log.reasons(), "count": count,
-        "fingerprint": content_fingerprint(spec.name, images),
-    })
-    if spec.per_file > 1:
-        info["crops"] = count
-    log.warn(len(files))
-    if use_cache:
-        meta = {"key": key, "count": count, "skipped": len(log), "info": info}
-        info["cache"] = "built" if write_cache(cache_path, images, meta) else "write-failed"
-        info["cache_path"] = cache_path
-    else:
-        info["cache"] = "off"
-    info["load_seconds"] = round(time.monotonic() - start, 3)
-    return ImageDataset(name=spec.name, images=images, source=folder, skipped=len(log), info=info)
-
-
-def load_image_folder(folder, name: str = "images", size: int = 64, *, recursive: bool = True,
-                      cache_dir=None, use_cache=True, progress=True, limit=None) -> ImageDataset:
-    """Any folder of images, each squashed to ``size`` x ``size`` RGB like 102flowers (see flowers.py).
-
-    Robust in the same way as the registered datasets (bad files skipped and counted, cached).
-    """
-    folder = os.path.abspath(os.fspath(folder))
-    if not os.path.isdir(folder):
-        raise DatasetError(f"image folder {folder} does not exist")
-    spec = _FolderSpec(
-        name=name, subpath=(os.path.basename(folder),), layout="image files (.png, .jpg, ...)",
-        recursive=recursive, per_file=1, version=f"{flowers.PREPROCESS_VERSION} size={size}",
-        flag_name="images_resized", resize=f"whole image squashed to {size}x{size}, {RESAMPLE_NAME}",
-        image_shape=(int(size), int(size), 3),
-    )
-    worker = functools.partial(flowers.process_file, size=int(size))
-    return _load_folder(spec, worker, folder, os.path.dirname(folder), cache_dir=cache_dir,
-                        use_cache=use_cache, progress=progress, limit=_check_limit(limit))
 
 
 def _load_mnist(dirs, limit, allow_download: bool) -> ImageDataset:
@@ -310,40 +126,13 @@ def load_dataset(name, data_dir=None, cache_dir=None, use_cache=True, progress=T
         DatasetError: dataset (or folder) missing, damaged, or without a single usable image.
     """
     key = canonical_name(name)
-    limit = _check_limit(limit)
+    limit = check_limit(limit)
     shape = image_shape(key, image_size)  # checked before anything is read
     if is_folder_name(key):
-        dataset = _load_image_dir(key, shape, cache_dir, use_cache, progress, limit)
+        dataset = load_image_dir(key, shape, cache_dir, use_cache, progress, limit)
     else:
         dataset = _load_native(key, data_dir, cache_dir, use_cache, progress, seed, limit, allow_download)
     return _apply_image_size(dataset, shape, use_cache=use_cache)
-
-
-def _load_image_dir(key: str, shape, cache_dir, use_cache, progress, limit) -> ImageDataset:
-    """``folder:PATH``: every image under PATH, central square of side min(H, W) -> ``shape``."""
-    folder = folder_path(key)
-    try:
-        exists, is_dir = os.path.exists(folder), os.path.isdir(folder)
-    except (OSError, ValueError):
-        exists = is_dir = False
-    if not is_dir:
-        what = "is not a folder" if exists else "does not exist"
-        raise DatasetError(f"image folder {folder} {what} (dataset {FOLDER_PREFIX}PATH); give a folder of images")
-    size, channels = int(shape[0]), int(shape[2])
-    mode = "L" if channels == 1 else "RGB"
-    spec = _FolderSpec(
-        name=dataset_slug(key), subpath=(os.path.basename(folder),), layout=imagefolder.LAYOUT,
-        recursive=True, per_file=1, version=f"{imagefolder.PREPROCESS_VERSION} size={size} mode={mode}",
-        flag_name="images_resized",
-        resize=f"{imagefolder.CROP} -> {size}x{size} {'greyscale (luminance)' if mode == 'L' else 'RGB'}, "
-               f"{RESAMPLE_NAME}",
-        image_shape=tuple(int(d) for d in shape), options=(("size", size), ("mode", mode)),
-    )
-    worker = functools.partial(imagefolder.process_file, size=size, grey=mode == "L")
-    dataset = _load_folder(spec, worker, folder, os.path.dirname(folder), cache_dir=cache_dir,
-                           use_cache=use_cache, progress=progress, limit=limit, label=key)
-    dataset.info.update(dataset=key, crop=imagefolder.CROP, mode=mode)
-    return dataset
 
 
 def _load_native(key, data_dir, cache_dir, use_cache, progress, seed, limit, allow_download) -> ImageDataset:
@@ -356,13 +145,13 @@ def _load_native(key, data_dir, cache_dir, use_cache, progress, seed, limit, all
         return _load_mnist(dirs, limit, bool(allow_download))
     if key == "cifar10":
         return _load_cifar10(dirs, cache_dir, use_cache, limit)
-    spec = _FOLDERS[key]
-    found = _find_folder(spec, dirs)
+    spec = FOLDERS[key]
+    found = find_folder(spec, dirs)
     if found is None:
         raise _missing(key, f"the folder {'/'.join(spec.subpath)}/ ({spec.layout})", dirs)
     folder, where = found
-    return _load_folder(spec, _WORKERS[key], folder, where, cache_dir=cache_dir, use_cache=use_cache,
-                        progress=progress, limit=limit)
+    return load_folder(spec, WORKERS[key], folder, where, cache_dir=cache_dir, use_cache=use_cache,
+                       progress=progress, limit=limit)
 
 
 def _load_cifar10(dirs, cache_dir, use_cache, limit) -> ImageDataset:

@@ -1,11 +1,11 @@
 """The training loop shared by every engine: data, logs, samples, checkpoints, resume, signals.
 
 ``Trainer(config).run()`` is what ``GAN_main.py`` calls. Everything is validated (dataset,
-sizes, memory) *before* the run directory is created, so bad input leaves nothing behind.
+sizes, memory; ``run_setup.py``) *before* the run directory is created, so bad input leaves nothing
+behind.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from gan_keras import backend, rundir
-from gan_keras.errors import ConfigError, RunDirError, TrainingDiverged
+from gan_keras.errors import ConfigError, TrainingDiverged
 from gan_keras.hparams import draw_latent
 from gan_keras.registry import get_model
 from gan_keras.report.grids import save_grid
@@ -25,9 +25,10 @@ from gan_keras.training import distribute
 from gan_keras.training.distribute import make_strategy
 from gan_keras.training.d_f1 import DiscriminatorF1
 from gan_keras.training.engine import build_engine
-from gan_keras.training.config import IDENTITY_KEYS, RunConfig, estimate_memory, gib, versions
+from gan_keras.training import run_setup
+from gan_keras.training.config import RunConfig
 from gan_keras.training.runlog import LogWriter, StopRequest
-from gan_keras.utils import mem_available, write_json_atomic
+from gan_keras.utils import write_json_atomic
 
 SAMPLE_GRID = 64  # an 8x8 grid from fixed noise
 
@@ -41,134 +42,11 @@ class Trainer:
         self.read_dir = self.run_dir  # where the run is read; a non-chief worker writes elsewhere (run)
         self._fixed_real = None  # the real batch behind an engine's extra grids (made when first needed)
 
-    # -- validation and set-up (nothing is written before all of it passes) -----------------
-    def _validate_sizes(self):
-        c = self.config
-        for name in ("epochs", "batch_size", "sample_interval", "save_model_interval"):
-            value = getattr(c, name)
-            if not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
-        if c.on_nan not in ("stop", "rollback"):
-            raise ConfigError("on_nan must be 'stop' or 'rollback'")
-        for name in ("f1_every", "f1_images"):
-            value = getattr(c, name)
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-                raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer, got {value!r}")
-        if c.f1_images is not None and c.f1_every is None:
-            raise ConfigError("--f1-images needs --f1-every (how often to measure the discriminator's F1)")
-        if c.image_size is not None and c.image_size not in (28, 32, 64):
-            raise ConfigError(f"--image-size must be 28, 32 or 64, got {c.image_size!r}")
-
-    def _f1_images(self):
-        """How many real images are held out for the discriminator's F1 (None: F1 is off)."""
-        c = self.config
-        if c.f1_every is None:
-            return None
-        return c.f1_images or c.batch_size
-
-    def _load_data(self):
-        from gan_keras.data import load_dataset
-
-        c = self.config
-        size = {"image_size": c.image_size} if c.image_size is not None else {}
-        dataset = load_dataset(c.dataset, data_dir=c.data_dir, limit=c.data_limit, **size)
-        held_out = self._f1_images() or 0
-        if held_out and c.batch_size > len(dataset) - held_out:
-            raise ConfigError(f"batch size {c.batch_size} is larger than the {max(len(dataset) - held_out, 0)} "
-                              f"training images left after holding out {held_out} of {len(dataset)} for the F1 "
-                              f"(--f1-images)")
-        if c.batch_size > len(dataset):
-            raise ConfigError(f"batch size {c.batch_size} is larger than the dataset "
-                              f"({len(dataset)} images in {c.dataset})")
-        return dataset
-
-    def _check_memory(self, dataset):
-        est = estimate_memory(self.spec, self.hp, dataset.image_shape, self.config.batch_size, dataset.images.nbytes)
-        available = mem_available()
-        if available is not None and est["total"] > available:
-            raise ConfigError(
-                f"this run needs about {gib(est['total'])} of memory (dataset {gib(est['dataset'])}, "
-                f"weights and optimizer {gib(est['weights_and_optimizer'])}, activations at batch size "
-                f"{self.config.batch_size} {gib(est['activations'])}) but only {gib(available)} is available; "
-                f"use a smaller batch size")
-        return est
-
-    def _existing_run(self):
-        """None for a fresh directory, else its config (refusing a different run)."""
-        d, c = self.run_dir, self.config
-        if not os.path.exists(d):
-            return None
-        if not os.path.isdir(d):
-            raise RunDirError(f"{d} exists and is not a directory")
-        if not os.listdir(d):
-            return None
-        try:
-            previous = rundir.read_config(d)
-        except RunDirError as exc:
-            if c.force:
-                return None
-            problem = str(exc) if os.path.exists(os.path.join(d, rundir.CONFIG)) else \
-                f"{d} is not empty and holds no gan_keras run"
-            raise RunDirError(f"{problem}; choose another --out or pass --force to overwrite it") from None
-        mine = self._identity(previous.get("seed"))
-        theirs = {k: previous.get(k) for k in IDENTITY_KEYS}
-        theirs["hyperparams"] = self._comparable_hyperparams(theirs.get("hyperparams"))
-        if mine != theirs or not c.resume:
-            if c.force:
-                return None
-            diff = ", ".join(f"{k}: {theirs.get(k)!r} -> {mine.get(k)!r}" for k in IDENTITY_KEYS
-                             if theirs.get(k) != mine.get(k)) or "--no-resume given"
-            raise RunDirError(f"{d} already holds a different run ({diff}); choose another --out, "
-                              f"or pass --force to overwrite it")
-        return previous
-
-    def _comparable_hyperparams(self, saved):
-        """A run's saved hyperparameters, as this version declares them for its model.
-
-        Runs written before the hyperparameters were declared per model saved every model's
-        (gp_weight for DCGAN, clip_value for WGAN-GP), none of which had any effect on other models,
-        and lacked the ones added since (arch, gp_form), whose defaults are the old behaviour. So
-        undeclared names are dropped and missing ones take their declared defaults; such a run
-        resumes as before.
-        """
-        if not isinstance(saved, dict):
-            return saved
-        declared = self.spec.declared_params()
-        return {name: saved.get(name, param.default) for name, param in declared.items()}
-
-    def _identity(self, fallback_seed=None) -> dict:
-        c = self.config
-        seed = c.seed if c.seed is not None else fallback_seed
-        return json.loads(json.dumps({
-            "model": c.model, "dataset": c.dataset, "data_limit": c.data_limit, "batch_size": c.batch_size, "seed": seed,
-            "hyperparams": self.hp.to_dict(), "image_shape": list(self.image_shape), "f1_images": self._f1_images(),
-        }))
-
     # -- the run ---------------------------------------------------------------------------
     def run(self) -> str:
-        from gan_keras.data import image_shape
-
-        c = self.config
-        self._validate_sizes()
-        if c.strategy not in (None, "none") and self.hp.get("engine") != "compiled":
-            raise ConfigError(f"--strategy {c.strategy} needs --engine compiled")
-        self.strategy = make_strategy(c.strategy)  # before TensorFlow runs anything
-        read_dir = self.read_dir
-        self.image_shape = image_shape(c.dataset, c.image_size) if c.image_size is not None else image_shape(c.dataset)
-        self.spec.check_shape(self.image_shape, self.hp)
-        previous = self._existing_run()
-        if c.data_dir is None and previous and previous.get("data_dir"):
-            c.data_dir = previous["data_dir"]  # a resumed run finds its data where it did before
-        elif c.data_dir is not None:
-            c.data_dir = os.path.abspath(c.data_dir)
-        dataset = self._load_data()
-        memory = self._check_memory(dataset)
-
-        seed = c.seed if c.seed is not None else (previous or {}).get("seed")
-        if seed is None:
-            seed = int(np.random.SeedSequence().entropy % (2**31))
-        self.seed = int(seed)
-        self._seed_everything(self.seed)
+        """Train (or resume) the run; returns its directory. Nothing is written before every check passes."""
+        previous, dataset, memory = self._prepare()
+        read_dir, c = self.read_dir, self.config
         with distribute.scope(self.strategy):
             engine = build_engine(self.spec, self.hp, self.image_shape)
         probe = self._f1_probe(engine, dataset)
@@ -184,51 +62,24 @@ class Trainer:
             shutil.rmtree(self.run_dir)  # --force
         os.makedirs(self.run_dir, exist_ok=True)
 
-        start, rng, fixed_noise, elapsed = 0, np.random.default_rng(self.seed), None, 0.0
-        log_backup = None
+        self.rng = np.random.default_rng(self.seed)
+        start, fixed_noise, elapsed, log_backup = 0, None, 0.0, None
         if previous is not None:
             restored = ckpt.latest_loadable(read_dir, engine)
             if restored is not None:
-                checkpoint, state, extras = restored
-                start = checkpoint.iteration
-                rng.bit_generator.state = state["rng_state"]
-                fixed_noise = extras["fixed_noise"]
-                elapsed = float(state.get("elapsed_seconds", 0.0))
-                log_backup = os.path.join(checkpoint.path, rundir.LOG)
-                where = " (its resume point)" if os.path.basename(checkpoint.path) == rundir.AUTOSAVE else ""
-                print(f"resuming {self.run_dir} from iteration {start}{where}")
-                if c.init_from:
-                    print(f"note: --init-from is ignored: the run continues from its own checkpoint {start}")
+                start, fixed_noise, elapsed, log_backup = self._restored(restored)
             else:
                 print(f"{self.run_dir} has no usable checkpoint: starting it again from iteration 0")
                 if init_source:
                     init_info = ckpt.initialise_from(init_source, engine)
         if fixed_noise is None:
-            fixed_noise = draw_latent(rng, (SAMPLE_GRID, self.hp.latent_dim), self.hp.latent, float64_normal=True)
+            fixed_noise = draw_latent(self.rng, (SAMPLE_GRID, self.hp.latent_dim), self.hp.latent, float64_normal=True)
 
-        config_json = {
-            **self._identity(self.seed), "epochs": max(c.epochs, start), "sample_interval": c.sample_interval,
-            "save_model_interval": c.save_model_interval, "latent_dim": self.hp.latent_dim,
-            "data_dir": c.data_dir, "dataset_source": dataset.source, "dataset_size": len(dataset),
-            "dataset_skipped": dataset.skipped, "dataset_info": dataset.info,
-            "image_size": c.image_size, "architecture": self.spec.architecture(self.hp).source,
-            "engine": self.spec.engine, "loss": self.spec.loss, "strategy": c.strategy or "none",
-            "replicas": getattr(engine, "replicas", 1),
-            "train_step": self.spec.train_step.__name__ if self.spec.train_step else None,
-            "description": self.spec.description, "on_nan": c.on_nan, "deterministic": c.deterministic,
-            "init_from": init_info,
-            "f1": None if probe is None else {
-                "every": c.f1_every, "images": len(probe.held_out), "threshold": probe.threshold,
-                "held_out": f"the last {len(probe.held_out)} images of the dataset, never drawn for training",
-                "fake_noise": "numpy.random.default_rng([seed, 2, iteration])"},
-            "log": self.log_spec.to_json(),
-            "parameters": {"generator": engine.generator.count_params(),
-                           "discriminator": engine.discriminator.count_params()},
-            "memory_estimate_bytes": memory, "versions": versions(), "command": c.command,
-        }
-        write_json_atomic(os.path.join(self.run_dir, rundir.CONFIG), config_json)
+        write_json_atomic(os.path.join(self.run_dir, rundir.CONFIG), run_setup.describe_run(
+            c, self.spec, self.hp, self.image_shape, seed=self.seed, start=start, dataset=dataset, engine=engine,
+            probe=probe, log_spec=self.log_spec, init_info=init_info, memory=memory))
 
-        self.engine, self.rng, self.fixed_noise, self.dataset = engine, rng, fixed_noise, dataset
+        self.engine, self.fixed_noise, self.dataset = engine, fixed_noise, dataset
         if hasattr(engine, "attach_data"):  # an engine that draws its batches on the device
             engine.attach_data(dataset.images[:self.n_train], c.batch_size)
         self.log = LogWriter(os.path.join(self.run_dir, rundir.LOG), ["iteration", *self.log_spec.names, "seconds"])
@@ -245,12 +96,51 @@ class Trainer:
             if self.run_dir != read_dir:
                 shutil.rmtree(self.run_dir, ignore_errors=True)
 
+    def _prepare(self):
+        """Every check (run_setup.py), the strategy, the data and the seed: (previous config or
+        None, dataset, memory estimate)."""
+        from gan_keras.data import image_shape
+
+        c = self.config
+        run_setup.validate_sizes(c)
+        if c.strategy not in (None, "none") and self.hp.get("engine") != "compiled":
+            raise ConfigError(f"--strategy {c.strategy} needs --engine compiled")
+        self.strategy = make_strategy(c.strategy)  # before TensorFlow runs anything
+        self.image_shape = image_shape(c.dataset, c.image_size) if c.image_size is not None else image_shape(c.dataset)
+        self.spec.check_shape(self.image_shape, self.hp)
+        previous = run_setup.existing_run(self.run_dir, c, self.spec, self.hp, self.image_shape)
+        if c.data_dir is None and previous and previous.get("data_dir"):
+            c.data_dir = previous["data_dir"]  # a resumed run finds its data where it did before
+        elif c.data_dir is not None:
+            c.data_dir = os.path.abspath(c.data_dir)
+        dataset = run_setup.load_data(c)
+        memory = run_setup.check_memory(self.spec, self.hp, dataset, c.batch_size)
+
+        seed = c.seed if c.seed is not None else (previous or {}).get("seed")
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % (2**31))
+        self.seed = int(seed)
+        self._seed_everything(self.seed)
+        return previous, dataset, memory
+
+    def _restored(self, restored):
+        """A resumed run's state from its latest loadable checkpoint (the engine is already loaded):
+        (start iteration, fixed noise, elapsed seconds, the checkpoint's copy of the log)."""
+        checkpoint, state, extras = restored
+        self.rng.bit_generator.state = state["rng_state"]
+        where = " (its resume point)" if os.path.basename(checkpoint.path) == rundir.AUTOSAVE else ""
+        print(f"resuming {self.run_dir} from iteration {checkpoint.iteration}{where}")
+        if self.config.init_from:
+            print(f"note: --init-from is ignored: the run continues from its own checkpoint {checkpoint.iteration}")
+        return (checkpoint.iteration, extras["fixed_noise"], float(state.get("elapsed_seconds", 0.0)),
+                os.path.join(checkpoint.path, rundir.LOG))
+
     def _f1_probe(self, engine, dataset):
         """The discriminator-F1 probe (or None), holding out the dataset's last images from training.
 
         Also fixes ``self.log_spec``: the engine's declared values, then the probe's.
         """
-        c, n = self.config, self._f1_images()
+        c, n = self.config, run_setup.f1_images(self.config)
         self.n_train = len(dataset) - (n or 0)
         probe = None
         if n:

@@ -1,0 +1,147 @@
+"""What a run checks before it writes anything, and what its directory says about it.
+
+``training/loop.py`` calls these in order: the sizes, the run directory (a new one, the same run to
+resume, or a different run it refuses to overwrite), the data, the memory. Each raises a
+``ConfigError`` or ``RunDirError`` with what to do, so bad input leaves nothing behind. Then
+``describe_run`` is the run's ``config.json``: everything needed to know, resume and evaluate it.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+from gan_keras import rundir
+from gan_keras.errors import ConfigError, RunDirError
+from gan_keras.training.config import IDENTITY_KEYS, RunConfig, estimate_memory, gib, versions
+from gan_keras.utils import mem_available
+
+
+def validate_sizes(c: RunConfig) -> None:
+    for name in ("epochs", "batch_size", "sample_interval", "save_model_interval"):
+        value = getattr(c, name)
+        if not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    if c.on_nan not in ("stop", "rollback"):
+        raise ConfigError("on_nan must be 'stop' or 'rollback'")
+    for name in ("f1_every", "f1_images"):
+        value = getattr(c, name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer, got {value!r}")
+    if c.f1_images is not None and c.f1_every is None:
+        raise ConfigError("--f1-images needs --f1-every (how often to measure the discriminator's F1)")
+    if c.image_size is not None and c.image_size not in (28, 32, 64):
+        raise ConfigError(f"--image-size must be 28, 32 or 64, got {c.image_size!r}")
+
+
+def f1_images(c: RunConfig):
+    """How many real images are held out for the discriminator's F1 (None: F1 is off)."""
+    if c.f1_every is None:
+        return None
+    return c.f1_images or c.batch_size
+
+
+def identity(c: RunConfig, hp, image_shape, seed) -> dict:
+    """What makes two runs the same run: a directory holding another identity is never resumed."""
+    return json.loads(json.dumps({
+        "model": c.model, "dataset": c.dataset, "data_limit": c.data_limit, "batch_size": c.batch_size, "seed": seed,
+        "hyperparams": hp.to_dict(), "image_shape": list(image_shape), "f1_images": f1_images(c),
+    }))
+
+
+def comparable_hyperparams(spec, saved):
+    """A run's saved hyperparameters, as this version declares them for its model.
+
+    Runs written before the hyperparameters were declared per model saved every model's
+    (gp_weight for DCGAN, clip_value for WGAN-GP), none of which had any effect on other models,
+    and lacked the ones added since (arch, gp_form), whose defaults are the old behaviour. So
+    undeclared names are dropped and missing ones take their declared defaults; such a run
+    resumes as before.
+    """
+    if not isinstance(saved, dict):
+        return saved
+    return {name: saved.get(name, param.default) for name, param in spec.declared_params().items()}
+
+
+def existing_run(run_dir: str, c: RunConfig, spec, hp, image_shape):
+    """None for a fresh directory, else its config (refusing a different run without --force)."""
+    if not os.path.exists(run_dir):
+        return None
+    if not os.path.isdir(run_dir):
+        raise RunDirError(f"{run_dir} exists and is not a directory")
+    if not os.listdir(run_dir):
+        return None
+    try:
+        previous = rundir.read_config(run_dir)
+    except RunDirError as exc:
+        if c.force:
+            return None
+        problem = str(exc) if os.path.exists(os.path.join(run_dir, rundir.CONFIG)) else \
+            f"{run_dir} is not empty and holds no gan_keras run"
+        raise RunDirError(f"{problem}; choose another --out or pass --force to overwrite it") from None
+    mine = identity(c, hp, image_shape, c.seed if c.seed is not None else previous.get("seed"))
+    theirs = {k: previous.get(k) for k in IDENTITY_KEYS}
+    theirs["hyperparams"] = comparable_hyperparams(spec, theirs.get("hyperparams"))
+    if mine != theirs or not c.resume:
+        if c.force:
+            return None
+        diff = ", ".join(f"{k}: {theirs.get(k)!r} -> {mine.get(k)!r}" for k in IDENTITY_KEYS
+                         if theirs.get(k) != mine.get(k)) or "--no-resume given"
+        raise RunDirError(f"{run_dir} already holds a different run ({diff}); choose another --out, "
+                          f"or pass --force to overwrite it")
+    return previous
+
+
+def load_data(c: RunConfig):
+    """The run's dataset, refused when a batch (after the F1's held-out images) does not fit in it."""
+    from gan_keras.data import load_dataset
+
+    size = {"image_size": c.image_size} if c.image_size is not None else {}
+    dataset = load_dataset(c.dataset, data_dir=c.data_dir, limit=c.data_limit, **size)
+    held_out = f1_images(c) or 0
+    if held_out and c.batch_size > len(dataset) - held_out:
+        raise ConfigError(f"batch size {c.batch_size} is larger than the {max(len(dataset) - held_out, 0)} "
+                          f"training images left after holding out {held_out} of {len(dataset)} for the F1 "
+                          f"(--f1-images)")
+    if c.batch_size > len(dataset):
+        raise ConfigError(f"batch size {c.batch_size} is larger than the dataset "
+                          f"({len(dataset)} images in {c.dataset})")
+    return dataset
+
+
+def check_memory(spec, hp, dataset, batch_size: int) -> dict:
+    """The run's memory estimate; refused when it exceeds what the machine has available."""
+    est = estimate_memory(spec, hp, dataset.image_shape, batch_size, dataset.images.nbytes)
+    available = mem_available()
+    if available is not None and est["total"] > available:
+        raise ConfigError(
+            f"this run needs about {gib(est['total'])} of memory (dataset {gib(est['dataset'])}, "
+            f"weights and optimizer {gib(est['weights_and_optimizer'])}, activations at batch size "
+            f"{batch_size} {gib(est['activations'])}) but only {gib(available)} is available; "
+            f"use a smaller batch size")
+    return est
+
+
+def describe_run(c: RunConfig, spec, hp, image_shape, *, seed, start, dataset, engine, probe, log_spec,
+                 init_info, memory) -> dict:
+    """The run's ``config.json``: its identity, its settings, where its data came from, its engine,
+    its log's columns, its parameter counts, the versions and the command that made it."""
+    return {
+        **identity(c, hp, image_shape, seed), "epochs": max(c.epochs, start), "sample_interval": c.sample_interval,
+        "save_model_interval": c.save_model_interval, "latent_dim": hp.latent_dim,
+        "data_dir": c.data_dir, "dataset_source": dataset.source, "dataset_size": len(dataset),
+        "dataset_skipped": dataset.skipped, "dataset_info": dataset.info,
+        "image_size": c.image_size, "architecture": spec.architecture(hp).source,
+        "engine": spec.engine, "loss": spec.loss, "strategy": c.strategy or "none",
+        "replicas": getattr(engine, "replicas", 1),
+        "train_step": spec.train_step.__name__ if spec.train_step else None,
+        "description": spec.description, "on_nan": c.on_nan, "deterministic": c.deterministic,
+        "init_from": init_info,
+        "f1": None if probe is None else {
+            "every": c.f1_every, "images": len(probe.held_out), "threshold": probe.threshold,
+            "held_out": f"the last {len(probe.held_out)} images of the dataset, never drawn for training",
+            "fake_noise": "numpy.random.default_rng([seed, 2, iteration])"},
+        "log": log_spec.to_json(),
+        "parameters": {"generator": engine.generator.count_params(),
+                       "discriminator": engine.discriminator.count_params()},
+        "memory_estimate_bytes": memory, "versions": versions(), "command": c.command,
+    }
