@@ -86,8 +86,8 @@ MARK = "TRAIN_SPEED_RESULT "
 # FLOPs counted from the layers: benchmarks/flops.py
 from flops import flop_kind, iteration_flops, network_flops  # noqa: E402,F401  (re-exported)
 # The report (medians, tables, chart, Markdown): benchmarks/speed_report.py
-from speed_report import (  # noqa: E402,F401  (SETTINGS and the helpers are re-exported)
-    QUICK_BATCH, SETTINGS, TARGETS, _f, _grouped, _on, _sec, config_key, conv_form_speedups, device_scaling,
+from speed_report import (  # noqa: E402
+    QUICK_BATCH, SETTINGS, _f, _grouped, _on, config_key, conv_form_speedups, device_scaling,
     inception_key, precision_speedups, speedups, summarise, summarise_peak, target_status, write_chart, write_report,
 )
 
@@ -236,22 +236,29 @@ def configurations(a) -> list[dict]:
     return configs
 
 
-def run_child(cfg: dict, timeout: float) -> dict:
-    """One child process; its JSON result, or {"error": ...} (never raises)."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", json.dumps(cfg)]
+def run_marked(cmd: list, mark: str, timeout: float) -> dict:
+    """Run a child command; the JSON on its last line starting with ``mark``, plus ``wall_s``, or
+    {"error": ...} (never raises). versus_torch.py runs its torch child through this too."""
     t = time.perf_counter()
     try:
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s"}
+    except OSError as exc:   # e.g. a --torch-python that does not exist
+        return {"error": str(exc)}
     wall = time.perf_counter() - t
     for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(MARK):
-            result = json.loads(line[len(MARK):])
+        if line.startswith(mark):
+            result = json.loads(line[len(mark):])
             result["wall_s"] = wall
             return result
     tail = [ln for ln in (proc.stderr or proc.stdout).strip().splitlines() if ln.strip()]
     return {"error": f"exit {proc.returncode}: {tail[-1] if tail else 'no output'}", "wall_s": wall}
+
+
+def run_child(cfg: dict, timeout: float) -> dict:
+    """One configuration (or the peak) in its own process; see ``run_marked``."""
+    return run_marked([sys.executable, os.path.abspath(__file__), "--child", json.dumps(cfg)], MARK, timeout)
 
 
 def main(argv=None):

@@ -24,13 +24,13 @@ import json
 import os
 import shlex
 import statistics
-import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import train_speed  # noqa: E402  (our child process, the settings, the machine)
+from speed_report import _sec  # noqa: E402
 TORCH_MARK = "TORCH_REFERENCE_RESULT "   # torch_reference.MARK (that module needs torch)
 
 ROOT = train_speed.ROOT
@@ -58,15 +58,7 @@ def run_torch(model, size, layout, a) -> dict:
            "--warmup", str(a.warmup), "--iterations", str(iterations(model, a))]
     if layout == "channels_last":
         cmd.append("--channels-last")
-    try:
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=a.child_timeout)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return {"error": str(exc)}
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(TORCH_MARK):
-            return json.loads(line[len(TORCH_MARK):])
-    tail = [ln for ln in (proc.stderr or proc.stdout).strip().splitlines() if ln.strip()]
-    return {"error": f"exit {proc.returncode}: {tail[-1] if tail else 'no output'}"}
+    return train_speed.run_marked(cmd, TORCH_MARK, a.child_timeout)
 
 
 def entries(a) -> list[tuple[str, tuple]]:
@@ -110,8 +102,8 @@ def write_report(a, info, table, path):
         "| --- " * (1 + 2 * len(our_variants(a)) + len(a.torch_layouts)) + "|",
     ]
     for row in table:
-        cells = [train_speed._sec(row["ours"][e]) if row["ours"].get(e) else "n/a" for e in our_variants(a)]
-        cells += [train_speed._sec(row["torch"][lay]) if row["torch"].get(lay) else "n/a" for lay in a.torch_layouts]
+        cells = [_sec(row["ours"][e]) if row["ours"].get(e) else "n/a" for e in our_variants(a)]
+        cells += [_sec(row["torch"][lay]) if row["torch"].get(lay) else "n/a" for lay in a.torch_layouts]
         cells += [f"{row['ratios'][e]:.2f}" if row["ratios"].get(e) else "n/a" for e in our_variants(a)]
         lines.append(f"| {row['model']}-{row['size']} | " + " | ".join(cells) + " |")
     lines += ["", "A ratio above 1 means that engine of ours is ahead of torch's faster layout by that factor.", ""]
