@@ -33,13 +33,6 @@ from runs_common import machine  # noqa: E402
 SEED = 7
 
 
-def deterministic():
-    import tensorflow as tf
-
-    tf.config.experimental.enable_op_determinism()
-    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
-
-
 def state_difference(reference, compiled) -> float:
     """Largest |a - b| over the reference engine's state variables (the compiled one adds its draw seed)."""
     import numpy as np
@@ -135,9 +128,10 @@ def main(argv=None):
     import keras
     import tensorflow as tf
 
+    from gan_keras.backend import enable_determinism
     from gan_keras.data import load_dataset
 
-    deterministic()
+    enable_determinism()
     images = load_dataset("mnist", data_dir=a.data_dir, allow_download=False).images
     info = {"command": "python " + " ".join(shlex.quote(x) for x in [os.path.relpath(__file__, ROOT), *sys.argv[1:]]),
             "date": datetime.datetime.now().isoformat(timespec="seconds"), "machine": machine(),

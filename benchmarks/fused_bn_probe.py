@@ -18,13 +18,13 @@ if len(sys.argv) > 1 and sys.argv[1] == "--child":
     import keras
     import tensorflow as tf
 
+    from gan_keras.backend import enable_determinism
     from gan_keras.registry import get_model
     from gan_keras.training.engine import build_engine
 
     model, size, batch, variant = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
     keras.utils.set_random_seed(0)
-    tf.config.experimental.enable_op_determinism()
-    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+    enable_determinism()
     if "fusedbn" in variant:
         from gan_keras.models import blocks
         orig = blocks.GANBatchNormalization.call

@@ -28,13 +28,13 @@ import json, os, sys
 import numpy as np
 from gan_keras.training.distribute import make_strategy, scope
 strategy = make_strategy("mirrored") if int(os.environ["GAN_KERAS_LOGICAL_CPUS"]) > 1 else None
-import keras, tensorflow as tf
+import keras
+from gan_keras.backend import enable_determinism
 from gan_keras.registry import get_model
 from gan_keras.training.engine import build_engine
 model, out, iterations, force = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
 keras.utils.set_random_seed(5)
-tf.config.experimental.enable_op_determinism()
-tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+enable_determinism()
 spec = get_model(model)
 if force and spec.train_step is not None:
     spec.train_step.REPLICABLE = True

@@ -79,15 +79,9 @@ def memory() -> dict:
 
 def set_determinism(on: bool) -> bool:
     """As a training run sets it (training/loop.py); False where the backend has no such switch."""
-    if not on:
-        return True
-    if backend() != "tensorflow":
-        return False
-    import tensorflow as tf
+    from gan_keras.backend import enable_determinism
 
-    tf.config.experimental.enable_op_determinism()
-    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
-    return True
+    return True if not on else enable_determinism()
 
 
 def _operations_tf(conv: dict, n: int):

@@ -51,3 +51,20 @@ class _TensorFlowOnFirstUse:
 
 
 tf = _TensorFlowOnFirstUse()
+
+
+def enable_determinism() -> bool:
+    """What a deterministic run (``--deterministic``, the default) sets; False where the backend has
+    no such switch (only TensorFlow has one).
+
+    Op determinism alone is not enough: Grappler (TensorFlow's graph optimizer) can rewrite the same
+    train function differently in different processes, and the rewritten graphs give different last
+    bits, which grow into different runs (measured: benchmarks/results/seed001/README.md). So it is
+    switched off too; on the CPU that costs no measurable speed. Benchmarks that time or compare
+    deterministic runs call this, so they run what a training run runs.
+    """
+    if not is_tensorflow():
+        return False
+    tf.config.experimental.enable_op_determinism()
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+    return True

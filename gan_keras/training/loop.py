@@ -155,15 +155,8 @@ class Trainer:
 
     def _seed_everything(self, seed):
         keras.utils.set_random_seed(seed)
-        if self.config.deterministic and backend.is_tensorflow():
-            import tensorflow as tf
-
-            tf.config.experimental.enable_op_determinism()
-            # Grappler (TensorFlow's graph optimizer) can rewrite the same train function differently
-            # in different processes, and the rewritten graphs give different last bits, which grow
-            # into different runs (measured: benchmarks/results/seed001/README.md); on the CPU it
-            # costs no measurable speed.
-            tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+        if self.config.deterministic:
+            backend.enable_determinism()   # op determinism, Grappler off (TensorFlow; a no-op elsewhere)
 
     def _tensorboard(self):
         if not self.config.tensorboard:
