@@ -1,7 +1,8 @@
 """gan_keras: the GANs of "Synthesising Images by Imagination" (Chen, 2019) in Keras 3.
 
 Importing the package registers its custom Keras objects (``GANBatchNormalization``,
-``wasserstein_loss``), so saved models load with a plain ``keras.saving.load_model(path)``.
+``wasserstein_loss``, the Keras 2.2 ``RMSprop``), so saved models load with a plain
+``keras.saving.load_model(path)``.
 """
 from gan_keras._quiet_tf import import_tensorflow_quietly as _import_tensorflow_quietly
 
@@ -10,5 +11,6 @@ _import_tensorflow_quietly()
 from gan_keras.models import blocks as _blocks  # noqa: E402,F401  (registers GANBatchNormalization)
 from gan_keras.models import began_networks as _began  # noqa: E402,F401  (registers Reparameterize)
 from gan_keras.training import losses as _losses  # noqa: E402,F401  (registers wasserstein_loss)
+from gan_keras.training import optimizers as _optimizers  # noqa: E402,F401  (registers RMSprop, the Keras 2.2 form)
 
 __version__ = "0.1.0"

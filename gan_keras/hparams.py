@@ -149,7 +149,8 @@ COMMON = (
     HParam("latent_dim", 100, "size of z", "positive_int"),
     HParam("latent", "normal", "distribution of z: normal N(0, 1) (the dissertation's) or uniform U[-1, 1] "
            "(BEGAN's)", "choice", ("normal", "uniform")),
-    HParam("optimizer", "adam", "optimizer of both networks (sgd: plain SGD, for experiments and equivalence tests)",
+    HParam("optimizer", "adam", "optimizer of both networks (rmsprop: Keras 2.2's update, epsilon outside the "
+           "square root; sgd: plain SGD, for experiments and equivalence tests)",
            "choice", ("adam", "rmsprop", "sgd")),
     HParam("d_lr", 2e-4, "discriminator/critic learning rate", "positive_float"),
     HParam("g_lr", 2e-4, "generator learning rate", "positive_float"),
@@ -245,14 +246,19 @@ def draw_latent(rng, shape, kind: str = "normal", float64_normal: bool = False):
 
 
 def make_optimizer(hp: Hyperparams, which: str):
-    """A fresh optimizer for "d" or "g" from the shared hyperparameters."""
+    """A fresh optimizer for "d" or "g" from the shared hyperparameters.
+
+    ``rmsprop`` is ``training/optimizers.RMSprop``, the Keras 2.2 update (epsilon outside the square
+    root) that the dissertation's WGAN trained with, not Keras 3's: see that module."""
     import keras
+
+    from gan_keras.training.optimizers import RMSprop
 
     lr = hp.d_lr if which == "d" else hp.g_lr
     if hp.optimizer == "adam":
         optimizer = keras.optimizers.Adam(lr, beta_1=hp.beta_1, beta_2=hp.beta_2)
     elif hp.optimizer == "rmsprop":
-        optimizer = keras.optimizers.RMSprop(lr)
+        optimizer = RMSprop(lr)
     elif hp.optimizer == "sgd":
         optimizer = keras.optimizers.SGD(lr)
     else:

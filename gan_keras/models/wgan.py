@@ -4,7 +4,8 @@ Published tables: Figure 4-7 (28x28x1) and Figure 4-24 (64x64x3). Differences fr
 no sigmoid on the critic; at 28x28 a different, larger pair of networks (Fig 4-7, no BatchNorm in
 the critic); at 64x64 the DCGAN discriminator with a linear output (BatchNorm kept) and a
 generator with BatchNorm right after the first Dense and no 64-filter stage (Fig 4-24).
-Training: RMSprop(5e-5), 5 critic updates per iteration, critic weights clipped to [-c, c].
+Training: RMSprop(5e-5) as Keras 2.2 computed it (training/optimizers.py), 5 critic updates per
+iteration, critic weights clipped to [-c, c].
 """
 from keras import Sequential, layers
 
