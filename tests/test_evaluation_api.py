@@ -143,6 +143,17 @@ def test_evaluate_run_result_and_files(run_dir, tmp_path, capsys):
     assert "Traceback" not in capsys.readouterr().err
 
 
+def test_fewer_fid_images_than_similarity_queries(run_dir, tmp_path):
+    """The similarity figure shows only generated images that have features: with 4 FID images and
+    20 PNGs it shows 4 (it used to index past the 4 features and end in a traceback)."""
+    result = evaluate_run(run_dir, EvalConfig(fid_sample_number=4, generate_sample_number=20, out=tmp_path / "out",
+                                              progress=False), backbone=FakeBackbone(), dataset=make_dataset())
+    assert [r["status"] for r in result.rows] == ["ok"] * 3
+    d = tmp_path / "out" / "iter_0000300"
+    assert len(os.listdir(d / "generated")) == 20 and (d / "similarity.png").is_file()
+    assert result.rows[-1]["similarity"]["queries"] == 4
+
+
 def test_image_size_reaches_the_data_layer(run_dir, tmp_path, monkeypatch):
     import gan_keras.data
 

@@ -107,6 +107,19 @@ def test_matches_pytorch_fid_route_on_full_rank_data():
     assert fid_from_features(x, y) == pytest.approx(fid_from_features(x, y, method="scipy"), rel=1e-8)
 
 
+@pytest.mark.parametrize("n1,n2", [(30, 10), (10, 30), (3000, 10)])
+def test_the_terms_are_reported_in_the_callers_order(n1, n2):
+    """The small-set route swaps the sets internally (the distance is symmetric); the reported
+    trace terms must still be the first set's and the second set's."""
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(n1, 2048 if n1 > 2048 else 20)) * 3.0
+    y = rng.normal(size=(n2, x.shape[1]))
+    value, info = fid_from_features(x, y, return_info=True)
+    assert info["trace_sigma1"] == pytest.approx(np.trace(np.cov(x, rowvar=False)), rel=1e-9)
+    assert info["trace_sigma2"] == pytest.approx(np.trace(np.cov(y, rowvar=False)), rel=1e-9)
+    assert value == pytest.approx(fid_from_features(y, x), rel=1e-9)
+
+
 def test_near_singular_product_no_imaginary_or_nan():
     """Nearly collinear features: scipy's sqrtm may go complex; ours stays real and finite."""
     rng = np.random.default_rng(8)

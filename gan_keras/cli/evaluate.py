@@ -82,7 +82,7 @@ def build_parser() -> OneLineParser:
                    help="also write the real sample as PNG files (<out>/real_sample/), e.g. to check the FID with "
                         "another tool: with Generate_sample_number = FID_sample_number, "
                         "'python -m gan_keras.metrics.fid <out>/real_sample <out>/iter_X/generated --inception fid' "
-                        "(or pytorch-fid) reproduces the table's FID")
+                        "reproduces the table's FID (pytorch-fid: to about 0.025%%, its input scaling differs)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the real-image feature cache")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     return p

@@ -215,8 +215,8 @@ def evaluate_checkpoint(ckpt, ctx: CheckpointContext) -> dict:
                 _save_pngs(u8[:k], png_tmp, start, digits)
                 if sum(len(a) for a in kept_uint8) < GRID_MAX:
                     kept_uint8.append(u8[:min(k, GRID_MAX)])
-            if queries is None:
-                queries = images[:SIMILARITY_QUERIES].copy()
+            if queries is None:  # only images whose features are computed (the first fid_n)
+                queries = images[:min(SIMILARITY_QUERIES, fid_n)].copy()
             bar.update(m)
     _replace_dir(png_tmp, os.path.join(out_dir, "generated"))
     gen_features = np.concatenate(feats)

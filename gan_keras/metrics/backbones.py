@@ -304,14 +304,21 @@ class Backbone:
         return feats, probs
 
     def _run_on_devices(self, fn, batch):
-        """``fn`` on one part of ``batch`` per device, the outputs joined in the batch's order."""
+        """``fn`` on one part of ``batch`` per device, the outputs joined in the batch's order.
+
+        A batch with fewer images than devices (a last batch) is padded with copies of its last
+        image to one per device, and the copies' outputs dropped: TensorFlow's convolutions refuse
+        an empty part. Each image's output does not depend on the others (inference mode)."""
         import tensorflow as tf
 
+        n = len(batch)
+        if n < len(self.devices):
+            batch = np.concatenate([batch, np.repeat(batch[-1:], len(self.devices) - n, axis=0)])
         parts = np.array_split(batch, len(self.devices))
         inputs = self.strategy.experimental_distribute_values_from_function(
             lambda context: tf.constant(parts[context.replica_id_in_sync_group]))
         outputs = self.strategy.run(lambda part: fn(part), args=(inputs,))  # fn: one replica's part
-        return tuple(np.concatenate([t.numpy() for t in self.strategy.experimental_local_results(out)])
+        return tuple(np.concatenate([t.numpy() for t in self.strategy.experimental_local_results(out)])[:n]
                      for out in outputs)
 
     def features(self, images, batch_size: int = 50, progress: bool = False) -> np.ndarray:

@@ -31,7 +31,9 @@ size) is read as pytorch-fid reads it: ``PIL.Image.open(path).convert("RGB")`` (
 palette images become 3 equal channels, alpha is dropped), then 8-bit values x are mapped to
 x / 127.5 - 1, i.e. pytorch-fid's ``2 * ToTensor(x) - 1``; the backbone resizes to 299x299
 (bilinear, half-pixel centres, as ``F.interpolate(..., align_corners=False)``) and computes the
-2048-d pool features. A path may also be a ``.npz`` file holding ``mu`` and ``sigma`` (as written by
+2048-d pool features. The ``fid`` backbone then rescales to the 2015 TF graph's own x / 128 - 1;
+pytorch-fid feeds x / 127.5 - 1, which moves an FID by about 0.025 % (README, Backbones), so
+statistics from pytorch-fid's ``--save-stats`` and from this command differ by that much. A path may also be a ``.npz`` file holding ``mu`` and ``sigma`` (as written by
 pytorch-fid's ``--save-stats``). Prints ``FID: <value>``.
 """
 from __future__ import annotations
@@ -190,7 +192,8 @@ def fid_from_features(features1, features2, method: str = "eigh", return_info: b
         mu1, s1 = statistics(f1)
         mu2, s2 = statistics(f2)
         return frechet_distance(mu1, s1, mu2, s2, method=method, return_info=return_info)
-    if f1.shape[0] > f2.shape[0]:  # make f1 the smaller set (the distance is symmetric)
+    swapped = f1.shape[0] > f2.shape[0]
+    if swapped:  # make f1 the smaller set (the distance is symmetric; the info keeps the caller's order)
         f1, f2 = f2, f1
     mu1, mu2 = f1.mean(axis=0), f2.mean(axis=0)
     a1 = (f1 - mu1).T / np.sqrt(f1.shape[0] - 1)
@@ -212,6 +215,8 @@ def fid_from_features(features1, features2, method: str = "eigh", return_info: b
         fid = 0.0
     if not return_info:
         return fid
+    if swapped:
+        tr1, tr2 = tr2, tr1
     return fid, {"mean_term": mean_term, "trace_sigma1": tr1, "trace_sigma2": tr2,
                  "trace_sqrt_product": tr_covmean, "method": how}
 
