@@ -11,7 +11,7 @@ from gan_keras import rundir
 from gan_keras.errors import ConfigError
 from gan_keras.registry import get_model
 from gan_keras.training import checkpoints as ckpt
-from gan_keras.training.d_f1 import DiscriminatorF1, precision_recall_f1
+from gan_keras.training.d_f1 import MIDPOINT, DiscriminatorF1, precision_recall_f1
 from gan_keras.training.engine import build_engine
 from tests.test_models import non_trainable
 from tests.test_run import cli, read_rows, run, same_weights, weights_of
@@ -28,10 +28,16 @@ def test_precision_recall_f1_on_known_scores():
     assert precision_recall_f1(real, fake, 0.5) == pytest.approx({"d_f1": 0.75, "d_precision": 0.75, "d_recall": 0.75})
     real, fake = [0.9, 0.8, 0.7, 0.6], [0.9, 0.8, 0.1, 0.0]          # TP 4, FP 2: P 2/3, R 1, F1 0.8
     assert precision_recall_f1(real, fake, 0.5) == pytest.approx({"d_f1": 0.8, "d_precision": 2 / 3, "d_recall": 1.0})
-    # A critic's threshold is 0: real scores above it are true positives.
+    # A fixed threshold of 0: real scores above it are true positives.
     assert precision_recall_f1([3.0, -1.0], [-2.0, -5.0], 0.0) == pytest.approx(
         {"d_f1": 2 / 3, "d_precision": 1.0, "d_recall": 0.5})
     assert precision_recall_f1([0.1], [0.2], 0.5) == {"d_f1": 0.0, "d_precision": 0.0, "d_recall": 0.0}
+    # A critic's threshold is the midpoint of the mean scores (here (1 - 1/3) / 2 = 1/3: TP 2, FN 1,
+    # FP 1), so a constant added to every score (its loss cannot see one) changes nothing.
+    real, fake = [3.0, -1.0, 1.0], [-2.0, 2.0, -1.0]
+    expected = {"d_f1": 2 / 3, "d_precision": 2 / 3, "d_recall": 2 / 3}
+    for shift in (0.0, 100.0, -7.5):
+        assert precision_recall_f1(np.add(real, shift), np.add(fake, shift), MIDPOINT) == pytest.approx(expected)
 
 
 class _MeanPixelEngine:

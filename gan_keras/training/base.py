@@ -20,7 +20,7 @@ class Engine(Protocol):
     generator: keras.Model
     discriminator: keras.Model
     log_spec: LogSpec                  # what train_iteration returns, and how to show it
-    decision_threshold: float | None   # D's output above which an image is "real"; None: D is no classifier
+    decision_threshold: float | str | None  # D's output above which an image is "real" (d_f1); None: no classifier
 
     def train_iteration(self, draw_real: Callable[[], np.ndarray], rng: np.random.Generator) -> dict:
         """One iteration; ``draw_real()`` returns a fresh float32 batch in [-1, 1].

@@ -3,7 +3,10 @@
 Every ``every`` iterations, D scores a held-out real batch (images that training never draws) and a
 fresh fake batch; real is the positive class. An image is called real when D's output is above the
 model's decision threshold: 0.5 for a sigmoid D and for LSGAN's linear D (the midpoint of its
-targets 1 and 0), 0 for a Wasserstein critic (it scores real images up and fakes down).
+targets 1 and 0). A Wasserstein critic has no fixed threshold: its loss E[f(G(z))] - E[f(x)] does
+not change when a constant is added to f, so its output bias drifts freely and "score > 0" would
+measure that drift. Its threshold is ``MIDPOINT``: halfway between the mean score of the real and
+of the fake batch being classified, which moves with the critic's offset.
 
     precision = TP / (TP + FP), recall = TP / (TP + FN), F1 = 2 P R / (P + R)
 
@@ -19,6 +22,7 @@ from gan_keras.hparams import draw_latent
 from gan_keras.training.logspec import LogSpec, LogValue, Plot
 
 NOISE_STREAM = 2  # noise = default_rng([seed, NOISE_STREAM, iteration])
+MIDPOINT = "midpoint"  # the threshold of a critic: halfway between the batches' mean scores
 CHUNK = 256
 
 LOG = LogSpec(
@@ -30,12 +34,16 @@ LOG = LogSpec(
 )
 
 
-def precision_recall_f1(real_scores, fake_scores, threshold: float) -> dict:
-    """Precision, recall and F1 of "score > threshold means real" on real (positive) and fake images."""
+def precision_recall_f1(real_scores, fake_scores, threshold: float | str) -> dict:
+    """Precision, recall and F1 of "score > threshold means real" on real (positive) and fake images.
+
+    ``threshold`` is a number, or ``MIDPOINT``: (mean real score + mean fake score) / 2."""
     real = np.asarray(real_scores, np.float64).reshape(-1)
     fake = np.asarray(fake_scores, np.float64).reshape(-1)
     if real.size == 0 or fake.size == 0:
         raise ValueError("precision_recall_f1 needs at least one real and one fake score")
+    if threshold == MIDPOINT:
+        threshold = 0.5 * (real.mean() + fake.mean())
     tp = int(np.sum(real > threshold))
     fn = real.size - tp
     fp = int(np.sum(fake > threshold))
@@ -55,9 +63,10 @@ class DiscriminatorF1:
 
     log_spec = LOG
 
-    def __init__(self, held_out: np.ndarray, every: int, threshold: float, latent_dim: int, seed: int,
+    def __init__(self, held_out: np.ndarray, every: int, threshold: float | str, latent_dim: int, seed: int,
                  latent: str = "normal"):
-        self.held_out, self.every, self.threshold = held_out, int(every), float(threshold)
+        self.held_out, self.every = held_out, int(every)
+        self.threshold = threshold if threshold == MIDPOINT else float(threshold)
         self.latent_dim, self.seed, self.latent = int(latent_dim), int(seed), latent
 
     def __call__(self, iteration: int, engine) -> dict:

@@ -27,6 +27,7 @@ from typing import Callable
 import keras
 from keras import ops
 
+from gan_keras.training.d_f1 import MIDPOINT
 from gan_keras.training.logspec import LogValue
 
 
@@ -73,8 +74,9 @@ class AdversarialLoss:
         accuracy: D outputs a probability, so its accuracy is logged (``d_acc``).
         output_activation: the activation D's last layer must have.
         decision_threshold: D's output above which an image is called real (F1, precision, recall):
-            the midpoint of the two targets in D's output space (0.5 for 1/0 targets; 0 for the
-            Wasserstein critic, whose real scores are pushed up and fake ones down).
+            the midpoint of the two targets in D's output space (0.5 for 1/0 targets), or
+            ``d_f1.MIDPOINT`` for the Wasserstein critic, whose loss ignores a constant added to its
+            output (halfway between the classified batches' mean scores; training/d_f1.py).
         divergence: how the log's ``divergence`` column is described.
         estimate: (mean D loss on the real batch, on the fake batch) -> the divergence estimate.
         reference_lines: (y, label) drawn on the divergence plot.
@@ -86,7 +88,7 @@ class AdversarialLoss:
     fake_label: float
     accuracy: bool
     output_activation: str
-    decision_threshold: float
+    decision_threshold: float | str
     divergence: LogValue
     estimate: Callable[[float, float], float]
     reference_lines: tuple = ()
@@ -103,7 +105,7 @@ LOSSES: dict[str, AdversarialLoss] = {
     "wasserstein": AdversarialLoss(
         # Keras-GAN signs: loss on a real batch = -E[f(x)], on a fake batch = E[f(G(z))].
         name="wasserstein", keras_loss=wasserstein_loss, real_label=-1.0, fake_label=1.0, accuracy=False,
-        output_activation="linear", decision_threshold=0.0,
+        output_activation="linear", decision_threshold=MIDPOINT,
         divergence=LogValue("divergence", "W", "Wasserstein estimate E[f(x)] - E[f(G(z))]"),
         estimate=lambda real, fake: wasserstein_estimate(-real, fake),
     ),

@@ -30,12 +30,13 @@ class GANTrainStep(keras.Model):
             is made per declared value; ``self.record(name=value, ...)`` updates them).
         PARAMS: the hyperparameters it reads from ``self.hp`` (HParam declarations).
         DECISION_THRESHOLD: the discriminator output above which an image is "real" (for the
-            discriminator's F1), or None when D is no classifier (e.g. an auto-encoder).
+            discriminator's F1), ``d_f1.MIDPOINT`` for a critic, or None when D is no classifier
+            (e.g. an auto-encoder).
     """
 
     LOG: LogSpec
     PARAMS: tuple = ()
-    DECISION_THRESHOLD: float | None = None
+    DECISION_THRESHOLD: float | str | None = None
     # Whether --strategy mirrored may train it: N devices must compute what one does. Every random
     # draw of the step must go through ``noise`` or ``distribute.replica_slice``, every gradient
     # through ``minimize``, and state may only be updated from values of the whole batch

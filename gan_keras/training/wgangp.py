@@ -18,6 +18,7 @@ from keras import ops
 
 from gan_keras.hparams import CRITIC_STEPS, HParam
 from gan_keras.training.autodiff import input_gradient
+from gan_keras.training.d_f1 import MIDPOINT
 from gan_keras.training.distribute import replica_slice
 from gan_keras.training.logspec import D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, LogValue, Plot
 from gan_keras.training.train_step import GANTrainStep
@@ -56,7 +57,7 @@ class WGANGP(GANTrainStep):
         plots=(LOSSES_PLOT, Plot("divergence.png", "divergence", ("divergence",), "divergence"),
                Plot("gradient_penalty.png", "gradient penalty", ("gp",), "penalty")),
     )
-    DECISION_THRESHOLD = 0.0  # the critic scores real images up and fakes down
+    DECISION_THRESHOLD = MIDPOINT  # a critic's scores have no fixed zero (training/d_f1.py)
     REPLICABLE = True  # draws through noise / replica_slice (epsilon); tests/test_mirrored.py
 
     def real_batches_per_step(self):
