@@ -156,6 +156,8 @@ COMMON = (
     HParam("g_lr", 2e-4, "generator learning rate", "positive_float"),
     HParam("beta_1", 0.5, "Adam beta_1", "fraction"),
     HParam("beta_2", 0.999, "Adam beta_2", "fraction"),
+    HParam("optimizer_epsilon", 1e-7, "epsilon of Adam and RMSprop (Keras' and Keras 2.2's 1e-7; seed 001's "
+           "BEGAN family: 1e-8)", "positive_float"),
     HParam("arch", "dissertation", "which published networks to build: the dissertation's layer tables, or "
            "seed 002's (the DCGAN paper's) for DCGAN and LSGAN", "choice"),
     # Read by training/augment.py, the stacked engine and every GANTrainStep (its ``augment``).
@@ -256,9 +258,9 @@ def make_optimizer(hp: Hyperparams, which: str):
 
     lr = hp.d_lr if which == "d" else hp.g_lr
     if hp.optimizer == "adam":
-        optimizer = keras.optimizers.Adam(lr, beta_1=hp.beta_1, beta_2=hp.beta_2)
+        optimizer = keras.optimizers.Adam(lr, beta_1=hp.beta_1, beta_2=hp.beta_2, epsilon=hp.optimizer_epsilon)
     elif hp.optimizer == "rmsprop":
-        optimizer = RMSprop(lr)
+        optimizer = RMSprop(lr, epsilon=hp.optimizer_epsilon)
     elif hp.optimizer == "sgd":
         optimizer = keras.optimizers.SGD(lr)
     else:

@@ -74,3 +74,10 @@ def test_the_published_wgan_generator_takes_rmsprop_sized_steps(monkeypatch):
     keras3 = _generator_step(monkeypatch, keras.optimizers.RMSprop)
     assert 0.5 < ours < 5, ours
     assert ours > 50 * keras3, (ours, keras3)
+
+
+@pytest.mark.parametrize("model,epsilon", [("DCGAN", 1e-7), ("WGAN", 1e-7), ("BEGAN", 1e-8), ("BEGANV3", 1e-8)])
+def test_the_optimizers_epsilon_is_the_published_one(model, epsilon):
+    """Keras 2.2's (and Keras 3's) 1e-7 for the dissertation's models; seed 001's 1e-8 for the BEGAN family."""
+    for which in ("d", "g"):
+        assert make_optimizer(get_model(model).hyperparams(), which).epsilon == epsilon

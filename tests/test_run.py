@@ -113,6 +113,24 @@ def test_a_different_run_is_never_overwritten_without_force(tmp_path):
     (tmp_path / "other" / "notes.txt").write_text("mine")
     with pytest.raises(RunDirError, match="holds no gan_keras run"):
         run(tmp_path, "other", epochs=1)
+    # A hyperparameter names itself and the flag that resumes the run as it was.
+    with pytest.raises(RunDirError, match=r"hyperparameters: optimizer_epsilon 1e-07 -> 1e-08 \(to resume it, "
+                                          r"add --optimizer-epsilon 1e-07\)"):
+        run(tmp_path, epochs=2, batch_size=8, hyperparams={"optimizer_epsilon": 1e-8})
+
+
+def test_a_run_from_before_a_hyperparameter_existed_resumes_as_before(tmp_path):
+    """A config.json without a hyperparameter added since (here optimizer_epsilon) takes its declared
+    default, the old behaviour, so the run resumes."""
+    out = run(tmp_path, model="GAN", epochs=2, batch_size=4)
+    path = os.path.join(out, rundir.CONFIG)
+    with open(path) as f:
+        config = json.load(f)
+    del config["hyperparams"]["optimizer_epsilon"]
+    with open(path, "w") as f:
+        json.dump(config, f)
+    run(tmp_path, model="GAN", epochs=3, batch_size=4)
+    assert [r["iteration"] for r in read_rows(out)] == ["1", "2", "3"]
 
 
 def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):

@@ -59,9 +59,10 @@ from gan_keras.training.distribute import replica_mean
 from gan_keras.training.logspec import D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, LogValue, Plot
 from gan_keras.training.train_step import GANTrainStep
 
-# Section 5 / appendix: z in [-1, 1]^64, Adam(1e-4, 0.9, 0.999), same rate for G and D. For the
+# Section 5 / appendix: z in [-1, 1]^64, Adam(1e-4, 0.9, 0.999, epsilon 1e-8), same rate for G and D. For the
 # model specs' ``defaults`` (the published differences from the shared declarations).
-PUBLISHED_DEFAULTS = dict(latent="uniform", latent_dim=64, d_lr=1e-4, g_lr=1e-4, beta_1=0.9, beta_2=0.999)
+PUBLISHED_DEFAULTS = dict(latent="uniform", latent_dim=64, d_lr=1e-4, g_lr=1e-4, beta_1=0.9, beta_2=0.999,
+                          optimizer_epsilon=1e-8)
 
 ETA = HParam("eta", 1, "BEGAN reconstruction norm eta in L(v) = |v - D(v)|^eta: 1 (L1) or 2 (L2)", "positive_int")
 GAMMA = HParam("gamma", 0.5, "BEGAN diversity ratio gamma = E[L(G(z))] / E[L(x)]", "positive_float")

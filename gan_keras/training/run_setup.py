@@ -62,6 +62,21 @@ def comparable_hyperparams(spec, saved):
     return {name: saved.get(name, param.default) for name, param in spec.declared_params().items()}
 
 
+def _difference(key, theirs, mine) -> str:
+    """One identity key's difference, the run's value first; hyperparameters name by name, with
+    the flag that gives the run's value (so a run started before a default changed still resumes)."""
+    if key != "hyperparams" or not isinstance(theirs, dict) or not isinstance(mine, dict):
+        return f"{key}: {theirs!r} -> {mine!r}"
+    def one(name):
+        text = f"{name} {theirs.get(name)!r} -> {mine.get(name)!r}"
+        if name in theirs and not isinstance(theirs[name], bool) and theirs[name] is not None:
+            text += f" (to resume it, add --{name.replace('_', '-')} {theirs[name]})"
+        return text
+
+    return "hyperparameters: " + ", ".join(one(n) for n in sorted(set(theirs) | set(mine))
+                                           if theirs.get(n) != mine.get(n))
+
+
 def existing_run(run_dir: str, c: RunConfig, spec, hp, image_shape):
     """None for a fresh directory, else its config (refusing a different run without --force)."""
     if not os.path.exists(run_dir):
@@ -84,7 +99,7 @@ def existing_run(run_dir: str, c: RunConfig, spec, hp, image_shape):
     if mine != theirs or not c.resume:
         if c.force:
             return None
-        diff = ", ".join(f"{k}: {theirs.get(k)!r} -> {mine.get(k)!r}" for k in IDENTITY_KEYS
+        diff = "; ".join(_difference(k, theirs.get(k), mine.get(k)) for k in IDENTITY_KEYS
                          if theirs.get(k) != mine.get(k)) or "--no-resume given"
         raise RunDirError(f"{run_dir} already holds a different run ({diff}); choose another --out, "
                           f"or pass --force to overwrite it")

@@ -7,6 +7,13 @@ each on its own real batch (the batches arrive stacked as (critic_steps, B, H, W
 generator update. Losses follow Keras-GAN's signs: critic loss = E[f(G(z))] - E[f(x)] + lambda * GP,
 generator loss = -E[f(G(z))].
 
+G runs in training mode in the critic updates too (batch statistics), and its BatchNorm moving
+statistics are updated there as well as in G's update: 1 + critic_steps times per iteration. So
+did Keras-GAN's ``wgan_gp.py`` under Keras 2.2: G was frozen while the critic model was built,
+but Keras 2.2 collects a model's BatchNorm updates when its train function is first made, on the
+first ``train_on_batch``, by which time G was trainable again. Only inference-mode outputs (the
+samples, the FID) read the moving statistics.
+
 With DiffAugment (``--diffaugment``) the critic sees only T(x) and T(G(z)) (``self.augment``, new
 draws for each batch): its scores, the gradient penalty on interpolates eps T(x) + (1 - eps) T(G(z))
 (the critic's inputs, where its Lipschitz constraint matters) and G's loss -E[f(T(G(z)))].
