@@ -111,6 +111,41 @@ def test_table_mean_std_and_dissertation(tmp_path):
         assert json.load(f)["tables"]["mnist"]["groups"][0]["fid"]["10000"]["mean"] == 12.0
 
 
+def _edit_config(run, drop=(), **changes):
+    path = os.path.join(run, "config.json")
+    with open(path) as f:
+        config = json.load(f)
+    for name in drop:
+        del config["hyperparams"][name]
+    config.update(changes)
+    with open(path, "w") as f:
+        json.dump(config, f)
+    return run
+
+
+def test_seeds_group_across_versions_and_other_experiments_do_not(tmp_path):
+    """Seeds written before hyperparameters existed (their defaults, the old behaviour) or by the other
+    engine are one experiment; fewer training images or a fine-tuning start are another."""
+    fids = {30000: 8.0}
+    runs = [_edit_config(make_run(tmp_path, "old_s0", seed=0, fids=fids), drop=("optimizer_epsilon", "engine",
+                                                                                "upsampled_conv", "mixed_precision")),
+            make_run(tmp_path, "new_s1", seed=1, fids={30000: 10.0}, engine="compiled"),
+            make_run(tmp_path, "new_s2", seed=2, fids={30000: 12.0}),
+            _edit_config(make_run(tmp_path, "limited", seed=0, fids={30000: 60.0}), data_limit=1000),
+            _edit_config(make_run(tmp_path, "tuned", seed=0, fids={30000: 7.0}), init_from={"path": "/runs/a"})]
+    groups = compare_runs(runs, tmp_path / "out", panels=False).tables["mnist"]["groups"]
+    by_runs = {tuple(g["runs"]): g for g in groups}
+    assert set(by_runs) == {("old_s0", "new_s1", "new_s2"), ("limited",), ("tuned",)}
+    assert by_runs[("old_s0", "new_s1", "new_s2")]["fid"][30000]["mean"] == 10.0
+    assert by_runs[("limited",)]["label"] == "DCGAN [data_limit 1000, init_from -]"
+    assert by_runs[("tuned",)]["label"] == "DCGAN [data_limit -, init_from /runs/a]"
+    # A hyperparameter that does change the experiment still separates runs (here the Adam epsilon).
+    other = make_run(tmp_path, "eps", seed=3, fids={30000: 9.0}, optimizer_epsilon=1e-8)
+    groups = compare_runs(runs[:3] + [other], tmp_path / "out2", panels=False).tables["mnist"]["groups"]
+    assert [g["runs"] for g in groups] == [["old_s0", "new_s1", "new_s2"], ["eps"]]
+    assert groups[1]["label"] == "DCGAN [optimizer_epsilon 1e-08]"
+
+
 def test_differences_from_the_dissertation_are_stated(tmp_path):
     runs = [make_run(tmp_path, "wgan_flowers", model="WGAN", dataset="102flowers", batch=64, epochs=20000,
                      fids={10000: 200.0, 20000: 150.0}, backbone="fid", n=1000, clip_value=0.05),

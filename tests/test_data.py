@@ -1049,3 +1049,21 @@ def test_cifar10_reads_python2_style_pickle(tmp_path):
     np.testing.assert_array_equal(images[2, 0, 1], rows[2, [1, 1025, 2049]])
     ds = load_dataset("cifar10", data_dir=str(tmp_path), use_cache=False, progress=False, limit=2)
     np.testing.assert_array_equal(ds.images, images[:2])
+
+
+def test_a_photo_with_an_exif_orientation_is_read_upright(tmp_path):
+    """A phone photo stored on its side with Orientation 6 ("rotate 90 degrees clockwise to view") is
+    read as a viewer shows it: tall, with the stored top-left pixel at the top right."""
+    from gan_keras.data.imageio import EXIF_ORIENTATION, read_rgb_image
+
+    pixels = np.zeros((40, 60, 3), np.uint8)   # stored 60 wide x 40 high
+    pixels[:10, :10] = (250, 0, 0)             # a red block at the stored top left
+    image = Image.fromarray(pixels)
+    exif = image.getexif()
+    exif[EXIF_ORIENTATION] = 6
+    image.save(tmp_path / "side.png", exif=exif.tobytes())
+    Image.fromarray(pixels).save(tmp_path / "plain.png")
+    upright = np.asarray(read_rgb_image(str(tmp_path / "side.png")))
+    assert upright.shape == (60, 40, 3)
+    assert tuple(upright[0, -1]) == (250, 0, 0) and tuple(upright[-1, 0]) == (0, 0, 0)
+    assert np.asarray(read_rgb_image(str(tmp_path / "plain.png"))).shape == (40, 60, 3)   # no tag: as stored

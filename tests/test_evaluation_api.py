@@ -159,20 +159,29 @@ def test_image_size_reaches_the_data_layer(run_dir, tmp_path, monkeypatch):
 
     calls = []
 
-    def load_dataset(name, data_dir=None, image_size=None):
-        calls.append((name, data_dir, image_size))
+    def load_dataset(name, data_dir=None, image_size=None, limit=None):
+        calls.append((name, data_dir, image_size, limit))
         return make_dataset()
 
     monkeypatch.setattr(gan_keras.data, "load_dataset", load_dataset)
     cfg = EvalConfig(20, 2, checkpoint="iter_0000300", out=tmp_path / "a", similarity=False, progress=False)
     result = evaluate_run(run_dir, cfg, backbone=FakeBackbone())
-    assert [r["iteration"] for r in result.rows] == [300] and calls == [("toy32", None, 32)]
+    assert [r["iteration"] for r in result.rows] == [300] and calls == [("toy32", None, 32, None)]
     assert cfg.checkpoint_iteration == 300 and not (tmp_path / "a" / "iter_0000300" / "similarity.png").exists()
 
-    # a run without image_size: the keyword is not passed at all (data layers without it keep working)
+    # a run trained with --limit: the real images come from the same limited set
     with open(os.path.join(run_dir, "config.json")) as f:
         config = json.load(f)
-    del config["image_size"]
+    config["data_limit"] = 40
+    with open(os.path.join(run_dir, "config.json"), "w") as f:
+        json.dump(config, f)
+    evaluate_run(run_dir, EvalConfig(20, 2, checkpoint=300, out=tmp_path / "l", similarity=False, progress=False),
+                 backbone=FakeBackbone())
+    assert calls[-1] == ("toy32", None, 32, 40)
+
+    # a run without image_size or a limit: the keywords are not passed at all (data layers without them
+    # keep working)
+    del config["image_size"], config["data_limit"]
     with open(os.path.join(run_dir, "config.json"), "w") as f:
         json.dump(config, f)
 

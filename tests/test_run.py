@@ -325,15 +325,20 @@ def test_bad_arguments_in_a_real_process():
     (["LSGAN", "shapes", 10, 8, 5, 5, "--f1-every", 2, "--f1-images", 45, "--limit", 50],
      "larger than the 5 training images left after holding out 45 of 50"),
 ])
-def test_impossible_runs_are_refused_before_anything_is_written(tmp_path, args, message, monkeypatch):
+def test_impossible_runs_are_refused_before_anything_is_written(tmp_path, args, message, monkeypatch, capsys):
+    """GAN_main.py's own ``main`` in this process (the refusals in a real process: the tests above);
+    each is one line on stderr, exit code 1, and no run directory."""
+    from gan_keras.cli.train import main
+
     if "--data-dir" in args:
         monkeypatch.delenv("GAN_KERAS_DATA_DIR")  # only the folder given may be searched
         monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     out = tmp_path / "out"
     args = [str(a).replace("{empty}", str(tmp_path)) for a in args]
-    result = cli(*args, "--out", out)
-    assert result.returncode == 1, result.stderr
-    assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+    code = main([*args, "--out", str(out), "--no-tensorboard"])
+    stderr = capsys.readouterr().err
+    assert code == 1, stderr
+    assert stderr.count("\n") == 1 and message in stderr, stderr
     assert not out.exists()
 
 

@@ -225,18 +225,40 @@ class Group:
     key: tuple
 
 
-_NOT_EXPERIMENT = ("seed",)   # hyperparameters that do not make a different experiment
+# Hyperparameters that say how an iteration is computed, not which experiment it is: the two
+# engines compute the same iteration (bit-identical on the CPU: benchmarks/engine_diff.py), and XLA
+# and the grouped upsampled convolution the same function to float rounding.
+_NOT_EXPERIMENT = ("seed", "engine", "jit", "upsampled_conv")
+
+
+def _experiment(run: Run) -> dict:
+    """What makes a run's experiment, beyond its model and dataset: the batch size, the image shape,
+    the training images (``data_limit``, the F1's held-out ``f1_images``), a fine-tuning start
+    (``init_from``) and the hyperparameters. Those are read as the run's code meant them: a
+    hyperparameter added since it was written takes its declared default, the behaviour of that code
+    (``run_setup.comparable_hyperparams``, as a resume reads them), so seeds written by different
+    versions still group together."""
+    from gan_keras.errors import GanKerasError
+    from gan_keras.registry import get_model
+    from gan_keras.training.run_setup import comparable_hyperparams
+
+    hp = run.hyperparams
+    try:
+        hp = comparable_hyperparams(get_model(run.model), hp)
+    except GanKerasError:   # a model this version does not have: its hyperparameters as saved
+        pass
+    init_from = run.config.get("init_from")
+    return {"batch": run.batch_size, "image": "x".join(map(str, run.config.get("image_shape") or ())),
+            **{k: run.config.get(k) for k in ("data_limit", "f1_images") if run.config.get(k) is not None},
+            **({"init_from": init_from.get("path") if isinstance(init_from, dict) else init_from} if init_from else {}),
+            **{k: v for k, v in hp.items() if k not in _NOT_EXPERIMENT}}
+
+
+_FIRST = ("batch", "image", "data_limit", "f1_images", "init_from")   # a label's order; then the rest by name
 
 
 def _group_key(run: Run) -> tuple:
-    hp = {k: v for k, v in run.hyperparams.items() if k not in _NOT_EXPERIMENT}
-    shape = tuple(run.config.get("image_shape") or ())
-    return (run.model, run.batch_size, shape, json.dumps(hp, sort_keys=True, default=str))
-
-
-def _describe(run: Run) -> dict:
-    return {"batch": run.batch_size, "image": "x".join(map(str, run.config.get("image_shape") or ())),
-            **{k: v for k, v in run.hyperparams.items() if k not in _NOT_EXPERIMENT}}
+    return (run.model, json.dumps(_experiment(run), sort_keys=True, default=str))
 
 
 def group_runs(runs: list[Run]) -> dict[str, list[Group]]:
@@ -258,9 +280,10 @@ def group_runs(runs: list[Run]) -> dict[str, list[Group]]:
             same_model = [m[0] for k, m in groups.items() if k[0] == model]
             label = display(model)
             if len(same_model) > 1:
-                mine, others = _describe(members[0]), [_describe(r) for r in same_model if r is not members[0]]
-                differ = [k for k in mine if any(o.get(k) != mine[k] for o in others)]
-                label += " [" + ", ".join(f"{k} {mine[k]}" for k in differ) + "]"
+                mine, others = _experiment(members[0]), [_experiment(r) for r in same_model if r is not members[0]]
+                differ = sorted({k for o in others for k in {*mine, *o} if o.get(k) != mine.get(k)},
+                                key=lambda k: (_FIRST.index(k) if k in _FIRST else len(_FIRST), k))
+                label += " [" + ", ".join(f"{k} {mine.get(k, '-')}" for k in differ) + "]"
             made.append(Group(dataset, model, label, members, key))
         out[dataset] = made
     return out

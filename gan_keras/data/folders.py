@@ -229,7 +229,7 @@ def load_image_dir(key: str, shape, cache_dir, use_cache, progress, limit) -> Im
     mode = "L" if channels == 1 else "RGB"
     spec = FolderSpec(
         name=dataset_slug(key), subpath=(os.path.basename(folder),), layout=imagefolder.LAYOUT,
-        recursive=True, per_file=1, version=f"{imagefolder.PREPROCESS_VERSION} size={size} mode={mode}",
+        recursive=True, per_file=1, version=f"{imagefolder.PREPROCESS_VERSION} size={size} mode={mode} exif-orientation",
         flag_name="images_resized",
         resize=f"{imagefolder.CROP} -> {size}x{size} {'greyscale (luminance)' if mode == 'L' else 'RGB'}, "
                f"{RESAMPLE_NAME}",

@@ -30,7 +30,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_PIXELS = 64_000_000
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
@@ -97,12 +97,18 @@ def pil_to_rgb(im: Image.Image, background=(255, 255, 255)) -> Image.Image:
         raise SkipImage(f"unsupported mode {mode} ({_reason(exc)})") from None
 
 
+EXIF_ORIENTATION = 0x0112
+
+
 def read_rgb_image(path: str, background=(255, 255, 255), *, min_side: int = 8, max_aspect: float = 10.0,
                    max_pixels: int = MAX_PIXELS, draft_size=None) -> Image.Image:
     """Decode ``path`` to an RGB PIL image, or raise SkipImage with a short reason.
 
     ``draft_size`` (w, h): for JPEGs, let libjpeg decode at a reduced scale (1/2, 1/4, 1/8) that
     still gives at least this size, which makes big photos much faster to read.
+
+    An EXIF orientation tag (phone photos) is applied, so the image is the one a viewer shows, not
+    its sensor-order pixels lying on their side. (No file of the registered datasets has one.)
     """
     try:
         if os.path.getsize(path) == 0:
@@ -120,6 +126,8 @@ def read_rgb_image(path: str, background=(255, 255, 255), *, min_side: int = 8, 
             if draft_size is not None and im.format == "JPEG":
                 im.draft("RGB", tuple(draft_size))
             im.load()
+            if im.getexif().get(EXIF_ORIENTATION, 1) != 1:
+                im = ImageOps.exif_transpose(im)
             rgb = pil_to_rgb(im, background)
             rgb.load()
     except SkipImage:

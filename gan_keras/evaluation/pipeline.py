@@ -51,17 +51,22 @@ def load_backbone(name: str, weights, resize: str, download: bool = True):
     return backbones.get_backbone(name, **kwargs)
 
 
-def load_real_dataset(name: str, data_dir, image_size: int | None = None):
-    """The run's training set, loaded as in training (``image_size`` only when the run had one)."""
+def load_real_dataset(name: str, data_dir, image_size: int | None = None, limit: int | None = None):
+    """The run's training set, loaded as in training: ``image_size`` and ``limit`` (``--limit``,
+    the run's ``data_limit``) are passed only when the run had them, so the FID's real images are
+    drawn from the images the run trained on (for nlvr --limit 3102: the dissertation's 9,306 crops,
+    not all 27,594)."""
     from gan_keras.data import load_dataset
 
-    if image_size is None:
+    if image_size is None and limit is None:
         return load_dataset(name, data_dir=data_dir)
     params = inspect.signature(load_dataset).parameters
-    if "image_size" not in params and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+    if image_size is not None and "image_size" not in params and \
+            not any(p.kind is p.VAR_KEYWORD for p in params.values()):
         raise DatasetError(f"the run was trained on {name} at image_size {image_size}, but this version of "
                            "gan_keras.data.load_dataset cannot resize datasets (no image_size argument)")
-    return load_dataset(name, data_dir=data_dir, image_size=image_size)
+    extra = {"image_size": image_size} if image_size is not None else {}
+    return load_dataset(name, data_dir=data_dir, **extra, **({"limit": limit} if limit is not None else {}))
 
 
 def _versions() -> dict:
@@ -147,7 +152,7 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
     backbone_seconds = time.perf_counter() - t
     if dataset is None:
         data_dir = os.fspath(cfg.data_dir) if cfg.data_dir is not None else run_config.get("data_dir")
-        dataset = load_real_dataset(run_config["dataset"], data_dir, image_size)
+        dataset = load_real_dataset(run_config["dataset"], data_dir, image_size, run_config.get("data_limit"))
     if tuple(dataset.image_shape) != image_shape:
         raise DatasetError(f"the dataset {run_config['dataset']} now has images {dataset.image_shape}, the run was "
                            f"trained on {image_shape}")

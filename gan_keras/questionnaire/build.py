@@ -122,7 +122,7 @@ def _sample_model(index: int, run_dir: str, iteration, label: str, questions: in
     latent = (config.get("hyperparams") or {}).get("latent", "normal")
     ckpt = _choose_checkpoint(run_dir, iteration)
     folder = os.fspath(data_dir) if data_dir is not None else config.get("data_dir")
-    dataset = load_real_dataset(config["dataset"], folder, image_size)
+    dataset = load_real_dataset(config["dataset"], folder, image_size, config.get("data_limit"))
     if tuple(dataset.image_shape) != tuple(image_shape):
         raise DatasetError(f"{config['dataset']} now has images {tuple(dataset.image_shape)}, the run {run_dir} "
                            f"was trained on {tuple(image_shape)}")
