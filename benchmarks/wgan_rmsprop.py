@@ -1,0 +1,106 @@
+"""WGAN with the dissertation's RMSprop (Keras 2.2's update) against Keras 3's RMSprop, same seed.
+
+    python benchmarks/wgan_rmsprop.py [--iterations 400] [--batch 32] [--every 200] [--fid-n 1000]
+        [--data-dir DIR] [--weights PATH] [--runs-dir DIR] [--results DIR]
+
+Keras 3's ``RMSprop`` divides by sqrt(v + eps), Keras 2.2's (and PyTorch's) by sqrt(v) + eps
+(``gan_keras/training/optimizers.py``). With the WGAN critic's clipped weights the gradients are far
+below sqrt(1e-7), so the two differ by orders of magnitude. This trains the dissertation's WGAN on
+MNIST twice from one seed, with the compiled engine (the same iteration as the stacked one), once
+as ``GAN_main.py`` does and once with ``optimizers.RMSprop`` replaced by ``keras.optimizers.RMSprop``
+(in the child process only), evaluates every checkpoint's FID with the 2015 FID network, and
+writes a table, the loss curves and the last sample grids to ``--results``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from runs_common import ROOT, add_common_arguments, call, copy_png, fmt, machine, read_fids, read_log  # noqa: E402
+
+FORMS = {"keras2": "Keras 2.2 / PyTorch: lr g / (sqrt(v) + eps) (gan_keras's rmsprop)",
+         "keras3": "Keras 3: lr g / sqrt(v + eps) (keras.optimizers.RMSprop)"}
+# The child for "keras3": GAN_main.py's own main, with the optimizer swapped before anything is built.
+SWAP = ("import sys, keras, gan_keras.training.optimizers as o; o.RMSprop = keras.optimizers.RMSprop; "
+        "from gan_keras.cli.train import main; sys.exit(main(sys.argv[1:]))")
+
+
+def train(a, form, run_dir, log_path):
+    args = ["WGAN", "mnist", str(a.iterations), str(a.batch), str(a.every), str(a.every), "--engine", "compiled",
+            "--fetch-every", "10", "--seed", str(a.seed), "--data-dir", a.data_dir, "--no-tensorboard",
+            "--out", run_dir]
+    if form == "keras2":
+        return call("GAN_main.py", args, log_path)[0], "python GAN_main.py " + " ".join(args)
+    t = time.perf_counter()
+    with open(log_path, "a") as log:
+        proc = subprocess.run([sys.executable, "-c", SWAP, *args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    if proc.returncode:
+        raise SystemExit(f"the keras3 run failed ({proc.returncode}); see {log_path}")
+    return time.perf_counter() - t, f"python -c '{SWAP}' " + " ".join(args)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--iterations", type=int, default=400)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--every", type=int, default=200, help="checkpoint (and FID) interval")
+    p.add_argument("--fid-n", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    add_common_arguments(p, "wgan_rmsprop")
+    a = p.parse_args(argv)
+    os.makedirs(a.runs_dir, exist_ok=True)
+    os.makedirs(a.results, exist_ok=True)
+    log_path = os.path.join(a.results, "output.log")
+    open(log_path, "w").close()
+    results = {}
+    for form in FORMS:
+        run_dir = os.path.join(a.runs_dir, form)
+        seconds, command = train(a, form, run_dir, log_path)
+        call("GAN_evaluation.py", [run_dir, str(a.fid_n), "16", "--inception", "fid", "--inception-weights",
+                                   a.weights, "--data-dir", a.data_dir, "--quiet"], log_path)
+        fids = {it: row.get("fid") for it, row in read_fids(run_dir)["rows"].items()}
+        rows = read_log(os.path.join(run_dir, "log.csv"))
+        last = rows[-50:]
+        results[form] = {
+            "command": command, "train_seconds": seconds, "fid": fids,
+            "mean_abs_w_last_50": sum(abs(r["divergence"]) for r in last) / len(last),
+            "max_abs_w": max(abs(r["divergence"]) for r in rows),
+            "grid": copy_png(os.path.join(run_dir, "samples", f"iter_{a.iterations:07d}.png"),
+                             os.path.join(a.results, f"{form}_iter_{a.iterations:07d}.png")),
+            "losses": copy_png(os.path.join(run_dir, "plots", "divergence.png"),
+                               os.path.join(a.results, f"{form}_divergence.png")),
+        }
+    write_report(a, results, argv)
+
+
+def write_report(a, results, argv):
+    its = sorted({it for r in results.values() for it in r["fid"]})
+    lines = [f"# WGAN on MNIST: the dissertation's RMSprop against Keras 3's ({a.iterations} iterations, "
+             f"batch {a.batch}, seed {a.seed})", "",
+             f"Command: `python benchmarks/wgan_rmsprop.py {' '.join(argv or sys.argv[1:])}`  ",
+             f"Machine: {json.dumps(machine())}", "",
+             f"FID: 2015 FID Inception network, {a.fid_n} generated vs {a.fid_n} real MNIST training images.", "",
+             "| RMSprop | " + " | ".join(f"FID at {it:,}" for it in its) + " | mean abs W estimate, last 50 iterations "
+             "| largest abs W estimate | training s |",
+             "| --- |" + " --- |" * (len(its) + 3)]
+    for form, r in results.items():
+        lines.append(f"| {FORMS[form]} | " + " | ".join(fmt(r["fid"].get(it), 2) for it in its)
+                     + f" | {fmt(r['mean_abs_w_last_50'], 4)} | {fmt(r['max_abs_w'], 4)} | {r['train_seconds']:.0f} |")
+    lines += ["", "Last sample grids: " + ", ".join(f"`{r['grid']}`" for r in results.values() if r["grid"]),
+              "Wasserstein estimate curves: " + ", ".join(f"`{r['losses']}`" for r in results.values() if r["losses"]),
+              "", "Commands:", ""] + [f"- {form}: `{r['command']}`" for form, r in results.items()]
+    with open(os.path.join(a.results, "wgan_rmsprop.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(os.path.join(a.results, "wgan_rmsprop.json"), "w") as f:
+        json.dump({"args": vars(a), "machine": machine(), "results": results}, f, indent=1, default=str)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
