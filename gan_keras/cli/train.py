@@ -65,8 +65,8 @@ def build_parser() -> OneLineParser:
     run.add_argument("--strategy", choices=("none", "mirrored", "multiworker"), default="none",
                      help="mirrored: train on every visible GPU with tf.distribute.MirroredStrategy; multiworker: "
                           "on several machines with MultiWorkerMirroredStrategy, cluster from TF_CONFIG, every "
-                          "worker running the same command (both: --engine compiled, stacked models); each "
-                          "device takes 1/N of every batch")
+                          "worker running the same command (both: --engine compiled; the stacked models, WGANGP, "
+                          "the BEGAN family and EDGEGAN); each device takes 1/N of every batch")
     run.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard logs")
     run.add_argument("--no-determinism", action="store_true",
                      help="do not enable TensorFlow op determinism nor turn its graph optimizer off "
