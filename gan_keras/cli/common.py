@@ -15,6 +15,23 @@ def quiet_tensorflow():
     import_tensorflow_quietly()
 
 
+def held_signal_pending() -> bool:
+    """Whether a SIGINT/SIGTERM that ``GAN_main.py`` holds has arrived (it is still held)."""
+    import signal
+
+    return hasattr(signal, "sigpending") and bool(signal.sigpending() & {signal.SIGINT, signal.SIGTERM})
+
+
+def release_held_signals():
+    """Deliver the SIGINT/SIGTERM that ``GAN_main.py`` held while TensorFlow was imported (a
+    KeyboardInterrupt raised then can be lost in a garbage-collector callback). A pending Ctrl-C
+    arrives here, as a KeyboardInterrupt in ordinary code; a pending SIGTERM ends the process."""
+    import signal
+
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr (and exit code 2), never the usage block."""
 

@@ -7,7 +7,8 @@ import shlex
 import sys
 
 from gan_keras.cli.common import (
-    OneLineParser, existing_dir, fail, non_negative_float, os_error_line, positive_float, positive_int, quiet_tensorflow, seed_int,
+    OneLineParser, existing_dir, fail, held_signal_pending, non_negative_float, os_error_line, positive_float,
+    positive_int, quiet_tensorflow, release_held_signals, seed_int,
 )
 
 PROG = "GAN_main.py"
@@ -147,9 +148,25 @@ def hyperparam_overrides(args) -> dict:
 
 
 def main(argv=None) -> int:
+    from gan_keras.training.runlog import StopRequest
+
     argv = sys.argv[1:] if argv is None else argv
-    quiet_tensorflow()
-    args = build_parser().parse_args(argv)
+    try:
+        quiet_tensorflow()
+        parser = build_parser()   # imports the models and datasets
+    except KeyboardInterrupt:
+        return fail(PROG, "interrupted while starting; nothing was written", 130)
+    if held_signal_pending():   # Ctrl-C while importing: it is still held, and nothing is written yet
+        return fail(PROG, "interrupted while starting; nothing was written", 130)
+    # From here a signal is a stop request (the loop's StopRequest continues it), never a
+    # KeyboardInterrupt that a garbage-collector callback could swallow.
+    with StopRequest(starting=True):
+        release_held_signals()
+        return _train(parser, argv)
+
+
+def _train(parser, argv) -> int:
+    args = parser.parse_args(argv)
     from gan_keras.errors import GanKerasError, TrainingDiverged
     from gan_keras.registry import get_model
 
@@ -192,5 +209,5 @@ def main(argv=None) -> int:
     except OSError as exc:  # e.g. --out on a read-only or vanished file system
         return fail(PROG, os_error_line(exc), 1)
     except KeyboardInterrupt:
-        return fail(PROG, "stopped at once; the run directory keeps its last checkpoint", 130)
+        return fail(PROG, "stopped at once; a run resumes from its last checkpoint or resume point, if it has one", 130)
     return 0

@@ -69,26 +69,35 @@ class LogWriter:
 
 
 class StopRequest:
-    """SIGINT/SIGTERM: finish the iteration, save a resume point, exit. A second signal stops at once."""
+    """SIGINT/SIGTERM: finish the iteration, save a resume point, exit. A second signal stops at once.
 
-    def __init__(self):
+    One inside another (``GAN_main.py`` holds one from its start, the loop its own) continues the
+    outer one's request: a signal received while the run was starting stops it after its first
+    iteration, with a resume point.
+    """
+
+    def __init__(self, starting: bool = False):
         self.signal_name = None
         self._previous = {}
+        self._then = ("the run stops after its first iteration, with a resume point" if starting else
+                      "finishing this iteration, then saving a resume point")
 
     def __enter__(self):
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 self._previous[sig] = signal.signal(sig, self._handle)
             except ValueError:  # not the main thread (e.g. inside a test runner thread)
-                pass
+                continue
+            outer = getattr(self._previous[sig], "__self__", None)
+            if isinstance(outer, StopRequest) and self.signal_name is None:
+                self.signal_name = outer.signal_name
         return self
 
     def _handle(self, signum, frame):
         if self.signal_name is not None:
             raise KeyboardInterrupt
         self.signal_name = signal.Signals(signum).name
-        print(f"\n{self.signal_name} received: finishing this iteration, then saving a resume point "
-              "(send it again to stop at once)", flush=True)
+        print(f"\n{self.signal_name} received: {self._then} (send it again to stop at once)", flush=True)
 
     def __exit__(self, *exc):
         for sig, handler in self._previous.items():
