@@ -338,3 +338,11 @@ def test_event_flags_are_announced_and_marked_on_their_plots(tmp_path, monkeypat
     (path,) = plot_run(str(tmp_path), spec)
     assert path.endswith("k_t.png") and marked == [3.0]
     assert LogSpec.from_json(spec.to_json()) == spec
+
+
+def test_the_eta_counts_hours_past_a_day():
+    """time.strftime('%H:%M:%S') wrapped at 24 h (a 67.7-hour run showed 19:42:00)."""
+    from gan_keras.training.loop import hms
+
+    assert hms(5) == "0:00:05" and hms(3599.6) == "1:00:00"
+    assert hms(67.7 * 3600) == "67:42:00" and hms(1e12) == "277777777:46:40"

@@ -33,6 +33,12 @@ from gan_keras.utils import write_json_atomic
 SAMPLE_GRID = 64  # an 8x8 grid from fixed noise
 
 
+def hms(seconds: float) -> str:
+    """``H:MM:SS`` with as many hours as it takes (``time.strftime`` wraps at 24 h), e.g. 67:42:05."""
+    whole = int(round(seconds))
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
 class Trainer:
     def __init__(self, config: RunConfig):
         self.config = config
@@ -258,7 +264,7 @@ class Trainer:
     def _progress(self, iteration, logs, rate):
         c = self.config
         left = (c.epochs - iteration) / rate if rate > 0 else float("inf")
-        eta = time.strftime("%H:%M:%S", time.gmtime(left)) if math.isfinite(left) else "?"
+        eta = hms(left) if math.isfinite(left) else "?"
         print(f"[{iteration}/{c.epochs}] {self.log_spec.progress_text(logs)} | {rate:.2f} it/s | ETA {eta}", flush=True)
 
     def _tensorboard_scalars(self, iteration, logs):
