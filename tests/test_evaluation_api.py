@@ -143,6 +143,28 @@ def test_evaluate_run_result_and_files(run_dir, tmp_path, capsys):
     assert "Traceback" not in capsys.readouterr().err
 
 
+def test_one_checkpoint_into_an_earlier_evaluation_keeps_the_other_rows(run_dir, tmp_path):
+    """--checkpoint N into a folder that holds the other checkpoints' evaluation (same settings)
+    adds N's row instead of replacing the table; other settings replace it, with a warning."""
+    out = tmp_path / "out"
+    every = evaluate_run(run_dir, EvalConfig(fid_sample_number=50, generate_sample_number=2, out=out,
+                                             similarity=False, progress=False),
+                         backbone=FakeBackbone(), dataset=make_dataset())
+    again = evaluate_run(run_dir, EvalConfig(fid_sample_number=50, generate_sample_number=2, out=out, checkpoint=200,
+                                             similarity=False, progress=False),
+                         backbone=FakeBackbone(), dataset=make_dataset())
+    assert [r["iteration"] for r in again.rows] == [100, 200, 300] and again.warnings == []
+    assert [r["fid"] for r in again.rows] == pytest.approx([r["fid"] for r in every.rows])
+    with open(out / "evaluation.json") as f:
+        assert [r["iteration"] for r in json.load(f)["checkpoints"]] == [100, 200, 300]
+    assert (out / "metrics.csv").read_text().count("\n") == 4    # header + 3 rows
+    other = evaluate_run(run_dir, EvalConfig(fid_sample_number=40, generate_sample_number=2, out=out, checkpoint=300,
+                                             similarity=False, progress=False),
+                         backbone=FakeBackbone(), dataset=make_dataset())
+    assert [r["iteration"] for r in other.rows] == [300]
+    assert any("made with other settings" in w for w in other.warnings)
+
+
 def test_fewer_fid_images_than_similarity_queries(run_dir, tmp_path):
     """The similarity figure shows only generated images that have features: with 4 FID images and
     20 PNGs it shows 4 (it used to index past the 4 features and end in a traceback)."""

@@ -18,6 +18,7 @@ nothing here exits the process.
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import platform
 import sys
@@ -67,6 +68,37 @@ def load_real_dataset(name: str, data_dir, image_size: int | None = None, limit:
                            "gan_keras.data.load_dataset cannot resize datasets (no image_size argument)")
     extra = {"image_size": image_size} if image_size is not None else {}
     return load_dataset(name, data_dir=data_dir, **extra, **({"limit": limit} if limit is not None else {}))
+
+
+# What must match for an earlier evaluation's rows to stand beside new ones in one table.
+_SAME_EVALUATION = ("run_dir", "fid_sample_number", "generate_sample_number", "seed")
+
+
+def _evaluation_identity(summary: dict) -> dict:
+    backbone, real = summary.get("backbone") or {}, summary.get("real_images") or {}
+    return {**{k: summary.get(k) for k in _SAME_EVALUATION},
+            "backbone": [backbone.get(k) for k in ("name", "resize", "description")],
+            "real": [real.get(k) for k in ("dataset_fingerprint", "n", "indices_sha256")]}
+
+
+def _earlier_rows(out: str, summary: dict, redone: set, warnings: list) -> list:
+    """``--checkpoint N`` into a folder holding an evaluation of other checkpoints: their rows, kept
+    beside the new one when they were computed the same way (else dropped, with a warning)."""
+    try:
+        with open(os.path.join(out, "evaluation.json")) as f:
+            previous = json.load(f)
+        rows = [r for r in previous["checkpoints"] if r.get("iteration") not in redone]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return []
+    if rows and _evaluation_identity(previous) != json.loads(json.dumps(_evaluation_identity(summary), default=str)):
+        warn(warnings, f"{out} held an evaluation of iteration(s) {', '.join(str(r.get('iteration')) for r in rows)} "
+                       "made with other settings; it is replaced by this one")
+        return []
+    return rows
+
+
+def _merged(earlier: list, rows: list) -> list:
+    return sorted([*earlier, *rows], key=lambda r: r["iteration"])
 
 
 def _versions() -> dict:
@@ -226,16 +258,19 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
         backbone=backbone,
         dataset=dataset, real=real, title=f"{run_config.get('model', '?')} on {run_config['dataset']}", log=log)
     rows = []
+    earlier = _earlier_rows(out, summary, {c.iteration for c in checkpoints}, warnings) \
+        if cfg.checkpoint_iteration is not None else []
     try:
         for i, ckpt in enumerate(checkpoints, 1):
             log(f"checkpoint {i}/{len(checkpoints)}: iteration {ckpt.iteration}")
             rows.append(ckpt_mod.evaluate_checkpoint(ckpt, ctx))
-            write_outputs(rows, out, summary, complete=False)
+            write_outputs(_merged(earlier, rows), out, summary, complete=False)
     finally:
         summary["total_seconds"] = time.perf_counter() - t_start
-        record = write_outputs(rows, out, summary, complete=len(rows) == len(checkpoints))
+        record = write_outputs(_merged(earlier, rows), out, summary, complete=len(rows) == len(checkpoints))
     result = EvaluationResult(rows=record["checkpoints"], summary=record, out=out, warnings=warnings)
-    failed = result.failed
+    done_now = {c.iteration for c in checkpoints}
+    failed = [r for r in result.failed if r["iteration"] in done_now]   # not an earlier evaluation's rows
     log(f"wrote {os.path.join(out, 'metrics.md')}, metrics.csv, fid.png, evaluation.json "
         f"({summary['total_seconds']:.1f} s)")
     if failed and len(failed) == len(rows):
