@@ -346,3 +346,32 @@ def test_the_eta_counts_hours_past_a_day():
 
     assert hms(5) == "0:00:05" and hms(3599.6) == "1:00:00"
     assert hms(67.7 * 3600) == "67:42:00" and hms(1e12) == "277777777:46:40"
+
+
+def test_a_run_too_big_for_memory_names_what_to_make_smaller(monkeypatch):
+    """Networks that cannot even be built (TensorFlow's ResourceExhaustedError while estimating)
+    are a one-line refusal, not a traceback; an estimate over the available memory names its
+    biggest part's remedy."""
+    from types import SimpleNamespace
+
+    from gan_keras.errors import ConfigError
+    from gan_keras.training import run_setup
+
+    spec = get_model("DCGAN")
+    dataset = SimpleNamespace(image_shape=(28, 28, 1), images=np.zeros((10, 28, 28, 1), np.uint8))
+
+    class ResourceExhaustedError(Exception):
+        pass
+
+    def cannot_build(*args, **kwargs):
+        raise ResourceExhaustedError("OOM when allocating tensor with shape[100000000,512]")
+
+    with monkeypatch.context() as m:
+        m.setattr(run_setup, "estimate_memory", cannot_build)
+        with pytest.raises(ConfigError, match=r"latent_dim 100000000\); use a smaller --latent-dim"):
+            run_setup.check_memory(spec, spec.hyperparams(latent_dim=10**8), dataset, 4)
+    monkeypatch.setattr(run_setup, "mem_available", lambda: 2**20)   # 1 MiB left
+    monkeypatch.setattr(run_setup, "estimate_memory", lambda *a: {
+        "dataset": 5 * 2**30, "weights_and_optimizer": 2**30, "activations": 2**30, "total": 7 * 2**30})
+    with pytest.raises(ConfigError, match=r"needs about 7.00 GiB .* use fewer images \(--limit\)$"):
+        run_setup.check_memory(spec, spec.hyperparams(), dataset, 4)

@@ -205,7 +205,7 @@ def _train(parser, argv) -> int:
     except GanKerasError as exc:
         return fail(PROG, str(exc), 1)
     except MemoryError:
-        return fail(PROG, "out of memory: use a smaller batch size", 1)
+        return fail(PROG, "out of memory: a smaller batch size, --limit or --latent-dim needs less", 1)
     except OSError as exc:  # e.g. --out on a read-only or vanished file system
         return fail(PROG, os_error_line(exc), 1)
     except KeyboardInterrupt:

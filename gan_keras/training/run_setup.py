@@ -125,14 +125,23 @@ def load_data(c: RunConfig):
 
 def check_memory(spec, hp, dataset, batch_size: int) -> dict:
     """The run's memory estimate; refused when it exceeds what the machine has available."""
-    est = estimate_memory(spec, hp, dataset.image_shape, batch_size, dataset.images.nbytes)
+    try:
+        est = estimate_memory(spec, hp, dataset.image_shape, batch_size, dataset.images.nbytes)
+    except Exception as exc:  # noqa: BLE001 - TensorFlow's ResourceExhaustedError, MemoryError
+        if not (isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError"):
+            raise
+        raise ConfigError(f"the networks do not fit in memory: building them ran out of it "
+                          f"(latent_dim {hp.latent_dim}); use a smaller --latent-dim") from None
     available = mem_available()
     if available is not None and est["total"] > available:
+        parts = {"dataset": "use fewer images (--limit)", "weights_and_optimizer": "use smaller networks",
+                 "activations": "use a smaller batch size"}
+        biggest = max(parts, key=lambda k: est[k])
         raise ConfigError(
             f"this run needs about {gib(est['total'])} of memory (dataset {gib(est['dataset'])}, "
             f"weights and optimizer {gib(est['weights_and_optimizer'])}, activations at batch size "
             f"{batch_size} {gib(est['activations'])}) but only {gib(available)} is available; "
-            f"use a smaller batch size")
+            f"{parts[biggest]}")
     return est
 
 
