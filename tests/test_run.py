@@ -80,6 +80,9 @@ def test_run_directory_is_self_describing(tmp_path):
         assert float(r["divergence"]) == pytest.approx(np.log(2) - float(r["d_loss"]), abs=1e-5)
     assert [c.iteration for c in rundir.list_checkpoints(run_dir)] == [3, 4]  # every 3 and at the end
     assert sorted(os.listdir(os.path.join(run_dir, "samples"))) == ["iter_0000002.png", "iter_0000004.png"]
+    # the final model always gets a grid, as it always gets a checkpoint
+    short = run(tmp_path, "short", epochs=3, sample_interval=2, save_model_interval=2)
+    assert sorted(os.listdir(os.path.join(short, "samples"))) == ["iter_0000002.png", "iter_0000003.png"]
     from PIL import Image
 
     grid = Image.open(os.path.join(run_dir, "samples", "iter_0000004.png"))

@@ -223,7 +223,7 @@ class Trainer:
                 continue
 
             # Everything below sees the state after the chunk's last iteration, which is `iteration`.
-            if iteration % c.sample_interval == 0:
+            if iteration % c.sample_interval == 0 or iteration == c.epochs:   # the final model's grid too
                 self._sample(iteration)
             if iteration % c.save_model_interval == 0 or iteration == c.epochs:
                 self._checkpoint(iteration, elapsed + now - t_session)
