@@ -148,11 +148,16 @@ def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypat
         return {**logs, "g_loss": float("nan")} if calls["n"] == 5 else logs
 
     monkeypatch.setattr(StackedEngine, "train_iteration", nan_at_5)
-    with pytest.raises(TrainingDiverged, match="iteration 5.*last good checkpoint is iteration 4"):
+    with pytest.raises(TrainingDiverged, match="iteration 5.*last good checkpoint is iteration 4.*--on-nan rollback"):
         run(tmp_path, epochs=8, save_model_interval=2)
     run_dir = str(tmp_path / "run")
     assert [c.iteration for c in rundir.list_checkpoints(run_dir)] == [2, 4]
     assert json.load(open(os.path.join(run_dir, "divergence.json")))["iteration"] == 5
+    # Before any checkpoint, "roll back" would lead nowhere: the advice says what can help.
+    calls["n"] = 0
+    with pytest.raises(TrainingDiverged, match="none yet .*nothing to roll back to: start it again") as info:
+        run(tmp_path, "early", epochs=8, save_model_interval=6)
+    assert "--on-nan rollback" not in str(info.value)
 
 
 def test_divergence_rollback_continues_from_the_checkpoint(tmp_path, monkeypatch):

@@ -335,9 +335,14 @@ class Trainer:
             self._plots()
             why = "" if self.config.on_nan == "stop" else \
                 (" (no checkpoint to roll back to)" if not checkpoints else f" ({rollbacks} rollbacks already)")
+            if checkpoints:
+                advice = f"to roll back and continue with a new seed: {self._resume_command()} --on-nan rollback"
+            else:   # nothing to roll back to: rolling back cannot help
+                advice = ("nothing to roll back to: start it again (--force) with a smaller learning rate (--lr) or "
+                          "another --seed, or save checkpoints more often")
             raise TrainingDiverged(
                 f"training diverged at iteration {iteration} ({bad}){why}; the last good checkpoint is {last} "
-                f"in {self.run_dir}; to roll back and continue with a new seed: {self._resume_command()} --on-nan rollback")
+                f"in {self.run_dir}; {advice}")
         checkpoint, state, _ = ckpt.latest_loadable(self.run_dir, self.engine)
         rollbacks += 1
         new_seed = self.seed + 1_000_003 * rollbacks
