@@ -104,7 +104,7 @@ def fakes(monkeypatch, tmp_path):
     backbone = FakeBackbone()
     calls = {"dataset": []}
 
-    def load_dataset(name, data_dir, image_size=None):
+    def load_dataset(name, data_dir, image_size=None, limit=None):
         calls["dataset"].append((name, data_dir))
         return dataset
 
@@ -237,7 +237,7 @@ def test_unknown_checkpoint(run_dir, fakes, capsys):
 
 def test_dataset_shape_mismatch(run_dir, fakes, capsys, monkeypatch):
     other = ImageDataset("toy", np.zeros((50, 8, 8, 3), np.uint8))
-    monkeypatch.setattr(pipeline, "load_real_dataset", lambda name, data_dir, image_size=None: other)
+    monkeypatch.setattr(pipeline, "load_real_dataset", lambda name, data_dir, image_size=None, limit=None: other)
     assert evaluate.main([run_dir, "20", "3", "--quiet"]) == 2
     assert "trained on (16, 16, 3)" in capsys.readouterr().err
 
