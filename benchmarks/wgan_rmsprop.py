@@ -2,6 +2,7 @@
 
     python benchmarks/wgan_rmsprop.py [--iterations 400] [--batch 32] [--every 200] [--fid-n 1000]
         [--data-dir DIR] [--weights PATH] [--runs-dir DIR] [--results DIR]
+    python benchmarks/wgan_rmsprop.py --steps     # only the step sizes (a minute): steps.md
 
 Keras 3's ``RMSprop`` divides by sqrt(v + eps), Keras 2.2's (and PyTorch's) by sqrt(v) + eps
 (``gan_keras/training/optimizers.py``). With the WGAN critic's clipped weights the gradients are far
@@ -10,6 +11,10 @@ MNIST twice from one seed, with the compiled engine (the same iteration as the s
 as ``GAN_main.py`` does and once with ``optimizers.RMSprop`` replaced by ``keras.optimizers.RMSprop``
 (in the child process only), evaluates every checkpoint's FID with the 2015 FID network, and
 writes a table, the loss curves and the last sample grids to ``--results``.
+
+``--steps`` measures instead how far one iteration moves the published WGAN networks' weights
+(28x28x1 and 64x64x3, batch 16, random images in [-1, 1], after 1 and after 10 iterations from the
+same seed): mean |change| / lr over G's and over the critic's trainable weights, for both forms.
 """
 from __future__ import annotations
 
@@ -45,6 +50,56 @@ def train(a, form, run_dir, log_path):
     return time.perf_counter() - t, f"python -c '{SWAP}' " + " ".join(args)
 
 
+def step_sizes(warmups=(1, 10), batch=16):
+    """{(shape, warmup): {form: (G's, the critic's mean |change| / lr in the next iteration)}}."""
+    import keras
+    import numpy as np
+
+    import gan_keras.training.optimizers as optimizers
+    from gan_keras.registry import get_model
+    from gan_keras.training.engine import build_engine
+
+    ours, out = optimizers.RMSprop, {}
+    for shape in ((28, 28, 1), (64, 64, 3)):
+        for warmup in warmups:
+            for form, cls in (("keras2", ours), ("keras3", keras.optimizers.RMSprop)):
+                optimizers.RMSprop = cls
+                try:
+                    keras.utils.set_random_seed(0)
+                    spec = get_model("WGAN")
+                    engine = build_engine(spec, spec.hyperparams(), shape)
+                finally:
+                    optimizers.RMSprop = ours
+                rng = np.random.default_rng(0)
+                images = rng.uniform(-1, 1, (64, *shape)).astype(np.float32)
+                draw = lambda: images[rng.integers(0, 64, batch)]  # noqa: E731
+                for _ in range(warmup):
+                    engine.train_iteration(draw, rng)
+                nets = (engine.generator, engine.discriminator)
+                before = [[w.numpy().copy() for w in n.trainable_weights] for n in nets]
+                engine.train_iteration(draw, rng)
+                out.setdefault((shape, warmup), {})[form] = tuple(
+                    float(np.concatenate([np.abs(w.numpy() - b).ravel() for w, b in zip(n.trainable_weights, bs)]).mean())
+                    / 5e-5 for n, bs in zip(nets, before))
+    return out
+
+
+def write_steps(a, steps):
+    lines = ["# How far one WGAN iteration moves the weights: Keras 2.2's RMSprop against Keras 3's", "",
+             "Command: `python benchmarks/wgan_rmsprop.py --steps`  ", f"Machine: {json.dumps(machine())}", "",
+             "Mean |change| / lr over the trainable weights in one iteration (5 critic updates with clipping, "
+             "1 generator update), batch 16, from the same seed, after N iterations.", "",
+             "| network | after | G: Keras 2.2 | G: Keras 3 | G: ratio | critic: Keras 2.2 | critic: Keras 3 | critic: ratio |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for (shape, warmup), r in steps.items():
+        (g2, d2), (g3, d3) = r["keras2"], r["keras3"]
+        lines.append(f"| WGAN-{shape[0]} | {warmup} | {g2:.4g} | {g3:.4g} | {g2 / g3:.0f}x | {d2:.4g} | {d3:.4g} | "
+                     f"{d2 / d3:.1f}x |")
+    with open(os.path.join(a.results, "steps.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--iterations", type=int, default=400)
@@ -52,10 +107,14 @@ def main(argv=None):
     p.add_argument("--every", type=int, default=200, help="checkpoint (and FID) interval")
     p.add_argument("--fid-n", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", action="store_true", help="only measure the step sizes (steps.md)")
     add_common_arguments(p, "wgan_rmsprop")
     a = p.parse_args(argv)
-    os.makedirs(a.runs_dir, exist_ok=True)
     os.makedirs(a.results, exist_ok=True)
+    if a.steps:
+        sys.path.insert(0, ROOT)
+        return write_steps(a, step_sizes())
+    os.makedirs(a.runs_dir, exist_ok=True)
     log_path = os.path.join(a.results, "output.log")
     open(log_path, "w").close()
     results = {}
