@@ -330,6 +330,7 @@ def test_bad_arguments_in_a_real_process():
     (["DCGAN", "shapes", 10, 8, 5, 5, "--image-size", 32, "--limit", 50], "32x32x3 (its shapes: 28x28x1, 64x64x3); "
                                                                           "--arch radford has it"),
     (["LSGAN", "shapes", 10, 8, 5, 5, "--f1-images", 4, "--limit", 50], "--f1-images needs --f1-every"),
+    (["GAN", "shapes", 10, 8, 5, 5, "--fetch-every", 5, "--limit", 50], "--fetch-every applies to --engine compiled"),
     (["LSGAN", "shapes", 10, 8, 5, 5, "--f1-every", 2, "--f1-images", 45, "--limit", 50],
      "larger than the 5 training images left after holding out 45 of 50"),
 ])

@@ -111,6 +111,9 @@ class Trainer:
         run_setup.validate_sizes(c)
         if c.strategy not in (None, "none") and self.hp.get("engine") != "compiled":
             raise ConfigError(f"--strategy {c.strategy} needs --engine compiled")
+        if (c.fetch_every or 1) > 1 and self.hp.get("engine") != "compiled":
+            raise ConfigError("--fetch-every applies to --engine compiled (the other engines return every "
+                              "iteration's logs as it ends)")
         self.strategy = make_strategy(c.strategy)  # before TensorFlow runs anything
         self.image_shape = image_shape(c.dataset, c.image_size) if c.image_size is not None else image_shape(c.dataset)
         self.spec.check_shape(self.image_shape, self.hp)
