@@ -319,3 +319,12 @@ def test_evaluate_run_in_fresh_process_does_not_import_cli(template_run, tmp_pat
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["cli"] == [] and np.isfinite(report["fid"])
+
+
+def test_the_memory_estimate_caps_the_batch_at_the_sample():
+    """--batch-size 200000 for 4 images holds 4 images at a time, not 200,000 (the estimate said 627 GiB)."""
+    from gan_keras.evaluation.preflight import estimate_memory
+
+    small = estimate_memory(4, 2, (28, 28, 1), 0, batch_size=4)
+    assert estimate_memory(4, 2, (28, 28, 1), 0, batch_size=200_000) == small
+    assert small["images"] < estimate_memory(400, 2, (28, 28, 1), 0, batch_size=400)["images"]

@@ -28,6 +28,7 @@ def estimate_memory(fid_n: int, generate_n: int, image_shape, dataset_bytes: int
     """Bytes the evaluation needs at its peak (features of both sets, statistics, distance blocks...)."""
     h, w, c = image_shape
     n = int(fid_n)
+    batch_size = min(int(batch_size), max(n, int(generate_n)))   # a batch never holds more than every image
     est = {
         "dataset": int(dataset_bytes),
         "features": 2 * n * (feature_dim + classes) * 8 * 2,             # real + generated, float64, a copy
@@ -115,7 +116,9 @@ def check_resources(cfg: EvalConfig, run_config: dict, image_shape, n_checkpoint
     if available is not None and est["total"] > 0.9 * available:
         raise ConfigError(f"FID_sample_number {fid_n} needs about {_gib(est['total'])} of memory (Inception "
                           f"features {_gib(est['features'])}, distances {_gib(est['distances'])}, dataset "
-                          f"{_gib(est['dataset'])}) but only {_gib(available)} is available; use a smaller number")
+                          f"{_gib(est['dataset'])}, images in flight at batch size {cfg.batch_size} "
+                          f"{_gib(est['images'])}) but only {_gib(available)} is available; use a smaller "
+                          + ("--batch-size" if est["images"] > est["features"] + est["distances"] else "number"))
     try:
         os.makedirs(out, exist_ok=True)
         free = shutil.disk_usage(out).free
