@@ -23,9 +23,9 @@ def held_signal_pending() -> bool:
 
 
 def release_held_signals():
-    """Deliver the SIGINT/SIGTERM that ``GAN_main.py`` held while TensorFlow was imported (a
-    KeyboardInterrupt raised then can be lost in a garbage-collector callback). A pending Ctrl-C
-    arrives here, as a KeyboardInterrupt in ordinary code; a pending SIGTERM ends the process."""
+    """Stop holding the SIGINT/SIGTERM that ``GAN_main.py`` held while TensorFlow was imported (a
+    KeyboardInterrupt raised then can be lost in a garbage-collector callback). Called once a
+    ``StopRequest`` handles them; one that arrived meanwhile is delivered to it here."""
     import signal
 
     if hasattr(signal, "pthread_sigmask"):

@@ -154,9 +154,9 @@ def main(argv=None) -> int:
     try:
         quiet_tensorflow()
         parser = build_parser()   # imports the models and datasets
+        if held_signal_pending():   # Ctrl-C while importing: it is still held, and nothing is written yet
+            raise KeyboardInterrupt
     except KeyboardInterrupt:
-        return fail(PROG, "interrupted while starting; nothing was written", 130)
-    if held_signal_pending():   # Ctrl-C while importing: it is still held, and nothing is written yet
         return fail(PROG, "interrupted while starting; nothing was written", 130)
     # From here a signal is a stop request (the loop's StopRequest continues it), never a
     # KeyboardInterrupt that a garbage-collector callback could swallow.

@@ -66,8 +66,8 @@ def load_real_dataset(name: str, data_dir, image_size: int | None = None, limit:
             not any(p.kind is p.VAR_KEYWORD for p in params.values()):
         raise DatasetError(f"the run was trained on {name} at image_size {image_size}, but this version of "
                            "gan_keras.data.load_dataset cannot resize datasets (no image_size argument)")
-    extra = {"image_size": image_size} if image_size is not None else {}
-    return load_dataset(name, data_dir=data_dir, **extra, **({"limit": limit} if limit is not None else {}))
+    given = {k: v for k, v in (("image_size", image_size), ("limit", limit)) if v is not None}
+    return load_dataset(name, data_dir=data_dir, **given)
 
 
 # What must match for an earlier evaluation's rows to stand beside new ones in one table.
@@ -257,9 +257,8 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
         run_dir=run_dir, out=out, config=cfg, latent_dim=latent_dim, latent=latent, image_shape=image_shape,
         backbone=backbone,
         dataset=dataset, real=real, title=f"{run_config.get('model', '?')} on {run_config['dataset']}", log=log)
-    rows = []
-    earlier = _earlier_rows(out, summary, {c.iteration for c in checkpoints}, warnings) \
-        if cfg.checkpoint_iteration is not None else []
+    rows, done_now = [], {c.iteration for c in checkpoints}
+    earlier = _earlier_rows(out, summary, done_now, warnings) if cfg.checkpoint_iteration is not None else []
     try:
         for i, ckpt in enumerate(checkpoints, 1):
             log(f"checkpoint {i}/{len(checkpoints)}: iteration {ckpt.iteration}")
@@ -269,7 +268,6 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
         summary["total_seconds"] = time.perf_counter() - t_start
         record = write_outputs(_merged(earlier, rows), out, summary, complete=len(rows) == len(checkpoints))
     result = EvaluationResult(rows=record["checkpoints"], summary=record, out=out, warnings=warnings)
-    done_now = {c.iteration for c in checkpoints}
     failed = [r for r in result.failed if r["iteration"] in done_now]   # not an earlier evaluation's rows
     log(f"wrote {os.path.join(out, 'metrics.md')}, metrics.csv, fid.png, evaluation.json "
         f"({summary['total_seconds']:.1f} s)")

@@ -33,8 +33,9 @@ x / 127.5 - 1, i.e. pytorch-fid's ``2 * ToTensor(x) - 1``; the backbone resizes 
 (bilinear, half-pixel centres, as ``F.interpolate(..., align_corners=False)``) and computes the
 2048-d pool features. The ``fid`` backbone then rescales to the 2015 TF graph's own x / 128 - 1;
 pytorch-fid feeds x / 127.5 - 1, which moves an FID by about 0.025 % (README, Backbones), so
-statistics from pytorch-fid's ``--save-stats`` and from this command differ by that much. A path may also be a ``.npz`` file holding ``mu`` and ``sigma`` (as written by
-pytorch-fid's ``--save-stats``). Prints ``FID: <value>``.
+statistics from pytorch-fid's ``--save-stats`` and from this command differ by that much. A path
+may also be a ``.npz`` file holding ``mu`` and ``sigma`` (as written by pytorch-fid's
+``--save-stats``). Prints ``FID: <value>``.
 """
 from __future__ import annotations
 

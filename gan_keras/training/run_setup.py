@@ -67,6 +67,7 @@ def _difference(key, theirs, mine) -> str:
     the flag that gives the run's value (so a run started before a default changed still resumes)."""
     if key != "hyperparams" or not isinstance(theirs, dict) or not isinstance(mine, dict):
         return f"{key}: {theirs!r} -> {mine!r}"
+
     def one(name):
         text = f"{name} {theirs.get(name)!r} -> {mine.get(name)!r}"
         if name in theirs and not isinstance(theirs[name], bool) and theirs[name] is not None:
