@@ -17,6 +17,7 @@
     <run>/plots/                      loss and divergence curves (PNG)
     <run>/tensorboard/                TensorBoard scalars
     <run>/evaluation/                 written by GAN_evaluation.py
+    <run>/.lock                       held by the process training the run (training/runlock.py)
 
 A checkpoint folder is built under a temporary name (``.tmp-iter_...``) and renamed into
 place in one step, so a reader either sees a whole checkpoint or none; ``list_checkpoints``

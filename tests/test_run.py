@@ -122,6 +122,41 @@ def test_a_different_run_is_never_overwritten_without_force(tmp_path):
         run(tmp_path, epochs=2, batch_size=8, hyperparams={"optimizer_epsilon": 1e-8})
 
 
+def test_one_process_at_a_time_trains_a_run_directory(tmp_path):
+    """A second training of a run directory that is being trained (a resume, --force, a different
+    run) is refused, naming the process that holds it, and changes nothing there; once the holder
+    lets go the run resumes. A directory made only to hold the lock is removed by a refusal."""
+    from gan_keras.training.runlock import LOCK_FILE, RunLock
+
+    first = run(tmp_path, epochs=2)
+    files = sorted(str(p.relative_to(first)) for p in (tmp_path / "run").rglob("*"))
+    holder = RunLock(first, "python GAN_main.py (the holder)").acquire()
+    for kw in ({}, {"force": True}, {"batch_size": 8, "force": True}):
+        with pytest.raises(RunDirError, match=rf"run is being written by another training process \(pid "
+                                              rf"{os.getpid()} on .*: python GAN_main.py \(the holder\)\); wait"):
+            run(tmp_path, epochs=4, **kw)
+    assert sorted(str(p.relative_to(first)) for p in (tmp_path / "run").rglob("*")) == files
+    assert len(read_rows(first)) == 2
+    holder.release()
+    run(tmp_path, epochs=4)   # the lock file left behind is no obstacle
+    assert len(read_rows(first)) == 4 and LOCK_FILE in os.listdir(first)
+    run(tmp_path, epochs=2, batch_size=8, force=True)   # --force keeps its own lock file, clears the rest
+    assert rundir.read_config(first)["batch_size"] == 8 and len(read_rows(first)) == 2
+
+    fresh = tmp_path / "fresh"
+    holder = RunLock(str(fresh)).acquire()   # another process is creating this run
+    with pytest.raises(RunDirError, match="being written by another training process"):
+        run(tmp_path, "fresh", epochs=2)
+    assert os.listdir(fresh) == [LOCK_FILE]   # the refused run removed nothing of the holder's
+    holder.release(failed=True)
+    assert not fresh.exists()
+    with pytest.raises(RunDirError, match="holds no gan_keras run"):
+        (tmp_path / "notes").mkdir()
+        (tmp_path / "notes" / "notes.txt").write_text("mine")
+        run(tmp_path, "notes", epochs=1)
+    assert os.listdir(tmp_path / "notes") == ["notes.txt"]   # a refused folder keeps no lock file
+
+
 def test_a_run_from_before_a_hyperparameter_existed_resumes_as_before(tmp_path):
     """A config.json without a hyperparameter added since (here optimizer_epsilon) takes its declared
     default, the old behaviour, so the run resumes."""
@@ -424,6 +459,8 @@ def test_interrupted_runs_resume_to_the_same_result_as_a_straight_run(tmp_path, 
     out = tmp_path / "interrupted"
     proc = _start(out, epochs, "--autosave", "0.0005")  # a resume point every 30 ms
     _wait_for_rows(out, 110 + np.random.default_rng().integers(0, 80), proc)
+    with pytest.raises(RunDirError, match=rf"being written by another training process \(pid {proc.pid} "):
+        run(tmp_path, "interrupted", model="GAN")   # a second process on the run while it trains
     if sig == signal.SIGKILL:
         deadline = time.time() + 60
         while (rundir.autosave(str(out)) is None or rundir.autosave(str(out)).iteration <= 100) and \

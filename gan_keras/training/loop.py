@@ -25,7 +25,7 @@ from gan_keras.training import distribute
 from gan_keras.training.distribute import make_strategy
 from gan_keras.training.d_f1 import DiscriminatorF1
 from gan_keras.training.engine import build_engine
-from gan_keras.training import run_setup
+from gan_keras.training import run_setup, runlock
 from gan_keras.training.config import RunConfig
 from gan_keras.training.runlog import LogWriter, StopRequest
 from gan_keras.utils import write_json_atomic
@@ -50,7 +50,20 @@ class Trainer:
 
     # -- the run ---------------------------------------------------------------------------
     def run(self) -> str:
-        """Train (or resume) the run; returns its directory. Nothing is written before every check passes."""
+        """Train (or resume) the run; returns its directory. Nothing is written before every check passes,
+        and only one process at a time trains a run directory (``runlock.py``)."""
+        self.lock = None
+        try:
+            return self._run()
+        except BaseException:
+            if self.lock is not None:
+                self.lock.release(failed=True)   # removes a directory it made, if nothing else was written
+            raise
+        finally:
+            if self.lock is not None:
+                self.lock.release()
+
+    def _run(self) -> str:
         previous, dataset, memory = self._prepare()
         read_dir, c = self.read_dir, self.config
         with distribute.scope(self.strategy):
@@ -64,8 +77,8 @@ class Trainer:
         if self.strategy is not None and not distribute.is_chief(self.strategy):
             self.run_dir = distribute.scratch_dir(read_dir)  # the same writes, thrown away at the end
             print(f"a non-chief worker: {read_dir} is the chief's to write; this one writes to {self.run_dir}")
-        elif previous is None and os.path.isdir(self.run_dir) and os.listdir(self.run_dir):
-            shutil.rmtree(self.run_dir)  # --force
+        elif previous is None and os.path.isdir(self.run_dir) and not runlock.is_empty(self.run_dir):
+            runlock.clear(self.run_dir)  # --force
         os.makedirs(self.run_dir, exist_ok=True)
 
         self.rng = np.random.default_rng(self.seed)
@@ -117,6 +130,8 @@ class Trainer:
         self.strategy = make_strategy(c.strategy)  # before TensorFlow runs anything
         self.image_shape = image_shape(c.dataset, c.image_size) if c.image_size is not None else image_shape(c.dataset)
         self.spec.check_shape(self.image_shape, self.hp)
+        if self.strategy is None or distribute.is_chief(self.strategy):  # a non-chief worker writes elsewhere
+            self.lock = runlock.RunLock(self.run_dir, c.command).acquire()
         previous = run_setup.existing_run(self.run_dir, c, self.spec, self.hp, self.image_shape)
         if c.data_dir is None and previous and previous.get("data_dir"):
             c.data_dir = previous["data_dir"]  # a resumed run finds its data where it did before

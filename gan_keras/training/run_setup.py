@@ -12,6 +12,7 @@ import os
 
 from gan_keras import rundir
 from gan_keras.errors import ConfigError, RunDirError
+from gan_keras.training import runlock
 from gan_keras.training.config import IDENTITY_KEYS, RunConfig, estimate_memory, gib, versions
 from gan_keras.utils import mem_available
 
@@ -84,7 +85,7 @@ def existing_run(run_dir: str, c: RunConfig, spec, hp, image_shape):
         return None
     if not os.path.isdir(run_dir):
         raise RunDirError(f"{run_dir} exists and is not a directory")
-    if not os.listdir(run_dir):
+    if runlock.is_empty(run_dir):   # new, or holding only this process's lock
         return None
     try:
         previous = rundir.read_config(run_dir)
