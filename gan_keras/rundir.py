@@ -69,13 +69,19 @@ class Checkpoint:
         return os.path.join(self.path, DISCRIMINATOR_FILE)
 
 
-def _is_complete(path: str) -> bool:
+def incomplete(path: str) -> str | None:
+    """What a checkpoint folder lacks (no readable manifest, or files its manifest names), or None."""
     try:
-        with open(os.path.join(path, MANIFEST)) as f:
-            manifest = json.load(f)
-    except (OSError, ValueError):
-        return False
-    return all(os.path.isfile(os.path.join(path, name)) for name in manifest.get("files", []))
+        manifest = _read_json(os.path.join(path, MANIFEST))
+        files = list(manifest.get("files", []))
+    except (OSError, ValueError, TypeError):
+        return f"no readable {MANIFEST}"
+    missing = [name for name in files if not os.path.isfile(os.path.join(path, str(name)))]
+    return f"missing {', '.join(map(str, missing))}" if missing else None
+
+
+def _is_complete(path: str) -> bool:
+    return incomplete(path) is None
 
 
 def list_checkpoints(run_dir: str, include_incomplete: bool = False) -> list[Checkpoint]:
@@ -103,6 +109,20 @@ def autosave(run_dir: str) -> Checkpoint | None:
         return None
 
 
+def holds_run(run_dir: str) -> bool:
+    """Whether a folder holds a gan_keras run, the only thing ``--force`` may overwrite: its
+    config.json names a model, or it has checkpoints, or a (damaged) config.json beside a log.csv."""
+    try:
+        if "model" in _read_json(os.path.join(run_dir, CONFIG)):
+            return True
+    except (OSError, ValueError):
+        pass
+    root = os.path.join(run_dir, CHECKPOINTS)
+    if os.path.isdir(root) and any(_CKPT_RE.match(n) or n == AUTOSAVE for n in os.listdir(root)):
+        return True
+    return os.path.isfile(os.path.join(run_dir, CONFIG)) and os.path.isfile(os.path.join(run_dir, LOG))
+
+
 def _read_json(path: str) -> dict:
     with open(path) as f:
         value = json.load(f)
@@ -128,12 +148,15 @@ def read_config(run_dir: str) -> dict:
         problem = f"{run_dir} is not a gan_keras run directory (no {CONFIG})"
     except (OSError, ValueError) as exc:
         problem = f"{path} is damaged ({exc})"
-    for checkpoint in reversed(list_checkpoints(run_dir)):
+    point = autosave(run_dir)
+    copies = list_checkpoints(run_dir) + ([point] if point is not None else [])
+    for checkpoint in sorted(copies, key=lambda c: c.iteration, reverse=True):
         try:
             config = _read_json(os.path.join(checkpoint.path, CONFIG))
         except (OSError, ValueError):
             continue
-        print(f"warning: {problem}; using the copy saved with checkpoint {checkpoint.iteration}")
+        where = "its resume point" if checkpoint is point else f"checkpoint {checkpoint.iteration}"
+        print(f"warning: {problem}; using the copy saved with {where}")
         return config
     raise RunDirError(problem)
 

@@ -114,8 +114,14 @@ def test_a_different_run_is_never_overwritten_without_force(tmp_path):
     assert rundir.read_config(str(tmp_path / "run"))["batch_size"] == 8
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("mine")
+    for force in (False, True):   # --force replaces a run, never someone's folder
+        with pytest.raises(RunDirError, match=r"holds no gan_keras run; choose another --out \(--force replaces"):
+            run(tmp_path, "other", epochs=1, force=force)
+        assert os.listdir(tmp_path / "other") == ["notes.txt"]
+    (tmp_path / "other" / "config.json").write_text('{"name": "my web app"}')   # not a run's config
     with pytest.raises(RunDirError, match="holds no gan_keras run"):
-        run(tmp_path, "other", epochs=1)
+        run(tmp_path, "other", epochs=1, force=True)
+    assert sorted(os.listdir(tmp_path / "other")) == ["config.json", "notes.txt"]
     # A hyperparameter names itself and the flag that resumes the run as it was.
     with pytest.raises(RunDirError, match=r"hyperparameters: optimizer_epsilon 1e-07 -> 1e-08 \(to resume it, "
                                           r"add --optimizer-epsilon 1e-07\)"):
@@ -214,6 +220,40 @@ def test_divergence_rollback_continues_from_the_checkpoint(tmp_path, monkeypatch
     assert rundir.list_checkpoints(run_dir)[-1].iteration == 8
 
 
+@pytest.mark.parametrize("model", ["DCGAN", "WGANGP"])
+def test_a_run_with_rollbacks_resumes_bit_identically(tmp_path, monkeypatch, model):
+    """NaNs at the first pass through iterations 5 and 7. The rollback count is saved with every
+    checkpoint, so a run stopped between the two rollbacks and resumed reseeds as a straight one;
+    and a rollback returns to the last checkpoint even when a newer resume point exists (its
+    place depends on the clock). divergence.json keeps every divergence."""
+    seen = set()
+    original = Trainer._train_chunk
+
+    def nan_first_time(self, iteration):
+        logs = original(self, iteration)
+        if iteration + 1 in (5, 7) and iteration + 1 not in seen:
+            seen.add(iteration + 1)
+            return [{**logs[0], "g_loss": float("nan")}]
+        return logs
+
+    monkeypatch.setattr(Trainer, "_train_chunk", nan_first_time)
+    kw = dict(model=model, epochs=10, save_model_interval=2, on_nan="rollback", hyperparams={"critic_steps": 1}
+              if model == "WGANGP" else {})
+    straight = run(tmp_path, "straight", **kw)
+    assert seen == {5, 7}
+    seen.clear()
+    run(tmp_path, "resumed", **{**kw, "epochs": 6})
+    resumed = run(tmp_path, "resumed", **kw, autosave_minutes=1e-9)   # a resume point after every iteration
+    assert seen == {5, 7}
+    assert read_rows(resumed) == read_rows(straight)
+    assert same_weights(weights_of(rundir.list_checkpoints(resumed)[-1].generator_path),
+                        weights_of(rundir.list_checkpoints(straight)[-1].generator_path))
+    record = json.load(open(os.path.join(straight, "divergence.json")))
+    assert record["status"] == "rolled back" and record["iteration"] == 7
+    assert "seed 2000013" in record["action"] and record["last_good_checkpoint"] == "iteration 6"
+    assert [e["iteration"] for e in record["earlier"]] == [5] and "seed 1000010" in record["earlier"][0]["action"]
+
+
 def test_full_disk_is_reported_and_earlier_checkpoints_survive(tmp_path, monkeypatch):
     import errno
 
@@ -241,6 +281,50 @@ def test_a_damaged_latest_checkpoint_falls_back_to_the_previous_one(tmp_path):
     assert read_rows(run_dir) == read_rows(straight)
     os.remove(os.path.join(rundir.list_checkpoints(run_dir)[-1].path, "manifest.json"))
     assert [c.iteration for c in rundir.list_checkpoints(run_dir)] == [2, 4]  # incomplete: ignored
+
+
+def test_damaged_checkpoints_are_skipped_with_a_word_and_never_restart_a_run(tmp_path, capsys, four_and_six):
+    """A checkpoint whose state.json parses but is wrong, or that lacks a file, is skipped with a
+    warning; a resume point newer than every loadable checkpoint is used even when a damaged
+    checkpoint is newer still; and when nothing loads the run is refused, its log untouched (it
+    used to start again from 0 and cut the log back)."""
+    run_dir = str(tmp_path / "run")
+    shutil.copytree(four_and_six[0], run_dir)
+    four = rundir.list_checkpoints(run_dir)[-1]
+    with open(os.path.join(four.path, "state.json"), "w") as f:
+        f.write("{}")
+    os.remove(os.path.join(rundir.list_checkpoints(run_dir)[0].generator_path))
+    with pytest.raises(RunDirError, match=r"none of the checkpoints of .* can be loaded .*nothing was changed"):
+        run(tmp_path, epochs=6, save_model_interval=2)
+    out = capsys.readouterr().out
+    assert "iter_0000004 is damaged (state.json has no iteration)" in out
+    assert "checkpoint 2 (" in out and "is incomplete (missing generator.keras)" in out
+    assert len(read_rows(run_dir)) == 4 and [c.iteration for c in rundir.list_checkpoints(
+        run_dir, include_incomplete=True)] == [2, 4]
+
+    # a resume point at 3 (older than the damaged 4, newer than the incomplete 2) is where it resumes
+    run_dir = str(tmp_path / "point")
+    shutil.copytree(four_and_six[0], run_dir)
+    shutil.copytree(os.path.join(four_and_six[0], "checkpoints", "iter_0000004"),
+                    os.path.join(run_dir, "checkpoints", "autosave"))
+    shutil.rmtree(os.path.join(run_dir, "checkpoints", "iter_0000004"))
+    run(tmp_path, "three", epochs=3, save_model_interval=3)   # the same run's state at 3, to make the point from
+    three = os.path.join(str(tmp_path / "three"), "checkpoints", "iter_0000003")
+    point = os.path.join(run_dir, "checkpoints", "autosave")
+    for name in ("trainer_state.npz", "state.json", "log.csv", "config.json"):
+        shutil.copyfile(os.path.join(three, name), os.path.join(point, name))
+    with open(os.path.join(point, "manifest.json"), "w") as f:
+        json.dump({"iteration": 3, "files": ["trainer_state.npz", "state.json", "log.csv", "config.json"]}, f)
+    shutil.copytree(four.path, os.path.join(run_dir, "checkpoints", "iter_0000004"))   # the damaged 4
+    os.remove(os.path.join(rundir.list_checkpoints(run_dir)[0].generator_path))
+    with open(os.path.join(run_dir, rundir.CONFIG), "w") as f:   # and a damaged config: the point's copy serves
+        f.write("{")
+    capsys.readouterr()
+    run(tmp_path, "point", epochs=6, save_model_interval=2)
+    out = capsys.readouterr().out
+    assert "using the copy saved with checkpoint 4" in out   # the newest copy, even in a damaged checkpoint
+    assert "from iteration 3 (its resume point)" in out
+    assert read_rows(run_dir) == read_rows(four_and_six[1])
 
 
 @pytest.fixture(scope="module")

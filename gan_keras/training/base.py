@@ -42,7 +42,8 @@ class Engine(Protocol):
     #   real batch (an auto-encoder discriminator's reconstructions): samples/<name>/iter_*.png;
     # - ``attach_data(images_uint8, batch_size)``: the engine draws its own batches (on the device);
     # - ``train_iterations(k) -> [logs] * k``: several iterations per call (``--fetch-every``);
-    # - ``reseed(seed)``: a new stream for the engine's own draws after a NaN rollback.
+    # - ``reseed(seed)``: new streams for the engine's own draws (noise, DiffAugment, batches) after a
+    #   NaN rollback, whose restored checkpoint would otherwise replay the draws that diverged.
 
 
 def all_variables(*objects) -> list:
@@ -54,3 +55,10 @@ def all_variables(*objects) -> list:
                 seen.add(id(v))
                 out.append(v)
     return out
+
+
+def reseed_generators(seed: int, generators) -> None:
+    """Start each ``keras.random.SeedGenerator`` on a new stream of its own (``seed``, ``seed + 1``, ...)."""
+    for offset, generator in enumerate(generators):
+        for state in (generator.state if isinstance(generator.state, (list, tuple)) else [generator.state]):
+            state.assign(np.array([(seed + offset) % 2**31, 0], dtype=str(state.dtype)))

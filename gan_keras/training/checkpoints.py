@@ -103,18 +103,38 @@ def load_checkpoint(checkpoint: rundir.Checkpoint, engine) -> tuple[dict, dict]:
             values = {k: npz[k] for k in npz.files}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise CheckpointError(f"checkpoint {checkpoint.path} is damaged ({exc})") from None
+    problem = _state_problem(state, values)
+    if problem:
+        raise CheckpointError(f"checkpoint {checkpoint.path} is damaged ({problem})")
     variables = engine.state_variables()
     saved = sorted(k for k in values if k.startswith("var_"))
     if len(saved) != len(variables):
         raise CheckpointError(f"checkpoint {checkpoint.path} holds {len(saved)} variables, the model has "
                               f"{len(variables)}: it was written by a different model or version")
-    for key, variable in zip(saved, variables):
+    for key, variable in zip(saved, variables):   # every shape checked before any variable changes
         if tuple(values[key].shape) != tuple(variable.shape):
             raise CheckpointError(f"checkpoint {checkpoint.path}: {variable.path} has shape "
                                   f"{values[key].shape}, expected {tuple(variable.shape)}")
+    for key, variable in zip(saved, variables):
         variable.assign(values[key])
     extras = {k[len("extra_"):]: v for k, v in values.items() if k.startswith("extra_")}
     return state, extras
+
+
+def _state_problem(state, values) -> str | None:
+    """What is wrong with a state.json and trainer_state.npz that parsed (None: nothing), so that a
+    damaged checkpoint is skipped like an unreadable one instead of failing the resume later."""
+    if not isinstance(state, dict):
+        return f"{STATE_JSON} is not a JSON object"
+    if not isinstance(state.get("iteration"), int):
+        return f"{STATE_JSON} has no iteration"
+    try:
+        np.random.default_rng().bit_generator.state = state["rng_state"]
+    except (KeyError, TypeError, ValueError) as exc:
+        return f"{STATE_JSON} has no usable rng_state ({type(exc).__name__}: {exc})"
+    if "extra_fixed_noise" not in values:
+        return f"{STATE_NPZ} has no fixed sample noise"
+    return None
 
 
 def remove_autosave(run_dir: str, up_to: int | None = None) -> None:
@@ -125,18 +145,24 @@ def remove_autosave(run_dir: str, up_to: int | None = None) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def latest_loadable(run_dir: str, engine) -> tuple[rundir.Checkpoint, dict, dict] | None:
-    """The newest checkpoint or resume point that loads; damaged ones are skipped with a warning."""
-    candidates = rundir.list_checkpoints(run_dir)
-    point = rundir.autosave(run_dir)
-    if point is not None and (not candidates or point.iteration > candidates[-1].iteration):
-        candidates.append(point)
-    for checkpoint in reversed(candidates):
+def latest_loadable(run_dir: str, engine, resume_point: bool = True) -> tuple[rundir.Checkpoint, dict, dict] | None:
+    """The newest checkpoint that loads, or the resume point when it is newer (``resume_point``);
+    incomplete and damaged ones are skipped with a warning. None when nothing loads."""
+    candidates = [(c.iteration, 1, c) for c in rundir.list_checkpoints(run_dir, include_incomplete=True)]
+    point = rundir.autosave(run_dir) if resume_point else None
+    if point is not None:   # after a checkpoint of the same iteration, tried before any older one
+        candidates.append((point.iteration, 0, point))
+    for _, _, checkpoint in sorted(candidates, key=lambda c: c[:2], reverse=True):
+        name = "its resume point" if checkpoint is point else f"checkpoint {checkpoint.iteration}"
+        problem = rundir.incomplete(checkpoint.path)
+        if problem is not None:
+            print(f"warning: {name} ({checkpoint.path}) is incomplete ({problem}); trying an earlier one")
+            continue
         try:
             state, extras = load_checkpoint(checkpoint, engine)
             return checkpoint, state, extras
         except CheckpointError as exc:
-            print(f"warning: {exc}; trying an earlier checkpoint")
+            print(f"warning: {exc}; trying an earlier one")
     return None
 
 

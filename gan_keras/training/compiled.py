@@ -32,6 +32,7 @@ from gan_keras.backend import tf
 
 from gan_keras.training.stacked import StackedEngine
 from gan_keras.training.train_step import TrainStepEngine
+from gan_keras.training.base import reseed_generators
 
 
 class DeviceData:
@@ -147,10 +148,10 @@ class _Compiled:
         return {name: float(value) for name, value in self._with_function(*draws).items()}
 
     def reseed(self, seed: int) -> None:
-        """Draw from a new stream (the loop's NaN rollback: the restored checkpoint would otherwise
-        replay the draws that led to the divergence)."""
-        state = self.draw_state_variables()[0]
-        state.assign(np.array([seed % 2**31, 0], dtype=str(state.dtype)))
+        """Draw from new streams (the loop's NaN rollback: the restored checkpoint would otherwise
+        replay the draws that led to the divergence): the reference engine's, then the device draws'."""
+        super().reseed(seed)
+        reseed_generators(seed + 100, [self.draw_seed])
 
     def draw_state_variables(self) -> list:
         state = self.draw_seed.state

@@ -6,6 +6,7 @@ behind.
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -15,7 +16,7 @@ import keras
 import numpy as np
 
 from gan_keras import backend, rundir
-from gan_keras.errors import ConfigError, TrainingDiverged
+from gan_keras.errors import ConfigError, RunDirError, TrainingDiverged
 from gan_keras.hparams import draw_latent
 from gan_keras.registry import get_model
 from gan_keras.report.grids import save_grid
@@ -82,13 +83,20 @@ class Trainer:
         os.makedirs(self.run_dir, exist_ok=True)
 
         self.rng = np.random.default_rng(self.seed)
+        self.rollbacks = 0   # NaN rollbacks so far: saved with every checkpoint, so a resumed run reseeds as a straight one
         start, fixed_noise, elapsed, log_backup = 0, None, 0.0, None
         if previous is not None:
             restored = ckpt.latest_loadable(read_dir, engine)
             if restored is not None:
                 start, fixed_noise, elapsed, log_backup = self._restored(restored)
-            else:
-                print(f"{self.run_dir} has no usable checkpoint: starting it again from iteration 0")
+            elif rundir.list_checkpoints(read_dir, include_incomplete=True) or \
+                    os.path.isdir(os.path.join(read_dir, rundir.CHECKPOINTS, rundir.AUTOSAVE)):
+                raise RunDirError(   # never start over silently: that would cut the log back to nothing
+                    f"none of the checkpoints of {read_dir} can be loaded (the warnings above say why); "
+                    f"nothing was changed. To train the run again from iteration 0, delete "
+                    f"{os.path.join(read_dir, rundir.CHECKPOINTS)}, or choose another --out")
+            else:   # stopped before its first checkpoint or resume point
+                print(f"{self.run_dir} has no checkpoint yet: starting it again from iteration 0")
                 if init_source:
                     init_info = ckpt.initialise_from(init_source, engine)
         if fixed_noise is None:
@@ -152,6 +160,7 @@ class Trainer:
         (start iteration, fixed noise, elapsed seconds, the checkpoint's copy of the log)."""
         checkpoint, state, extras = restored
         self.rng.bit_generator.state = state["rng_state"]
+        self.rollbacks = int(state.get("rollbacks", 0))
         where = " (its resume point)" if os.path.basename(checkpoint.path) == rundir.AUTOSAVE else ""
         print(f"resuming {self.run_dir} from iteration {checkpoint.iteration}{where}")
         if self.config.init_from:
@@ -205,7 +214,6 @@ class Trainer:
     def _loop(self, start: int, elapsed: float, stop: StopRequest) -> str:
         c, spec = self.config, self.spec
         last_saved = start
-        rollbacks = 0
         t_session = time.perf_counter()
         t_report, it_report, t_autosave = t_session, start, t_session
         iteration = start
@@ -235,7 +243,7 @@ class Trainer:
                     print(f"warning: iteration {iteration}: {alarm}", flush=True)
             if not all(math.isfinite(v) for k, v in logs.items()):
                 # the rest of the chunk, computed after the divergence, is dropped with its state
-                iteration, rollbacks, elapsed = self._diverged(iteration, logs, rollbacks)
+                iteration, elapsed = self._diverged(iteration, logs)
                 last_saved = iteration
                 t_session = t_autosave = time.perf_counter()
                 continue
@@ -327,7 +335,7 @@ class Trainer:
         state without the .keras files, so a killed run loses at most those minutes. Resuming is
         exact from any iteration, so where the time-driven resume points fall changes nothing."""
         state = {"iteration": iteration, "rng_state": self.rng.bit_generator.state, "seed": self.seed,
-                 "elapsed_seconds": elapsed, "model": self.spec.name}
+                 "elapsed_seconds": elapsed, "model": self.spec.name, "rollbacks": self.rollbacks}
         self.log.sync()  # every row up to the checkpoint is on disk before the checkpoint is
         ckpt.save_checkpoint(self.run_dir, iteration, self.engine, state, {"fixed_noise": self.fixed_noise},
                              copies=[os.path.join(self.run_dir, rundir.LOG), os.path.join(self.run_dir, rundir.CONFIG)],
@@ -342,17 +350,25 @@ class Trainer:
         except Exception as exc:  # a plot must never cost a run
             print(f"warning: could not draw the plots ({exc})")
 
-    def _diverged(self, iteration, logs, rollbacks):
+    def _diverged(self, iteration, logs):
+        """A non-finite loss: stop, or (``--on-nan rollback``) return to the last checkpoint (never a
+        resume point, whose place depends on the clock) with new seeds. Returns (iteration, elapsed)."""
         bad = ", ".join(f"{k}={v}" for k, v in logs.items() if not math.isfinite(v))
+        c, rollbacks = self.config, self.rollbacks
+        restored = ckpt.latest_loadable(self.run_dir, self.engine, resume_point=False) \
+            if c.on_nan == "rollback" and rollbacks < c.max_rollbacks else None
         checkpoints = rundir.list_checkpoints(self.run_dir)
         last = f"iteration {checkpoints[-1].iteration}" if checkpoints else "none yet"
         record = {"status": "diverged", "iteration": iteration, "losses": {k: str(v) for k, v in logs.items()},
-                  "last_good_checkpoint": last, "action": self.config.on_nan}
-        write_json_atomic(os.path.join(self.run_dir, "divergence.json"), record)
-        if self.config.on_nan == "stop" or not checkpoints or rollbacks >= self.config.max_rollbacks:
+                  "last_good_checkpoint": last, "action": c.on_nan,
+                  "earlier": self._divergences()}   # the run's earlier divergences, rolled back
+        if restored is None:
+            write_json_atomic(os.path.join(self.run_dir, "divergence.json"), record)
             self._plots()
-            why = "" if self.config.on_nan == "stop" else \
-                (" (no checkpoint to roll back to)" if not checkpoints else f" ({rollbacks} rollbacks already)")
+            why = "" if c.on_nan == "stop" else \
+                (" (no checkpoint to roll back to)" if not checkpoints else
+                 f" ({rollbacks} rollbacks already)" if rollbacks >= c.max_rollbacks else
+                 " (no checkpoint could be loaded)")
             if checkpoints:
                 advice = f"to roll back and continue with a new seed: {self._resume_command()} --on-nan rollback"
             else:   # nothing to roll back to: rolling back cannot help
@@ -361,18 +377,33 @@ class Trainer:
             raise TrainingDiverged(
                 f"training diverged at iteration {iteration} ({bad}){why}; the last good checkpoint is {last} "
                 f"in {self.run_dir}; {advice}")
-        checkpoint, state, _ = ckpt.latest_loadable(self.run_dir, self.engine)
-        rollbacks += 1
+        checkpoint, state, _ = restored
+        self.rollbacks = rollbacks = rollbacks + 1
         new_seed = self.seed + 1_000_003 * rollbacks
         self.rng = np.random.default_rng(new_seed)
         keras.utils.set_random_seed(new_seed % 2**31)
-        if hasattr(self.engine, "reseed"):  # an engine that draws its batches and noise itself
+        if hasattr(self.engine, "reseed"):  # the engine's own draws (noise, DiffAugment, device batches)
             self.engine.reseed(new_seed)
+        record.update(status="rolled back", action=f"rolled back to iteration {checkpoint.iteration} with "
+                                                   f"data/noise seed {new_seed}", last_good_checkpoint=
+                      f"iteration {checkpoint.iteration}")
+        write_json_atomic(os.path.join(self.run_dir, "divergence.json"), record)
         self.log.close()
         self.log.open(keep_until=checkpoint.iteration, backup=os.path.join(checkpoint.path, rundir.LOG))
         print(f"loss became non-finite at iteration {iteration} ({bad}): rolled back to iteration "
               f"{checkpoint.iteration} and continuing with data/noise seed {new_seed}", flush=True)
-        return checkpoint.iteration, rollbacks, float(state.get("elapsed_seconds", 0.0))
+        return checkpoint.iteration, float(state.get("elapsed_seconds", 0.0))
+
+    def _divergences(self) -> list:
+        """divergence.json's record of the run's earlier divergences, oldest first."""
+        try:
+            with open(os.path.join(self.run_dir, "divergence.json")) as f:
+                previous = json.load(f)
+        except (OSError, ValueError):
+            return []
+        if not isinstance(previous, dict):
+            return []
+        return [*previous.get("earlier", []), {k: v for k, v in previous.items() if k != "earlier"}]
 
     def _finish(self, iteration, elapsed):
         self._plots()

@@ -87,14 +87,15 @@ def existing_run(run_dir: str, c: RunConfig, spec, hp, image_shape):
         raise RunDirError(f"{run_dir} exists and is not a directory")
     if runlock.is_empty(run_dir):   # new, or holding only this process's lock
         return None
+    if not rundir.holds_run(run_dir):   # never overwritten, not even with --force
+        raise RunDirError(f"{run_dir} is not empty and holds no gan_keras run; choose another --out "
+                          f"(--force replaces only a gan_keras run)")
     try:
         previous = rundir.read_config(run_dir)
     except RunDirError as exc:
         if c.force:
             return None
-        problem = str(exc) if os.path.exists(os.path.join(run_dir, rundir.CONFIG)) else \
-            f"{run_dir} is not empty and holds no gan_keras run"
-        raise RunDirError(f"{problem}; choose another --out or pass --force to overwrite it") from None
+        raise RunDirError(f"{exc}; choose another --out or pass --force to overwrite it") from None
     mine = identity(c, hp, image_shape, c.seed if c.seed is not None else previous.get("seed"))
     theirs = {k: previous.get(k) for k in IDENTITY_KEYS}
     theirs["hyperparams"] = comparable_hyperparams(spec, theirs.get("hyperparams"))

@@ -86,11 +86,11 @@ class RunLock:
         return self
 
     def release(self, failed: bool = False) -> None:
-        """Unlock; after a refusal (``failed`` before any run was written there) also remove the
-        lock file and the directory this lock created, if the directory holds nothing else."""
+        """Unlock; after a refusal (``failed``) of a folder that holds no run, also remove the lock
+        file and the directory this lock created, if the directory holds nothing else."""
         if self._fd is None:
             return
-        if failed and self._created_file and not os.path.exists(os.path.join(self.run_dir, rundir.CONFIG)):
+        if failed and self._created_file and not rundir.holds_run(self.run_dir):
             os.unlink(self.path)
             if self._created_dir and not os.listdir(self.run_dir):
                 os.rmdir(self.run_dir)

@@ -31,7 +31,7 @@ from keras import ops
 
 from gan_keras.hparams import CRITIC_STEPS, HParam, draw_latent, make_optimizer
 from gan_keras.training.augment import DiffAugment
-from gan_keras.training.base import all_variables
+from gan_keras.training.base import all_variables, reseed_generators
 from gan_keras.training.logspec import D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, LogValue, Plot
 from gan_keras.training.losses import get_loss
 
@@ -144,6 +144,11 @@ class StackedEngine:
     # -- checkpointing ---------------------------------------------------------------------
     def optimizers(self):
         return {"d_optimizer": self.d_optimizer, "g_optimizer": self.g_optimizer}
+
+    def reseed(self, seed: int) -> None:
+        """After a NaN rollback: DiffAugment's draws on a new stream (the loop reseeds batches and noise)."""
+        if self.augmenter is not None:
+            reseed_generators(seed, [self.augmenter.seed_generator])
 
     def state_variables(self):
         variables = all_variables(self.generator, self.discriminator, self.d_optimizer, self.g_optimizer)

@@ -18,7 +18,7 @@ from gan_keras import backend
 from gan_keras.hparams import make_optimizer
 from gan_keras.training import autodiff
 from gan_keras.training.augment import diff_augment
-from gan_keras.training.base import all_variables
+from gan_keras.training.base import all_variables, reseed_generators
 from gan_keras.training.logspec import LogSpec
 
 
@@ -174,6 +174,10 @@ class TrainStepEngine:
 
     def optimizers(self):
         return {"d_optimizer": self.d_optimizer, "g_optimizer": self.g_optimizer}
+
+    def reseed(self, seed: int) -> None:
+        """After a NaN rollback: the step's noise (and DiffAugment, epsilon...) on a new stream."""
+        reseed_generators(seed, [self.model.seed_generator])
 
     def state_variables(self):
         return all_variables(self.generator, self.discriminator, self.d_optimizer, self.g_optimizer) + \
