@@ -6,7 +6,6 @@ import csv
 import json
 import math
 import os
-import platform
 import shlex
 import shutil
 import subprocess
@@ -46,15 +45,10 @@ def call(script, args, log_path):
 
 
 def machine():
-    try:
-        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        text = ""
-    model = next((ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("Model name")), "?")
-    flags = next((ln.split(":", 1)[1].split() for ln in text.splitlines() if ln.startswith("Flags")), [])
-    avx512 = sorted(f for f in flags if f.startswith("avx512"))
-    return {"model": model, "cpus": os.cpu_count(), "avx2": "avx2" in flags, "avx512": avx512,
-            "platform": platform.platform()}
+    """The machine (gan_keras.utils.machine: CPU model, AVX2/AVX-512, platform, host)."""
+    from gan_keras.utils import machine as library_machine
+
+    return library_machine()
 
 
 def copy_png(src, dst):

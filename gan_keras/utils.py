@@ -1,4 +1,4 @@
-"""Small helpers shared by training and evaluation: atomic file writes."""
+"""Small helpers shared by training, evaluation and benchmarks: atomic file writes, the machine, the code revision."""
 from __future__ import annotations
 
 import contextlib
@@ -104,3 +104,43 @@ def mem_available() -> int | None:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return None
+
+
+def machine() -> dict:
+    """The machine a run or benchmark ran on: host, CPU model, instruction-set extensions that
+    change results and speed (oneDNN picks kernels by them: AVX2, AVX-512), platform. Linux reads
+    /proc/cpuinfo; elsewhere the CPU fields are "?"."""
+    import platform
+    import socket
+
+    model, flags = "?", []
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and model == "?":
+                    model = value.strip()
+                elif key.strip() == "flags" and not flags:
+                    flags = value.split()
+    except OSError:
+        pass
+    return {"host": socket.gethostname(), "model": model, "cpus": os.cpu_count(), "avx2": "avx2" in flags,
+            "avx512": sorted(f for f in flags if f.startswith("avx512")), "platform": platform.platform()}
+
+
+def code_revision() -> str | None:
+    """The git revision of the gan_keras checkout this runs from (+ "-dirty" when it has
+    uncommitted changes), or None outside a git checkout."""
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if not os.path.exists(os.path.join(root, ".git")):
+        return None
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                             timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return rev + ("-dirty" if dirty else "")

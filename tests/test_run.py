@@ -163,6 +163,29 @@ def test_one_process_at_a_time_trains_a_run_directory(tmp_path):
     assert os.listdir(tmp_path / "notes") == ["notes.txt"]   # a refused folder keeps no lock file
 
 
+def test_a_resume_on_other_images_is_refused_and_every_session_is_recorded(tmp_path, capsys):
+    """The dataset's content fingerprint is checked on resume (another --data-dir, a changed
+    folder); --force resumes anyway. config.json keeps every session: where it started, the
+    command, code revision, versions, machine and data."""
+    run_dir = run(tmp_path, epochs=2)
+    path = os.path.join(run_dir, rundir.CONFIG)
+    config = json.load(open(path))
+    assert [s["from_iteration"] for s in config["sessions"]] == [0]
+    assert config["machine"]["cpus"] == os.cpu_count() and "code_revision" in config
+    config["dataset_info"]["fingerprint"] = "0123456789abcdef" * 4   # as if trained on other images
+    with open(path, "w") as f:
+        json.dump(config, f)
+    with pytest.raises(RunDirError, match=r"mnist images found now .* are not the ones this run trained on "
+                                          r"\(content fingerprint .*, the run's 0123456789abcdef.*--force"):
+        run(tmp_path, epochs=4)
+    assert len(read_rows(run_dir)) == 2
+    run(tmp_path, epochs=4, force=True)
+    assert len(read_rows(run_dir)) == 4   # resumed, not overwritten
+    sessions = json.load(open(path))["sessions"]
+    assert [s["from_iteration"] for s in sessions] == [0, 2]
+    assert sessions[1]["dataset_fingerprint"] != "0123456789abcdef" * 4 and sessions[1]["versions"]["keras"]
+
+
 def test_a_run_from_before_a_hyperparameter_existed_resumes_as_before(tmp_path):
     """A config.json without a hyperparameter added since (here optimizer_epsilon) takes its declared
     default, the old behaviour, so the run resumes."""
@@ -324,6 +347,23 @@ def test_damaged_checkpoints_are_skipped_with_a_word_and_never_restart_a_run(tmp
     out = capsys.readouterr().out
     assert "using the copy saved with checkpoint 4" in out   # the newest copy, even in a damaged checkpoint
     assert "from iteration 3 (its resume point)" in out
+    assert read_rows(run_dir) == read_rows(four_and_six[1])
+
+
+def test_what_a_crash_while_saving_leaves_is_tidied_on_resume(tmp_path, capsys, four_and_six):
+    """A crash between moving checkpoint 4 aside (.old-) and renaming its replacement in, with a
+    half-written .tmp- folder: the resume puts 4 back, removes the rest, and ends as a straight run."""
+    run_dir = str(tmp_path / "run")
+    shutil.copytree(four_and_six[0], run_dir)
+    root = os.path.join(run_dir, "checkpoints")
+    os.rename(os.path.join(root, "iter_0000004"), os.path.join(root, ".old-iter_0000004"))
+    shutil.copytree(os.path.join(root, "iter_0000002"), os.path.join(root, ".old-iter_0000002"))
+    os.makedirs(os.path.join(root, ".tmp-iter_0000004"))
+    run(tmp_path, epochs=6, save_model_interval=2)
+    out = capsys.readouterr().out
+    assert "restored" in out and "iter_0000004, which a crash while saving had left aside" in out
+    assert "from iteration 4" in out
+    assert sorted(os.listdir(root)) == ["iter_0000002", "iter_0000004", "iter_0000006"]
     assert read_rows(run_dir) == read_rows(four_and_six[1])
 
 

@@ -73,6 +73,7 @@ def save_checkpoint(run_dir: str, iteration: int, engine, state: dict, arrays: d
             json.dump({"iteration": iteration, "files": files, "n_variables": len(values)}, f, indent=2)
         for name in files + [rundir.MANIFEST]:
             _fsync_file(os.path.join(tmp, name))
+        fsync_dir(tmp)   # the folder's entries too, before it is renamed into place
         old = os.path.join(root, ".old-" + name)
         if os.path.exists(final):  # moved aside, not deleted, until the new one is in place
             shutil.rmtree(old, ignore_errors=True)
@@ -135,6 +136,26 @@ def _state_problem(state, values) -> str | None:
     if "extra_fixed_noise" not in values:
         return f"{STATE_NPZ} has no fixed sample noise"
     return None
+
+
+def tidy(run_dir: str) -> None:
+    """What a crash while saving can leave in ``checkpoints/`` (called at the start, under the
+    run's lock): a ``.tmp-`` folder being written is removed; a ``.old-`` folder (moved aside
+    while its replacement was renamed in) is put back if the replacement never arrived, else removed."""
+    root = os.path.join(run_dir, rundir.CHECKPOINTS)
+    if not os.path.isdir(root):
+        return
+    for name in sorted(os.listdir(root)):
+        path = os.path.join(root, name)
+        if name.startswith(".tmp-"):
+            shutil.rmtree(path, ignore_errors=True)
+        elif name.startswith(".old-"):
+            final = os.path.join(root, name[len(".old-"):])
+            if os.path.exists(final):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.replace(path, final)
+                print(f"note: restored {final}, which a crash while saving had left aside")
 
 
 def remove_autosave(run_dir: str, up_to: int | None = None) -> None:

@@ -81,6 +81,7 @@ class Trainer:
         elif previous is None and os.path.isdir(self.run_dir) and not runlock.is_empty(self.run_dir):
             runlock.clear(self.run_dir)  # --force
         os.makedirs(self.run_dir, exist_ok=True)
+        ckpt.tidy(self.run_dir)
 
         self.rng = np.random.default_rng(self.seed)
         self.rollbacks = 0   # NaN rollbacks so far: saved with every checkpoint, so a resumed run reseeds as a straight one
@@ -104,7 +105,7 @@ class Trainer:
 
         write_json_atomic(os.path.join(self.run_dir, rundir.CONFIG), run_setup.describe_run(
             c, self.spec, self.hp, self.image_shape, seed=self.seed, start=start, dataset=dataset, engine=engine,
-            probe=probe, log_spec=self.log_spec, init_info=init_info, memory=memory))
+            probe=probe, log_spec=self.log_spec, init_info=init_info, memory=memory, previous=previous))
 
         self.engine, self.fixed_noise, self.dataset = engine, fixed_noise, dataset
         if hasattr(engine, "attach_data"):  # an engine that draws its batches on the device
@@ -146,6 +147,7 @@ class Trainer:
         elif c.data_dir is not None:
             c.data_dir = os.path.abspath(c.data_dir)
         dataset = run_setup.load_data(c)
+        run_setup.check_same_data(c, previous, dataset)
         memory = run_setup.check_memory(self.spec, self.hp, dataset, c.batch_size)
 
         seed = c.seed if c.seed is not None else (previous or {}).get("seed")

@@ -148,10 +148,49 @@ def check_memory(spec, hp, dataset, batch_size: int) -> dict:
     return est
 
 
+def check_same_data(c: RunConfig, previous, dataset) -> None:
+    """A resumed run must train on the images it trained on: their content hash must match the one
+    config.json recorded (another --data-dir, a changed folder). ``--force`` resumes anyway (a
+    re-extracted copy of the same dataset, other Pillow resizing)."""
+    then = ((previous or {}).get("dataset_info") or {}).get("fingerprint")
+    now = (dataset.info or {}).get("fingerprint")
+    if then and now and then != now and not c.force:
+        raise RunDirError(
+            f"the {c.dataset} images found now ({dataset.source}) are not the ones this run trained on "
+            f"(content fingerprint {now[:16]}, the run's {then[:16]}, from {previous.get('dataset_source')}); "
+            f"resume with the run's data (--data-dir), or pass --force to resume on these images anyway")
+
+
+def session(c: RunConfig, start: int, dataset) -> dict:
+    """One start of a run (config.json's ``sessions``): a resume may run other code, on another
+    machine, with other data or settings that are not part of the run's identity."""
+    import datetime
+
+    from gan_keras.utils import code_revision, machine
+
+    return {"from_iteration": start, "started": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                timespec="seconds"), "command": c.command, "code_revision": code_revision(), "versions": versions(),
+            "machine": machine(), "deterministic": c.deterministic, "dataset_source": dataset.source,
+            "dataset_fingerprint": (dataset.info or {}).get("fingerprint")}
+
+
+def sessions(previous, this: dict) -> list:
+    """The run's sessions so far, then this one (a config.json written before sessions were
+    recorded contributes its command and versions as its first)."""
+    if previous is None:
+        return [this]
+    earlier = previous.get("sessions")
+    if not isinstance(earlier, list):
+        earlier = [{"from_iteration": None, "command": previous.get("command"), "versions": previous.get("versions")}]
+    return [*earlier, this]
+
+
 def describe_run(c: RunConfig, spec, hp, image_shape, *, seed, start, dataset, engine, probe, log_spec,
-                 init_info, memory) -> dict:
+                 init_info, memory, previous=None) -> dict:
     """The run's ``config.json``: its identity, its settings, where its data came from, its engine,
-    its log's columns, its parameter counts, the versions and the command that made it."""
+    its log's columns, its parameter counts, the versions and the command that made it (this
+    session's), and every session of the run (``sessions``: each start and resume)."""
+    this = session(c, start, dataset)
     return {
         **identity(c, hp, image_shape, seed), "epochs": max(c.epochs, start), "sample_interval": c.sample_interval,
         "save_model_interval": c.save_model_interval, "latent_dim": hp.latent_dim,
@@ -170,5 +209,6 @@ def describe_run(c: RunConfig, spec, hp, image_shape, *, seed, start, dataset, e
         "log": log_spec.to_json(),
         "parameters": {"generator": engine.generator.count_params(),
                        "discriminator": engine.discriminator.count_params()},
-        "memory_estimate_bytes": memory, "versions": versions(), "command": c.command,
+        "memory_estimate_bytes": memory, "versions": versions(), "code_revision": this["code_revision"],
+        "machine": this["machine"], "command": c.command, "sessions": sessions(previous, this),
     }
