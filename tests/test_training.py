@@ -322,6 +322,37 @@ def test_train_step_models_must_return_what_they_declare():
     assert isinstance(e.model, WGANGP) and e.log_spec is WGANGP.LOG
 
 
+def test_a_train_step_variable_no_checkpoint_saves_is_refused():
+    """A new train_step's own state (here an EMA) must be in extra_state_variables(), or a resumed
+    run restarts it from its initial value; the engine names it when it is built. Overriding
+    extra_state_variables() without super() drops the seed generator: named too."""
+    import dataclasses
+
+    from gan_keras.training.wgangp import WGANGP
+
+    class WithEMA(WGANGP):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.ema = keras.Variable(0.0, trainable=False, name="gap_ema")
+
+    class Saved(WithEMA):
+        def extra_state_variables(self):
+            return super().extra_state_variables() + [self.ema]
+
+    class WithoutSuper(WithEMA):
+        def extra_state_variables(self):
+            return [self.ema]
+
+    spec = get_model("WGANGP")
+    hp = spec.hyperparams(critic_steps=1)
+    with pytest.raises(TypeError, match=r"WithEMA has variables that no checkpoint saves.*gap_ema; return them"):
+        build_engine(dataclasses.replace(spec, train_step=WithEMA), hp, MNIST)
+    with pytest.raises(TypeError, match="seed_generator"):
+        build_engine(dataclasses.replace(spec, train_step=WithoutSuper), hp, MNIST)
+    engine = build_engine(dataclasses.replace(spec, train_step=Saved), hp, MNIST)
+    assert any(v is engine.model.ema for v in engine.state_variables())
+
+
 def test_event_flags_are_announced_and_marked_on_their_plots(tmp_path, monkeypatch):
     import matplotlib.axes
 

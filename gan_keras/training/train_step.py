@@ -140,6 +140,18 @@ class TrainStepEngine:
         self.g_optimizer.build(self.generator.trainable_variables)
         self.log_spec = self.model.LOG
         self.decision_threshold = self.model.DECISION_THRESHOLD
+        self._check_saved()
+
+    def _check_saved(self):
+        """A model's variable that no checkpoint saves would come back from its initial value on
+        resume, silently (say an EMA a new train_step keeps): refused when the engine is built."""
+        saved = {id(v) for v in self.state_variables() + self.tracker_variables()}
+        unsaved = [v.path for v in self.model.variables if id(v) not in saved]
+        if unsaved:
+            raise TypeError(
+                f"{type(self.model).__name__} has variables that no checkpoint saves, so a resumed run would "
+                f"not continue exactly: {', '.join(unsaved)}; return them from its extra_state_variables() "
+                f"(as super().extra_state_variables() + [...])")
 
     def generate(self, noise):
         return self.generator.predict_on_batch(noise)
