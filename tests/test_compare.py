@@ -18,9 +18,8 @@ from PIL import Image
 from gan_keras.compare import CompareError, MixedEvaluationsError, compare_runs
 from gan_keras.cli.compare import main
 from gan_keras.registry import get_model
-from gan_keras.training.logspec import D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, Plot
+from gan_keras.training.logspec import D_ACC, D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, Plot
 from gan_keras.training.losses import get_loss
-from gan_keras.training.stacked import D_ACC
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOSS_OF = {"GAN": "bce", "DCGAN": "bce", "WGAN": "wasserstein", "WGANGP": "wasserstein"}

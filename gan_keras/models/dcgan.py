@@ -5,6 +5,8 @@ prose of 3.4.4: the generators upsample with UpSampling2D + Conv2D (not Conv2DTr
 64x64 filters run 64..512. The 64x64 discriminator is shared with WGAN and WGAN-GP, which
 differ only in its output activation and BatchNorm (see ``discriminator_64``).
 """
+import functools
+
 from keras import Sequential, layers
 
 from gan_keras.models import radford
@@ -71,14 +73,25 @@ def discriminator_64(frozen_bn="batch", output_activation="sigmoid", batch_norm=
     ], name=name)
 
 
+def networks(output_activation: str = "sigmoid") -> Networks:
+    """The dissertation's DCGAN networks at 28x28x1 and 64x64x3 with D's output activation: "sigmoid"
+    (DCGAN), "linear" (a least-squares D, a logit D for a loss written on logits)."""
+    if output_activation == "sigmoid":
+        discriminators = {(28, 28, 1): discriminator_28, (64, 64, 3): discriminator_64}
+        source = "Figures 4-4 and 4-21"
+    else:
+        discriminators = {(28, 28, 1): functools.partial(discriminator_28, output_activation=output_activation),
+                          (64, 64, 3): functools.partial(discriminator_64, output_activation=output_activation)}
+        source = f"Figures 4-4 and 4-21 with a {output_activation} D output"
+    return Networks(generators={(28, 28, 1): generator_28, (64, 64, 3): generator_64},
+                    discriminators=discriminators, source=source)
+
+
 SPEC = ModelSpec(
     name="DCGAN",
     description="Deep convolutional GAN (Radford et al. 2015); Figures 4-4 and 4-21",
-    networks={"dissertation": Networks(
-        generators={(28, 28, 1): generator_28, (64, 64, 3): generator_64},
-        discriminators={(28, 28, 1): discriminator_28, (64, 64, 3): discriminator_64},
-        source="Figures 4-4 and 4-21"),
-        "radford": radford.networks(output_activation="sigmoid")},   # seed 002's DCGAN (--arch radford)
+    networks={"dissertation": networks("sigmoid"),
+              "radford": radford.networks(output_activation="sigmoid")},   # seed 002's DCGAN (--arch radford)
     engine="stacked",
     loss="bce",
 )

@@ -12,22 +12,14 @@ dissertation's way (stacked ``train_on_batch``), so this module only chooses net
   or, with ``--arch radford``, the DCGAN paper's networks that seed 002 used (32x32 and 64x64);
 * Adam(2e-4, beta_1 0.5), batch 128 (seed 002's Table 2): the shared defaults already.
 """
-import functools
-
 from gan_keras.models import dcgan, radford
-from gan_keras.models.spec import ModelSpec, Networks
+from gan_keras.models.spec import ModelSpec
 
 SPEC = ModelSpec(
     name="LSGAN",
     description="Least-squares GAN (Mao et al. 2016) as in seed 002: DCGAN networks, linear D, MSE loss",
-    networks={
-        "dissertation": Networks(
-            generators={(28, 28, 1): dcgan.generator_28, (64, 64, 3): dcgan.generator_64},
-            discriminators={(28, 28, 1): functools.partial(dcgan.discriminator_28, output_activation="linear"),
-                            (64, 64, 3): functools.partial(dcgan.discriminator_64, output_activation="linear")},
-            source="Figures 4-4 and 4-21 with a linear D output"),
-        "radford": radford.networks(output_activation="linear"),
-    },
+    networks={"dissertation": dcgan.networks(output_activation="linear"),
+              "radford": radford.networks(output_activation="linear")},
     engine="stacked",
     loss="least_squares",
 )

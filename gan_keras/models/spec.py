@@ -80,8 +80,9 @@ class ModelSpec:
         networks: architecture name -> Networks; the first is the default (``--arch`` picks another).
         engine: how it trains: "stacked" (``train_on_batch`` on D and on the stacked G->D model,
             section 3.4.3) or "train_step" (a ``keras.Model`` subclass with its own ``train_step``).
-        loss: a row of ``gan_keras.training.losses.LOSSES`` (the stacked engine reads it; a train
-            step whose adversarial loss is a row names it too, e.g. EDGEGAN's "bce").
+        loss: the name of a row of ``gan_keras.training.losses.LOSSES``, or a model's own
+            ``AdversarialLoss`` row (the stacked engine reads it; a train step whose adversarial
+            loss is a row names it too, e.g. EDGEGAN's "bce").
         train_step: the ``GANTrainStep`` subclass, for the "train_step" engine.
         params: hyperparameters only this model reads (beyond the shared ones, its engine's and its
             train step's).
@@ -92,7 +93,7 @@ class ModelSpec:
     description: str
     networks: dict[str, Networks]
     engine: str
-    loss: str | None = None
+    loss: str | object | None = None   # a LOSSES name or an AdversarialLoss
     train_step: type | None = None
     params: tuple[HParam, ...] = ()
     defaults: dict = field(default_factory=dict)

@@ -43,9 +43,8 @@ import numpy as np
 from keras import ops
 
 from gan_keras.hparams import HParam
-from gan_keras.training.logspec import D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, LogValue, Plot
-from gan_keras.training.losses import LOSSES
-from gan_keras.training.stacked import D_ACC
+from gan_keras.training.logspec import D_ACC, D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, LogValue, Plot
+from gan_keras.training.losses import LOSSES, bce
 from gan_keras.training.train_step import GANTrainStep
 
 EDGE_FORMS = ("edges", "pixels", "off")
@@ -80,11 +79,6 @@ def edge_distance(fake, real, form="edges"):
     if form == "pixels":
         return ops.mean(ops.sum(ops.square(fake - real), axis=(1, 2, 3)))
     return ops.mean(ops.sum(ops.square(sobel_edges(fake) - sobel_edges(real)), axis=(1, 2)))
-
-
-def bce(probabilities, label: float):
-    """Mean binary cross-entropy of D's probabilities against one label (Keras' clipping)."""
-    return ops.mean(keras.losses.binary_crossentropy(ops.full_like(probabilities, label), probabilities))
 
 
 JSD = LOSSES["bce"].divergence

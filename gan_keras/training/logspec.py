@@ -126,3 +126,4 @@ class LogSpec:
 LOSSES_PLOT = Plot("losses.png", "losses", ("d_loss", "g_loss"), "loss")
 D_LOSS = LogValue("d_loss", "D", "discriminator loss")
 G_LOSS = LogValue("g_loss", "G", "generator loss")
+D_ACC = LogValue("d_acc", "acc", "discriminator accuracy on its real and fake batch", percent=True)

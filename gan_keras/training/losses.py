@@ -16,7 +16,12 @@ least_squares  mean((y - D(x))^2)          1 / 0           triangular discrimina
 d_loss is D's mean loss over its real and its fake batch. The closed forms come from the optimal
 discriminator: for BCE, V(D*, G) = -2 log 2 + 2 JSD; for least squares with targets 1/0,
 D*(x) = p/(p+q) and d_loss* = (1/2) integral pq/(p+q) = 1/4 - Delta/8 with Delta the triangular
-discrimination integral (p-q)^2/(p+q), in [0, 2] (0 iff p = q). A new loss is one more row.
+discrimination integral (p-q)^2/(p+q), in [0, 2] (0 iff p = q).
+
+A new loss that several models share is one more row; a loss only one model uses can stay in that
+model's module: its ``ModelSpec(loss=AdversarialLoss(...))`` takes the row itself. Either way the
+stacked engine trains G with the row's Keras loss against ``real_label`` (the non-saturating form:
+G's loss is D's loss on its fakes labelled real); a G loss of another form needs a train step.
 """
 from __future__ import annotations
 
@@ -39,6 +44,12 @@ def wasserstein_loss(y_true, y_pred):
     the generator, trained through the stacked model with "real" labels, pushes f(G(z)) up.
     """
     return ops.mean(y_true * y_pred)
+
+
+def bce(probabilities, label: float):
+    """Mean binary cross-entropy of D's probabilities against one label, as the ``bce`` row's Keras
+    loss computes it (its clipping included): for a train step written with the ``bce`` row."""
+    return ops.mean(keras.losses.binary_crossentropy(ops.full_like(probabilities, label), probabilities))
 
 
 def js_divergence_estimate(d_loss: float) -> float:
@@ -121,7 +132,10 @@ LOSSES: dict[str, AdversarialLoss] = {
 }
 
 
-def get_loss(name: str) -> AdversarialLoss:
+def get_loss(name: str | AdversarialLoss) -> AdversarialLoss:
+    """A row of the table by name, or a model's own row (``ModelSpec.loss``) as it is."""
+    if isinstance(name, AdversarialLoss):
+        return name
     try:
         return LOSSES[name]
     except KeyError:

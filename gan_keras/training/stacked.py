@@ -32,10 +32,8 @@ from keras import ops
 from gan_keras.hparams import CRITIC_STEPS, HParam, draw_latent, make_optimizer
 from gan_keras.training.augment import DiffAugment
 from gan_keras.training.base import all_variables, reseed_generators
-from gan_keras.training.logspec import D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, LogValue, Plot
+from gan_keras.training.logspec import D_ACC, D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, Plot
 from gan_keras.training.losses import get_loss
-
-D_ACC = LogValue("d_acc", "acc", "discriminator accuracy on its real and fake batch", percent=True)
 
 
 class StackedEngine:

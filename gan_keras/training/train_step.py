@@ -145,7 +145,7 @@ class TrainStepEngine:
     def _check_saved(self):
         """A model's variable that no checkpoint saves would come back from its initial value on
         resume, silently (say an EMA a new train_step keeps): refused when the engine is built."""
-        saved = {id(v) for v in self.state_variables() + self.tracker_variables()}
+        saved = {id(v) for v in TrainStepEngine.state_variables(self) + self.tracker_variables()}  # (before a subclass is built)
         unsaved = [v.path for v in self.model.variables if id(v) not in saved]
         if unsaved:
             raise TypeError(
