@@ -184,6 +184,38 @@ def seed_states(step):
                                           if "seed_generator" in v.path]
 
 
+def test_each_network_steps_down_its_own_loss_from_the_same_start():
+    """With plain SGD: D's weights move by -lr dL_D/dtheta_D with L_D = L(x) - k_t L(G(z_D)), and G's
+    by -lr dL(G(z_G))/dtheta_G, both gradients at the iteration's starting weights (eq. 8's
+    simultaneous update). Swapped roles or a sequential update would move them elsewhere."""
+    step = make_step(BEGANStep, k_0=0.3, optimizer="sgd", d_lr=0.05, g_lr=0.05)
+    g, d = (keras.models.clone_model(m) for m in (step.generator, step.discriminator))
+    g.set_weights(step.generator.get_weights())
+    d.set_weights(step.discriminator.get_weights())
+    x = tf.constant(reals(3)[0])
+    saved = [v.numpy() for v in seed_states(step)]
+    z_d, z_g = step.noise(6), step.noise(6)
+    for v, value in zip(seed_states(step), saved):
+        v.assign(value)
+    eta = step.hp.eta
+    with tf.GradientTape() as d_tape:
+        fake_d = g(z_d, training=True)
+        d_loss = reconstruction_loss(x, d(x, training=True)[0], eta) - \
+            0.3 * reconstruction_loss(fake_d, d(fake_d, training=True)[0], eta)
+    with tf.GradientTape() as g_tape:
+        fake_g = g(z_g, training=True)
+        g_loss = reconstruction_loss(fake_g, d(fake_g, training=True)[0], eta)
+    d_grads = d_tape.gradient(d_loss, d.trainable_weights)
+    g_grads = g_tape.gradient(g_loss, g.trainable_weights)
+    for model, grads in ((d, d_grads), (g, g_grads)):
+        for w, grad in zip(model.trainable_weights, grads):
+            w.assign(w - 0.05 * grad)
+    step.train_on_batch(x.numpy()[None], return_dict=True)
+    for mine, expected in ((step.discriminator, d), (step.generator, g)):
+        for a, b in zip(mine.get_weights(), expected.get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("cls", STEPS)
 def test_logged_losses_use_independent_z_d_z_g_and_the_weights_before_the_updates(cls):
     """Replays the step's draws eagerly: D's loss is eq. 8 / 9 / 21 on G(z_D), G's is L(G(z_G)), all

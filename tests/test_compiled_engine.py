@@ -81,6 +81,7 @@ STACKED = [
     ("DELIGAN", (28, 28, 1), {}),
     ("MLPGAN", (64, 64, 3), {}),
     ("GAN", (28, 28, 1), {"diffaugment": "color,translation,cutout"}),
+    ("GAN", (28, 28, 1), {"mixed_precision": "fp16"}),   # the loss scaling train_on_batch does
 ]
 
 
