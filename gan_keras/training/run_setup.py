@@ -63,15 +63,16 @@ def comparable_hyperparams(spec, saved):
     return {name: saved.get(name, param.default) for name, param in spec.declared_params().items()}
 
 
-def _difference(key, theirs, mine) -> str:
+def _difference(key, theirs, mine, advise=True) -> str:
     """One identity key's difference, the run's value first; hyperparameters name by name, with
-    the flag that gives the run's value (so a run started before a default changed still resumes)."""
+    the flag that gives the run's value (so a run started before a default changed still resumes;
+    not when ``advise`` is off: another model's run cannot be resumed by flags)."""
     if key != "hyperparams" or not isinstance(theirs, dict) or not isinstance(mine, dict):
         return f"{key}: {theirs!r} -> {mine!r}"
 
     def one(name):
         text = f"{name} {theirs.get(name)!r} -> {mine.get(name)!r}"
-        if name in theirs and not isinstance(theirs[name], bool) and theirs[name] is not None:
+        if advise and name in theirs and not isinstance(theirs[name], bool) and theirs[name] is not None:
             text += f" (to resume it, add --{name.replace('_', '-')} {theirs[name]})"
         return text
 
@@ -102,7 +103,8 @@ def existing_run(run_dir: str, c: RunConfig, spec, hp, image_shape):
     if mine != theirs or not c.resume:
         if c.force:
             return None
-        diff = "; ".join(_difference(k, theirs.get(k), mine.get(k)) for k in IDENTITY_KEYS
+        same_model = theirs.get("model") == mine.get("model")
+        diff = "; ".join(_difference(k, theirs.get(k), mine.get(k), advise=same_model) for k in IDENTITY_KEYS
                          if theirs.get(k) != mine.get(k)) or "--no-resume given"
         raise RunDirError(f"{run_dir} already holds a different run ({diff}); choose another --out, "
                           f"or pass --force to overwrite it")
