@@ -27,7 +27,11 @@ JAX_SCRIPT = textwrap.dedent("""
         "wgangp": main(["WGANGP", "mnist", "2", "8", "1", "2", "--no-tensorboard", "--data-dir", data,
                         "--out", run + "_gp"]),
         "compiled": main(["DCGAN", "mnist", "2", "8", "1", "2", "--engine", "compiled", "--no-tensorboard",
-                          "--data-dir", data, "--out", run + "_c"]),
+                          "--seed", "3", "--data-dir", data, "--out", run + "_c"]),
+        "resumed": main(["DCGAN", "mnist", "4", "8", "1", "2", "--engine", "compiled", "--no-tensorboard",
+                         "--seed", "3", "--data-dir", data, "--out", run + "_c"]),
+        "straight": main(["DCGAN", "mnist", "4", "8", "1", "2", "--engine", "compiled", "--no-tensorboard",
+                          "--seed", "3", "--data-dir", data, "--out", run + "_straight"]),
         "strategy": main(["DCGAN", "mnist", "2", "8", "1", "2", "--engine", "compiled", "--strategy", "mirrored",
                           "--data-dir", data, "--out", run + "_s"]),
     }
@@ -83,13 +87,21 @@ def test_a_custom_train_step_trains_on_jax_without_tensorflow(jax_run):
     assert os.path.isfile(os.path.join(run + "_gp", "checkpoints", "iter_0000002", "generator.keras"))
 
 
-def test_the_compiled_engine_trains_on_jax_without_tensorflow(jax_run):
+def test_the_compiled_engine_trains_and_resumes_exactly_on_jax_without_tensorflow(jax_run):
+    """The GPU sessions' engine: 2 iterations, then resumed to 4, logs and weighs what 4 straight do."""
     run, result, _ = jax_run
-    assert result["codes"]["compiled"] == 0
+    assert (result["codes"]["compiled"], result["codes"]["resumed"], result["codes"]["straight"]) == (0, 0, 0)
     with open(os.path.join(run + "_c", "config.json")) as f:
         assert json.load(f)["hyperparams"]["engine"] == "compiled"
-    with open(os.path.join(run + "_c", "log.csv")) as f:
-        assert len(f.read().strip().splitlines()) == 3
+    rows = []
+    for name in ("_c", "_straight"):
+        with open(os.path.join(run + name, "log.csv")) as f:
+            rows.append([line.rsplit(",", 1)[0] for line in f.read().strip().splitlines()])   # without seconds
+    assert len(rows[0]) == 5 and rows[0] == rows[1]
+    states = [np.load(os.path.join(run + name, "checkpoints", "iter_0000004", "trainer_state.npz"))
+              for name in ("_c", "_straight")]
+    assert states[0].files == states[1].files
+    assert all(np.array_equal(states[0][k], states[1][k]) for k in states[0].files)
 
 
 def test_tensorflow_code_says_so_on_jax(jax_run):

@@ -5,7 +5,7 @@ and the gradients are all-reduced; so after a few iterations the weights must ag
 one-device run to float32 summation-order noise. Stated tolerance: 1e-5 absolute per weight
 (measured: under 1e-6 after 3 iterations of GAN on MNIST).
 
-The custom-step models (WGAN-GP, BEGAN v3, EDGEGAN) are compared after one iteration with plain SGD
+The custom-step models (WGAN-GP, BEGAN v3, EDGEGAN), WGAN and DeLiGAN are compared after one iteration with plain SGD
 (lr 0.01, ``--optimizer sgd``), so that a weight's change is its gradient: Adam's first steps are
 +-lr wherever a gradient is zero up to rounding (a bias before BatchNorm), which makes two correct
 runs differ by up to 2 lr there. Measured: WGAN-GP 3.3e-6 (5 critic updates and one generator
@@ -47,8 +47,11 @@ def test_two_logical_devices_train_as_one(tmp_path, shared_data_dir):
     assert worst < ATOL, worst
 
 
-@pytest.mark.parametrize("model", ["WGANGP", "BEGANV3", "EDGEGAN"])
-def test_a_custom_step_trains_over_two_devices_as_on_one(tmp_path, shared_data_dir, model):
+@pytest.mark.parametrize("model", ["WGANGP", "BEGANV3", "EDGEGAN", "WGAN", "DELIGAN"])
+def test_a_model_trains_over_two_devices_as_on_one(tmp_path, shared_data_dir, model):
+    """Custom steps, and the stacked models whose loss or generator could differ over devices:
+    WGAN's scalar loss (it stepped N times as far) and DeLiGAN's mixture draw (each replica drew
+    the same components)."""
     sgd = ("--optimizer", "sgd", "--d-lr", "0.01", "--g-lr", "0.01")
     one = _train(tmp_path / "one", 1, shared_data_dir, *sgd, model=model, iterations=1)
     two = _train(tmp_path / "two", 2, shared_data_dir, "--strategy", "mirrored", *sgd, model=model, iterations=1)
@@ -127,6 +130,9 @@ def test_multiworker_needs_tf_config(tmp_path, shared_data_dir):
 def test_mirrored_refuses_what_it_cannot_do(tmp_path, shared_data_dir):
     stacked = _train(tmp_path / "a", 2, shared_data_dir, "--strategy", "mirrored", "--engine", "stacked")
     assert stacked.returncode == 1 and "--strategy mirrored needs --engine compiled" in stacked.stderr
+    jit = _train(tmp_path / "b", 2, shared_data_dir, "--strategy", "mirrored", "--jit")   # crashed in TensorFlow
+    assert jit.returncode == 1 and "--jit with a strategy" in jit.stderr and jit.stderr.count("\n") == 1, jit.stderr
+    assert not (tmp_path / "b").exists()
 
 
 GRADIENT_CHILD = r"""

@@ -9,6 +9,7 @@ import pytest
 
 from gan_keras import rundir
 from gan_keras.errors import CheckpointError, RunDirError, TrainingDiverged
+from gan_keras.training.base import reseed_generators
 from gan_keras.training.loop import Trainer
 from tests.test_run import read_rows, run, same_weights, weights_of
 
@@ -136,10 +137,16 @@ def test_a_run_with_rollbacks_resumes_bit_identically(tmp_path, monkeypatch, mod
         return logs
 
     monkeypatch.setattr(Trainer, "_train_chunk", nan_first_time)
+    from gan_keras.training import loop
+    reseeded = []
+    monkeypatch.setattr(loop, "reseed_generators", lambda seed, generators: (
+        reseeded.append(len(generators)), reseed_generators(seed, generators)))
     kw = dict(model=model, epochs=10, save_model_interval=2, on_nan="rollback", hyperparams={"critic_steps": 1}
               if model == "WGANGP" else {})
     straight = run(tmp_path, "straight", **kw)
     assert seen == {5, 7}
+    # every rollback also put the networks' own draws (their Dropout layers) on new streams
+    assert reseeded == [{"DCGAN": 4, "WGANGP": 3}[model]] * 2
     seen.clear()
     run(tmp_path, "resumed", **{**kw, "epochs": 6})
     resumed = run(tmp_path, "resumed", **kw, autosave_minutes=1e-9)   # a resume point after every iteration

@@ -144,9 +144,16 @@ class MixtureOfGaussiansLatent(RandomLayer):
             constraint=MinValue(self.sigma_floor))
 
     def choose(self, eps):
-        """One component index per row of ``eps``, uniform over the K components (advances the seed)."""
-        logits = ops.zeros_like(eps[:, :1]) + ops.zeros((self.components,), dtype=eps.dtype)  # (batch, K)
-        return keras.random.categorical(logits, 1, dtype="int32", seed=self.seed_generator)[:, 0]
+        """One component index per row of ``eps``, uniform over the K components (advances the seed).
+        Over N devices each replica takes its rows of the global batch's draw (``replica_slice``),
+        so they draw what one device draws, not N copies of one replica's choice."""
+        from gan_keras.training.distribute import replica_slice
+
+        def draw(n):
+            logits = ops.zeros((n, self.components), dtype=eps.dtype)
+            return keras.random.categorical(logits, 1, dtype="int32", seed=self.seed_generator)[:, 0]
+
+        return replica_slice(draw, ops.shape(eps)[0])
 
     def call(self, eps):
         one_hot = ops.one_hot(self.choose(eps), self.components, dtype=eps.dtype)

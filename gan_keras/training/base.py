@@ -57,6 +57,12 @@ def all_variables(*objects) -> list:
     return out
 
 
+def layer_seed_generators(*models) -> list:
+    """The ``keras.random.SeedGenerator``s of every layer of ``models`` (Dropout, a latent mixture's
+    draw, a VAE's sampling...), in a stable order."""
+    return [g for model in models for layer in model._flatten_layers() for g in layer._seed_generators]
+
+
 def reseed_generators(seed: int, generators) -> None:
     """Start each ``keras.random.SeedGenerator`` on a new stream of its own (``seed``, ``seed + 1``, ...)."""
     for offset, generator in enumerate(generators):

@@ -66,9 +66,9 @@ class _Compiled:
         # Built inside a strategy's scope (``--strategy mirrored``) the engine runs on its replicas.
         self.strategy = tf.distribute.get_strategy()
         self.replicas = int(self.strategy.num_replicas_in_sync)
+        self.jit = bool(hp.get("jit", False))
         if self.replicas > 1:
             self._check_replicable()
-        self.jit = bool(hp.get("jit", False))
         self.draw_seed = keras.random.SeedGenerator(name="draw_seed")  # its initial seed follows the run's
         self.data = None
         self._function = None
@@ -80,6 +80,9 @@ class _Compiled:
         if self.hp.get("diffaugment", "none") != "none":
             raise ConfigError("--strategy mirrored with --diffaugment: its per-image draws are not split over "
                               "devices yet; train on one device")
+        if self.jit:
+            raise ConfigError("--jit with a strategy: XLA cannot reach the draw seed that the replicas share "
+                              "across devices (TensorFlow); leave out --jit")
         for net in (self.generator, self.discriminator):
             for layer in net._flatten_layers():
                 if isinstance(layer, keras.layers.BatchNormalization):

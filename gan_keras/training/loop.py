@@ -24,6 +24,7 @@ from gan_keras.report.plots import plot_run
 from gan_keras.training import checkpoints as ckpt
 from gan_keras.training import distribute
 from gan_keras.training.distribute import make_strategy
+from gan_keras.training.base import layer_seed_generators, reseed_generators
 from gan_keras.training.d_f1 import DiscriminatorF1
 from gan_keras.training.engine import build_engine
 from gan_keras.training import run_setup, runlock
@@ -386,6 +387,9 @@ class Trainer:
         keras.utils.set_random_seed(new_seed % 2**31)
         if hasattr(self.engine, "reseed"):  # the engine's own draws (noise, DiffAugment, device batches)
             self.engine.reseed(new_seed)
+        # and the networks' own (Dropout, DeLiGAN's mixture): restored with the checkpoint, they
+        # would replay the draws that diverged
+        reseed_generators(new_seed + 1000, layer_seed_generators(self.engine.generator, self.engine.discriminator))
         record.update(status="rolled back", action=f"rolled back to iteration {checkpoint.iteration} with "
                                                    f"data/noise seed {new_seed}", last_good_checkpoint=
                       f"iteration {checkpoint.iteration}")

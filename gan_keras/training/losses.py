@@ -42,8 +42,13 @@ def wasserstein_loss(y_true, y_pred):
 
     Minimising it over a real batch pushes the critic's output up, over a fake batch down;
     the generator, trained through the stacked model with "real" labels, pushes f(G(z)) up.
+
+    Returned per image (Keras then takes the batch mean, as Keras-GAN's K.mean did): Keras
+    divides a per-image loss by the *global* batch size under a distribution strategy, but
+    leaves a scalar as it is, so a scalar here made each of N replicas' gradients a full
+    batch's and N devices stepped N times as far as one.
     """
-    return ops.mean(y_true * y_pred)
+    return ops.mean(y_true * y_pred, axis=-1)
 
 
 def bce(probabilities, label: float):
