@@ -42,7 +42,8 @@ def make_run(root, name, model="DCGAN", dataset="mnist", seed=0, batch=128, epoc
     hyperparams = {**get_model(model).hyperparams().to_dict(), **hp_changes}
     config = {"model": model, "dataset": dataset, "seed": seed, "batch_size": batch, "epochs": epochs,
               "latent_dim": 100, "image_shape": [28, 28, 1], "hyperparams": hyperparams,
-              "dataset_size": 60000, "save_model_interval": 10000, "log": spec.to_json()}
+              "dataset_size": 60000, "save_model_interval": 10000, "log": spec.to_json(),
+              "loss": get_model(model).loss, "train_step": getattr(get_model(model).train_step, "__name__", None)}
     with open(os.path.join(run, "config.json"), "w") as f:
         json.dump(config, f)
     rng = np.random.default_rng(seed)
@@ -222,10 +223,11 @@ def test_overlays_one_line_per_run_or_seed_group(tmp_path):
     for name in ("losses_mnist", "divergence_mnist", "fid_mnist", "losses_nlvr", "fid_nlvr", "markdown", "json"):
         assert os.path.isfile(result.files[name]), name
     figures = result.data["figures"]["mnist"]
-    losses = figures["losses"]["axes"]
-    assert [ax["title"] for ax in losses] == ["discriminator loss", "generator loss"]
-    for ax in losses:
-        assert ax["series"] == ["GAN (gan)", "DCGAN (mean of 2 seeds, band min–max)", "WGAN (wgan)"]
+    # a BCE and a Wasserstein critic loss share no scale: one panel per loss and kind of loss
+    losses = {ax["title"]: ax["series"] for ax in figures["losses"]["axes"]}
+    bce, critic = ["GAN (gan)", "DCGAN (mean of 2 seeds, band min–max)"], ["WGAN (wgan)"]
+    assert losses == {"discriminator loss (bce loss)": bce, "generator loss (bce loss)": bce,
+                      "discriminator loss (wasserstein loss)": critic, "generator loss (wasserstein loss)": critic}
     # JSD and Wasserstein estimates share no scale: one panel each (Figures 4-12 and 4-15)
     div = {ax["title"]: ax["series"] for ax in figures["divergence"]["axes"]}
     assert div == {"JS divergence estimate (log 2 - D loss)": ["GAN (gan)", "DCGAN (mean of 2 seeds, band min–max)"],
@@ -244,10 +246,13 @@ def test_run_without_evaluation_still_gets_curves(tmp_path):
             make_run(tmp_path, "pending", model="WGANGP", fids=None)]
     result = compare_runs(runs, tmp_path / "out", panels=False)
     assert any("pending has no evaluation" in w for w in result.warnings)
-    assert result.data["figures"]["mnist"]["losses"]["axes"][0]["series"] == ["DCGAN (evaluated)", "WGAN-GP (pending)"]
+    assert [ax["series"] for ax in result.data["figures"]["mnist"]["losses"]["axes"]] == \
+        [["DCGAN (evaluated)"]] * 2 + [["WGAN-GP (pending)"]] * 2   # BCE, then WGAN-GP's own losses
     assert result.data["figures"]["mnist"]["fid"]["axes"][0]["series"] == ["DCGAN (evaluated)"]
     assert "| WGAN-GP | 1 (0) | not evaluated |" in result.markdown
     assert "| pending | WGAN-GP | 0 | not evaluated |" in result.markdown
+    # a run that stopped short: what it trained, of what it planned (its log's last row)
+    assert "| pending | WGANGP | mnist | 0 | 128 | 300 of 30,000 | none |" in result.markdown
     alone = compare_runs([runs[1]], tmp_path / "alone", panels=False)
     assert "fid_mnist" not in alone.files and os.path.isfile(alone.files["divergence_mnist"])
     assert "not evaluated" in alone.markdown

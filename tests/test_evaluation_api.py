@@ -328,3 +328,12 @@ def test_the_memory_estimate_caps_the_batch_at_the_sample():
     small = estimate_memory(4, 2, (28, 28, 1), 0, batch_size=4)
     assert estimate_memory(4, 2, (28, 28, 1), 0, batch_size=200_000) == small
     assert small["images"] < estimate_memory(400, 2, (28, 28, 1), 0, batch_size=400)["images"]
+
+
+def test_the_terminal_ends_an_evaluation_with_its_fids_and_the_best():
+    from gan_keras.evaluation.pipeline import fid_summary
+
+    rows = [{"iteration": 1000, "fid": 50.0}, {"iteration": 2000, "fid": 40.5},
+            {"iteration": 3000, "fid": float("nan")}, {"iteration": 4000, "fid": None, "error": "damaged"}]
+    assert fid_summary(rows) == "FID by iteration: 1,000: 50.00, 2,000: 40.50; best 40.50 at 2,000"
+    assert fid_summary(rows[2:]) == "FID: no checkpoint could be scored"

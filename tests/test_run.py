@@ -88,6 +88,18 @@ def test_run_directory_is_self_describing(tmp_path):
     assert grid.size[0] > 8 * 28  # an 8x8 grid of 28x28 samples (enlarged)
 
 
+def test_the_terminal_says_what_is_happening_and_what_to_do_next(tmp_path, capsys):
+    """The first progress line times the start (tracing), not a rate to extrapolate; the others
+    give the rate and time left; the last names the samples, the curves and the evaluation command."""
+    run_dir = run(tmp_path, epochs=3, progress_seconds=0)
+    lines = capsys.readouterr().out.splitlines()
+    progress = [ln for ln in lines if ln.startswith("[")]
+    assert "s to start (building and tracing; the ETA follows)" in progress[0] and "ETA 0:" not in progress[0]
+    assert all("it/s | ETA " in ln for ln in progress[1:]) and len(progress) == 3
+    assert lines[-1] == f"  samples in {run_dir}/samples, curves in {run_dir}/plots; its FID: " \
+                        f"python GAN_evaluation.py {run_dir} 5000 500"
+
+
 def test_same_seed_same_run_and_extension_equals_a_straight_run(tmp_path):
     straight = run(tmp_path, "a", epochs=6, save_model_interval=3)
     again = run(tmp_path, "b", epochs=6, save_model_interval=3)

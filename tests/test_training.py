@@ -408,3 +408,30 @@ def test_a_run_too_big_for_memory_names_what_to_make_smaller(monkeypatch):
         "dataset": 5 * 2**30, "weights_and_optimizer": 2**30, "activations": 2**30, "total": 7 * 2**30})
     with pytest.raises(ConfigError, match=r"needs about 7.00 GiB .* use fewer images \(--limit\)$"):
         run_setup.check_memory(spec, spec.hyperparams(), dataset, 4)
+
+
+def test_reference_lines_stay_in_view_and_the_fid_figure_says_what_it_shows(tmp_path, monkeypatch):
+    """A JSD estimate far below log 2 used to clip the log 2 line while its legend entry stayed;
+    the evaluation's figure had no legend and plotted KID in other units than its table (x 10^3)."""
+    import matplotlib.pyplot as plt
+
+    from gan_keras.report import eval_plots, plots
+    from gan_keras.training.losses import LOSSES
+    from gan_keras.training.logspec import Plot
+
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig))
+    monkeypatch.setattr(eval_plots, "_save", lambda fig, path: figures.append(fig) or path)
+    rng = np.random.default_rng(0)
+    log = {"iteration": np.arange(1, 201, dtype=float), "divergence": -0.4 + 0.05 * rng.standard_normal(200)}
+    bce = LOSSES["bce"]
+    plot = Plot("divergence.png", "divergence", ("divergence",), "divergence", hlines=bce.reference_lines)
+    plots.plot_values(log, plot, {"divergence": "JSD"}, str(tmp_path / "d.png"), "t")
+    low, high = figures[-1].axes[0].get_ylim()
+    assert low <= -0.45 and high >= math.log(2)   # log 2 and 0 are drawn, and inside the axes
+    eval_plots.plot_fid([1000, 2000], [50.0, 40.0], str(tmp_path / "f.png"), "t", kid=[0.04, 0.03],
+                        kid_std=[0.001, 0.001])
+    ax = figures[-1].axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["FID", "KID x 10³ (± std)"]
+    assert figures[-1].axes[1].get_ylim()[1] > 30   # KID drawn as 40 and 30, not 0.04 and 0.03
+    plt.close("all")

@@ -98,7 +98,7 @@ def compare_runs(run_dirs, out, *, eval_dir: str = rundir.EVALUATION, allow_mixe
     data = {"title": title or f"Comparison of {len(runs)} run(s)", "datasets": list(grouped), "eval_dir": eval_dir,
             "allow_mixed": allow_mixed, "seed": seed, "seed_text": f"noise (seed {seed})",
             "runs": [{"name": r.name, "path": os.path.abspath(r.path), "model": r.model, "dataset": r.dataset,
-                      "seed": r.seed, "batch_size": r.batch_size, "epochs": r.config.get("epochs"),
+                      "seed": r.seed, "batch_size": r.batch_size, "epochs": r.planned, "trained": r.trained,
                       "arch": r.arch, "checkpoints": r.checkpoints,
                       "evaluation": r.eval_settings() or None,
                       "evaluation_file": os.path.join(r.eval_path, "evaluation.json") if r.evaluated else None}

@@ -47,6 +47,7 @@ class RunCurves:
         self.log = plots.read_log(os.path.join(run.path, rundir.LOG))
         if len(self.log.get("iteration", [])) == 0:
             self.log, self.losses, self.divergence, self.labels, self.hlines = {}, [], None, {}, ()
+            self.loss_kind = None
             return
         spec = plots._log_spec_of(run.path, list(self.log))
         self.labels = {v.name: v.description for v in spec.values}
@@ -54,6 +55,9 @@ class RunCurves:
         self.losses = [n for p in declared for n in p.values if n in self.log]
         self.divergence = spec.divergence if spec.divergence in self.log else None
         self.hlines = next((p.hlines for p in spec.plots if self.divergence in p.values), ())
+        # What its losses are losses of: a stacked model's loss row (bce, wasserstein, ...) or its
+        # own train step's (a WGAN-GP critic loss is not on a BCE's scale).
+        self.loss_kind = str(run.config.get("loss") or run.config.get("train_step") or run.model)
 
     @property
     def divergence_kind(self) -> str | None:
@@ -115,23 +119,26 @@ def _panels(n: int, title: str):
 
 
 def losses_figure(dataset: str, groups: list[Group], curves: dict[str, RunCurves], out: str) -> dict | None:
-    """D and G losses of every model in one figure (one panel per declared loss); None if none logged."""
-    columns = []
+    """D and G losses of every model in one figure: one panel per declared loss and kind of loss
+    (a BCE and a Wasserstein critic loss on one axis would flatten the BCE); None if none logged."""
+    panels = []
     for g in groups:
         for r in g.runs:
-            columns += [c for c in curves[r.name].losses if c not in columns]
-    if not columns:
+            c = curves[r.name]
+            panels += [(column, c.loss_kind) for column in c.losses if (column, c.loss_kind) not in panels]
+    if not panels:
         return None
-    fig, axes = _panels(len(columns), f"{dataset}: losses")
-    for ax, column in zip(axes, columns):
+    fig, axes = _panels(len(panels), f"{dataset}: losses")
+    for ax, (column, kind) in zip(axes, panels):
         labels = [curves[r.name].labels.get(column) for g in groups for r in g.runs if column in curves[r.name].log]
+        label = next((lab for lab in labels if lab), column)
         for colour, g in zip(_colours() * 4, groups):
-            s = _series([curves[r.name] for r in g.runs], column)
+            s = _series([curves[r.name] for r in g.runs if curves[r.name].loss_kind == kind], column)
             if s is not None:
                 _draw(ax, s, g, colour)
-        ax.set_title(next((lab for lab in labels if lab), column))
+        ax.set_title(f"{label} ({kind} loss)")
         ax.set_xlabel("iteration")
-        ax.set_ylabel(column)
+        ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend(loc="best", fontsize=8, framealpha=0.6)
     return _save(fig, os.path.join(out, f"losses_{safe_name(dataset)}.png"))

@@ -11,6 +11,16 @@ from gan_keras.compare.tables import markdown_dissertation, markdown_fid, markdo
 from gan_keras.compare.verdicts import markdown_verdicts
 
 
+
+def _iterations(run: dict) -> str:
+    """Iterations trained, and of how many planned when the run stopped short."""
+    planned, trained = run.get("epochs"), run.get("trained")
+    if trained is None:
+        return f"{planned:,}" if planned is not None else "?"
+    if planned is not None and trained < planned:
+        return f"{trained:,} of {planned:,}"
+    return f"{trained:,}"
+
 def _settings_text(settings: dict | None) -> str:
     if not settings:
         return "not evaluated"
@@ -37,7 +47,7 @@ def render(data: dict, link_prefix: str = "") -> str:
     for r in runs:
         checkpoints = ", ".join(f"{c:,}" for c in r["checkpoints"]) or "none"
         lines.append(f"| {r['name']} | {r['model']} | {r['dataset']} | {r['seed']} | {r['batch_size']} | "
-                     f"{r['epochs'] if r['epochs'] is not None else '?'} | {checkpoints} | "
+                     f"{_iterations(r)} | {checkpoints} | "
                      f"{_settings_text(r['evaluation'])} |")
     lines.append("")
     lines += [f"The dissertation's FIDs (Tables 4-1 to 4-6) were computed with the {diss.BACKBONE_TEXT} "

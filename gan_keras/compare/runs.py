@@ -69,6 +69,20 @@ class Run:
         return self.hyperparams.get("latent", "normal")   # runs written before the option: N(0, 1)
 
     @property
+    def planned(self):
+        """The iterations the run was asked for (config.json's ``epochs``)."""
+        return self.config.get("epochs")
+
+    @property
+    def trained(self) -> int:
+        """The iterations it has trained: its log's last sound row, or its newest checkpoint or
+        evaluated one when those are later (a damaged log); 0 for none."""
+        if not hasattr(self, "_trained"):
+            _, rows = rundir.read_log_rows(os.path.join(self.path, rundir.LOG))
+            self._trained = max([int(rows[-1]["iteration"]) if rows else 0, *self.checkpoints, *self.rows])
+        return self._trained
+
+    @property
     def latent_dim(self) -> int:
         return int(self.config.get("latent_dim") or self.hyperparams.get("latent_dim") or 100)
 

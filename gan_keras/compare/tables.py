@@ -86,9 +86,9 @@ def setting_notes(group: Group) -> list[str]:
                      f"{diss.FID_SAMPLE_NUMBER:,}")
     if notes:
         notes[-1] += ": the values are not directly comparable"
-    epochs = sorted({run.config.get("epochs") for run in group.runs if run.config.get("epochs")})
-    if epochs and max(epochs) < experiment.iterations:
-        notes.append(f"trained {'/'.join(f'{e:,}' for e in epochs)} iterations, the dissertation "
+    trained = sorted({run.trained for run in group.runs if run.trained})
+    if trained and max(trained) < experiment.iterations:
+        notes.append(f"trained {'/'.join(f'{e:,}' for e in trained)} iterations, the dissertation "
                      f"{experiment.iterations:,}")
     sizes = sorted({run.config.get("dataset_size") for run in group.runs if run.config.get("dataset_size")})
     if sizes and sizes != [experiment.dataset_size]:

@@ -74,6 +74,20 @@ def load_real_dataset(name: str, data_dir, image_size: int | None = None, limit:
 _SAME_EVALUATION = ("run_dir", "fid_sample_number", "generate_sample_number", "seed")
 
 
+SMALL_FID_SAMPLE = 2048   # below the 2,048 features' dimension the covariance is singular, and the bias large
+
+
+def fid_summary(rows) -> str:
+    """One line for the terminal: the FID of each evaluated checkpoint and the best."""
+    scored = [(r["iteration"], r["fid"]) for r in rows if isinstance(r.get("fid"), (int, float))
+              and r["fid"] == r["fid"]]
+    if not scored:
+        return "FID: no checkpoint could be scored"
+    best = min(scored, key=lambda pair: pair[1])
+    return ("FID by iteration: " + ", ".join(f"{it:,}: {fid:.2f}" for it, fid in scored)
+            + f"; best {best[1]:.2f} at {best[0]:,}")
+
+
 def _evaluation_identity(summary: dict) -> dict:
     backbone, real = summary.get("backbone") or {}, summary.get("real_images") or {}
     return {**{k: summary.get(k) for k in _SAME_EVALUATION},
@@ -202,6 +216,9 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
 
     log(f"real images: {min(fid_n, len(dataset))} of {len(dataset)} {run_config['dataset']} training images "
         f"(seed {cfg.seed})")
+    if cfg.fid_sample_number < SMALL_FID_SAMPLE:
+        log(f"note: an FID from {cfg.fid_sample_number} generated images is biased upwards (the bias shrinks as "
+            f"1/N): compare it only with FIDs from as many images (the dissertation's: 5,000)")
     real = real_features(dataset, backbone, fid_n, seed=cfg.seed, batch_size=cfg.batch_size,
                          use_cache=cfg.use_cache, progress=cfg.progress)
     if cfg.save_real:
@@ -271,6 +288,7 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
     failed = [r for r in result.failed if r["iteration"] in done_now]   # not an earlier evaluation's rows
     log(f"wrote {os.path.join(out, 'metrics.md')}, metrics.csv, fid.png, evaluation.json "
         f"({summary['total_seconds']:.1f} s)")
+    log(fid_summary(record["checkpoints"]))
     if failed and len(failed) == len(rows):
         error = CheckpointError(f"none of the {len(rows)} checkpoint(s) could be evaluated ({failed[0]['error']}); "
                                 f"see {os.path.join(out, 'metrics.md')}")

@@ -21,7 +21,8 @@ def _save(fig, path: str) -> str:
 
 
 def plot_fid(iterations, fids, path: str, title: str, kid=None, kid_std=None) -> str:
-    """FID (left axis) against training iterations, KID (right axis, with its std) when given."""
+    """FID (left axis) against training iterations, KID x 10^3 (right axis, with its std; the unit
+    of the metrics table) when given; one legend for both."""
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     it = np.asarray(iterations, np.float64)
     fid = np.asarray(fids, np.float64)
@@ -30,15 +31,19 @@ def plot_fid(iterations, fids, path: str, title: str, kid=None, kid_std=None) ->
         if math.isfinite(y):
             ax.annotate(f"{y:.1f}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
     ax.margins(x=0.08, y=0.15)
-    ax.set_xlabel("iterations")
+    ax.set_xlabel("iteration")
     ax.set_ylabel("FID (lower is better)", color="tab:blue")
     ax.grid(True, alpha=0.3)
+    handles = ax.get_legend_handles_labels()
     if kid is not None and np.isfinite(np.asarray(kid, np.float64)).any():
         ax2 = ax.twinx()
-        k = np.asarray(kid, np.float64)
-        ax2.errorbar(it, k, yerr=None if kid_std is None else np.asarray(kid_std, np.float64),
-                     fmt="s--", color="tab:orange", alpha=0.7, capsize=3, label="KID")
-        ax2.set_ylabel("KID", color="tab:orange")
+        k = 1e3 * np.asarray(kid, np.float64)
+        ax2.errorbar(it, k, yerr=None if kid_std is None else 1e3 * np.asarray(kid_std, np.float64),
+                     fmt="s--", color="tab:orange", alpha=0.7, capsize=3, label="KID x 10³ (± std)")
+        ax2.set_ylabel("KID x 10³", color="tab:orange")
+        more = ax2.get_legend_handles_labels()
+        handles = (handles[0] + more[0], handles[1] + more[1])
+    ax.legend(*handles, loc="upper right", fontsize=8, framealpha=0.7)
     ax.set_title(title, fontsize=9)
     return _save(fig, path)
 

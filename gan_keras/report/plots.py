@@ -63,7 +63,7 @@ def plot_values(log: dict, plot, labels: dict[str, str], path: str, title: str,
             ax.plot(it, values, color=colour, alpha=0.25, linewidth=0.6)
             ax.plot(it, smooth(values, window), color=colour, linewidth=1.6, label=labels.get(name, name))
     if not plot.markers:
-        _robust_ylim(ax, [log[n] for n in plot.values if n in log], window)
+        _robust_ylim(ax, [log[n] for n in plot.values if n in log], window, [y for y, _ in plot.hlines])
     for y, label in plot.hlines:
         ax.axhline(y, color="grey", linestyle="--", linewidth=0.8, label=label)
     for name in plot.events:
@@ -82,16 +82,18 @@ def plot_values(log: dict, plot, labels: dict[str, str], path: str, title: str,
     return path
 
 
-def _robust_ylim(ax, series, window):
+def _robust_ylim(ax, series, window, lines=()):
     """Keep a few early spikes from flattening the rest: the y range covers the 1st..99th
-    percentile of the raw values and all of the smoothed curves, with a margin."""
+    percentile of the raw values, all of the smoothed curves and the reference ``lines`` (a
+    legend entry for a line outside the axes would mislead), with a margin."""
     finite = [v[np.isfinite(v)] for v in series]
     finite = [v for v in finite if v.size]
     if not finite or sum(v.size for v in finite) < 50:
         return
     raw = np.concatenate(finite)
     smoothed = np.concatenate([smooth(v, window) for v in finite])
-    lo, hi = min(np.percentile(raw, 1), smoothed.min()), max(np.percentile(raw, 99), smoothed.max())
+    lo = min(np.percentile(raw, 1), smoothed.min(), *lines)
+    hi = max(np.percentile(raw, 99), smoothed.max(), *lines)
     if hi > lo:
         ax.set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 import os
 import shutil
 import time
@@ -115,7 +116,7 @@ class Trainer:
         self.log.open(keep_until=start, backup=log_backup)
         self.tb = self._tensorboard()
         try:
-            with StopRequest() as stop:
+            with StopRequest(chunk=(c.fetch_every or 1) if hasattr(engine, "train_iterations") else 1) as stop:
                 self._loop(start, elapsed, stop)
                 return read_dir
         finally:
@@ -263,7 +264,7 @@ class Trainer:
             if now - t_report >= c.progress_seconds or iteration in (start + 1, c.epochs) or \
                     start + 1 in range(iteration - len(chunk) + 1, iteration + 1):
                 rate = (iteration - it_report) / max(now - t_report, 1e-9)
-                self._progress(iteration, logs, rate)
+                self._progress(iteration, logs, rate, first_seconds=now - t_report if it_report == start else None)
                 t_report, it_report = now, iteration
             if stop.signal_name:
                 # A resume point, not a checkpoint: the run's checkpoints stay the ones its
@@ -290,11 +291,17 @@ class Trainer:
         end = min([iteration + fetch, c.epochs] + [(iteration // k + 1) * k for k in stops])
         return self.engine.train_iterations(end - iteration)
 
-    def _progress(self, iteration, logs, rate):
+    def _progress(self, iteration, logs, rate, first_seconds=None):
+        """One progress line: the latest iteration's values, the speed since the last line, the
+        time left. The session's first line times the first call, which builds and traces the
+        train functions, so it gives no ETA (it would be far too long)."""
         c = self.config
-        left = (c.epochs - iteration) / rate if rate > 0 else float("inf")
-        eta = hms(left) if math.isfinite(left) else "?"
-        print(f"[{iteration}/{c.epochs}] {self.log_spec.progress_text(logs)} | {rate:.2f} it/s | ETA {eta}", flush=True)
+        if first_seconds is not None and iteration < c.epochs:
+            speed = f"{first_seconds:.1f} s to start (building and tracing; the ETA follows)"
+        else:
+            left = (c.epochs - iteration) / rate if rate > 0 else float("inf")
+            speed = f"{rate:.2f} it/s | ETA {hms(left) if math.isfinite(left) else '?'}"
+        print(f"[{iteration}/{c.epochs}] {self.log_spec.progress_text(logs)} | {speed}", flush=True)
 
     def _tensorboard_scalars(self, iteration, logs):
         if self.tb is None:
@@ -349,7 +356,8 @@ class Trainer:
 
     def _plots(self):
         try:
-            plot_run(self.run_dir, self.log_spec, title=f"{self.spec.name} on {self.config.dataset}")
+            plot_run(self.run_dir, self.log_spec, title=f"{self.spec.name} on {self.config.dataset} "
+                                                         f"({os.path.basename(os.path.normpath(self.read_dir))})")
         except Exception as exc:  # a plot must never cost a run
             print(f"warning: could not draw the plots ({exc})")
 
@@ -413,7 +421,10 @@ class Trainer:
 
     def _finish(self, iteration, elapsed):
         self._plots()
-        print(f"done: {iteration} iterations in {elapsed:.0f} s; run directory {self.read_dir}", flush=True)
+        d = self.read_dir
+        print(f"done: {iteration} iterations in {elapsed:.0f} s; run directory {d}\n"
+              f"  samples in {os.path.join(d, rundir.SAMPLES)}, curves in {os.path.join(d, rundir.PLOTS)}; "
+              f"its FID: python GAN_evaluation.py {shlex.quote(d)} 5000 500", flush=True)
 
     def _resume_command(self):
         return self.config.resume_command(self.run_dir)

@@ -116,7 +116,7 @@ LOSSES: dict[str, AdversarialLoss] = {
         output_activation="sigmoid", decision_threshold=0.5,
         divergence=LogValue("divergence", "JSD", "JS divergence estimate (log 2 - D loss)"),
         estimate=lambda real, fake: js_divergence_estimate(0.5 * (real + fake)),
-        reference_lines=((math.log(2.0), "log 2 (maximum)"),),
+        reference_lines=((math.log(2.0), "log 2 (maximum)"), (0.0, "0 (P = Q, for the optimal D)")),
     ),
     "wasserstein": AdversarialLoss(
         # Keras-GAN signs: loss on a real batch = -E[f(x)], on a fake batch = E[f(G(z))].

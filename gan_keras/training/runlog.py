@@ -76,11 +76,13 @@ class StopRequest:
     iteration, with a resume point.
     """
 
-    def __init__(self, starting: bool = False):
+    def __init__(self, starting: bool = False, chunk: int = 1):
         self.signal_name = None
         self._previous = {}
+        # (with --fetch-every K the engine runs up to K iterations per call: the stop waits for them)
+        now = "this iteration" if chunk <= 1 else f"the iterations under way (up to {chunk}, --fetch-every)"
         self._then = ("the run stops after its first iteration, with a resume point" if starting else
-                      "finishing this iteration, then saving a resume point")
+                      f"finishing {now}, then saving a resume point")
 
     def __enter__(self):
         for sig in (signal.SIGINT, signal.SIGTERM):
