@@ -111,16 +111,24 @@ def autosave(run_dir: str) -> Checkpoint | None:
 
 def holds_run(run_dir: str) -> bool:
     """Whether a folder holds a gan_keras run, the only thing ``--force`` may overwrite: its
-    config.json names a model, or it has checkpoints, or a (damaged) config.json beside a log.csv."""
+    config.json names a model; or it has checkpoints of ours (a folder ``iter_N`` or ``autosave``
+    holding our manifest or state file; another tool's ``iter_N`` folders do not count); or an
+    unreadable config.json beside a log.csv (a run whose config was damaged)."""
+    damaged = False
     try:
         if "model" in _read_json(os.path.join(run_dir, CONFIG)):
             return True
-    except (OSError, ValueError):
+    except FileNotFoundError:
         pass
+    except (OSError, ValueError):
+        damaged = True
     root = os.path.join(run_dir, CHECKPOINTS)
-    if os.path.isdir(root) and any(_CKPT_RE.match(n) or n == AUTOSAVE for n in os.listdir(root)):
-        return True
-    return os.path.isfile(os.path.join(run_dir, CONFIG)) and os.path.isfile(os.path.join(run_dir, LOG))
+    if os.path.isdir(root):
+        for name in os.listdir(root):
+            if (_CKPT_RE.match(name) or name == AUTOSAVE) and any(
+                    os.path.isfile(os.path.join(root, name, f)) for f in (MANIFEST, "state.json")):
+                return True
+    return damaged and os.path.isfile(os.path.join(run_dir, LOG))
 
 
 def _read_json(path: str) -> dict:

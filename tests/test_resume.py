@@ -52,6 +52,23 @@ def test_one_process_at_a_time_trains_a_run_directory(tmp_path):
         (tmp_path / "notes" / "notes.txt").write_text("mine")
         run(tmp_path, "notes", epochs=1)
     assert os.listdir(tmp_path / "notes") == ["notes.txt"]   # a refused folder keeps no lock file
+    from gan_keras.errors import ConfigError
+    with pytest.raises(ConfigError, match="larger than the dataset"):   # refused after the lock was taken
+        run(tmp_path, "new/deep/run", epochs=1, batch_size=8, data_limit=4)
+    assert not (tmp_path / "new").exists()   # nor the folders made to hold it
+
+
+def test_a_file_system_without_locks_still_trains(tmp_path, monkeypatch, capsys):
+    import errno
+
+    from gan_keras.training import runlock
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(runlock.fcntl, "flock", no_locks)
+    run_dir = run(tmp_path, epochs=1)
+    assert "warning: could not lock" in capsys.readouterr().out and len(read_rows(run_dir)) == 1
 
 
 def test_a_resume_on_other_images_is_refused_and_every_session_is_recorded(tmp_path, capsys):
@@ -98,6 +115,11 @@ def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypat
     calls["n"] = 0
     with pytest.raises(TrainingDiverged, match="none yet .*nothing to roll back to: start it again") as info:
         run(tmp_path, "early", epochs=8, save_model_interval=6)
+    assert "--on-nan rollback" not in str(info.value)
+    # Rollbacks spent: a resume would replay the run to the same place with its rollbacks counted.
+    calls["n"] = 0
+    with pytest.raises(TrainingDiverged, match=r"\(0 rollbacks already\).*rolling back again will not help") as info:
+        run(tmp_path, "spent", epochs=8, save_model_interval=2, on_nan="rollback", max_rollbacks=0)
     assert "--on-nan rollback" not in str(info.value)
 
 
@@ -200,7 +222,7 @@ def test_damaged_checkpoints_are_skipped_with_a_word_and_never_restart_a_run(tmp
     with open(os.path.join(four.path, "state.json"), "w") as f:
         f.write("{}")
     os.remove(os.path.join(rundir.list_checkpoints(run_dir)[0].generator_path))
-    with pytest.raises(RunDirError, match=r"none of the checkpoints of .* can be loaded .*nothing was changed"):
+    with pytest.raises(RunDirError, match=r"none of the checkpoints of .* can be loaded .*no checkpoint or log was changed"):
         run(tmp_path, epochs=6, save_model_interval=2)
     out = capsys.readouterr().out
     assert "iter_0000004 is damaged (state.json has no iteration)" in out
@@ -233,20 +255,39 @@ def test_damaged_checkpoints_are_skipped_with_a_word_and_never_restart_a_run(tmp
     assert read_rows(run_dir) == read_rows(four_and_six[1])
 
 
-def test_what_a_crash_while_saving_leaves_is_tidied_on_resume(tmp_path, capsys, four_and_six):
-    """A crash between moving checkpoint 4 aside (.old-) and renaming its replacement in, with a
-    half-written .tmp- folder: the resume puts 4 back, removes the rest, and ends as a straight run."""
+def test_what_a_crash_while_saving_leaves_is_tidied_on_resume(tmp_path, capsys, monkeypatch, four_and_six):
+    """A crash (here an exception standing for kill -9) between moving the old resume point aside
+    and renaming the new one in, with a half-written checkpoint folder beside it: the resume puts
+    the resume point back, removes the rest, and ends as a straight run."""
+    from gan_keras.training import checkpoints
+
     run_dir = str(tmp_path / "run")
     shutil.copytree(four_and_six[0], run_dir)
     root = os.path.join(run_dir, "checkpoints")
-    os.rename(os.path.join(root, "iter_0000004"), os.path.join(root, ".old-iter_0000004"))
-    shutil.copytree(os.path.join(root, "iter_0000002"), os.path.join(root, ".old-iter_0000002"))
-    os.makedirs(os.path.join(root, ".tmp-iter_0000004"))
+    shutil.copytree(os.path.join(root, "iter_0000002"), os.path.join(root, ".tmp-iter_0000006"))
+    real_replace = os.replace
+
+    def crash_before_the_new_one(src, dst):
+        if os.path.basename(src).startswith(".tmp-"):
+            raise KeyboardInterrupt("killed")
+        real_replace(src, dst)
+
+    with pytest.MonkeyPatch.context() as mp:   # the newest state as a resume point, then a crashed re-save
+        shutil.copytree(os.path.join(root, "iter_0000004"), os.path.join(root, "autosave"))
+        shutil.rmtree(os.path.join(root, "iter_0000004"))
+        mp.setattr(checkpoints.os, "replace", crash_before_the_new_one)
+
+        class Engine:   # saving a resume point reads only these
+            def state_variables(self):
+                return []
+        with pytest.raises(KeyboardInterrupt):
+            checkpoints.save_checkpoint(run_dir, 5, Engine(), {"iteration": 5}, {}, autosave=True)
+    assert sorted(os.listdir(root)) == [".old-autosave", ".tmp-autosave", ".tmp-iter_0000006", "iter_0000002"]
     run(tmp_path, epochs=6, save_model_interval=2)
     out = capsys.readouterr().out
-    assert "restored" in out and "iter_0000004, which a crash while saving had left aside" in out
-    assert "from iteration 4" in out
-    assert sorted(os.listdir(root)) == ["iter_0000002", "iter_0000004", "iter_0000006"]
+    assert "restored" in out and "autosave, which a crash while saving had left aside" in out
+    assert "from iteration 4 (its resume point)" in out
+    assert sorted(os.listdir(root)) == ["iter_0000002", "iter_0000006"]   # the resume point, spent
     assert read_rows(run_dir) == read_rows(four_and_six[1])
 
 

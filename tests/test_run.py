@@ -130,9 +130,12 @@ def test_a_different_run_is_never_overwritten_without_force(tmp_path):
             run(tmp_path, "other", epochs=1, force=force)
         assert os.listdir(tmp_path / "other") == ["notes.txt"]
     (tmp_path / "other" / "config.json").write_text('{"name": "my web app"}')   # not a run's config
+    (tmp_path / "other" / "log.csv").write_text("step,loss\n")
+    (tmp_path / "other" / "checkpoints" / "iter_0000100").mkdir(parents=True)   # another tool's checkpoints
+    (tmp_path / "other" / "checkpoints" / "iter_0000100" / "model.pt").write_text("weights")
     with pytest.raises(RunDirError, match="holds no gan_keras run"):
         run(tmp_path, "other", epochs=1, force=True)
-    assert sorted(os.listdir(tmp_path / "other")) == ["config.json", "notes.txt"]
+    assert sorted(os.listdir(tmp_path / "other")) == ["checkpoints", "config.json", "log.csv", "notes.txt"]
     # A hyperparameter names itself and the flag that resumes the run as it was.
     with pytest.raises(RunDirError, match=r"hyperparameters: optimizer_epsilon 1e-07 -> 1e-08 \(to resume it, "
                                           r"add --optimizer-epsilon 1e-07\)"):
@@ -394,7 +397,7 @@ def test_the_printed_resume_command_keeps_the_runs_options(tmp_path):
     config = RunConfig(model="LSGAN", dataset="celeba", epochs=10, batch_size=4, sample_interval=1,
                        save_model_interval=1, out=str(tmp_path / "r"),
                        command="python GAN_main.py LSGAN celeba 10 4 1 1 --lr 0.001 --out /x/r --arch radford "
-                               "--image-size 32 --on-nan rollback --f1-every 5")
+                               "--image-size 32 --on-nan rollback --force --f1-every 5")
     assert Trainer(config)._resume_command() == (
         "python GAN_main.py LSGAN celeba 10 4 1 1 --lr 0.001 --arch radford --image-size 32 --f1-every 5 "
         f"--resume {tmp_path / 'r'}")

@@ -130,7 +130,8 @@ def losses_figure(dataset: str, groups: list[Group], curves: dict[str, RunCurves
         return None
     fig, axes = _panels(len(panels), f"{dataset}: losses")
     for ax, (column, kind) in zip(axes, panels):
-        labels = [curves[r.name].labels.get(column) for g in groups for r in g.runs if column in curves[r.name].log]
+        labels = [curves[r.name].labels.get(column) for g in groups for r in g.runs
+                  if column in curves[r.name].log and curves[r.name].loss_kind == kind]
         label = next((lab for lab in labels if lab), column)
         for colour, g in zip(_colours() * 4, groups):
             s = _series([curves[r.name] for r in g.runs if curves[r.name].loss_kind == kind], column)
@@ -165,8 +166,8 @@ def divergence_figure(dataset: str, groups: list[Group], curves: dict[str, RunCu
             if s is not None:
                 _draw(ax, s, g, colour)
             hlines.update({y: label for y, label in mine[0].hlines})
-        for y, label in hlines.items():
-            ax.axhline(y, color="grey", linestyle="--", linewidth=0.8, label=label)
+        for (y, label), style in zip(hlines.items(), plots.REFERENCE_STYLES):
+            ax.axhline(y, color="grey", linestyle=style, linewidth=0.9, label=label)
         ax.set_title(kind)
         ax.set_xlabel("iteration")
         ax.set_ylabel("estimate")

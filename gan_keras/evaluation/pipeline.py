@@ -79,8 +79,8 @@ SMALL_FID_SAMPLE = 2048   # below the 2,048 features' dimension the covariance i
 
 def fid_summary(rows) -> str:
     """One line for the terminal: the FID of each evaluated checkpoint and the best."""
-    scored = [(r["iteration"], r["fid"]) for r in rows if isinstance(r.get("fid"), (int, float))
-              and r["fid"] == r["fid"]]
+    scored = [(r["iteration"], r["fid"]) for r in rows if r.get("status", "ok") == "ok"   # not "nan": images replaced
+              and isinstance(r.get("fid"), (int, float)) and r["fid"] == r["fid"]]
     if not scored:
         return "FID: no checkpoint could be scored"
     best = min(scored, key=lambda pair: pair[1])

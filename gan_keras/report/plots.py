@@ -38,6 +38,9 @@ def smooth(values: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
+REFERENCE_STYLES = ("--", ":", "-.", (0, (5, 1, 1, 1)))   # one per reference line of a figure
+
+
 def _save(fig, path):
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
@@ -64,8 +67,8 @@ def plot_values(log: dict, plot, labels: dict[str, str], path: str, title: str,
             ax.plot(it, smooth(values, window), color=colour, linewidth=1.6, label=labels.get(name, name))
     if not plot.markers:
         _robust_ylim(ax, [log[n] for n in plot.values if n in log], window, [y for y, _ in plot.hlines])
-    for y, label in plot.hlines:
-        ax.axhline(y, color="grey", linestyle="--", linewidth=0.8, label=label)
+    for (y, label), style in zip(plot.hlines, REFERENCE_STYLES):
+        ax.axhline(y, color="grey", linestyle=style, linewidth=0.9, label=label)
     for name in plot.events:
         hits = it[np.nan_to_num(log.get(name, np.zeros(0))) > 0] if name in log else []
         for j, x in enumerate(hits):

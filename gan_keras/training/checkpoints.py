@@ -71,8 +71,8 @@ def save_checkpoint(run_dir: str, iteration: int, engine, state: dict, arrays: d
                 files.append(os.path.basename(source))
         with open(os.path.join(tmp, rundir.MANIFEST), "w") as f:
             json.dump({"iteration": iteration, "files": files, "n_variables": len(values)}, f, indent=2)
-        for name in files + [rundir.MANIFEST]:
-            _fsync_file(os.path.join(tmp, name))
+        for file_name in files + [rundir.MANIFEST]:
+            _fsync_file(os.path.join(tmp, file_name))
         fsync_dir(tmp)   # the folder's entries too, before it is renamed into place
         old = os.path.join(root, ".old-" + name)
         if os.path.exists(final):  # moved aside, not deleted, until the new one is in place

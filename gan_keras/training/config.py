@@ -53,7 +53,8 @@ class RunConfig:
     def resume_command(self, run_dir: str) -> str:
         """The command that continues this run: the original one (its hyperparameter, size and F1
         options are part of the run's identity) with ``--resume RUN_DIR`` in place of any
-        --resume/--out/--on-nan it had."""
+        --resume/--out/--on-nan it had, and without --force (a resume never needs it to overwrite,
+        and it would skip the check that the run's images are still the same)."""
         words = shlex.split(self.command) if self.command.startswith("python GAN_main.py ") else []
         if not words:
             words = ["python", "GAN_main.py", self.model, self.dataset, str(self.epochs), str(self.batch_size),
@@ -64,7 +65,7 @@ class RunConfig:
                 skip = False
             elif word in ("--resume", "--out", "--on-nan"):
                 skip = True
-            elif not word.startswith(("--resume=", "--out=", "--on-nan=")):
+            elif word != "--force" and not word.startswith(("--resume=", "--out=", "--on-nan=")):
                 kept.append(word)
         return shlex.join(kept + ["--resume", run_dir])
 

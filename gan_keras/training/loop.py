@@ -96,7 +96,7 @@ class Trainer:
                     os.path.isdir(os.path.join(read_dir, rundir.CHECKPOINTS, rundir.AUTOSAVE)):
                 raise RunDirError(   # never start over silently: that would cut the log back to nothing
                     f"none of the checkpoints of {read_dir} can be loaded (the warnings above say why); "
-                    f"nothing was changed. To train the run again from iteration 0, delete "
+                    f"no checkpoint or log was changed. To train the run again from iteration 0, delete "
                     f"{os.path.join(read_dir, rundir.CHECKPOINTS)}, or choose another --out")
             else:   # stopped before its first checkpoint or resume point
                 print(f"{self.run_dir} has no checkpoint yet: starting it again from iteration 0")
@@ -248,8 +248,8 @@ class Trainer:
             if not all(math.isfinite(v) for k, v in logs.items()):
                 # the rest of the chunk, computed after the divergence, is dropped with its state
                 iteration, elapsed = self._diverged(iteration, logs)
-                last_saved = iteration
-                t_session = t_autosave = time.perf_counter()
+                last_saved = it_report = iteration
+                t_session = t_autosave = t_report = time.perf_counter()
                 continue
 
             # Everything below sees the state after the chunk's last iteration, which is `iteration`.
@@ -380,8 +380,11 @@ class Trainer:
                 (" (no checkpoint to roll back to)" if not checkpoints else
                  f" ({rollbacks} rollbacks already)" if rollbacks >= c.max_rollbacks else
                  " (no checkpoint could be loaded)")
-            if checkpoints:
+            if checkpoints and rollbacks < c.max_rollbacks:
                 advice = f"to roll back and continue with a new seed: {self._resume_command()} --on-nan rollback"
+            elif checkpoints:   # a resume replays the run to the same place, its rollbacks counted
+                advice = (f"it diverged again after {rollbacks} rollbacks, so rolling back again will not help: start "
+                          f"it again (--force) with a smaller learning rate (--lr) or another --seed")
             else:   # nothing to roll back to: rolling back cannot help
                 advice = ("nothing to roll back to: start it again (--force) with a smaller learning rate (--lr) or "
                           "another --seed, or save checkpoints more often")
@@ -417,7 +420,8 @@ class Trainer:
             return []
         if not isinstance(previous, dict):
             return []
-        return [*previous.get("earlier", []), {k: v for k, v in previous.items() if k != "earlier"}]
+        earlier = previous.get("earlier")
+        return [*(earlier if isinstance(earlier, list) else []), {k: v for k, v in previous.items() if k != "earlier"}]
 
     def _finish(self, iteration, elapsed):
         self._plots()

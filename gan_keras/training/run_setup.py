@@ -182,8 +182,9 @@ def sessions(previous, this: dict) -> list:
     if previous is None:
         return [this]
     earlier = previous.get("sessions")
-    if not isinstance(earlier, list):
-        earlier = [{"from_iteration": None, "command": previous.get("command"), "versions": previous.get("versions")}]
+    if not isinstance(earlier, list):   # only the latest start before this one was recorded
+        earlier = [{"from_iteration": None, "command": previous.get("command"), "versions": previous.get("versions"),
+                    "note": "the run's latest start before sessions were recorded; earlier ones are unknown"}]
     return [*earlier, this]
 
 

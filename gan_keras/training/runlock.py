@@ -53,6 +53,18 @@ def clear(run_dir: str) -> None:
             os.unlink(path)
 
 
+def _missing_parents(path: str) -> list:
+    """``path`` and each of its ancestors that does not exist yet, innermost first."""
+    missing, path = [], os.path.abspath(path)
+    while not os.path.exists(path):
+        missing.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return missing
+
+
 class RunLock:
     """``RunLock(run_dir, command).acquire()`` or a ``RunDirError`` naming the process that holds it."""
 
@@ -60,7 +72,7 @@ class RunLock:
         self.run_dir, self.command = run_dir, command
         self.path = os.path.join(run_dir, LOCK_FILE)
         self._fd = None
-        self._created_dir = self._created_file = False
+        self._created, self._created_file = [], False
 
     def acquire(self) -> "RunLock":
         if fcntl is None:
@@ -68,10 +80,15 @@ class RunLock:
         if not os.path.isdir(self.run_dir):
             if os.path.exists(self.run_dir):
                 raise RunDirError(f"{self.run_dir} exists and is not a directory")
+            self._created = _missing_parents(self.run_dir)   # the run folder and any missing above it
             os.makedirs(self.run_dir)
-            self._created_dir = True
         self._created_file = not os.path.exists(self.path)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:   # read-only, another user's lock file: the run's own writes will say more
+            print(f"warning: could not lock {self.run_dir} ({os.strerror(exc.errno)}): nothing stops another "
+                  f"process from training it at the same time")
+            return self
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -80,6 +97,11 @@ class RunLock:
             raise RunDirError(
                 f"{self.run_dir} is being written by another training process ({holder}); wait for it "
                 f"to finish or stop it, or choose another --out") from None
+        except OSError as exc:   # a file system without flock (some network and parallel ones)
+            os.close(fd)
+            print(f"warning: could not lock {self.run_dir} ({os.strerror(exc.errno)}): nothing stops another "
+                  f"process from training it at the same time")
+            return self
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}: {self.command}".encode())
         self._fd = fd
@@ -87,15 +109,19 @@ class RunLock:
 
     def release(self, failed: bool = False) -> None:
         """Unlock; after a refusal (``failed``) of a folder that holds no run, also remove the lock
-        file and the directory this lock created, if the directory holds nothing else."""
-        if self._fd is None:
-            return
-        if failed and self._created_file and not rundir.holds_run(self.run_dir):
-            os.unlink(self.path)
-            if self._created_dir and not os.listdir(self.run_dir):
-                os.rmdir(self.run_dir)
-        os.close(self._fd)  # closing the descriptor drops the flock
-        self._fd = None
+        file and the folders this lock created (the run's and any parent it had to make), each
+        only if it holds nothing else."""
+        if failed and not rundir.holds_run(self.run_dir):
+            try:
+                if self._created_file and self._fd is not None:
+                    os.unlink(self.path)
+                for folder in self._created:   # innermost first
+                    os.rmdir(folder)
+            except OSError:   # gone already, or holding something: left as it is
+                pass
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = None
 
     def __enter__(self):
         return self.acquire()
