@@ -163,7 +163,7 @@ def test_a_run_with_rollbacks_resumes_bit_identically(tmp_path, monkeypatch, mod
     reseeded = []
     monkeypatch.setattr(loop, "reseed_generators", lambda seed, generators: (
         reseeded.append(len(generators)), reseed_generators(seed, generators)))
-    kw = dict(model=model, epochs=10, save_model_interval=2, on_nan="rollback", hyperparams={"critic_steps": 1}
+    kw = dict(model=model, epochs=8, save_model_interval=2, on_nan="rollback", hyperparams={"critic_steps": 1}
               if model == "WGANGP" else {})
     straight = run(tmp_path, "straight", **kw)
     assert seen == {5, 7}
