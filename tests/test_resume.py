@@ -142,7 +142,25 @@ def test_divergence_rollback_continues_from_the_checkpoint(tmp_path, monkeypatch
     assert rundir.list_checkpoints(run_dir)[-1].iteration == 8
 
 
-@pytest.mark.parametrize("model", ["DCGAN", "WGANGP"])
+def test_every_engine_draws_anew_after_a_rollback():
+    """The reseed a rollback makes: a train step's own seed generator (its noise, epsilon,
+    DiffAugment) starts a new stream, as the stacked engine's DiffAugment and the compiled
+    engine's device draws do."""
+    from gan_keras.registry import get_model
+    from gan_keras.training.engine import build_engine
+
+    for model, hp, generator in (("WGANGP", {"critic_steps": 1}, lambda e: e.model.seed_generator),
+                                 ("DCGAN", {"diffaugment": "color"}, lambda e: e.augmenter.seed_generator),
+                                 ("DCGAN", {"engine": "compiled"}, lambda e: e.draw_seed)):
+        spec = get_model(model)
+        engine = build_engine(spec, spec.hyperparams(**hp), (28, 28, 1))
+        before = np.array(generator(engine).state.numpy())
+        engine.reseed(1_000_010)
+        after = np.array(generator(engine).state.numpy())
+        assert after.tolist() != before.tolist() and after[0] in (1_000_010, 1_000_110), (model, hp, after)
+
+
+@pytest.mark.parametrize("model", ["DCGAN"])
 def test_a_run_with_rollbacks_resumes_bit_identically(tmp_path, monkeypatch, model):
     """NaNs at the first pass through iterations 5 and 7. The rollback count is saved with every
     checkpoint, so a run stopped between the two rollbacks and resumed reseeds as a straight one;
