@@ -94,18 +94,25 @@ def test_a_resume_on_other_images_is_refused_and_every_session_is_recorded(tmp_p
     assert sessions[1]["dataset_fingerprint"] != "0123456789abcdef" * 4 and sessions[1]["versions"]["keras"]
 
 
-def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+def non_finite_at_call(monkeypatch, n, name, value):
+    """The stacked engine's ``n``-th iteration (counted over the test) logs ``name`` = ``value``;
+    returns the call counter (reset it to count again)."""
     from gan_keras.training.stacked import StackedEngine
 
     original = StackedEngine.train_iteration
     calls = {"n": 0}
 
-    def nan_at_5(self, draw_real, rng):
+    def patched(self, draw_real, rng):
         calls["n"] += 1
         logs = original(self, draw_real, rng)
-        return {**logs, "g_loss": float("nan")} if calls["n"] == 5 else logs
+        return {**logs, name: value} if calls["n"] == n else logs
 
-    monkeypatch.setattr(StackedEngine, "train_iteration", nan_at_5)
+    monkeypatch.setattr(StackedEngine, "train_iteration", patched)
+    return calls
+
+
+def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    calls = non_finite_at_call(monkeypatch, 5, "g_loss", float("nan"))
     with pytest.raises(TrainingDiverged, match="iteration 5.*last good checkpoint is iteration 4.*--on-nan rollback"):
         run(tmp_path, epochs=8, save_model_interval=2)
     run_dir = str(tmp_path / "run")
@@ -124,17 +131,7 @@ def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypat
 
 
 def test_divergence_rollback_continues_from_the_checkpoint(tmp_path, monkeypatch):
-    from gan_keras.training.stacked import StackedEngine
-
-    original = StackedEngine.train_iteration
-    calls = {"n": 0}
-
-    def nan_once(self, draw_real, rng):
-        calls["n"] += 1
-        logs = original(self, draw_real, rng)
-        return {**logs, "d_loss": float("inf")} if calls["n"] == 5 else logs
-
-    monkeypatch.setattr(StackedEngine, "train_iteration", nan_once)
+    non_finite_at_call(monkeypatch, 5, "d_loss", float("inf"))
     run_dir = run(tmp_path, epochs=8, save_model_interval=2, on_nan="rollback")
     iterations = [int(r["iteration"]) for r in read_rows(run_dir)]
     assert iterations == list(range(1, 9))  # no duplicated or missing rows after the rollback
