@@ -426,9 +426,13 @@ def test_reference_lines_stay_in_view_and_the_fid_figure_says_what_it_shows(tmp_
     log = {"iteration": np.arange(1, 201, dtype=float), "divergence": -0.4 + 0.05 * rng.standard_normal(200)}
     bce = LOSSES["bce"]
     plot = Plot("divergence.png", "divergence", ("divergence",), "divergence", hlines=bce.reference_lines)
-    plots.plot_values(log, plot, {"divergence": "JSD"}, str(tmp_path / "d.png"), "t")
+    plots.plot_values(log, plot, {"divergence": "JSD"}, str(tmp_path / "d.png"), "t", checkpoints=[100, 200, 300])
     low, high = figures[-1].axes[0].get_ylim()
     assert low <= -0.45 and high >= math.log(2)   # log 2 and 0 are drawn, and inside the axes
+    legend = [t.get_text() for t in figures[-1].axes[0].get_legend().get_texts()]
+    assert legend[0] == "JSD (2-iteration mean)" and legend[-1] == "checkpoint"
+    (ticks,) = figures[-1].axes[0].collections
+    assert ticks.get_offsets()[:, 0].tolist() == [100, 200]   # the checkpoints within the log's iterations
     eval_plots.plot_fid([1000, 2000], [50.0, 40.0], str(tmp_path / "f.png"), "t", kid=[0.04, 0.03],
                         kid_std=[0.001, 0.001])
     ax = figures[-1].axes[0]

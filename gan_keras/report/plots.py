@@ -48,9 +48,10 @@ def _save(fig, path):
 
 
 def plot_values(log: dict, plot, labels: dict[str, str], path: str, title: str,
-                smooth_window: int | None = None) -> str:
-    """One declared figure: each value raw (faint) with a moving average (bold), or as points for
-    values logged only every N iterations; reference lines dashed."""
+                smooth_window: int | None = None, checkpoints=()) -> str:
+    """One declared figure: each value raw (faint) with a moving average (bold, its window in the
+    legend), or as points for values logged only every N iterations; reference lines dashed; the
+    checkpoints (the iterations an evaluation scores) as ticks on the x axis."""
     it = log["iteration"]
     window = smooth_window or max(1, len(it) // 100)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -64,7 +65,8 @@ def plot_values(log: dict, plot, labels: dict[str, str], path: str, title: str,
             ax.plot(it[keep], values[keep], "o-", color=colour, markersize=3, linewidth=1.0, label=labels.get(name, name))
         else:
             ax.plot(it, values, color=colour, alpha=0.25, linewidth=0.6)
-            ax.plot(it, smooth(values, window), color=colour, linewidth=1.6, label=labels.get(name, name))
+            smoothed = labels.get(name, name) + (f" ({window}-iteration mean)" if window > 1 else "")
+            ax.plot(it, smooth(values, window), color=colour, linewidth=1.6, label=smoothed)
     if not plot.markers:
         _robust_ylim(ax, [log[n] for n in plot.values if n in log], window, [y for y, _ in plot.hlines])
     for (y, label), style in zip(plot.hlines, REFERENCE_STYLES):
@@ -73,6 +75,10 @@ def plot_values(log: dict, plot, labels: dict[str, str], path: str, title: str,
         hits = it[np.nan_to_num(log.get(name, np.zeros(0))) > 0] if name in log else []
         for j, x in enumerate(hits):
             ax.axvline(x, color="tab:red", linestyle=":", linewidth=1.2, label=labels.get(name, name) if j == 0 else None)
+    marks = [x for x in checkpoints if len(it) and it[0] <= x <= it[-1]]
+    if marks:
+        ax.scatter(marks, [0.0] * len(marks), marker="^", s=22, color="dimgrey", clip_on=False, zorder=3,
+                   transform=ax.get_xaxis_transform(), label="checkpoint")
     ax.set_xlabel("iteration")
     ax.set_ylabel(plot.ylabel)
     ax.set_title(title)
@@ -130,5 +136,7 @@ def plot_run(run_dir: str, log_spec=None, title: str = "", log_name: str = "log.
     spec = log_spec or _log_spec_of(run_dir, list(log))
     labels = {v.name: v.description for v in spec.values}
     out = os.path.join(run_dir, plots_dir)
-    return [plot_values(log, plot, labels, os.path.join(out, plot.file), f"{title} {plot.title}".strip())
+    checkpoints = [c.iteration for c in rundir.list_checkpoints(run_dir)]   # what GAN_evaluation.py scores
+    return [plot_values(log, plot, labels, os.path.join(out, plot.file), f"{title} {plot.title}".strip(),
+                        checkpoints=checkpoints)
             for plot in spec.plots]
