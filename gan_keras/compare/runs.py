@@ -7,6 +7,7 @@ with different seeds, so that their spread is shown instead of one lucky seed.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -73,14 +74,12 @@ class Run:
         """The iterations the run was asked for (config.json's ``epochs``)."""
         return self.config.get("epochs")
 
-    @property
+    @functools.cached_property
     def trained(self) -> int:
         """The iterations it has trained: its log's last sound row, or its newest checkpoint or
         evaluated one when those are later (a damaged log); 0 for none."""
-        if not hasattr(self, "_trained"):
-            _, rows = rundir.read_log_rows(os.path.join(self.path, rundir.LOG))
-            self._trained = max([int(rows[-1]["iteration"]) if rows else 0, *self.checkpoints, *self.rows])
-        return self._trained
+        _, rows = rundir.read_log_rows(os.path.join(self.path, rundir.LOG))
+        return max([int(rows[-1]["iteration"]) if rows else 0, *self.checkpoints, *self.rows])
 
     @property
     def latent_dim(self) -> int:

@@ -55,16 +55,13 @@ class Trainer:
     def run(self) -> str:
         """Train (or resume) the run; returns its directory. Nothing is written before every check passes,
         and only one process at a time trains a run directory (``runlock.py``)."""
-        self.lock = None
+        self.lock, failed = None, True
         try:
-            return self._run()
-        except BaseException:
-            if self.lock is not None:
-                self.lock.release(failed=True)   # removes a directory it made, if nothing else was written
-            raise
+            result, failed = self._run(), False
+            return result
         finally:
-            if self.lock is not None:
-                self.lock.release()
+            if self.lock is not None:   # after a refusal it also removes the folders it made for the lock
+                self.lock.release(failed=failed)
 
     def _run(self) -> str:
         previous, dataset, memory = self._prepare()

@@ -86,9 +86,7 @@ class RunLock:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:   # read-only, another user's lock file: the run's own writes will say more
-            print(f"warning: could not lock {self.run_dir} ({os.strerror(exc.errno)}): nothing stops another "
-                  f"process from training it at the same time")
-            return self
+            return self._unlocked(exc)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -99,12 +97,15 @@ class RunLock:
                 f"to finish or stop it, or choose another --out") from None
         except OSError as exc:   # a file system without flock (some network and parallel ones)
             os.close(fd)
-            print(f"warning: could not lock {self.run_dir} ({os.strerror(exc.errno)}): nothing stops another "
-                  f"process from training it at the same time")
-            return self
+            return self._unlocked(exc)
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}: {self.command}".encode())
         self._fd = fd
+        return self
+
+    def _unlocked(self, exc: OSError) -> "RunLock":
+        print(f"warning: could not lock {self.run_dir} ({os.strerror(exc.errno)}): nothing stops another "
+              f"process from training it at the same time")
         return self
 
     def release(self, failed: bool = False) -> None:
