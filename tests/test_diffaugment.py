@@ -245,6 +245,28 @@ def test_wgangp_augments_every_critic_input_and_trains(monkeypatch):
     assert set(logs) == {"d_loss", "g_loss", "divergence", "gp"} and all(np.isfinite(v) for v in logs.values())
 
 
+def test_wgangp_penalises_the_critic_between_the_augmented_images(monkeypatch):
+    """The gradient penalty is taken where the critic looks: between T(x) and T(G(z)), not x and G(z).
+    With T mapping every image to the constant 0.25, every interpolate is that constant whatever
+    epsilon, so the logged GP is (||grad f(0.25)|| - 1)^2 under the critic's first weights (its
+    Dropout layers switched off so that the hand computation sees the same critic)."""
+    spec = get_model("WGANGP")
+    e = build_engine(spec, spec.hyperparams(critic_steps=1, diffaugment=FULL), MNIST)
+    for layer in e.model.discriminator.layers:
+        if isinstance(layer, keras.layers.Dropout):
+            monkeypatch.setattr(layer, "rate", 0.0)
+    monkeypatch.setattr(e.model, "augment", lambda images: 0.0 * images + 0.25)  # G still gets a (zero) gradient
+    constant = tf.fill((2, *MNIST), 0.25)
+    with tf.GradientTape() as tape:
+        tape.watch(constant)
+        scores = e.model.discriminator(constant, training=True)
+    norms = tf.norm(tf.reshape(tape.gradient(scores, constant), (2, -1)), axis=1)
+    expected = float(tf.reduce_mean(tf.square(norms - 1.0)))
+    rng = np.random.default_rng(0)
+    logs = e.train_iteration(batches(rng, 2), rng)
+    assert logs["gp"] == pytest.approx(expected, rel=1e-4)
+
+
 def test_augment_is_the_identity_without_diffaugment():
     step = make_step(BEGANCSStep)
     x = tf.constant(reals(0)[0])
