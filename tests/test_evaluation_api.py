@@ -162,7 +162,9 @@ def test_one_checkpoint_into_an_earlier_evaluation_keeps_the_other_rows(run_dir,
                                              similarity=False, progress=False),
                          backbone=FakeBackbone(), dataset=make_dataset())
     assert [r["iteration"] for r in other.rows] == [300]
-    assert any("made with other settings" in w for w in other.warnings)
+    assert any("made with other settings" in w and "--out" in w for w in other.warnings)
+    assert not (out / "iter_0000100").exists() and not (out / "iter_0000200").exists()   # gone with their rows
+    assert (out / "iter_0000300" / "generated").is_dir()
 
 
 def test_fewer_fid_images_than_similarity_queries(run_dir, tmp_path):
@@ -186,10 +188,13 @@ def test_image_size_reaches_the_data_layer(run_dir, tmp_path, monkeypatch):
         return make_dataset()
 
     monkeypatch.setattr(gan_keras.data, "load_dataset", load_dataset)
-    cfg = EvalConfig(20, 2, checkpoint="iter_0000300", out=tmp_path / "a", similarity=False, progress=False)
+    cfg = EvalConfig(20, 0, checkpoint="iter_0000300", out=tmp_path / "a", similarity=False, progress=False)
     result = evaluate_run(run_dir, cfg, backbone=FakeBackbone())
     assert [r["iteration"] for r in result.rows] == [300] and calls == [("toy32", None, 32, None)]
     assert cfg.checkpoint_iteration == 300 and not (tmp_path / "a" / "iter_0000300" / "similarity.png").exists()
+    # Generate_sample_number 0: no PNG files, no grid, the metrics all the same
+    assert os.listdir(tmp_path / "a" / "iter_0000300" / "generated") == [] and result.rows[0]["fid"] > 0
+    assert not (tmp_path / "a" / "iter_0000300" / "grid.png").exists()
 
     # a run trained with --limit: the real images come from the same limited set
     with open(os.path.join(run_dir, "config.json")) as f:
@@ -229,6 +234,7 @@ def test_image_size_without_data_layer_support(run_dir, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"fid_sample_number": 1}, "fid_sample_number must be at least 2 (FID needs a covariance), got 1"),
+    ({"generate_sample_number": -1}, "generate_sample_number must be at least 0 (0 writes no PNG files), got -1"),
     ({"generate_sample_number": "10"}, "generate_sample_number must be an integer, got '10'"),
     ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
     ({"seed": -1}, "seed must be an integer from 0 to 4294967295, got -1"),

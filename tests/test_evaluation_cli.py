@@ -262,8 +262,8 @@ def test_cli_sample_number_one(run_dir):
     rc, err = _cli(run_dir, "1", "10")
     assert rc == 2 and len(err.strip().splitlines()) == 1
     assert "FID_sample_number must be at least 2" in err and "Traceback" not in err
-    rc, err = _cli(run_dir, "10", "1")
-    assert rc == 2 and "Generate_sample_number must be at least 2" in err
+    rc, err = _cli(run_dir, "10", "-1")   # only the PNG count: 0 and 1 are fine
+    assert rc == 2 and "Generate_sample_number: must be an integer >= 0, got '-1'" in err
 
 
 def test_cli_not_a_run_dir(tmp_path):

@@ -146,17 +146,29 @@ def test_a_different_run_is_never_overwritten_without_force(tmp_path):
     assert "to resume it" not in str(info.value) and "hyperparameters:" in str(info.value)
 
 
+def test_a_dataset_has_one_spelling_however_it_was_typed(tmp_path, monkeypatch):
+    def config(dataset):
+        return RunConfig(model="DCGAN", dataset=dataset, epochs=1, batch_size=1, sample_interval=1,
+                         save_model_interval=1)
+    assert config("MNIST").dataset == "mnist" and config("MNIST").run_dir() == os.path.join("gan_models", "DCGAN_mnist")
+    monkeypatch.chdir(tmp_path)
+    assert config("folder:imgs").dataset == "folder:" + str(tmp_path / "imgs")
+
+
 def test_a_run_from_before_a_hyperparameter_existed_resumes_as_before(tmp_path):
     """A config.json without a hyperparameter added since (here optimizer_epsilon) takes its declared
-    default, the old behaviour, so the run resumes."""
+    default, the old behaviour, so the run resumes; so does one that recorded its dataset as typed
+    ("MNIST"), which any spelling now resumes."""
     out = run(tmp_path, model="GAN", epochs=2, batch_size=4)
     path = os.path.join(out, rundir.CONFIG)
     with open(path) as f:
         config = json.load(f)
     del config["hyperparams"]["optimizer_epsilon"]
+    config["dataset"] = "MNIST"
     with open(path, "w") as f:
         json.dump(config, f)
-    run(tmp_path, model="GAN", epochs=3, batch_size=4)
+    run(tmp_path, model="GAN", dataset="Mnist", epochs=3, batch_size=4)
+    assert rundir.read_config(out)["dataset"] == "mnist"
     assert [r["iteration"] for r in read_rows(out)] == ["1", "2", "3"]
 
 

@@ -54,6 +54,10 @@ def positive_int(text: str) -> int:
     return _number(text, int, lambda v: v >= 1, "a positive integer")
 
 
+def non_negative_int(text: str) -> int:
+    return _number(text, int, lambda v: v >= 0, "an integer >= 0")
+
+
 def non_negative_float(text: str) -> float:
     return _number(text, float, lambda v: math.isfinite(v) and v >= 0, "a number >= 0")
 

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import sys
 
-from gan_keras.cli.common import OneLineParser, existing_dir, fail, os_error_line, positive_int, quiet_tensorflow, seed_int
+from gan_keras.cli.common import (OneLineParser, existing_dir, fail, non_negative_int, os_error_line, positive_int,
+                                   quiet_tensorflow, seed_int)
 from gan_keras.errors import GanKerasError
 from gan_keras.evaluation import EvalConfig, evaluate_run
 
@@ -53,8 +54,9 @@ def build_parser() -> OneLineParser:
     p.add_argument("FID_sample_number", type=positive_int,
                    help="images generated per checkpoint for FID; as many real training images are compared "
                         "(the dissertation used 5000)")
-    p.add_argument("Generate_sample_number", type=positive_int,
-                   help="generated images written as PNG files (and as one grid) per checkpoint")
+    p.add_argument("Generate_sample_number", type=non_negative_int,
+                   help="generated images written as PNG files (and as one grid) per checkpoint; 0: none. "
+                        "The metrics use FID_sample_number images whatever this is")
     p.add_argument("--checkpoint", metavar="ITER", default=None,
                    help="evaluate only this checkpoint (an iteration such as 10000, or iter_0010000)")
     p.add_argument("--batch-size", type=positive_int, default=50,

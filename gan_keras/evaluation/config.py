@@ -59,7 +59,7 @@ class EvalConfig:
         fid_sample_number: images generated per checkpoint for FID, and as many real training
             images (the dissertation's ``FID_sample_number``; it used 5000). At least 2.
         generate_sample_number: generated images written as PNG files (and one grid) per
-            checkpoint (``Generate_sample_number``). At least 2.
+            checkpoint (``Generate_sample_number``); 0 writes none. It does not change the metrics.
         checkpoint: evaluate only this iteration (``10000`` or ``"iter_0010000"``); None = all.
         batch_size: images per generator call and per backbone forward pass.
         seed: seed of the real-image sample, the generator noise and the KID subsets.
@@ -108,12 +108,13 @@ class EvalConfig:
         def name(key: str) -> str:
             return names.get(key, key)
 
-        for key in ("fid_sample_number", "generate_sample_number"):
+        for key, least, why in (("fid_sample_number", MIN_SAMPLES, " (FID needs a covariance)"),
+                                ("generate_sample_number", 0, " (0 writes no PNG files)")):
             value = getattr(self, key)
             if not _is_int(value):
                 raise ConfigError(f"{name(key)} must be an integer, got {value!r}")
-            if value < MIN_SAMPLES:
-                raise ConfigError(f"{name(key)} must be at least {MIN_SAMPLES} (FID needs a covariance), got {value}")
+            if value < least:
+                raise ConfigError(f"{name(key)} must be at least {least}{why}, got {value}")
         if not _is_int(self.batch_size) or self.batch_size < 1:
             raise ConfigError(f"{name('batch_size')} must be a positive integer, got {self.batch_size!r}")
         if not _is_int(self.seed) or not 0 <= self.seed < SEED_LIMIT:

@@ -21,6 +21,7 @@ import inspect
 import json
 import os
 import platform
+import shutil
 import sys
 import time
 
@@ -105,8 +106,12 @@ def _earlier_rows(out: str, summary: dict, redone: set, warnings: list) -> list:
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return []
     if rows and _evaluation_identity(previous) != json.loads(json.dumps(_evaluation_identity(summary), default=str)):
+        for r in rows:   # their images and figures go with their rows: the folder shows one evaluation
+            if isinstance(r.get("iteration"), int):
+                shutil.rmtree(os.path.join(out, f"iter_{r['iteration']:07d}"), ignore_errors=True)
         warn(warnings, f"{out} held an evaluation of iteration(s) {', '.join(str(r.get('iteration')) for r in rows)} "
-                       "made with other settings; it is replaced by this one")
+                       "made with other settings; it is replaced by this one (to keep both, evaluate into "
+                       "another folder with --out)")
         return []
     return rows
 

@@ -45,6 +45,13 @@ class RunConfig:
     strategy: str = "none"          # "mirrored": the compiled engine over all devices (training/distribute.py)
     command: str = ""
 
+    def __post_init__(self):
+        # One spelling per dataset ("MNIST" -> "mnist", folder:PATH absolute), so that the run
+        # directory, config.json and the resume check agree however the name was typed.
+        from gan_keras.data import canonical_name
+
+        self.dataset = canonical_name(self.dataset)
+
     def run_dir(self) -> str:
         from gan_keras.data import dataset_slug
 

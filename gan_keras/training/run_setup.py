@@ -100,6 +100,7 @@ def existing_run(run_dir: str, c: RunConfig, spec, hp, image_shape):
     mine = identity(c, hp, image_shape, c.seed if c.seed is not None else previous.get("seed"))
     theirs = {k: previous.get(k) for k in IDENTITY_KEYS}
     theirs["hyperparams"] = comparable_hyperparams(spec, theirs.get("hyperparams"))
+    theirs["dataset"] = _canonical_or_same(theirs.get("dataset"))  # runs recorded before names were canonical
     if mine != theirs or not c.resume:
         if c.force:
             return None
@@ -148,6 +149,15 @@ def check_memory(spec, hp, dataset, batch_size: int) -> dict:
             f"{batch_size} {gib(est['activations'])}) but only {gib(available)} is available; "
             f"{parts[biggest]}")
     return est
+
+
+def _canonical_or_same(dataset):
+    from gan_keras.data import canonical_name
+
+    try:
+        return canonical_name(dataset)
+    except (ConfigError, TypeError):
+        return dataset
 
 
 def check_same_data(c: RunConfig, previous, dataset) -> None:
