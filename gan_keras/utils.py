@@ -78,13 +78,15 @@ def save_keyed_npz(path: str, arrays: dict, meta: dict) -> None:
 def load_keyed_npz(path: str, key: str) -> tuple[dict, dict] | None:
     """(arrays, meta) of a file written by save_keyed_npz, or None when absent or made for another key.
 
-    A damaged file raises (any exception): callers decide whether to rebuild it.
+    A damaged file raises (any exception): callers decide whether to rebuild it. The file is
+    opened here, not by ``np.load(path)``, which leaks its handle (a ResourceWarning) when the
+    file is not a valid zip: NpzFile's constructor raises before it owns the handle.
     """
     import numpy as np
 
     if not os.path.isfile(path):
         return None
-    with np.load(path, allow_pickle=False) as f:
+    with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as f:
         meta = json.loads(str(f["meta"][()]))
         if meta.get("key") != key:
             return None

@@ -4,6 +4,7 @@ import os
 import pickle
 import shutil
 import struct
+import time
 import warnings
 import zlib
 
@@ -139,7 +140,8 @@ def test_search_order_first_dir_with_the_dataset_wins(tmp_path, monkeypatch):
     shutil.rmtree(repo)
     assert value() == 40
     (arg / "empty").mkdir()
-    assert value(data_dir=str(arg / "empty")) == 40  # falls through to the later dirs
+    with pytest.warns(DatasetWarning, match=r"102flowers: not found in the data_dir .*empty.*Keras cache"):
+        assert value(data_dir=str(arg / "empty")) == 40  # falls through to the later dirs, with a warning
 
 
 def test_missing_dataset_message_names_paths_and_url(tmp_path):
@@ -1067,3 +1069,126 @@ def test_a_photo_with_an_exif_orientation_is_read_upright(tmp_path):
     assert upright.shape == (60, 40, 3)
     assert tuple(upright[0, -1]) == (250, 0, 0) and tuple(upright[-1, 0]) == (0, 0, 0)
     assert np.asarray(read_rgb_image(str(tmp_path / "plain.png"))).shape == (40, 60, 3)   # no tag: as stored
+
+
+# ----------------------------------------------------------------------------- review fixes
+
+def _bmp_folder(root, colours, size=(12, 10)):
+    """Uncompressed BMPs: a file's byte size depends only on its dimensions, not its pixels."""
+    os.makedirs(root, exist_ok=True)
+    for i, colour in enumerate(colours):
+        _save(os.path.join(root, f"image_{i + 1:05d}.bmp"), _solid(colour, size))
+    return str(root)
+
+
+def test_progress_ends_at_n_of_n(tmp_path, capsys):
+    """The last progress line says N/N (100%), also when the consumer is zip() (which never
+    resumes the generator after the last item) and on the thread-pool path (>= 64 items)."""
+    import io
+
+    from gan_keras.data.imageio import Progress, parallel_map
+
+    folder = _bmp_folder(tmp_path / "imgs", [(i * 40, 0, 0) for i in range(6)])
+    load_image_folder(folder, size=32, use_cache=False, progress=True)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert "6/6 (100%)" in lines[-1], lines
+    for n, workers in ((5, 1), (70, 2)):
+        stream = io.StringIO()
+        bar = Progress("x", n, stream=stream)
+        items = list(range(n))
+        assert [r for _, r in zip(items, parallel_map(lambda v: v * 2, items, progress=bar, workers=workers))] \
+            == [2 * v for v in items]
+        bar.close()
+        assert f"x: {n}/{n} (100%)" in stream.getvalue().strip().splitlines()[-1]
+
+
+def test_load_image_folder_has_one_cache_per_size(tmp_path):
+    folder = _bmp_folder(tmp_path / "imgs", [(9, 9, 9), (200, 10, 10)])
+    cache = str(tmp_path / "c")
+
+    def status(size):
+        ds = load_image_folder(folder, size=size, cache_dir=cache, progress=False)
+        assert ds.images.shape == (2, size, size, 3)
+        return ds.info["cache"], ds.info["cache_path"]
+
+    (s64, p64), (s32, p32) = status(64), status(32)
+    assert (s64, s32) == ("built", "built") and p64 != p32
+    assert status(64) == ("hit", p64) and status(32) == ("hit", p32)
+
+
+def test_cache_rebuilt_when_a_file_is_replaced_with_same_size_and_mtime(tmp_path):
+    """size + mtime do not change when a file is replaced by another of the same size and its
+    mtime restored (cp -p, rsync -t); the ctime does, so the cache is rebuilt."""
+    folder = _bmp_folder(tmp_path / "d" / "102flowers" / "jpg", [(10, 10, 10), (20, 20, 20)])
+    kw = dict(data_dir=str(tmp_path / "d"), cache_dir=str(tmp_path / "c"), progress=False)
+    assert load_dataset("102flowers", **kw).info["cache"] == "built"
+    path = os.path.join(folder, "image_00002.bmp")
+    before = os.stat(path)
+    _save(path, _solid((250, 1, 1), (12, 10)), format="BMP")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    while os.stat(path).st_ctime_ns == before.st_ctime_ns:  # a coarse clock: wait for the next tick
+        time.sleep(0.01)
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(path)
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    again = load_dataset("102flowers", **kw)
+    assert again.info["cache"] == "built"
+    np.testing.assert_array_equal(again.images[1, 0, 0], [250, 1, 1])
+    assert load_dataset("102flowers", **kw).info["cache"] == "hit"
+
+
+def test_cache_write_removes_stale_temporaries(tmp_path):
+    cache = tmp_path / "c"
+    cache.mkdir()
+    old, young, other = cache / ".tmp-dead.npz", cache / ".tmp-writing.npz", cache / "keep-me.npz"
+    for p in (old, young, other):
+        p.write_bytes(b"partial")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(old, (hours_ago, hours_ago))
+    os.utime(other, (hours_ago, hours_ago))
+    folder = _bmp_folder(tmp_path / "imgs", [(1, 2, 3)])
+    assert load_image_folder(folder, size=32, cache_dir=str(cache), progress=False).info["cache"] == "built"
+    assert not old.exists() and young.exists() and other.exists()
+
+
+def test_damaged_npz_files_do_not_leak_file_handles(tmp_path):
+    import gc
+
+    (tmp_path / "mnist").mkdir()
+    (tmp_path / "mnist" / "mnist.npz").write_bytes(b"PK\x03\x04 not really a zip file")
+    folder = _bmp_folder(tmp_path / "imgs", [(1, 2, 3)])
+    cache = str(tmp_path / "c")
+    first = load_image_folder(folder, size=32, cache_dir=cache, progress=False)
+    with open(first.info["cache_path"], "wb") as f:
+        f.write(b"PK\x03\x04 a damaged cache file")
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        with pytest.raises(DatasetError, match="damaged"):
+            load_dataset("mnist", data_dir=str(tmp_path))
+        assert load_image_folder(folder, size=32, cache_dir=cache, progress=False).info["cache"] == "built"
+        gc.collect()
+    assert [str(w.message) for w in rec if issubclass(w.category, ResourceWarning)] == []
+    assert any("ignoring damaged dataset cache" in str(w.message) for w in rec)
+
+
+def test_a_data_dir_without_the_dataset_warns_where_it_was_found(tmp_path, monkeypatch, shared_data_dir):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv(DATA_DIR_ENV, shared_data_dir)
+    with pytest.warns(DatasetWarning) as rec:
+        ds = load_dataset("emoji", data_dir=str(empty), use_cache=False, progress=False, limit=3)
+    assert len(ds) == 3 and ds.info["data_dir"] == os.path.abspath(shared_data_dir)
+    msgs = [str(w.message) for w in rec if issubclass(w.category, DatasetWarning)]
+    assert len(msgs) == 1 and str(empty) in msgs[0] and os.path.abspath(shared_data_dir) in msgs[0]
+    assert f"${DATA_DIR_ENV}" in msgs[0]
+    # MNIST too (a small synthetic copy in the Keras cache); no warning when data_dir holds it.
+    monkeypatch.delenv(DATA_DIR_ENV)
+    keras_dir = tmp_path / "_keras_home" / "datasets"
+    keras_dir.mkdir(parents=True)
+    np.savez(keras_dir / "mnist.npz", x_train=np.zeros((3, 28, 28), np.uint8))
+    with pytest.warns(DatasetWarning, match=r"mnist: not found in the data_dir .*empty.*the Keras cache"):
+        assert len(load_dataset("mnist", data_dir=str(empty))) == 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DatasetWarning)
+        assert len(load_dataset("mnist", data_dir=str(keras_dir))) == 3
+        assert len(load_dataset("mnist")) == 3  # no data_dir given: nothing to warn about

@@ -3,15 +3,22 @@
 One cache file per (dataset, source folder, options): ``<cache dir>/<name>-<12 hex>.npz``, an
 uncompressed npz with ``images`` (uint8 N,H,W,C) and ``meta`` (a JSON string). ``meta["key"]``
 is a hash of the preprocessing version, the Pillow version, the options and the sorted list of
-(relative path, size, mtime_ns) of every source file; a cache whose key differs from the
-current one is stale and rebuilt in place. Unreadable or inconsistent cache files are ignored
-(and replaced). Files are written atomically (temporary file + rename).
+(relative path, size, mtime_ns, ctime_ns) of every source file (one ``os.stat`` each); a cache
+whose key differs from the current one is stale and rebuilt in place. The ctime (inode change
+time) is there because size and mtime alone miss a file replaced by another of the same size
+whose mtime was restored (``cp -p``, ``rsync -t``, ``os.utime``): any write, utime, chmod or
+rename sets the ctime to now, and users cannot set it back. Unreadable or inconsistent cache
+files are ignored (and replaced). Files are written atomically (temporary file + rename); a
+write also removes the ``.tmp-*.npz`` files that an interrupted write (kill -9, power loss) left
+in the cache folder, once they are over an hour old (a younger one may be another process's
+write in progress).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import time
 import warnings
 
 import numpy as np
@@ -30,14 +37,14 @@ def content_fingerprint(name: str, images: np.ndarray) -> str:
 
 
 def source_key(version: str, folder: str, rel_paths: list[str], options: dict) -> str:
-    """Hash of everything the preprocessed array depends on (file list, sizes, mtimes, versions)."""
+    """Hash of everything the preprocessed array depends on (file list, sizes, mtimes, ctimes, versions)."""
     h = hashlib.sha256()
     h.update(json.dumps({"version": version, "pillow": PIL.__version__, "options": options},
                         sort_keys=True).encode())
     for rel in rel_paths:
         try:
             st = os.stat(os.path.join(folder, rel))
-            entry = f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n"
+            entry = f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\n"
         except OSError:
             entry = f"{rel}\0missing\n"
         h.update(entry.encode("utf-8", "surrogateescape"))
@@ -69,8 +76,40 @@ def read_cache(path: str, key: str, image_shape) -> tuple[np.ndarray, dict] | No
         return None
 
 
+STALE_TMP_SECONDS = 3600
+
+
+def remove_stale_temporaries(folder: str, max_age: float = STALE_TMP_SECONDS) -> list[str]:
+    """Delete the ``.tmp-*.npz`` files in ``folder`` (not below) not modified for ``max_age`` seconds.
+
+    They are what ``save_keyed_npz`` leaves when its process is killed mid-write; a younger one
+    may be another process's write in progress, so it is left alone. Returns the paths removed;
+    never raises (tidying is optional).
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        if not (entry.name.startswith(".tmp-") and entry.name.endswith(".npz")):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > max_age:
+                os.remove(entry.path)
+                removed.append(entry.path)
+        except OSError:  # gone already (another process tidied it), or not ours to remove
+            continue
+    return removed
+
+
 def write_cache(path: str, images: np.ndarray, meta: dict) -> bool:
-    """Write the cache atomically; on failure (read-only dir, full disk) warn and return False."""
+    """Write the cache atomically; on failure (read-only dir, full disk) warn and return False.
+
+    Stale temporaries of interrupted writes in the same folder are removed first.
+    """
+    remove_stale_temporaries(os.path.dirname(os.path.abspath(path)))
     try:
         save_keyed_npz(path, {"images": images}, meta)
         return True

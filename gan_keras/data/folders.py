@@ -199,7 +199,8 @@ def load_image_folder(folder, name: str = "images", size: int = 64, *, recursive
                       cache_dir=None, use_cache=True, progress=True, limit=None) -> ImageDataset:
     """Any folder of images, each squashed to ``size`` x ``size`` RGB like 102flowers (see flowers.py).
 
-    Robust in the same way as the registered datasets (bad files skipped and counted, cached).
+    Robust in the same way as the registered datasets (bad files skipped and counted, cached:
+    one cache file per folder, size and limit).
     """
     folder = os.path.abspath(os.fspath(folder))
     if not os.path.isdir(folder):
@@ -208,7 +209,7 @@ def load_image_folder(folder, name: str = "images", size: int = 64, *, recursive
         name=name, subpath=(os.path.basename(folder),), layout="image files (.png, .jpg, ...)",
         recursive=recursive, per_file=1, version=f"{flowers.PREPROCESS_VERSION} size={size}",
         flag_name="images_resized", resize=f"whole image squashed to {size}x{size}, {RESAMPLE_NAME}",
-        image_shape=(int(size), int(size), 3),
+        image_shape=(int(size), int(size), 3), options=(("size", int(size)),),
     )
     worker = functools.partial(flowers.process_file, size=int(size))
     return load_folder(spec, worker, folder, os.path.dirname(folder), cache_dir=cache_dir,

@@ -343,6 +343,8 @@ def default_workers() -> int:
 def parallel_map(fn, items, progress: Progress | None = None, workers: int | None = None):
     """Yield ``fn(item)`` for each item, in order, computed on a thread pool.
 
+    ``progress`` is advanced before each result is yielded, so it reaches N/N even when the
+    consumer (e.g. ``zip``) never resumes the generator after the last item.
     ``fn`` must not raise for bad inputs (return a marker instead). Decompression-bomb warnings
     from PIL are silenced while it runs (such files are refused by size and counted as skipped).
     """
@@ -351,12 +353,13 @@ def parallel_map(fn, items, progress: Progress | None = None, workers: int | Non
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         if workers == 1 or len(items) < 64:
             for item in items:
-                yield fn(item)
-                if progress is not None:
+                result = fn(item)
+                if progress is not None:  # before the yield: a consumer may stop after the last item
                     progress.update()
+                yield result
             return
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gan-keras-data") as pool:
             for result in pool.map(fn, items, chunksize=1):
-                yield result
                 if progress is not None:
                     progress.update()
+                yield result

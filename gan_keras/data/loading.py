@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+import warnings
 
 import numpy as np
 import PIL
@@ -21,7 +22,7 @@ from . import cifar10, mnist, shapes
 from .base import ImageDataset
 from .cache import cache_path_for, content_fingerprint, read_cache, source_key, write_cache
 from .folders import FOLDERS, WORKERS, check_limit, find_folder, load_folder, load_image_dir, load_image_folder
-from .imageio import Progress, downscale_images
+from .imageio import DatasetWarning, Progress, downscale_images
 from .locate import DATA_DIR_ENV, data_dirs_with_origin, describe_dirs, resolve_cache_dir
 from .registry import DATASETS, canonical_name, image_shape, is_folder_name
 
@@ -42,6 +43,22 @@ def _dirs(data_dir):
     return data_dirs_with_origin(data_dir)
 
 
+def _warn_if_fallback(name: str, dirs, used: str, stacklevel: int = 5) -> None:
+    """One DatasetWarning when an explicit data_dir lacked ``name`` and ``used`` supplied it instead.
+
+    The search order is kept (a data_dir without the dataset is not an error), but a typo in
+    --data-dir should not go unnoticed when another copy is picked up silently.
+    """
+    if not dirs or dirs[0][1] != "data_dir argument" or used == dirs[0][0]:
+        return
+    origins = dict(dirs)
+    where = f"{used} ({origins[used]})" if used in origins else used
+    warnings.warn(
+        f"{name}: not found in the data_dir {dirs[0][0]} (--data-dir); using {where} instead",
+        DatasetWarning, stacklevel=stacklevel,  # the caller of load_dataset
+    )
+
+
 def _missing(name: str, expected: str, dirs, extra: str = "") -> DatasetError:
     info = DATASETS[name]
     return DatasetError(
@@ -60,6 +77,7 @@ def _load_mnist(dirs, limit, allow_download: bool) -> ImageDataset:
             kind, path = found
             images = mnist.read_local(kind, path)
             source, fmt = path, kind
+            _warn_if_fallback("mnist", dirs, data_dir)
             break
     else:
         expected = ("mnist/mnist.npz or mnist/train-images-idx3-ubyte.gz (or mnist.npz in the Keras cache)")
@@ -71,6 +89,7 @@ def _load_mnist(dirs, limit, allow_download: bool) -> ImageDataset:
             reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
             raise _missing("mnist", expected, dirs, f"; the Keras download failed too ({reason})") from None
         source, fmt, data_dir = "keras-download", "keras-download", ""
+        _warn_if_fallback("mnist", dirs, "a Keras download into the Keras cache")
     if limit is not None:
         images = np.ascontiguousarray(images[:limit])
     info = {"data_dir": data_dir, "file": source, "format": fmt, "split": "train", "count": len(images),
@@ -103,7 +122,8 @@ def load_dataset(name, data_dir=None, cache_dir=None, use_cache=True, progress=T
             or ``folder:PATH`` for every image under the folder PATH (relative to the current
             directory, or absolute; ``~`` expanded); ConfigError otherwise.
         data_dir: searched first; then $GAN_KERAS_DATA_DIR, <repo>/data, the Keras cache (not used
-            by ``folder:PATH``).
+            by ``folder:PATH``). When it lacks the dataset and a later place supplies it, one
+            DatasetWarning names both.
         cache_dir: where preprocessed nlvr/102flowers/celeba/emoji/cifar10/folder arrays are cached
             (default $GAN_KERAS_CACHE_DIR or <repo>/data/cache).
         use_cache: read and write that cache.
@@ -150,6 +170,7 @@ def _load_native(key, data_dir, cache_dir, use_cache, progress, seed, limit, all
     if found is None:
         raise _missing(key, f"the folder {'/'.join(spec.subpath)}/ ({spec.layout})", dirs)
     folder, where = found
+    _warn_if_fallback(key, dirs, where, stacklevel=4)
     return load_folder(spec, WORKERS[key], folder, where, cache_dir=cache_dir, use_cache=use_cache,
                        progress=progress, limit=limit)
 
@@ -164,6 +185,7 @@ def _load_cifar10(dirs, cache_dir, use_cache, limit) -> ImageDataset:
     else:
         raise _missing("cifar10", f"cifar10/{cifar10.FOLDER}/data_batch_1 ... data_batch_5 (or "
                        f"{cifar10.FOLDER}/ as Keras unpacks it)", dirs)
+    _warn_if_fallback("cifar10", dirs, data_dir)
     present = [b for b in cifar10.BATCHES if os.path.isfile(os.path.join(folder, b))]
     options = {"limit": limit}
     base_info = {"data_dir": data_dir, "folder": folder, "preprocessing": cifar10.PREPROCESS_VERSION,

@@ -7,6 +7,10 @@ Data dirs are searched in this order (the first one holding the dataset wins):
 3. ``<repo>/data``,
 4. the Keras cache, ``$KERAS_HOME/datasets`` (default ``~/.keras/datasets``).
 
+When a ``data_dir`` argument is given but lacks the dataset, the later dirs are still searched
+(and, for MNIST, a Keras download tried); ``loading`` then emits one ``DatasetWarning`` naming
+that data_dir and where the dataset was found instead.
+
 The cache of preprocessed arrays is ``cache_dir`` if given, else ``$GAN_KERAS_CACHE_DIR``, else
 ``<repo>/data/cache``.
 """

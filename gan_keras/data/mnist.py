@@ -69,7 +69,8 @@ def _check_images(x, where: str) -> np.ndarray:
 def read_npz(path: str) -> np.ndarray:
     """x_train of a Keras-layout mnist.npz as (N, 28, 28) uint8; DatasetError if damaged."""
     try:
-        with np.load(path, allow_pickle=False) as f:
+        # The file is opened here: np.load(path) leaks its handle when the zip is damaged.
+        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as f:
             if "x_train" not in f.files:
                 raise DatasetError(
                     f"{path} has no 'x_train' array (found: {', '.join(f.files) or 'nothing'}); "
