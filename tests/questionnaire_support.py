@@ -52,15 +52,15 @@ def read_key(folder: str) -> dict:
 
 
 class Served:
-    """A server on 127.0.0.1 and a free port, in a thread, with its log lines collected."""
+    """A server on 127.0.0.1 (or ``host``) and a free port, in a thread, with its log lines collected."""
 
-    def __init__(self, folder: str):
+    def __init__(self, folder: str, host: str = "127.0.0.1"):
         from gan_keras.questionnaire.server import serve_in_thread
 
         self.folder = folder
         self.logs = []
         self._lock = threading.Lock()
-        self.server, self.thread = serve_in_thread(folder, log=self._log)
+        self.server, self.thread = serve_in_thread(folder, host=host, log=self._log)
         self.host, self.port = self.server.server_address[:2]
         self.url = self.server.url
 
@@ -73,7 +73,10 @@ class Served:
         self.server.server_close()
 
     def request(self, method, path, body=None, headers=None, cookie=None):
-        """(status, headers dict (lower-case names), body bytes); ``body`` may be bytes or a JSON value."""
+        """(status, headers dict (lower-case names), body bytes); ``body`` may be bytes or a JSON value.
+
+        A "Host" in ``headers`` replaces the one http.client would send.
+        """
         conn = http.client.HTTPConnection(self.host, self.port, timeout=20)
         headers = dict(headers or {})
         if body is not None and not isinstance(body, (bytes, bytearray)):
@@ -82,7 +85,7 @@ class Served:
         if cookie:
             headers["Cookie"] = cookie
         try:
-            conn.putrequest(method, path, skip_accept_encoding=True)
+            conn.putrequest(method, path, skip_host="Host" in headers, skip_accept_encoding=True)
             for name, value in headers.items():
                 conn.putheader(name, value)
             if body is not None and "Content-Length" not in headers:

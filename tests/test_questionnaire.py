@@ -118,7 +118,7 @@ def test_wilson_interval_matches_hand_computed_values():
 
 
 def test_report_counts_wrong_picks_per_model_and_question(folder):
-    from gan_keras.questionnaire.report import write_report
+    from gan_keras.questionnaire.report import render_markdown, write_report
     from gan_keras.questionnaire.store import Store
 
     key = read_key(folder)
@@ -128,8 +128,20 @@ def test_report_counts_wrong_picks_per_model_and_question(folder):
     for wrong in patterns:
         pid = store.participant(store.new_participant())
         for qid, w in zip(order, wrong):
+            store.mark_shown(pid, qid)
             store.add_answer(pid, qid, picks_with_wrong(key["questions"][qid]["generated"], w))
+    with store.connect() as db:
+        # q1 took 1 s and 3 s: the median of an even count is the mean of the middle two (2.0, not 3.0)
+        for n, (pid,) in enumerate(db.execute("SELECT participant FROM answers WHERE question = 'q1' ORDER BY id")):
+            db.execute("UPDATE answers SET shown_at = ?, answered_at = ? WHERE participant = ? AND question = 'q1'",
+                       ("2024-01-01T00:00:00.000+00:00", f"2024-01-01T00:00:0{1 + 2 * n}.000+00:00", pid))
+        # an answer to a question never shown (as an older server stored them): skipped and counted
+        other = store.participant(store.new_participant())
+        db.execute("INSERT INTO answers (participant, question, pick1, pick2, shown_at, answered_at) "
+                   "VALUES (?, 'q2', 0, 1, NULL, '2024-01-01T00:00:00.000+00:00')", (other,))
     rep = write_report(folder, log=lambda m: None)
+    assert rep["questions"][0]["median_seconds"] == 2.0
+    assert (rep["answers"], rep["ignored_answers"], rep["unshown_answers"]) == (12, 1, 1)
     gan, dcgan = rep["models"]
     assert (gan["wrong_picks"], gan["picks"], gan["answers"]) == (7, 12, 6)
     assert gan["error_rate"] == pytest.approx(7 / 12) and dcgan["error_rate"] == pytest.approx(3 / 12)
@@ -139,6 +151,9 @@ def test_report_counts_wrong_picks_per_model_and_question(folder):
     md = open(os.path.join(folder, "report.md")).read()
     assert "| GAN | mnist | 2 | 2 | 6 | 7 / 12 | 58.33 % |" in md
     assert "got error rates of 58.33 % and 25.00 % respectively" in md
+    assert "1 of them to a question never shown" in md and "a little too narrow" not in md
+    rep["models"][0]["model"] = "a|b"
+    assert "| a\\|b | mnist |" in render_markdown(rep)
     assert open(os.path.join(folder, "report.png"), "rb").read(4) == b"\x89PNG"
     assert json.load(open(os.path.join(folder, "report.json")))["models"][1]["wrong_picks"] == 3
 
@@ -194,6 +209,7 @@ def test_bad_submissions_get_4xx_and_one_log_line_each(served):
         ({"question": "q999", "picks": [0, 1]}, 404), ({"question": 1, "picks": [0, 1]}, 404),
         (b"{not json", 400), (b'{"question": "q1", "picks": [NaN, 1]}', 400), (b"\xff\xfe", 400),
         (b"[" * 2000, 400), (b"[" * 2000 + b"]" * 2000, 400),
+        (b'{"question": "q1", "picks": [0, 1], "question": "q2"}', 400),  # json.loads would keep q2
     ]
     for body, want in cases:
         before = len(served.logs)
@@ -207,6 +223,10 @@ def test_bad_submissions_get_4xx_and_one_log_line_each(served):
         ("POST", "/api/answer", {"question": "q1", "picks": [0, 1]}, {}, "participant=forged", 403),
         ("POST", "/api/answer", b'{"question": "q1", "picks": [0, 1]}', {"Content-Type": "text/plain"}, cookie, 415),
         ("POST", "/api/answer", {"question": "q1", "picks": [0, 1]}, {"Origin": "http://evil.example"}, cookie, 403),
+        # DNS rebinding: another name for this address, with a matching Origin
+        ("POST", "/api/answer", {"question": "q1", "picks": [0, 1]},
+         {"Host": f"evil.example:{served.port}", "Origin": f"http://evil.example:{served.port}"}, cookie, 403),
+        ("GET", "/api/state", None, {"Host": "evil.example"}, cookie, 403),
         ("POST", "/api/answer", b"{}", {"Content-Length": "-5"}, cookie, 400),
         ("POST", "/api/consent", {"consent": False}, {}, None, 400),
         ("POST", "/", {"consent": True}, {}, None, 405), ("GET", "/api/answer", None, {}, cookie, 405),
@@ -230,7 +250,8 @@ def test_oversized_and_unsized_bodies_are_refused_unread(served):
     import socket
 
     with socket.create_connection((served.host, served.port), timeout=10) as s:
-        s.sendall(b"POST /api/answer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\r\n")
+        s.sendall(f"POST /api/answer HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\n"
+                  "Content-Type: application/json\r\n\r\n".encode())
         assert s.recv(100).startswith(b"HTTP/1.0 411")
     with socket.create_connection((served.host, served.port), timeout=10) as s:
         s.sendall(b"GARBAGE\r\n\r\n")
@@ -253,7 +274,30 @@ def test_replays_are_409_and_stored_once_even_when_simultaneous(served):
         t.join()
     assert sorted(results) == [200] + [409] * 7
     assert served.answer(cookie, "q1", [1, 3])[0] == 409  # a changed answer is a replay too
+    # q2 is shown now; q3 never was: answering ahead of the page is refused and stores nothing
+    status, _, body = served.answer(cookie, "q3", [0, 1])
+    assert status == 409 and "not been shown" in json.loads(body)["error"]
     assert [r[1:] for r in db_rows(served.folder)] == [("q1", 0, 2)]
+    assert served.answer(cookie, "q2", [0, 1])[0] == 200
+
+
+def test_host_header_must_name_the_server_unless_serving_on_all_interfaces(served):
+    from gan_keras.questionnaire.server import allowed_hosts
+
+    port = served.port
+    for host, want in ((f"127.0.0.1:{port}", 200), (f"LOCALHOST:{port}", 200), (f"[::1]:{port}", 200),
+                       (f"evil.example:{port}", 403), (f"127.0.0.1:{port + 1}", 403), ("127.0.0.1", 403)):
+        assert served.request("GET", "/", headers={"Host": host})[0] == want, host
+    assert allowed_hosts(("192.168.1.5", 80)) == {"192.168.1.5:80", "192.168.1.5"}
+    assert allowed_hosts(("::1", 8000, 0, 0)) == {"[::1]:8000", "localhost:8000", "127.0.0.1:8000"}
+    assert allowed_hosts(("::", 8000, 0, 0)) is None
+    everywhere = Served(served.folder, host="0.0.0.0")
+    try:
+        assert everywhere.request("GET", "/", headers={"Host": "questionnaire.lan"})[0] == 200
+        cross = {"Host": "questionnaire.lan", "Origin": "http://evil.example"}
+        assert everywhere.request("POST", "/api/consent", {"consent": True}, headers=cross)[0] == 403
+    finally:
+        everywhere.stop()
 
 
 def test_concurrent_participants_lose_and_mix_nothing(served):
@@ -324,3 +368,10 @@ def test_cli_errors_are_one_line(folder, tmp_path, capsys):
     assert capsys.readouterr().err.strip().endswith("cannot be read")
     assert main(["serve", str(tmp_path)]) == 1
     assert "is not a questionnaire" in capsys.readouterr().err
+    from gan_keras.questionnaire import FORMAT
+
+    with open(tmp_path / "questionnaire.json", "w") as f:  # the right format, "questions" missing
+        json.dump({"format": FORMAT, "id": "x", "parts": []}, f)
+    assert main(["serve", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "missing or malformed entry 'questions'" in err and "Traceback" not in err

@@ -135,6 +135,13 @@ def test_whole_questionnaire_with_known_pattern_gives_the_reported_error_rates(d
             actions.perform()
             assert checked(driver) == picks
             submit_and_wait(driver, qid, by_keyboard=True)
+        elif i == 4:  # answered meanwhile in another tab: the 409 is explained, and the page moves on
+            cookie = driver.get_cookie("participant")
+            assert served.answer(f"participant={cookie['value']}", qid, picks)[0] == 200
+            for p in picks:
+                click_choice(driver, p)
+            submit_and_wait(driver, qid)
+            wait_for(driver, lambda d: "another tab" in d.find_element("id", "message").text, "the 409 message")
         else:
             for p in picks:
                 click_choice(driver, p)

@@ -9,16 +9,25 @@ x 1 question x 2 picks as well as 36 people x 1 question):
 
 This is the issue's "share of wrong picks". It lies in [0, 1]; picking at random gives 50 %, so
 a model at 50 % fools people completely, and 0 % means every generated image was spotted. An
-answer has 0, 1 or 2 wrong picks. Its two picks come from one judgement of one person, so they
-are not independent, and the 95 % Wilson interval computed over picks is somewhat narrower than
-the truth. The per-answer counts (answers with 0, 1, 2 wrong picks) and the share of answers
-with both picks right are written too, for anyone who prefers to count per question.
+answer has 0, 1 or 2 wrong picks. The 95 % Wilson interval is computed over picks as if they
+were independent, and they are not: the two picks of one answer come from one judgement (under
+random guessing they are negatively correlated, which makes the interval too wide near 50 %; a
+person who sometimes tells the images apart and sometimes guesses makes them positively
+correlated, which makes it too narrow), and with more than one question per model the answers of
+one participant are correlated too (too narrow). Read it as approximate. The per-answer counts
+(``answers_by_wrong_picks``: answers with 0, 1, 2 wrong picks) and the share of answers with both
+picks right are written too, for anyone who prefers to count per answer.
+
+Only answers to questions that were shown to their participant count (the server refuses the
+others; a row without ``shown_at``, which an older server could store, is skipped and counted in
+``unshown_answers``).
 """
 from __future__ import annotations
 
 import json
 import math
 import os
+import statistics
 import sys
 from datetime import datetime
 
@@ -67,26 +76,31 @@ def compute_report(folder: str) -> dict:
     order = [q["id"] for q in public["questions"]]
     per_q = {qid: {"question": qid, "number": i + 1, "model": key["questions"][qid]["model"], "answers": 0,
                    "wrong_picks": 0, "all_right": 0, "seconds": []} for i, qid in enumerate(order)}
-    scored = []  # (answer, wrong picks) of every answer to a known question
+    scored = []  # (answer, wrong picks) of every answer to a known question that was shown
+    unshown = 0
     for a in answers:
-        if a["question"] in per_q:  # always, through the server (it validates ids); others are counted only
-            scored.append((a, wrong_picks(key["questions"][a["question"]]["generated"], (a["pick1"], a["pick2"]))))
+        if a["question"] not in per_q:  # never, through the server (it validates ids); counted only
+            continue
+        if not a["shown_at"]:  # never shown to this participant: an older server accepted such answers
+            unshown += 1
+            continue
+        scored.append((a, wrong_picks(key["questions"][a["question"]]["generated"], (a["pick1"], a["pick2"]))))
     for a, w in scored:
         q = per_q[a["question"]]
         q["answers"] += 1
         q["wrong_picks"] += w
         q["all_right"] += w == 0
-        if a["shown_at"] and a["answered_at"]:
+        if a["answered_at"]:
             q["seconds"].append((datetime.fromisoformat(a["answered_at"])
                                  - datetime.fromisoformat(a["shown_at"])).total_seconds())
     questions = []
     for qid in order:
         q = per_q[qid]
-        secs = sorted(q.pop("seconds"))
+        secs = q.pop("seconds")
         picks = 2 * q["answers"]
         q.update(picks=picks, error_rate=q["wrong_picks"] / picks if picks else None,
                  all_right_share=q["all_right"] / q["answers"] if q["answers"] else None,
-                 median_seconds=secs[len(secs) // 2] if secs else None)
+                 median_seconds=statistics.median(secs) if secs else None)
         questions.append(q)
     models = []
     for m in key["models"]:
@@ -111,10 +125,15 @@ def compute_report(folder: str) -> dict:
     return {"format": FORMAT, "questionnaire": key["id"], "folder": folder,
             "participants_consented": store.participants(), "participants_answering": len(per_participant),
             "participants_complete": sum(1 for n in per_participant.values() if n == len(order)),
-            "answers": len(scored), "ignored_answers": len(answers) - len(scored),
+            "answers": len(scored), "ignored_answers": len(answers) - len(scored), "unshown_answers": unshown,
             "scoring": "a pick is wrong when the picked image is real; human error rate = wrong picks / all picks "
                        "(2 per answer); 95 % Wilson score interval over picks; chance level 50 %",
             "models": models, "questions": questions}
+
+
+def _cell(value) -> str:
+    """A value for a Markdown table cell: a "|" would end the cell, a line break the row."""
+    return " ".join(str(value).split()).replace("|", "\\|")
 
 
 def render_markdown(rep: dict) -> str:
@@ -128,7 +147,8 @@ def render_markdown(rep: dict) -> str:
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for m in models:
         ci = m["wilson95"]
-        lines.append(f"| {m['model']} | {m['dataset']} | {m['checkpoint']} | {m['participants']} | {m['answers']} "
+        lines.append(f"| {_cell(m['model'])} | {_cell(m['dataset'])} | {_cell(m['checkpoint'])} "
+                     f"| {m['participants']} | {m['answers']} "
                      f"| {m['wrong_picks']} / {m['picks']} | {_pct(m['error_rate'])} "
                      f"| {'n/a' if ci is None else f'{_pct(ci[0])} – {_pct(ci[1])}'} |")
     if len(models) > 1 and all(m["error_rate"] is not None for m in models):
@@ -136,14 +156,23 @@ def render_markdown(rep: dict) -> str:
         rates = ", ".join(_pct(m["error_rate"]) for m in models[:-1]) + f" and {_pct(models[-1]['error_rate'])}"
         lines += ["", f"In the subjective evaluation, {names} got error rates of {rates} respectively on the "
                       "human judgment."]
-    lines += ["", "Scoring: " + rep["scoring"] + ". The two picks of one answer are not independent, so the "
-              "interval is a little too narrow; `answers_by_wrong_picks` in report.json gives the per-answer counts.",
-              "", "## Questions (difficulty)", "",
+    lines += ["", "Scoring: " + rep["scoring"] + ". The interval treats the picks as independent, and they are "
+              "not: the two picks of one answer are correlated (negatively under random guessing, which makes it "
+              "too wide near 50 %, but it can go either way), and with more than one question per model the "
+              "answers of one participant are correlated (which makes it too narrow). Read it as approximate; "
+              "`answers_by_wrong_picks` in report.json gives the per-answer counts."]
+    if rep.get("ignored_answers"):
+        unshown = rep.get("unshown_answers", 0)
+        lines += ["", f"Not counted: {rep['ignored_answers']} stored answer(s), {unshown} of them to a question "
+                      f"never shown to that participant and {rep['ignored_answers'] - unshown} to a question "
+                      "this build does not have."]
+    lines += ["", "## Questions (difficulty)", "",
               "| question | model | answers | wrong picks / picks | error rate | both picks right | median seconds |",
               "| --- | --- | --- | --- | --- | --- | --- |"]
     for q in rep["questions"]:
         secs = "n/a" if q["median_seconds"] is None else f"{q['median_seconds']:.1f}"
-        lines.append(f"| {q['question']} | {q['model']} | {q['answers']} | {q['wrong_picks']} / {q['picks']} "
+        lines.append(f"| {_cell(q['question'])} | {_cell(q['model'])} | {q['answers']} "
+                     f"| {q['wrong_picks']} / {q['picks']} "
                      f"| {_pct(q['error_rate'])} | {_pct(q['all_right_share'])} | {secs} |")
     lines += ["", "![human error rates](report.png)", ""]
     return "\n".join(lines)
@@ -157,18 +186,22 @@ def plot_report(rep: dict, path: str) -> None:
     import matplotlib.pyplot as plt
 
     models = rep["models"]
-    fig, ax = plt.subplots(figsize=(max(4.0, 1.3 * len(models) + 2), 3.6))
+    fig, ax = plt.subplots(figsize=(max(4.8, 1.3 * len(models) + 2), 3.6))
     xs = range(len(models))
     rates = [100 * (m["error_rate"] or 0) for m in models]
     lo = [r - 100 * m["wilson95"][0] if m["wilson95"] else 0 for r, m in zip(rates, models)]
     hi = [100 * m["wilson95"][1] - r if m["wilson95"] else 0 for r, m in zip(rates, models)]
     ax.bar(xs, rates, color="#4c72b0", yerr=[lo, hi], capsize=6)
     for x, r, m in zip(xs, rates, models):
-        ax.text(x, r + 1, "n/a" if m["error_rate"] is None else f"{r:.2f} %", ha="center", va="bottom", fontsize=8)
+        label = "n/a" if m["error_rate"] is None else f"{r:.2f} %\n{m['wrong_picks']}/{m['picks']}"
+        top = r + hi[x] if m["error_rate"] is not None else 0  # above the error bar, not on it
+        ax.text(x, top + 1, label, ha="center", va="bottom", fontsize=8)
     ax.axhline(50, color="grey", linestyle="--", linewidth=1)
-    ax.text(-0.45, 51, "chance (50 %)", color="grey", fontsize=7, va="bottom")
+    # the label of the chance line sits right of the last bar, in a margin kept free for it
+    ax.set_xlim(-0.6, len(models) - 0.4 + 0.7)
+    ax.text(len(models) - 0.45, 51, "chance\n(50 %)", color="grey", fontsize=7, va="bottom", ha="left")
     ax.set_xticks(list(xs), [m["model"] for m in models])
-    ax.set_ylim(0, 112)  # room for the value labels above 100 %
+    ax.set_ylim(0, 122)  # room for the two-line value labels above 100 %
     ax.set_yticks(range(0, 101, 20))
     ax.set_ylabel("human error rate (%)")
     ax.set_title(f"Human error rate, 95 % Wilson intervals ({rep['participants_answering']} participants)",

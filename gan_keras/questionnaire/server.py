@@ -9,16 +9,20 @@ here on purpose, and tested:
   to the file system, so ``key.json`` and the database cannot be reached by any URL;
 - the server reads ``questionnaire.json`` (tokens and texts) and the images, never ``key.json``;
   scoring happens only in ``report``;
-- every submission is validated (known question, exactly two distinct integer picks in 0..3,
-  a consented participant); bodies over ``MAX_BODY`` bytes get 413 unread, replays 409;
+- every submission is validated (a JSON object without repeated keys, a known question that was
+  shown to this participant, exactly two distinct integer picks in 0..3, a consented participant);
+  bodies over ``MAX_BODY`` bytes get 413 unread, replays and unshown questions 409;
+- the Host header must name the served address (or localhost when it is a loopback one), so a
+  page on another name that resolves here (DNS rebinding) is refused; serving on all interfaces
+  (0.0.0.0) accepts any Host. A POST's Origin, when sent, must match its Host;
 - each rejected request gets a 4xx and one log line; an exception never reaches the client as a
   traceback (it is logged by type only), and an unknown HTTP method is a 405, not a 501;
 - a strict Content-Security-Policy: the page can load nothing from anywhere else.
 """
 from __future__ import annotations
 
+import ipaddress
 import json
-import os
 import re
 import signal
 import sys
@@ -28,99 +32,18 @@ from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from gan_keras.errors import ConfigError
-from gan_keras.questionnaire import DATABASE, FORMAT, IMAGES, PUBLIC
-from gan_keras.questionnaire.store import AlreadyAnswered, Store
+from gan_keras.questionnaire.app import Questionnaire, Reject
 
 MAX_BODY = 4096                      # bytes; an answer is about 40
 DRAIN_LIMIT = 1 << 20                # read (and drop) an oversized body up to this, so the 413 arrives
 COOKIE = "participant"
 COOKIE_AGE = 30 * 24 * 3600
 IMG_RE = re.compile(r"^/img/([0-9a-f]{32})\.png$")
-STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
-STATIC = {"/": ("index.html", "text/html; charset=utf-8"),
-          "/static/app.js": ("app.js", "text/javascript; charset=utf-8"),
-          "/static/style.css": ("style.css", "text/css; charset=utf-8")}
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 COMMON_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
                   "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
                   "Cross-Origin-Resource-Policy": "same-origin"}
-
-
-class Reject(Exception):
-    """A request refused with ``status`` (4xx) and a short reason for the client and the log."""
-
-    def __init__(self, status: int, reason: str):
-        super().__init__(reason)
-        self.status, self.reason = status, reason
-
-
-class Questionnaire:
-    """What the handlers share: the public questionnaire, the image bytes, the static files, the store."""
-
-    def __init__(self, folder: str, log=None):
-        self.folder = os.path.abspath(folder)
-        self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
-        try:
-            with open(os.path.join(self.folder, PUBLIC)) as f:
-                self.public = json.load(f)
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{self.folder} is not a questionnaire built by 'build' ({PUBLIC}: {exc})") from None
-        if self.public.get("format") != FORMAT:
-            raise ConfigError(f"{os.path.join(self.folder, PUBLIC)} is not in the format {FORMAT}")
-        self.questions = {q["id"]: q for q in self.public["questions"]}
-        self.order = [q["id"] for q in self.public["questions"]]
-        self.parts = {p["part"]: p for p in self.public["parts"]}
-        self.images = {}
-        tokens = [t for q in self.public["questions"] for t in q["images"]]
-        tokens += [t for p in self.public["parts"] for t in p["examples_real"] + p["examples_generated"]]
-        for token in tokens:  # all in memory: every image is served the same way, from the same place
-            if not re.fullmatch(r"[0-9a-f]{32}", token):
-                raise ConfigError(f"{PUBLIC} names an image token that is not 32 hex digits")
-            with open(os.path.join(self.folder, IMAGES, f"{token}.png"), "rb") as f:
-                self.images[token] = f.read()
-        self.static = {}
-        for route, (name, ctype) in STATIC.items():
-            with open(os.path.join(STATIC_DIR, name), "rb") as f:
-                self.static[route] = (f.read(), ctype)
-        self.store = Store(os.path.join(self.folder, DATABASE), self.public["id"])
-
-    def state(self, pid: str | None) -> dict:
-        """What the page shows next for this participant: consent, a question, or the end."""
-        intro = self.public.get("intro", {})
-        out = {"consented": pid is not None, "total": len(self.order), "researcher": intro.get("researcher", "")}
-        if pid is None:
-            return out
-        answered = self.store.answered(pid)
-        out["answered"] = sum(1 for q in self.order if q in answered)
-        nxt = next((q for q in self.order if q not in answered), None)
-        out["done"] = nxt is None
-        if nxt is not None:
-            q, part = self.questions[nxt], self.parts[self.questions[nxt]["part"]]
-            self.store.mark_shown(pid, nxt)
-            out["question"] = {"id": nxt, "number": self.order.index(nxt) + 1,
-                               "images": [f"/img/{t}.png" for t in q["images"]], "size": part["size"],
-                               "examples_real": [f"/img/{t}.png" for t in part["examples_real"]],
-                               "examples_generated": [f"/img/{t}.png" for t in part["examples_generated"]]}
-        return out
-
-    def answer(self, pid: str, body) -> None:
-        """Validate and store one answer (raises Reject)."""
-        if not isinstance(body, dict) or set(body) != {"question", "picks"}:
-            raise Reject(400, 'the body must be {"question": id, "picks": [i, j]}')
-        qid, picks = body["question"], body["picks"]
-        if not isinstance(qid, str) or qid not in self.questions:
-            raise Reject(404, "unknown question")
-        if not isinstance(picks, list) or len(picks) != 2:
-            raise Reject(400, "exactly two picks are needed")
-        if not all(type(p) is int and 0 <= p < len(self.questions[qid]["images"]) for p in picks):
-            raise Reject(400, "picks must be image positions 0 to 3")
-        if picks[0] == picks[1]:
-            raise Reject(400, "the two picks must be different images")
-        try:
-            self.store.add_answer(pid, qid, picks)
-        except AlreadyAnswered:
-            raise Reject(409, "this question was already answered") from None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -155,6 +78,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._send_json(503, {"error": "the server could not handle this request; try again"}, close=True)
 
     def _route(self, method: str) -> None:
+        self._check_host()
         path = self.path.split("?", 1)[0]
         if method not in ("GET", "POST"):
             raise Reject(405, f"method {method[:20]} not allowed")
@@ -207,6 +131,15 @@ class Handler(BaseHTTPRequestHandler):
             return None
         return self.app.store.participant(morsel.value) if morsel else None
 
+    def _check_host(self) -> None:
+        """A request whose Host is not this server's address (DNS rebinding) is refused."""
+        allowed = getattr(self.server, "allowed_hosts", None)
+        if allowed is None:
+            return
+        host = (self.headers.get("Host") or "").strip().lower()
+        if host not in allowed:
+            raise Reject(403, f"unexpected Host header {ascii(host[:100])}: use {self.server.url}")
+
     def _check_origin(self) -> None:
         """A POST from another site's page (whose Origin is not this server) is refused."""
         origin, host = self.headers.get("Origin"), self.headers.get("Host")
@@ -236,7 +169,9 @@ class Handler(BaseHTTPRequestHandler):
         if ctype != "application/json":
             raise Reject(415, "the body must be application/json")
         try:
-            return json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+            return json.loads(data.decode("utf-8"), parse_constant=_no_constant, object_pairs_hook=_no_repeats)
+        except RepeatedKey:
+            raise Reject(400, "the body repeats a key") from None
         except (UnicodeDecodeError, ValueError, RecursionError):
             raise Reject(400, "the body is not valid JSON") from None
 
@@ -310,6 +245,38 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
+class RepeatedKey(ValueError):
+    """A JSON object names one key twice (json.loads would keep the last silently)."""
+
+
+def _no_repeats(pairs) -> dict:
+    out = {}
+    for name, value in pairs:
+        if name in out:
+            raise RepeatedKey(name)
+        out[name] = value
+    return out
+
+
+def allowed_hosts(server_address) -> set[str] | None:
+    """The Host header values a server on ``server_address`` accepts; None (any) on all interfaces.
+
+    The address itself with its port (and without it on port 80); on a loopback address also
+    ``localhost``, ``127.0.0.1`` and ``[::1]``.
+    """
+    host, port = server_address[:2]
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        ip = None
+    if ip is not None and ip.is_unspecified:
+        return None
+    names = {host.lower() if ":" not in host else f"[{host.lower()}]"}
+    if ip is not None and ip.is_loopback:
+        names |= {"localhost", "127.0.0.1", "[::1]"}
+    return {f"{n}:{port}" for n in names} | (names if port == 80 else set())
+
+
 class QuestionnaireServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -340,6 +307,7 @@ def make_server(folder: str, host: str = "127.0.0.1", port: int = 8000, log=None
     except OSError as exc:
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     server.app = app
+    server.allowed_hosts = allowed_hosts(server.server_address)
     return server
 
 
@@ -348,9 +316,9 @@ def serve(folder: str, host: str = "127.0.0.1", port: int = 8000, verbose: bool 
     server = make_server(folder, host, port, verbose=verbose)
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {host}: other machines can reach the questionnaire", file=sys.stderr)
+    _stop_on_interrupt_and_terminate()  # before the line below: whoever reads it may stop us at once
     print(f"serving {server.app.folder} ({len(server.app.order)} questions) at {server.url} ; Ctrl-C stops",
           flush=True)
-    _stop_on_interrupt_and_terminate()
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -6,6 +6,8 @@ Why this shape:
   the writers itself, and WAL lets the report read while participants write. No answer can be
   lost to a race, and none can be counted twice: ``UNIQUE (participant, question)`` makes the
   database, not the handler, the judge of "one submission per question per participant".
+- An answer is stored only for a question that was shown to that participant (a ``shown`` row):
+  the insert selects from ``shown``, so the check and the write are one statement.
 - The ``CHECK`` constraints repeat the server's validation (two distinct picks in 0..3, stored
   sorted), so even a bug in the handler cannot store an impossible answer.
 - Participants are anonymous. The browser holds a random bearer token in a cookie; the database
@@ -52,6 +54,10 @@ BUSY_TIMEOUT_MS = 10_000
 
 class AlreadyAnswered(Exception):
     """This participant has already answered this question (a replay or a double click)."""
+
+
+class NotShown(Exception):
+    """This question was never shown to this participant (an answer sent ahead of the page)."""
 
 
 def now() -> str:
@@ -119,17 +125,25 @@ class Store:
                        (pid, question, now()))
 
     def add_answer(self, pid: str, question: str, picks) -> None:
-        """Store one answer; raises AlreadyAnswered when (participant, question) exists."""
+        """Store one answer to a question shown to ``pid``.
+
+        Raises AlreadyAnswered when (participant, question) exists, NotShown when the question was
+        never shown to this participant (then nothing is stored). One statement: the row is
+        inserted only if the ``shown`` row exists.
+        """
         a, b = sorted(int(p) for p in picks)
         with self.connect() as db:
             try:
-                db.execute("INSERT INTO answers (participant, question, pick1, pick2, shown_at, answered_at) "
-                           "VALUES (?, ?, ?, ?, (SELECT shown_at FROM shown WHERE participant = ? AND question = ?), ?)",
-                           (pid, question, a, b, pid, question, now()))
+                cur = db.execute("INSERT INTO answers (participant, question, pick1, pick2, shown_at, answered_at) "
+                                 "SELECT participant, question, ?, ?, shown_at, ? FROM shown "
+                                 "WHERE participant = ? AND question = ?",
+                                 (a, b, now(), pid, question))
             except sqlite3.IntegrityError as exc:
                 if "UNIQUE" in str(exc):
                     raise AlreadyAnswered(question) from None
                 raise
+            if cur.rowcount != 1:
+                raise NotShown(question)
 
     def all_answers(self) -> list[dict]:
         with self.connect() as db:

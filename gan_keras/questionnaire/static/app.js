@@ -33,12 +33,14 @@
     });
   }
 
-  function load() {
+  // note: a line to show under the question that comes next (e.g. why the page moved on)
+  function load(note) {
     busy = true;
     request("GET", "/api/state").then(function (r) {
       busy = false;
       if (r.status !== 200) { fail(r.data.error || "The server answered " + r.status + "."); return; }
       render(r.data);
+      if (note && !$("question").hidden) $("message").textContent = note;
     }).catch(function () { fail("The server cannot be reached."); });
   }
 
@@ -147,7 +149,11 @@
     request("POST", "/api/answer", { question: current.id, picks: picks }).then(function (r) {
       busy = false;
       if (r.status === 200) { render(r.data); return; }
-      if (r.status === 409 || r.status === 403) { load(); return; }  // answered in another tab / consent lost
+      if (r.status === 409) {  // answered in another tab (or a stale page): say so, then show what is next
+        load("This question was already answered in another tab; here is the next one.");
+        return;
+      }
+      if (r.status === 403) { load(); return; }  // consent lost: the consent page again
       $("message").textContent = r.data.error || "The answer was not accepted (" + r.status + ").";
       update();
     }).catch(function () {
@@ -168,7 +174,7 @@
       }).catch(function () { fail("The server cannot be reached."); });
     });
     $("consent-no").addEventListener("click", function () { show("declined"); });
-    $("retry").addEventListener("click", load);
+    $("retry").addEventListener("click", function () { load(); });
     $("answer-form").addEventListener("submit", function (e) { e.preventDefault(); submit(); });
     document.addEventListener("keydown", function (e) {
       if ($("question").hidden || e.altKey || e.ctrlKey || e.metaKey) return;
