@@ -230,7 +230,7 @@ def test_overlays_one_line_per_run_or_seed_group(tmp_path):
                       "discriminator loss (wasserstein loss)": critic, "generator loss (wasserstein loss)": critic}
     # JSD and Wasserstein estimates share no scale: one panel each (Figures 4-12 and 4-15)
     div = {ax["title"]: ax["series"] for ax in figures["divergence"]["axes"]}
-    assert div == {"JS divergence estimate (log 2 - D loss)": ["GAN (gan)", "DCGAN (mean of 2 seeds, band min–max)"],
+    assert div == {"JS divergence estimate (log 2 - D loss, a lower bound)": ["GAN (gan)", "DCGAN (mean of 2 seeds, band min–max)"],
                    "Wasserstein estimate E[f(x)] - E[f(G(z))]": ["WGAN (wgan)"]}
     fid = figures["fid"]["axes"][0]
     assert len(fid["series"]) == 3 and len(fid["dissertation"]) == 3

@@ -64,7 +64,17 @@ class RunCurves:
         return self.labels.get(self.divergence, self.divergence) if self.divergence else None
 
 
-def _series(curves: list[RunCurves], column: str):
+def _window(curves: list[RunCurves], column: str) -> int:
+    """One moving-average window for a whole panel (1 % of its longest run), so that a long run
+    does not look calmer than a short one only because it was smoothed over more iterations."""
+    return max([1] + [len(c.log["iteration"]) // 100 for c in curves if column in c.log])
+
+
+def _xlabel(window: int) -> str:
+    return "iteration" + (f" (every curve a {window}-iteration moving mean)" if window > 1 else "")
+
+
+def _series(curves: list[RunCurves], column: str, window: int):
     """(iterations, mean, min, max, n) of a column's smoothed curves over the runs that log it."""
     have = [c.log for c in curves if column in c.log]
     if not have:
@@ -74,7 +84,6 @@ def _series(curves: list[RunCurves], column: str):
         common = np.intersect1d(common, log["iteration"])
     if common.size == 0:
         return None
-    window = max(1, len(common) // 100)
     stacked = []
     for log in have:
         keep = np.isin(log["iteration"], common)
@@ -133,12 +142,13 @@ def losses_figure(dataset: str, groups: list[Group], curves: dict[str, RunCurves
         labels = [curves[r.name].labels.get(column) for g in groups for r in g.runs
                   if column in curves[r.name].log and curves[r.name].loss_kind == kind]
         label = next((lab for lab in labels if lab), column)
+        window = _window([curves[r.name] for g in groups for r in g.runs if curves[r.name].loss_kind == kind], column)
         for colour, g in zip(_colours() * 4, groups):
-            s = _series([curves[r.name] for r in g.runs if curves[r.name].loss_kind == kind], column)
+            s = _series([curves[r.name] for r in g.runs if curves[r.name].loss_kind == kind], column, window)
             if s is not None:
                 _draw(ax, s, g, colour)
         ax.set_title(f"{label} ({kind} loss)")
-        ax.set_xlabel("iteration")
+        ax.set_xlabel(_xlabel(window))
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend(loc="best", fontsize=8, framealpha=0.6)
@@ -158,18 +168,20 @@ def divergence_figure(dataset: str, groups: list[Group], curves: dict[str, RunCu
     fig, axes = _panels(len(kinds), f"{dataset}: divergence estimates")
     for ax, kind in zip(axes, kinds):
         hlines = {}
+        everyone = [curves[r.name] for g in groups for r in g.runs if curves[r.name].divergence_kind == kind]
+        window = max(_window([c], c.divergence) for c in everyone)
         for colour, g in zip(_colours() * 4, groups):
             mine = [curves[r.name] for r in g.runs if curves[r.name].divergence_kind == kind]
             if not mine:
                 continue
-            s = _series(mine, mine[0].divergence)
+            s = _series(mine, mine[0].divergence, window)
             if s is not None:
                 _draw(ax, s, g, colour)
             hlines.update({y: label for y, label in mine[0].hlines})
         for (y, label), style in zip(hlines.items(), plots.REFERENCE_STYLES):
             ax.axhline(y, color="grey", linestyle=style, linewidth=0.9, label=label)
         ax.set_title(kind)
-        ax.set_xlabel("iteration")
+        ax.set_xlabel(_xlabel(window))
         ax.set_ylabel("estimate")
         ax.grid(alpha=0.3)
         ax.legend(loc="best", fontsize=8, framealpha=0.6)

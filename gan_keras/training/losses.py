@@ -114,7 +114,7 @@ LOSSES: dict[str, AdversarialLoss] = {
     "bce": AdversarialLoss(
         name="bce", keras_loss="binary_crossentropy", real_label=1.0, fake_label=0.0, accuracy=True,
         output_activation="sigmoid", decision_threshold=0.5,
-        divergence=LogValue("divergence", "JSD", "JS divergence estimate (log 2 - D loss)"),
+        divergence=LogValue("divergence", "JSD", "JS divergence estimate (log 2 - D loss, a lower bound)"),
         estimate=lambda real, fake: js_divergence_estimate(0.5 * (real + fake)),
         reference_lines=((math.log(2.0), "log 2 (maximum)"), (0.0, "0 (P = Q, for the optimal D)")),
     ),
@@ -130,9 +130,9 @@ LOSSES: dict[str, AdversarialLoss] = {
         # only scales the gradients (Adam is invariant to that scale).
         name="least_squares", keras_loss="mean_squared_error", real_label=1.0, fake_label=0.0, accuracy=False,
         output_activation="linear", decision_threshold=0.5,
-        divergence=LogValue("divergence", "TD", "triangular discrimination estimate (2 - 8 D loss)"),
+        divergence=LogValue("divergence", "TD", "triangular discrimination estimate (2 - 8 D loss, a lower bound)"),
         estimate=lambda real, fake: triangular_estimate(0.5 * (real + fake)),
-        reference_lines=((2.0, "2 (maximum)"),),
+        reference_lines=((2.0, "2 (maximum)"), (0.0, "0 (P = Q, for the optimal D)")),
     ),
 }
 
