@@ -214,7 +214,7 @@ def test_bad_inputs_give_one_line(tmp_path, capsys):
 # ------------------------------------------------------------------------------------------------
 
 def test_overlays_one_line_per_run_or_seed_group(tmp_path):
-    runs = [make_run(tmp_path, "gan", model="GAN", fids={10000: 100.0, 20000: 90.0}),
+    runs = [make_run(tmp_path, "gan", model="GAN", fids={10000: 100.0, 20000: 90.0}, iterations=1000),
             make_run(tmp_path, "dcgan_s0", fids={10000: 10.0, 20000: 8.0}),
             make_run(tmp_path, "dcgan_s1", seed=1, fids={10000: 12.0, 20000: 9.0}),
             make_run(tmp_path, "wgan", model="WGAN", fids={10000: 11.0, 20000: 8.0}),
@@ -228,6 +228,10 @@ def test_overlays_one_line_per_run_or_seed_group(tmp_path):
     bce, critic = ["GAN (gan)", "DCGAN (mean of 2 seeds, band min–max)"], ["WGAN (wgan)"]
     assert losses == {"discriminator loss (bce loss)": bce, "generator loss (bce loss)": bce,
                       "discriminator loss (wasserstein loss)": critic, "generator loss (wasserstein loss)": critic}
+    # one smoothing window per panel, the longest run's (1000 iterations: 10), said under it
+    xlabels = {ax["title"]: ax["xlabel"] for ax in figures["losses"]["axes"]}
+    assert xlabels["discriminator loss (bce loss)"] == "iteration (every curve a 10-iteration moving mean)"
+    assert xlabels["discriminator loss (wasserstein loss)"] == "iteration (every curve a 3-iteration moving mean)"
     # JSD and Wasserstein estimates share no scale: one panel each (Figures 4-12 and 4-15)
     div = {ax["title"]: ax["series"] for ax in figures["divergence"]["axes"]}
     assert div == {"JS divergence estimate (log 2 - D loss, a lower bound)": ["GAN (gan)", "DCGAN (mean of 2 seeds, band min–max)"],

@@ -139,7 +139,11 @@ def test_evaluate_run_result_and_files(run_dir, tmp_path, capsys):
     assert s["run"]["model"] == "LSGAN" and s["run"]["image_size"] == 32 and s["run"]["image_shape"] == [32, 32, 3]
     assert s["backbone"]["name"] == "fake" and s["backbone"]["has_classifier"] is False
     assert s["real_images"]["n"] == 100 and s["real_images"]["dataset_size"] == N_REAL
-    assert "| 300 |" in (out / "metrics.md").read_text()
+    table = (out / "metrics.md").read_text()
+    assert "| 300 |" in table
+    # 100 images: every KID subset is the whole sample, so no (zero) std is shown
+    kid_cell = next(ln for ln in table.splitlines() if ln.startswith("| 300 |")).split("|")[3]
+    assert "±" not in kid_cell and "so no std is shown" in table
     assert "Traceback" not in capsys.readouterr().err
 
 

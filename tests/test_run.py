@@ -97,7 +97,8 @@ def test_the_terminal_says_what_is_happening_and_what_to_do_next(tmp_path, capsy
     assert "s to start (building and tracing; the ETA follows)" in progress[0] and "ETA 0:" not in progress[0]
     assert all("it/s | ETA " in ln for ln in progress[1:]) and len(progress) == 3
     assert lines[-1] == f"  samples in {run_dir}/samples, curves in {run_dir}/plots; its FID: " \
-                        f"python GAN_evaluation.py {run_dir} 5000 500"
+                        f"python GAN_evaluation.py {run_dir} 5000 500  (README 'Evaluation': which Inception " \
+                        "weights, and how long on a CPU)"
 
 
 def test_same_seed_same_run_and_extension_equals_a_straight_run(tmp_path):

@@ -116,8 +116,8 @@ def compare_runs(run_dirs, out, *, eval_dir: str = rundir.EVALUATION, allow_mixe
         data["verdicts"][dataset] = verdicts.check_verdicts(dataset, groups)
         drawn = {"losses": figures.losses_figure(dataset, groups, curves, out),
                  "divergence": figures.divergence_figure(dataset, groups, curves, out),
-                 "fid": figures.fid_figure(dataset, groups, out, report._settings_text(settings)
-                                           if settings else "")}
+                 "fid": figures.fid_figure(dataset, groups, out, report._settings_text(settings).replace("`", "")
+                                           if settings else "")}   # plain text in a figure, Markdown in the report
         data["figures"][dataset] = {k: v for k, v in drawn.items() if v}
         for key, fig in data["figures"][dataset].items():
             files[f"{key}_{dataset}"] = os.path.join(out, fig["file"])

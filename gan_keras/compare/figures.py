@@ -107,7 +107,7 @@ def _draw(ax, series, group: Group, colour):
 
 
 def _drawn(fig) -> list[dict]:
-    return [{"title": ax.get_title(),
+    return [{"title": ax.get_title(), "xlabel": ax.get_xlabel(),
              "series": [ln.get_label() for ln in ax.get_lines() if ln.get_gid() == SERIES],
              "dissertation": [ln.get_label() for ln in ax.get_lines() if ln.get_gid() == REFERENCE]}
             for ax in fig.axes]

@@ -72,19 +72,26 @@ def write_tables(rows, out: str, summary: dict) -> None:
         "| iteration | FID | KID (x10^3) | precision | recall | IS | status |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
+    whole = kid_subsets_are_the_sample(s)
     for r in rows:
         status = r["status"] if not r.get("error") else f"{r['status']}: {r['error']}"
-        lines.append(f"| {r['iteration']} | {_fmt(r.get('fid'), 2)} | {_pm(r.get('kid'), r.get('kid_std'), 2, 1e3)} | "
+        kid_std = None if whole else r.get("kid_std")   # a std over identical subsets says nothing
+        lines.append(f"| {r['iteration']} | {_fmt(r.get('fid'), 2)} | {_pm(r.get('kid'), kid_std, 2, 1e3)} | "
                      f"{_fmt(r.get('precision'), 3)} | {_fmt(r.get('recall'), 3)} | "
                      f"{_pm(r.get('is'), r.get('is_std'), 2)} | {status.replace('|', '/')} |")
-    whole = s["settings"]["kid_subset_size"] >= min(s["fid_sample_number"], s["real_images"]["n"])
     lines += ["", "FID: lower is better (dissertation eq. 2-15). KID: unbiased MMD^2, cubic kernel, mean ± std over "
               f"{s['settings']['kid_subsets']} subsets of {s['settings']['kid_subset_size']}"
-              + (" (every subset is the whole sample, hence std 0)" if whole else "") + ". Precision/recall: "
+              + (" (every subset is the whole sample, so no std is shown)" if whole else "") + ". Precision/recall: "
               f"Kynkaanniemi et al. 2019, k = {s['settings']['pr_k']}. IS: {s['settings']['is_splits']} splits"
               + ("" if s["backbone"]["has_classifier"] else " (n/a: this backbone has no ImageNet classifier)") + ".",
               "Compare FIDs only at equal sample sizes and with the same backbone.", ""]
     write_text_atomic(os.path.join(out, "metrics.md"), "\n".join(lines))
+
+
+def kid_subsets_are_the_sample(summary: dict) -> bool:
+    """Whether every KID subset is the whole sample (small samples): its std is then 0 and meaningless."""
+    s = summary
+    return s["settings"]["kid_subset_size"] >= min(s["fid_sample_number"], s["real_images"]["n"])
 
 
 def write_plot(rows, out: str, summary: dict) -> str | None:
@@ -99,7 +106,8 @@ def write_plot(rows, out: str, summary: dict) -> str | None:
              f"{s['fid_sample_number']} generated vs {s['real_images']['n']} real, backbone {s['backbone']['name']}, "
              f"{s['backbone']['resize']} resize")
     kid = [r.get("kid") if r.get("kid") is not None else math.nan for r in ok]
-    kid_std = [r.get("kid_std") if r.get("kid_std") is not None else 0.0 for r in ok]
+    kid_std = None if kid_subsets_are_the_sample(s) else \
+        [r.get("kid_std") if r.get("kid_std") is not None else 0.0 for r in ok]
     return plot_fid([r["iteration"] for r in ok], [r["fid"] for r in ok], os.path.join(out, "fid.png"), title,
                     kid=kid, kid_std=kid_std)
 

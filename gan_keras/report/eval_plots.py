@@ -39,7 +39,8 @@ def plot_fid(iterations, fids, path: str, title: str, kid=None, kid_std=None) ->
         ax2 = ax.twinx()
         k = 1e3 * np.asarray(kid, np.float64)
         ax2.errorbar(it, k, yerr=None if kid_std is None else 1e3 * np.asarray(kid_std, np.float64),
-                     fmt="s--", color="tab:orange", alpha=0.7, capsize=3, label="KID x 10³ (± std)")
+                     fmt="s--", color="tab:orange", alpha=0.7, capsize=3,
+                     label="KID x 10³" + (" (± std)" if kid_std is not None else ""))
         ax2.set_ylabel("KID x 10³", color="tab:orange")
         more = ax2.get_legend_handles_labels()
         handles = (handles[0] + more[0], handles[1] + more[1])
@@ -100,7 +101,8 @@ def plot_similarity(generated, pixel_nn, pixel_dist, feature_nn, feature_dist, p
                 for spine in ax.spines.values():
                     spine.set_edgecolor("tab:red")
                     spine.set_linewidth(1.5)
-    fig.suptitle(f"{title}\nleft: generated; then nearest real training images by L2 in pixels "
-                 f"({k_pix}) and in {feature_label} ({k_feat}); distances below", fontsize=8)
+    fig.suptitle(f"{title}\nleft: generated; then its nearest real images by L2 distance (below each): in pixels "
+                 f"on [-1, 1] ({k_pix}, among all training images)\nand in {feature_label} ({k_feat}, among the "
+                 "FID's real sample)", fontsize=8)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     return _save(fig, path)

@@ -83,8 +83,8 @@ def plot_values(log: dict, plot, labels: dict[str, str], path: str, title: str,
     ax.set_ylabel(plot.ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    if plot.markers:  # sparse points fill the axes: the legend goes beside them
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    if plot.markers or plot.hlines:  # sparse points fill the axes, a reference line spans them: the legend goes beside
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
     else:
         ax.legend(loc="best", framealpha=0.6)
     _save(fig, path)

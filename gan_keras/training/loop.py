@@ -423,9 +423,12 @@ class Trainer:
     def _finish(self, iteration, elapsed):
         self._plots()
         d = self.read_dir
+        # The dissertation's 5,000 images, or as many as the dataset has (FID compares as many real ones).
+        n = min(5000, len(self.dataset))
         print(f"done: {iteration} iterations in {elapsed:.0f} s; run directory {d}\n"
               f"  samples in {os.path.join(d, rundir.SAMPLES)}, curves in {os.path.join(d, rundir.PLOTS)}; "
-              f"its FID: python GAN_evaluation.py {shlex.quote(d)} 5000 500", flush=True)
+              f"its FID: python GAN_evaluation.py {shlex.quote(d)} {n} {min(500, n)}  (README 'Evaluation': "
+              "which Inception weights, and how long on a CPU)", flush=True)
 
     def _resume_command(self):
         return self.config.resume_command(self.run_dir)
