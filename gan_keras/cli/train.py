@@ -38,8 +38,8 @@ def build_parser() -> OneLineParser:
                    help=f"Training data for GANs. ({', '.join(dataset_names)}; or {FOLDER_HELP})")
     p.add_argument("epochs", type=positive_int, help="Training iterations (one batch each), as in the dissertation.")
     p.add_argument("batch_size", type=positive_int, help="Batch size for the training process.")
-    p.add_argument("sample_interval", type=positive_int, help="The interval of sampling synthesised images")
-    p.add_argument("save_model_interval", type=positive_int, help="The interval of saving GANs models")
+    p.add_argument("sample_interval", type=positive_int, help="The interval of sampling synthesised images (iterations)")
+    p.add_argument("save_model_interval", type=positive_int, help="The interval of saving GANs models (iterations; the last iteration is always saved)")
 
     run = p.add_argument_group("run")
     run.add_argument("--out", metavar="DIR", help="run directory (default gan_models/<model>_<dataset>); "
