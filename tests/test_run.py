@@ -101,6 +101,16 @@ def test_the_terminal_says_what_is_happening_and_what_to_do_next(tmp_path, capsy
                         "weights, and how long on a CPU)"
 
 
+def test_a_progress_line_shows_the_means_since_the_line_before(tmp_path, capsys):
+    run_dir = run(tmp_path, epochs=4)   # lines after iteration 1 (the start) and 4 (the end)
+    progress = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("[")]
+    rows = read_rows(run_dir)
+    assert [ln.split("]")[0] for ln in progress] == ["[1/4", "[4/4"]
+    for line, its in zip(progress, ([rows[0]], rows[1:])):
+        for label, column in (("D", "d_loss"), ("G", "g_loss")):
+            assert f"| {label} {np.mean([float(r[column]) for r in its]):.4f} |" in f"| {line.split('] ')[1]}"
+
+
 def test_same_seed_same_run_and_extension_equals_a_straight_run(tmp_path):
     straight = run(tmp_path, "a", epochs=6, save_model_interval=3)
     again = run(tmp_path, "b", epochs=6, save_model_interval=3)

@@ -30,7 +30,7 @@ from gan_keras.training.d_f1 import DiscriminatorF1
 from gan_keras.training.engine import build_engine
 from gan_keras.training import run_setup, runlock
 from gan_keras.training.config import RunConfig
-from gan_keras.training.runlog import LogWriter, StopRequest
+from gan_keras.training.runlog import IntervalMeans, LogWriter, StopRequest
 from gan_keras.utils import write_json_atomic
 
 SAMPLE_GRID = 64  # an 8x8 grid from fixed noise
@@ -223,7 +223,9 @@ class Trainer:
             self._finish(start, elapsed)
             return self.run_dir
         print(f"training {spec.name} on {c.dataset} ({len(self.dataset)} images, {'x'.join(map(str, self.image_shape))}) "
-              f"for {c.epochs} iterations, batch {c.batch_size}, seed {self.seed} -> {self.run_dir}", flush=True)
+              f"for {c.epochs} iterations, batch {c.batch_size}, seed {self.seed} -> {self.run_dir}\n"
+              "  (each progress line: the mean of every value since the line before)", flush=True)
+        interval = IntervalMeans()
         while iteration < c.epochs:
             t_chunk = time.perf_counter()
             chunk = self._train_chunk(iteration)
@@ -240,11 +242,13 @@ class Trainer:
                 if not all(math.isfinite(v) for k, v in logs.items()):
                     break
                 self._tensorboard_scalars(iteration, logs)
+                interval.add(logs)
                 for alarm in self.log_spec.alarms(logs):
                     print(f"warning: iteration {iteration}: {alarm}", flush=True)
             if not all(math.isfinite(v) for k, v in logs.items()):
                 # the rest of the chunk, computed after the divergence, is dropped with its state
                 iteration, elapsed = self._diverged(iteration, logs)
+                interval = IntervalMeans()   # the rolled-back iterations' values are not the run's
                 last_saved = it_report = iteration
                 t_session = t_autosave = t_report = time.perf_counter()
                 continue
@@ -261,7 +265,8 @@ class Trainer:
             if now - t_report >= c.progress_seconds or iteration in (start + 1, c.epochs) or \
                     start + 1 in range(iteration - len(chunk) + 1, iteration + 1):
                 rate = (iteration - it_report) / max(now - t_report, 1e-9)
-                self._progress(iteration, logs, rate, first_seconds=now - t_report if it_report == start else None)
+                self._progress(iteration, interval.pop(), rate,
+                               first_seconds=now - t_report if it_report == start else None)
                 t_report, it_report = now, iteration
             if stop.signal_name:
                 # A resume point, not a checkpoint: the run's checkpoints stay the ones its
@@ -289,7 +294,7 @@ class Trainer:
         return self.engine.train_iterations(end - iteration)
 
     def _progress(self, iteration, logs, rate, first_seconds=None):
-        """One progress line: the latest iteration's values, the speed since the last line, the
+        """One progress line: the values' means since the last line, the speed since then, the
         time left. The session's first line times the first call, which builds and traces the
         train functions, so it gives no ETA (it would be far too long)."""
         c = self.config

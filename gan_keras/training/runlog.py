@@ -1,4 +1,5 @@
-"""What a run writes while it trains: log.csv, and the handling of Ctrl-C / SIGTERM.
+"""What a run writes while it trains: log.csv, the means its progress lines show, and the handling
+of Ctrl-C / SIGTERM.
 
 ``LogWriter`` writes exactly the columns it is given (the loop takes them from the engine's
 declared ``LogSpec``); a row with any other key raises instead of losing the value.
@@ -66,6 +67,24 @@ class LogWriter:
             os.fsync(self.file.fileno())
             self.file.close()
             self.file = None
+
+
+class IntervalMeans:
+    """The mean of each logged value over the iterations since the last progress line: one
+    iteration's GAN losses are too noisy to read (log.csv keeps every iteration's values)."""
+
+    def __init__(self):
+        self.sums, self.counts = {}, {}
+
+    def add(self, logs: dict) -> None:
+        for name, value in logs.items():
+            self.sums[name] = self.sums.get(name, 0.0) + value
+            self.counts[name] = self.counts.get(name, 0) + 1
+
+    def pop(self) -> dict:
+        means = {name: total / self.counts[name] for name, total in self.sums.items()}
+        self.sums, self.counts = {}, {}
+        return means
 
 
 class StopRequest:
