@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 sys.path.insert(0, HERE)
-from runs_common import machine  # noqa: E402
+from runs_common import machine, machine_line  # noqa: E402
 
 SEED = 7
 
@@ -79,7 +79,7 @@ def diff_model(model, images, a) -> dict:
 def write(a, info, results, stem):
     lines = ["# Stacked and compiled engines, the same draws, hundreds of iterations on MNIST", "",
              f"- command: `{info['command']}`", f"- date: {info['date']}",
-             f"- machine: {info['machine']['model']}, {info['machine']['cpus']} CPUs; {info['versions']}",
+             f"- machine: {machine_line(info['machine'])}", f"- versions: {info['versions']}",
              f"- batch {a.batch}, {a.iterations} iterations, both engines built from seed {SEED} and given the same "
              "real batches and noise; op determinism on and Grappler off (as a deterministic run trains); "
              "largest |stacked - compiled| over every weight, optimizer slot and BatchNorm statistic, and over "

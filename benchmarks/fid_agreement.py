@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
@@ -27,6 +26,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(1, os.path.join(ROOT, "benchmarks"))
+from runs_common import machine_line  # noqa: E402
 
 
 def _run(args):
@@ -78,7 +79,7 @@ def main():
         "# FID agreement: GAN_evaluation.py vs an independent folder-to-folder FID",
         "",
         f"Command: `python benchmarks/fid_agreement.py {args.run_dir} --checkpoint {args.checkpoint} -n {args.n}`  ",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; {seconds:.0f} s in all",
+        f"Machine: {machine_line()}; {seconds:.0f} s in all",
         "",
         f"{args.n} real training images vs {args.n} generated images of checkpoint {args.checkpoint}, "
         "`fid` backbone (TF 2015-12-05 Inception).",

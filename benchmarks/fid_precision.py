@@ -12,7 +12,6 @@ for the 16-bit network only where it is faster and within 0.1 % of the float32 F
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import sys
 import time
@@ -22,7 +21,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(1, ROOT)
 import generated_images  # noqa: E402
-from runs_common import machine  # noqa: E402
+from runs_common import machine_line  # noqa: E402
 
 
 def main(argv=None) -> None:
@@ -64,13 +63,11 @@ def main(argv=None) -> None:
         print(policy, rows[policy], flush=True)
     f32, b16 = rows["float32"], rows["mixed_bfloat16"]
     rel = b16["fid"] / f32["fid"] - 1
-    m = machine()
     lines = ["# The FID Inception in bfloat16 against float32", "",
              f"- command: `python benchmarks/fid_precision.py {' '.join(os.path.basename(f) for f in a.images)} "
              f"--n {a.n}` (images: {meta['model']} {meta['dataset']} iteration {meta['iteration']}, "
              "made by benchmarks/generated_images.py generate)",
-             f"- date: {datetime.datetime.now().isoformat(timespec='seconds')}; machine: {m['model']}, {m['cpus']} CPUs, "
-             f"AVX-512 {', '.join(m['avx512']) or 'no'}",
+             f"- machine: {machine_line()}",
              f"- {a.n} generated against the dataset's last {a.n} real images, batch 50, features timed after one "
              "warm-up batch", "",
              "| network policy | FID | images/s |", "| --- | --- | --- |",

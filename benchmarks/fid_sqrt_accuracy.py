@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(1, os.path.dirname(os.path.abspath(__file__)))
+
+from runs_common import machine_line  # noqa: E402
 
 from gan_keras.metrics.fid import frechet_distance  # noqa: E402
 
@@ -51,7 +53,7 @@ def main():
         "# FID square root accuracy, 2048-d Gaussians with a closed-form FID",
         "",
         f"Command: `python benchmarks/fid_sqrt_accuracy.py --seed {args.seed}`  ",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, numpy {np.__version__}",
+        f"Machine: {machine_line()}; numpy {np.__version__}",
         "",
         "| ranks (cov 1 / cov 2) | closed-form FID | abs error, eigh (ours) | abs error, scipy sqrtm | time eigh / scipy (s) |",
         "|---|---|---|---|---|",

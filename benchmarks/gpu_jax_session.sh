@@ -9,7 +9,8 @@
 #      copy DATASET's folder into DATA_DIR;
 #   2. the evaluation images of its last checkpoint (GAN_evaluation.py's noise, seed 0, 8-bit),
 #      measured on a machine with the FID network: benchmarks/generated_images.py fid OUT/*.npz;
-#   3. benchmarks/train_speed.py on the same GPU: stacked engine, float32 and bf16 mixed precision.
+#   3. benchmarks/train_speed.py on the same GPU (SPEED_ARGS): by default DCGAN and WGAN-GP at 64x64, both
+#      engines, float32 and bf16 mixed precision, both forms of the upsampled convolution.
 #
 # Run from the repository root, with the data in DATA_DIR (default .devdata) and, where Keras is not
 # installed, its wheels in .whl/ (keras, namex, optree). Results go to $OUT (default /tmp/gpu_out).
@@ -20,13 +21,54 @@
 #       --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 -d .whl $w; done
 # On the lent machines (issue 15/16 notes):
 #   run(command="bash benchmarks/gpu_jax_session.sh", carry=[".whl", ".devdata"], timeout_s=560)
+# The settings are environment variables: bash benchmarks/gpu_jax_session.sh --help lists them.
 set -u
+usage() {
+    cat <<'USAGE'
+usage: [VAR=value ...] bash benchmarks/gpu_jax_session.sh [-h|--help]
+
+One GPU session on Keras's JAX backend, from the repository root: train MODEL on DATASET (stopped by
+SIGTERM after TRAIN_SECONDS, with a resume point), write the evaluation images of its last
+checkpoint (measure them elsewhere: benchmarks/generated_images.py fid OUT/*.npz), then run
+benchmarks/train_speed.py SPEED_ARGS. The settings are environment variables (default in brackets):
+
+  OUT            where the log, the images and the bundle go [/tmp/gpu_out]
+  DATA_DIR       the folder holding DATASET's folder [$PWD/.devdata]
+  MODEL          the model to train [DCGAN]
+  DATASET        its dataset [102flowers]
+  BATCH          batch size [64]
+  ENGINE         compiled or stacked [compiled]; a failed compiled run falls back to stacked
+  TRAIN_ARGS     more GAN_main.py arguments, e.g. "--upsampled-conv literal" [none]
+  ITERATIONS     the run's iteration count [10000]
+  SAVE_EVERY     checkpoint interval [2500]
+  TRAIN_SECONDS  training stops after this many seconds [260]
+  FID_N          evaluation images of the last checkpoint [5000]
+  SPEED_SECONDS  train_speed.py stops after this many seconds [160]
+  SPEED_ARGS     train_speed.py's arguments [--models DCGAN WGANGP --sizes 64 --engines stacked compiled
+                 --determinism off --jit off --precision off bf16 --upsampled-conv grouped literal
+                 --warmup 2 --iterations 15 --repeats 1]
+  KERAS_BACKEND  [jax]
+  ALLOW_CPU      set to run without a GPU visible to JAX (a check of the script, not a measurement)
+
+The session in benchmarks/results/gpu_jax/ (2026-11-26, before ENGINE, TRAIN_ARGS and the grouped
+upsampled convolution existed) is, with today's script:
+  ENGINE=stacked TRAIN_ARGS="--upsampled-conv literal" SPEED_ARGS="--models DCGAN WGAN --sizes 64
+  --engines stacked --determinism off --jit off --precision off bf16 --upsampled-conv literal
+  --inception-images 0 --warmup 2 --iterations 15 --repeats 1" bash benchmarks/gpu_jax_session.sh
+USAGE
+}
+case "${1:-}" in
+    -h|--help) usage; exit 0 ;;
+    "") ;;
+    *) echo "unknown argument '$1': the settings are environment variables (--help lists them)" >&2; exit 2 ;;
+esac
 OUT=${OUT:-/tmp/gpu_out}
 DATA_DIR=${DATA_DIR:-$PWD/.devdata}
 MODEL=${MODEL:-DCGAN}
 DATASET=${DATASET:-102flowers}
 BATCH=${BATCH:-64}
 ENGINE=${ENGINE:-compiled}   # the whole iteration as one jax.jit (training/compiled_jax.py); stacked: train_on_batch
+TRAIN_ARGS=${TRAIN_ARGS:-}   # more GAN_main.py arguments (split on spaces), e.g. --upsampled-conv literal
 ITERATIONS=${ITERATIONS:-10000}
 SAVE_EVERY=${SAVE_EVERY:-2500}
 TRAIN_SECONDS=${TRAIN_SECONDS:-260}
@@ -50,16 +92,18 @@ if [ -z "${ALLOW_CPU:-}" ] && ! python3 -c "import jax, sys; sys.exit(jax.device
 fi
 RUN=/tmp/gpu_run/${MODEL}_${DATASET}
 
-stamp "train $MODEL $DATASET $ITERATIONS iterations, batch $BATCH, engine $ENGINE (stopped after ${TRAIN_SECONDS}s)"
+stamp "train $MODEL $DATASET $ITERATIONS iterations, batch $BATCH, engine $ENGINE $TRAIN_ARGS (stopped after ${TRAIN_SECONDS}s)"
+# shellcheck disable=SC2086
 timeout -s TERM -k 30 "$TRAIN_SECONDS" python3 GAN_main.py "$MODEL" "$DATASET" "$ITERATIONS" "$BATCH" 1000 "$SAVE_EVERY" \
-    --engine "$ENGINE" --seed 0 --no-determinism --no-tensorboard --out "$RUN"
+    --engine "$ENGINE" --seed 0 --no-determinism --no-tensorboard --out "$RUN" $TRAIN_ARGS
 rc=$?
 echo "train exit $rc"
 if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$ENGINE" != stacked ]; then   # never tried on a GPU before: fall back
     RUN=${RUN}_stacked
     stamp "engine $ENGINE failed: the stacked engine instead"
+    # shellcheck disable=SC2086
     timeout -s TERM -k 30 "$TRAIN_SECONDS" python3 GAN_main.py "$MODEL" "$DATASET" "$ITERATIONS" "$BATCH" 1000 \
-        "$SAVE_EVERY" --seed 0 --no-determinism --no-tensorboard --out "$RUN"
+        "$SAVE_EVERY" --seed 0 --no-determinism --no-tensorboard --out "$RUN" $TRAIN_ARGS
     echo "train exit $?"
 fi
 

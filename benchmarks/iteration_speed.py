@@ -1,22 +1,25 @@
 """Seconds per training iteration of every model at the dissertation's batch sizes.
 
     python benchmarks/iteration_speed.py [--iterations 3] [--models GAN,DCGAN,WGAN,WGANGP] [--shapes 28,64]
+        [--upsampled-conv grouped|literal]
 
 Also measures, in the same process, what generating the fake batch costs with
 ``generator.predict`` (Keras-GAN's way, a data adapter per call) versus ``predict_on_batch``
 (what the stacked engine uses), as a fraction of a DCGAN-28 iteration. Prints a table and
-writes it, with the machine and the command, to benchmarks/results/iteration_speed.md.
-Random batches stand in for data, so only the arithmetic is timed.
+writes it, with the machine, the code revision and the command, to
+benchmarks/results/iteration_speed.md. Random batches stand in for data, so only the arithmetic is
+timed. ``--upsampled-conv literal`` builds the generators' UpSampling2D -> Conv2D pairs as Keras
+computes them (the only form before the grouped one became the default: the committed table's).
 """
 from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(1, os.path.dirname(os.path.abspath(__file__)))
 
 from gan_keras.cli.common import quiet_tensorflow  # noqa: E402
 
@@ -28,6 +31,7 @@ import tensorflow as tf  # noqa: E402
 
 from gan_keras.registry import get_model  # noqa: E402
 from gan_keras.training.engine import build_engine  # noqa: E402
+from runs_common import machine_line  # noqa: E402
 
 SETTINGS = {28: ((28, 28, 1), 128), 64: ((64, 64, 3), 64)}  # mnist batch 128; nlvr/flowers batch 64
 
@@ -58,6 +62,8 @@ def main():
     p.add_argument("--iterations", type=int, default=3)
     p.add_argument("--models", default="GAN,DCGAN,WGAN,WGANGP")
     p.add_argument("--shapes", default="28,64")
+    p.add_argument("--upsampled-conv", choices=["grouped", "literal"], default="grouped",
+                   help="how the generators compute a convolution after UpSampling2D (GAN_main.py's flag)")
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "iteration_speed.md"))
     args = p.parse_args()
     tf.config.experimental.enable_op_determinism()  # as GAN_main.py runs by default
@@ -67,14 +73,15 @@ def main():
         shape, batch = SETTINGS[size]
         for name in args.models.split(","):
             spec = get_model(name)
-            engine = build_engine(spec, spec.hyperparams(), shape)
+            hp = spec.hyperparams(upsampled_conv=args.upsampled_conv)
+            engine = build_engine(spec, hp, shape)
             sec = time_iterations(engine, shape, batch, args.iterations)
-            rows.append((name, "x".join(map(str, shape)), batch, spec.hyperparams().critic_steps, sec))
+            rows.append((name, "x".join(map(str, shape)), batch, hp.critic_steps, sec))
             print(f"{name:7s} {rows[-1][1]:8s} batch {batch:3d}: {sec:7.3f} s/iteration", flush=True)
             keras.backend.clear_session(free_memory=True)
 
     spec = get_model("DCGAN")
-    engine = build_engine(spec, spec.hyperparams(), (28, 28, 1))
+    engine = build_engine(spec, spec.hyperparams(upsampled_conv=args.upsampled_conv), (28, 28, 1))
     it = time_iterations(engine, (28, 28, 1), 128, args.iterations)
     z = np.random.default_rng(0).standard_normal((128, 100)).astype(np.float32)
     t_predict = time_calls(lambda: engine.generator.predict(z, verbose=0), 5)
@@ -87,8 +94,9 @@ def main():
     lines = [
         "# Seconds per training iteration", "",
         f"- command: `python {' '.join(sys.argv)}`",
-        f"- machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
-        f"- keras {keras.__version__}, tensorflow {tf.__version__}, op determinism on; median of "
+        f"- machine: {machine_line()}",
+        f"- keras {keras.__version__}, tensorflow {tf.__version__}, op determinism on, "
+        f"--upsampled-conv {args.upsampled_conv}; median of "
         f"{args.iterations} iterations after 2 warm-up iterations; random data", "",
         "| model | image shape | batch | critic steps | s / iteration | iterations / s |",
         "| --- | --- | --- | --- | --- | --- |",

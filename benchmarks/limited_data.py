@@ -31,7 +31,7 @@ import shlex
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runs_common import (add_common_arguments, call, copy_png, evaluated, finished, fmt, machine,  # noqa: E402
+from runs_common import (add_common_arguments, call, copy_png, evaluated, finished, fmt, machine_line,  # noqa: E402
                          mean, prepare_dirs, read_fids, read_log, show)
 
 ALL_OFF = ["--cft", "off", "--mean-rescaling", "off", "--edge-loss", "off"]
@@ -110,11 +110,9 @@ def write_report(a, runs, rows, results):
 
     any_cfg = next((os.path.join(a.runs_dir, n, "config.json") for n in rows), None)
     versions = json.load(open(any_cfg))["versions"] if any_cfg else {}
-    m = machine()
     L = ["# Limited data: DCGAN, EDGEGAN (seed 000) and its ablations, DeLiGAN, DiffAugment", "",
          f"Produced by `python benchmarks/limited_data.py {' '.join(a.argv)}`.", "",
-         f"- Machine: {m['model']}, {m['cpus']} CPUs, AVX2 {m['avx2']}, AVX-512 {', '.join(m['avx512']) or 'none'}; "
-         f"{m['platform']}.",
+         f"- Machine: {machine_line()}.",
          f"- Versions: {', '.join(f'{k} {v}' for k, v in versions.items())}.",
          f"- Every run: {a.iterations} iterations, batch {a.batch}, the DCGAN paper's networks at 32x32 "
          f"(`--arch radford --image-size 32`), Adam(2e-4, 0.5); seeds: "

@@ -1,6 +1,7 @@
 """How far N logical CPU devices (``--strategy mirrored``) drift from one device, per model.
 
     python benchmarks/mirrored_drift.py [--models GAN DCGAN WGANGP] [--iterations 3] [--devices 2]
+        [--out benchmarks/results/mirrored_drift.md]
 
 For each model, two child processes build the compiled engine from seed 5 on the same random
 MNIST-shaped data (batch 8) and train ``--iterations`` iterations: one on one device, one on
@@ -8,20 +9,26 @@ MNIST-shaped data (batch 8) and train ``--iterations`` iterations: one on one de
 difference of the networks' variables (weights and BatchNorm statistics) and of the optimizers'
 slots, and the largest spread between the replicas' copies of a variable (0: they stay in step).
 Custom-step models are refused under ``mirrored`` (``GANTrainStep.REPLICABLE``); ``--force`` lets
-them run, to measure them. Nothing is written to the repository.
+them run, to measure them. Writes ``--out`` (Markdown: the command, the machine, the code
+revision, the date and one row per model) after each model.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from runs_common import machine_line  # noqa: E402
 
 CHILD = r"""
 import json, os, sys
@@ -64,18 +71,40 @@ def child(script, model, devices, iterations, force, out):
     return json.loads(next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT "))[7:])
 
 
+def write_report(a, rows, out):
+    lines = ["# How far N logical CPU devices (--strategy mirrored) drift from one device", "",
+             "- command: `python " + " ".join(shlex.quote(x) for x in [os.path.relpath(__file__, ROOT), *sys.argv[1:]])
+             + "`",
+             f"- machine: {machine_line()}",
+             f"- compiled engine, seed 5, op determinism on, random MNIST-shaped data at batch 8, {a.iterations} "
+             f"iteration(s) on 1 device and on {a.devices} logical CPU devices (GAN_KERAS_LOGICAL_CPUS); WGAN and "
+             "WGAN-GP with 2 critic steps" + ("; --force: custom-step models run under mirrored" if a.force else ""),
+             "- largest |one device - N devices| over the networks' variables (weights, BatchNorm statistics) and "
+             "over the optimizers' slots; replica spread: the largest difference between the replicas' copies of "
+             "a variable (0: they stay in step)", "",
+             "| model | networks | optimizer slots | replica spread | seconds (both runs) |", "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {r['model']} | {r['networks']:.2e} | {r['slots']:.2e} | {r['spread']:.1e} | {r['seconds']:.0f} |"
+              for r in rows]
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--models", nargs="+", default=["GAN", "DCGAN", "WGANGP"])
     p.add_argument("--iterations", type=int, default=3)
     p.add_argument("--devices", type=int, default=2)
     p.add_argument("--force", action="store_true", help="also run custom-step models under mirrored")
+    p.add_argument("--out", default=os.path.join(HERE, "results", "mirrored_drift.md"))
     a = p.parse_args()
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         script = os.path.join(tmp, "child.py")
         with open(script, "w") as f:
             f.write(CHILD)
         for model in a.models:
+            t = time.perf_counter()
             one = os.path.join(tmp, "one.npz")
             many = os.path.join(tmp, "many.npz")
             info = child(script, model, 1, a.iterations, a.force, one)
@@ -85,8 +114,13 @@ def main():
                 diffs = [float(np.max(np.abs(x[k].astype(np.float64) - y[k].astype(np.float64)), initial=0.0))
                          for k in keys]
             n = info["networks"]
-            print(f"{model}: {a.iterations} iterations, 1 vs {a.devices} devices: networks {max(diffs[:n]):.2e}, "
-                  f"optimizer slots {max(diffs[n:], default=0.0):.2e}, replica spread {spread:.1e}", flush=True)
+            rows.append({"model": model, "networks": max(diffs[:n]), "slots": max(diffs[n:], default=0.0),
+                         "spread": spread, "seconds": time.perf_counter() - t})
+            print(f"{model}: {a.iterations} iterations, 1 vs {a.devices} devices: "
+                  f"networks {rows[-1]['networks']:.2e}, "
+                  f"optimizer slots {rows[-1]['slots']:.2e}, replica spread {spread:.1e}", flush=True)
+            write_report(a, rows, a.out)
+    print(f"written to {a.out}")
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # gan_keras
-from runs_common import ROOT, call, evaluated, finished, machine, read_log, show  # noqa: E402
+from runs_common import ROOT, call, evaluated, finished, machine_line, read_log, show  # noqa: E402
 
 # The dissertation's experiments (3.3, Tables 4-1 ... 4-6): dataset -> (batch size, iterations).
 DATASETS = {"mnist": (128, 30_000), "nlvr": (64, 30_000), "102flowers": (64, 40_000)}
@@ -138,12 +138,10 @@ def write_report(a, timings):
     result = compare_runs([r for _, _, r in present], figures, allow_mixed=a.allow_mixed,
                           title="The dissertation's Chapter 4 from our runs")
     body = result.markdown_at(os.path.dirname(a.report))
-    m = machine()
     lines = [
         "# Reproducing Chapter 4 of the dissertation", "",
         f"Written by `{show('benchmarks/reproduce.py', a.argv)}` on {time.strftime('%Y-%m-%d')}.", "",
-        f"- machine: {m['model']}, {m['cpus']} CPUs, AVX2 {'yes' if m['avx2'] else 'no'}, "
-        f"AVX-512 {', '.join(m['avx512']) or 'no'}; {m['platform']}",
+        f"- machine: {machine_line()} (a run's own revision: its config.json's code_revision, where recorded)",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in versions().items() if k != "platform"),
         f"- scale {a.scale:g}: FID on {a.fid_n} generated images per checkpoint against as many real training "
         f"images; feature network `{a.inception}`"

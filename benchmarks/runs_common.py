@@ -1,8 +1,10 @@
 """What the benchmark scripts share: running the two command-line tools with their output kept,
-the machine's description, PNG copies small enough to commit, and reading a run's log.csv."""
+the machine's description (with the code revision and the date), PNG copies small enough to
+commit, and reading a run's log.csv."""
 from __future__ import annotations
 
 import csv
+import datetime
 import json
 import math
 import os
@@ -13,6 +15,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:   # gan_keras, for a script that did not put the repository root on the path
+    sys.path.append(ROOT)
 MAX_PNG_BYTES = 300_000
 
 
@@ -44,11 +48,33 @@ def call(script, args, log_path):
     return seconds, "".join(lines)
 
 
+def revision():
+    """The code revision measured (gan_keras.utils.code_revision: the git commit, "-dirty" with
+    uncommitted changes), or "unknown" outside a git checkout."""
+    from gan_keras.utils import code_revision
+
+    return code_revision() or "unknown (not a git checkout)"
+
+
 def machine():
-    """The machine (gan_keras.utils.machine: CPU model, AVX2/AVX-512, platform, host)."""
+    """The machine (gan_keras.utils.machine: CPU model, AVX2/AVX-512 flags, platform, host), with
+    the code revision (``revision``) and the date and time of the call (``date``), so that every
+    results file that records the machine also records what code ran and when."""
     from gan_keras.utils import machine as library_machine
 
-    return library_machine()
+    return {**library_machine(), "revision": revision(),
+            "date": datetime.datetime.now().isoformat(timespec="seconds")}
+
+
+def machine_line(m=None):
+    """One line for a results file: CPU model, CPUs, AVX2, the AVX-512 flags, platform, and the code
+    revision and date when the file was written (a report rebuilt from earlier runs: a run's
+    own revision is its config.json's code_revision, where recorded). ``m``: a dict from machine() (one read back from an
+    older results JSON may lack the revision and the date: "?")."""
+    m = machine() if m is None else m
+    return (f"{m['model']}, {m['cpus']} CPUs, AVX2 {'yes' if m['avx2'] else 'no'}, "
+            f"AVX-512 {', '.join(m['avx512']) or 'no'}; {m['platform']}; "
+            f"written at code revision {m.get('revision', '?')} on {m.get('date', '?')}")
 
 
 def copy_png(src, dst):

@@ -41,8 +41,8 @@ import sys
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runs_common import (ROOT, call, copy_png, finished, fmt, folder_fid, machine, mean, prepare_dirs,  # noqa: E402
-                         read_fids, read_log, show)
+from runs_common import (ROOT, call, copy_png, finished, fmt, folder_fid, machine, machine_line, mean,  # noqa: E402
+                         prepare_dirs, read_fids, read_log, show)
 
 sys.path.insert(0, ROOT)  # gan_keras, for the real-vs-real floor
 MODELS = ("BEGAN", "BEGANCS", "BEGANV3")
@@ -337,10 +337,7 @@ def write_report(a, runs, resumes, timings, machine_info, floors, results_dir):
       f"outside the repository (`--runs-dir`, here {a.runs_dir}).\n")
     if a.quick:
         w("**This is a `--quick` smoke test of the pipeline, not a result.**\n")
-    w(f"Machine: {machine_info['model']}, {machine_info['cpus']} CPUs, AVX2 "
-      f"{'yes' if machine_info['avx2'] else 'no'}, AVX-512 "
-      f"{'yes (' + ', '.join(machine_info['avx512']) + ')' if machine_info['avx512'] else 'no'}; "
-      f"{machine_info['platform']}; keras {versions['keras']}, tensorflow {versions['tensorflow']}, "
+    w(f"Machine: {machine_line(machine_info)}; keras {versions['keras']}, tensorflow {versions['tensorflow']}, "
       f"numpy {versions['numpy']}, python {versions['python']}. No GPU. {NOTES['machine']}\n")
     mn, cb = sizes(a, "mnist"), sizes(a, "celeba")
     w("Data: MNIST's 60,000 training digits (28x28x1) and the 5,000-image CelebA copy in the data folder (the "

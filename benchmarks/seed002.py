@@ -30,7 +30,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from runs_common import (ROOT, add_common_arguments, call, copy_png, evaluated, finished, fmt,  # noqa: E402
-                         folder_fid, machine, mean, prepare_dirs, read_fids, read_log, show)
+                         folder_fid, machine, machine_line, mean, prepare_dirs, read_fids, read_log, show)
 
 sys.path.insert(0, ROOT)  # gan_keras, for the real-vs-real floor
 
@@ -188,9 +188,7 @@ def write_report(a, runs, timings, machine_info, results_dir):
       "`python benchmarks/seed002.py` ran the commands below (its defaults) and wrote this folder; "
       "`--skip-train --skip-eval` rewrites it from the existing runs, `--quick` is a 2-minute smoke test. "
       "The run directories stay outside the repository (`--runs-dir`, here /tmp/seed002_runs).\n")
-    w(f"Machine: {machine_info['model']}, {machine_info['cpus']} CPUs, AVX2 "
-      f"{'yes' if machine_info['avx2'] else 'no'}, AVX-512 {'yes (' + ', '.join(machine_info['avx512']) + ')' if machine_info['avx512'] else 'no'}; "
-      f"keras {versions['keras']}, tensorflow {versions['tensorflow']}, numpy {versions['numpy']}, "
+    w(f"Machine: {machine_line(machine_info)}; keras {versions['keras']}, tensorflow {versions['tensorflow']}, numpy {versions['numpy']}, "
       f"python {versions['python']}. " + NOTES["machine"] + " CelebA here is the 5,000-image")
     w("copy in the data folder (the paper used the full 200k), resized to 32x32; 102flowers has 8,189 images.\n")
 

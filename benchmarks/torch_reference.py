@@ -34,9 +34,8 @@ import sys
 import time
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import nn
+
+torch = F = nn = None   # imported by load_torch() once the arguments are parsed: --help works without torch
 
 MARK = "TORCH_REFERENCE_RESULT "
 SETTINGS = {28: ((1, 28, 28), 128), 64: ((3, 64, 64), 64)}
@@ -231,6 +230,18 @@ class Trainer:
         return float(d_loss.detach()), float(g_loss.detach())
 
 
+def load_torch():
+    """Import torch (torch, torch.nn.functional as F, torch.nn as nn) into this module."""
+    global torch, F, nn
+    try:
+        import torch
+        import torch.nn.functional as F
+        from torch import nn
+    except ImportError as exc:
+        sys.exit(f"torch is not installed for {sys.executable} ({exc}): it is not a project dependency; "
+                 "see this file's docstring for its own environment")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", required=True, choices=["GAN", "DCGAN", "WGAN", "WGANGP"])
@@ -240,6 +251,7 @@ def main(argv=None):
     p.add_argument("--channels-last", action="store_true", help="NHWC memory layout (oneDNN's preferred one)")
     p.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     a = p.parse_args(argv)
+    load_torch()
     torch.manual_seed(0)
     torch.set_num_threads(a.threads)
     trainer = Trainer(a.model, a.size, a.channels_last)

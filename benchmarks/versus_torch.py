@@ -82,7 +82,7 @@ def write_report(a, info, table, path):
         "# Our engines beside an independent PyTorch implementation",
         "",
         f"- command: `{info['command']}`",
-        f"- date: {info['date']}; wall time {info['wall_s'] / 60:.1f} min",
+        f"- date: {info['date']}; wall time {info['wall_s'] / 60:.1f} min; code revision {m.get('revision', 'not recorded')}",
         f"- machine: {m['model']}, {m['cpus']} CPUs, AVX2 {'yes' if m['avx2'] else 'no'}, AVX-512 "
         f"{', '.join(m['avx512']) or 'no'}; {m['platform']}",
         f"- load average (1 min) before / after: {info['load_before']:.2f} / {info['load_after']:.2f}",

@@ -27,7 +27,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from runs_common import ROOT, add_common_arguments, call, copy_png, fmt, machine, read_fids, read_log  # noqa: E402
+from runs_common import (ROOT, add_common_arguments, call, copy_png, fmt, machine, machine_line, read_fids,  # noqa: E402
+                         read_log)
 
 FORMS = {"keras2": "Keras 2.2 / PyTorch: lr g / (sqrt(v) + eps) (gan_keras's rmsprop)",
          "keras3": "Keras 3: lr g / sqrt(v + eps) (keras.optimizers.RMSprop)"}
@@ -86,7 +87,7 @@ def step_sizes(warmups=(1, 10), batch=16):
 
 def write_steps(a, steps):
     lines = ["# How far one WGAN iteration moves the weights: Keras 2.2's RMSprop against Keras 3's", "",
-             "Command: `python benchmarks/wgan_rmsprop.py --steps`  ", f"Machine: {json.dumps(machine())}", "",
+             "Command: `python benchmarks/wgan_rmsprop.py --steps`  ", f"Machine: {machine_line()}", "",
              "Mean |change| / lr over the trainable weights in one iteration (5 critic updates with clipping, "
              "1 generator update), batch 16, from the same seed, after N iterations.", "",
              "| network | after | G: Keras 2.2 | G: Keras 3 | G: ratio | critic: Keras 2.2 | critic: Keras 3 | critic: ratio |",
@@ -143,7 +144,7 @@ def write_report(a, results, argv):
     lines = [f"# WGAN on MNIST: the dissertation's RMSprop against Keras 3's ({a.iterations} iterations, "
              f"batch {a.batch}, seed {a.seed})", "",
              f"Command: `python benchmarks/wgan_rmsprop.py {' '.join(argv or sys.argv[1:])}`  ",
-             f"Machine: {json.dumps(machine())}", "",
+             f"Machine: {machine_line()}", "",
              f"FID: 2015 FID Inception network, {a.fid_n} generated vs {a.fid_n} real MNIST training images.", "",
              "| RMSprop | " + " | ".join(f"FID at {it:,}" for it in its) + " | mean abs W estimate, last 50 iterations "
              "| largest abs W estimate | training s |",
