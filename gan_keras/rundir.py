@@ -69,15 +69,23 @@ class Checkpoint:
         return os.path.join(self.path, DISCRIMINATOR_FILE)
 
 
-def incomplete(path: str) -> str | None:
-    """What a checkpoint folder lacks (no readable manifest, or files its manifest names), or None."""
+def missing_files(path: str) -> list[str] | None:
+    """The files a checkpoint folder's manifest names that are not there; None without a readable
+    manifest (the manifest is written last: the folder is still being written, or was interrupted)."""
     try:
         manifest = _read_json(os.path.join(path, MANIFEST))
         files = list(manifest.get("files", []))
-    except (OSError, ValueError, TypeError):
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+    return [str(name) for name in files if not os.path.isfile(os.path.join(path, str(name)))]
+
+
+def incomplete(path: str) -> str | None:
+    """What a checkpoint folder lacks (no readable manifest, or files its manifest names), or None."""
+    missing = missing_files(path)
+    if missing is None:
         return f"no readable {MANIFEST}"
-    missing = [name for name in files if not os.path.isfile(os.path.join(path, str(name)))]
-    return f"missing {', '.join(map(str, missing))}" if missing else None
+    return f"missing {', '.join(missing)}" if missing else None
 
 
 def _is_complete(path: str) -> bool:

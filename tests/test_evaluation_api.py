@@ -270,6 +270,67 @@ def test_config_messages_can_use_the_callers_names():
     assert described == "EvalConfig(fid_sample_number=10, generate_sample_number=20, seed=3)"
 
 
+class CountingBackbone(FakeBackbone):
+    """FakeBackbone that counts its calls, or raises KeyboardInterrupt at call ``interrupt_at``."""
+
+    def __init__(self, interrupt_at=None):
+        super().__init__()
+        self.calls, self.interrupt_at = 0, interrupt_at
+
+    def features(self, images, batch_size=50, progress=False):
+        self.calls += 1
+        if self.calls == self.interrupt_at:
+            raise KeyboardInterrupt
+        return super().features(images, batch_size, progress)
+
+
+def test_an_interrupted_evaluation_continues_and_keeps_only_what_still_stands(run_dir, tmp_path):
+    """Ctrl-C after the first checkpoint leaves its row; the same call again keeps it (same settings,
+    same generator file) and evaluates the rest; a changed generator, or recompute, is evaluated again."""
+    out = tmp_path / "out"
+
+    def evaluate(backbone, **kw):
+        return evaluate_run(run_dir, EvalConfig(50, 2, out=out, similarity=False, progress=False, **kw),
+                            backbone=backbone, dataset=make_dataset())
+    with pytest.raises(KeyboardInterrupt):   # calls: 1 the real features, 2 checkpoint 100, 3 checkpoint 200
+        evaluate(CountingBackbone(interrupt_at=3))
+    with open(out / "evaluation.json") as f:
+        partial = json.load(f)
+    assert [r["iteration"] for r in partial["checkpoints"]] == [100] and partial["complete"] is False
+    assert "**Not finished**" in (out / "metrics.md").read_text()
+    again = CountingBackbone()
+    result = evaluate(again)
+    assert again.calls == 2 and result.complete   # 200 and 300 only (the real features: from the cache)
+    assert result.rows[0] == partial["checkpoints"][0] and "**Not finished**" not in (out / "metrics.md").read_text()
+    shutil.copy(os.path.join(run_dir, "checkpoints", "iter_0000100", "generator.keras"),
+                os.path.join(run_dir, "checkpoints", "iter_0000300", "generator.keras"))   # retrained since
+    changed = CountingBackbone()
+    rows = evaluate(changed).rows
+    assert changed.calls == 1 and rows[2]["fid"] == pytest.approx(rows[0]["fid"])
+    redo = CountingBackbone()
+    evaluate(redo, recompute=True)
+    assert redo.calls == 3
+
+
+def test_what_a_checkpoint_needs_and_what_is_refused_before_any_work(run_dir, tmp_path):
+    """A checkpoint pruned of everything but its generator is evaluated; one without its generator
+    is skipped, saying so; an output path that is a file, or an empty weights path, is refused at once."""
+    ckpts = os.path.join(run_dir, "checkpoints")
+    with open(os.path.join(ckpts, "iter_0000100", "manifest.json"), "w") as f:
+        json.dump({"files": ["generator.keras", "discriminator.keras", "trainer_state.npz"]}, f)
+    os.remove(os.path.join(ckpts, "iter_0000200", "generator.keras"))
+    result = evaluate_run(run_dir, EvalConfig(20, 0, out=tmp_path / "o", similarity=False, progress=False),
+                          backbone=FakeBackbone(), dataset=make_dataset())
+    assert [r["iteration"] for r in result.rows] == [100, 300]
+    assert any("skipped checkpoint(s) 200: no generator.keras" in w for w in result.warnings)
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(ConfigError, match="a_file: it is a file, not a folder"):
+        evaluate_run(run_dir, EvalConfig(20, 0, out=tmp_path / "a_file", progress=False), backbone=FakeBackbone(),
+                     dataset=make_dataset())
+    with pytest.raises(ConfigError, match="inception_weights is an empty path"):
+        EvalConfig(20, 0, inception_weights="").validate()
+
+
 def test_no_checkpoint_evaluates_raises_with_result(run_dir, tmp_path):
     for iteration, _ in CHECKPOINTS:
         _write_checkpoint(run_dir, iteration, garbage=True)
@@ -279,6 +340,7 @@ def test_no_checkpoint_evaluates_raises_with_result(run_dir, tmp_path):
     result = info.value.result
     assert [r["status"] for r in result.rows] == ["failed"] * 3 and result.fid_by_iteration[100] is None
     assert os.path.isfile(tmp_path / "o" / "evaluation.json")
+    assert not os.path.exists(tmp_path / "o" / "fid.png")
 
 
 # ------------------------------------------------------------------------------------------------

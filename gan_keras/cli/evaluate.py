@@ -41,7 +41,8 @@ CLI_NAMES = {"fid_sample_number": "FID_sample_number", "generate_sample_number":
              "checkpoint": "--checkpoint", "batch_size": "--batch-size", "seed": "--seed", "out": "--out",
              "inception": "--inception", "inception_weights": "--inception-weights", "resize": "--resize",
              "data_dir": "--data-dir", "similarity": "--no-similarity", "save_real": "--save-real",
-             "use_cache": "--no-cache", "progress": "--quiet", "download": "--no-download"}
+             "use_cache": "--no-cache", "progress": "--quiet", "download": "--no-download",
+             "recompute": "--recompute"}
 
 
 def build_parser() -> OneLineParser:
@@ -86,6 +87,10 @@ def build_parser() -> OneLineParser:
                         "'python -m gan_keras.metrics.fid <out>/real_sample <out>/iter_X/generated --inception fid' "
                         "reproduces the table's FID (pytorch-fid: to about 0.025%%, its input scaling differs)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the real-image feature cache")
+    p.add_argument("--recompute", action="store_true",
+                   help="evaluate every checkpoint again; by default a checkpoint already evaluated into the "
+                        "output folder with the same settings and the same generator file keeps its row, so "
+                        "an interrupted evaluation continues")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     return p
 
@@ -98,7 +103,7 @@ def config_from_args(args, argv) -> EvalConfig:
         inception=args.inception, inception_weights=args.inception_weights, resize=args.resize,
         data_dir=args.data_dir, similarity=not args.no_similarity, save_real=args.save_real,
         use_cache=not args.no_cache, progress=not args.quiet, command=[PROG] + list(argv),
-        download=not args.no_download)
+        download=not args.no_download, recompute=args.recompute)
 
 
 def run(args, argv=()) -> int:
@@ -121,7 +126,8 @@ def main(argv=None) -> int:
     except OSError as exc:
         return fail(PROG, os_error_line(exc), 2)
     except KeyboardInterrupt:
-        return fail(PROG, "interrupted; the outputs written so far are complete files", 130)
+        return fail(PROG, "interrupted; the checkpoints evaluated so far are in the output folder (complete "
+                          "files, evaluation.json says complete: false); the same command continues from there", 130)
 
 
 if __name__ == "__main__":

@@ -53,8 +53,12 @@ def load_generator(path: str):
             import gan_keras.models  # noqa: F401
         except Exception:  # noqa: BLE001
             pass
+    import zipfile
+
     import keras
 
+    if os.path.isfile(path) and not zipfile.is_zipfile(path):   # Keras would say "File not found"
+        raise ValueError(f"damaged or truncated: not a .keras zip archive ({os.path.getsize(path):,} bytes)")
     return keras.saving.load_model(path, compile=False)
 
 
@@ -155,6 +159,7 @@ def evaluate_checkpoint(ckpt, ctx: CheckpointContext) -> dict:
     from gan_keras.data.base import to_uint8, to_unit_range
     from gan_keras.metrics.fid import MetricError, fid_from_features
     from gan_keras.metrics.progress import Progress
+    from gan_keras.metrics.weights import file_digest
     from gan_keras.metrics.scores import kernel_inception_distance, precision_recall
 
     cfg = ctx.config
@@ -163,6 +168,8 @@ def evaluate_checkpoint(ckpt, ctx: CheckpointContext) -> dict:
     times = {}
     t0 = time.perf_counter()
     try:
+        # what was evaluated: a re-run keeps this row only while the generator is the same file
+        row["generator_sha256"] = file_digest(ckpt.generator_path)
         model = load_generator(ckpt.generator_path)
         _check_generator(model, ctx.latent_dim, ctx.image_shape)
     except Exception as exc:  # noqa: BLE001 - a damaged checkpoint is reported, the others evaluated

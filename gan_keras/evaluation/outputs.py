@@ -7,6 +7,7 @@ readable files describing the checkpoints done so far.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
@@ -54,14 +55,15 @@ def write_tables(rows, out: str, summary: dict) -> None:
     """``metrics.csv`` (one row per checkpoint, full precision) and ``metrics.md`` (like Table 4-5)."""
     from gan_keras.utils import write_text_atomic
 
+    s = summary
+    whole = kid_subsets_are_the_sample(s)   # then the KID std is 0 up to rounding, and says nothing
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     for r in rows:
-        w.writerow([_csv_cell(r.get(c)) for c in CSV_COLUMNS])
+        w.writerow([_csv_cell(None if whole and c == "kid_std" else r.get(c)) for c in CSV_COLUMNS])
     write_text_atomic(os.path.join(out, "metrics.csv"), buf.getvalue())
 
-    s = summary
     lines = [
         f"# Evaluation of {s['run'].get('model') or '?'} on {s['run']['dataset']}",
         "",
@@ -69,10 +71,11 @@ def write_tables(rows, out: str, summary: dict) -> None:
         f"(seeded random sample, seed {s['seed']}); backbone `{s['backbone']['name']}` "
         f"({s['backbone']['description'].get('network', '')}), {s['backbone']['resize']} resize to 299x299.",
         "",
+        *([] if s.get("complete", True) else
+          ["**Not finished**: the evaluation was interrupted or is still running; the same command continues it.", ""]),
         "| iteration | FID | KID (x10^3) | precision | recall | IS | status |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
-    whole = kid_subsets_are_the_sample(s)
     for r in rows:
         status = r["status"] if not r.get("error") else f"{r['status']}: {r['error']}"
         kid_std = None if whole else r.get("kid_std")   # a std over identical subsets says nothing
@@ -99,7 +102,9 @@ def write_plot(rows, out: str, summary: dict) -> str | None:
     from gan_keras.report.eval_plots import plot_fid
 
     ok = [r for r in rows if r.get("fid") is not None]
-    if not ok:
+    if not ok:   # no figure rather than an earlier evaluation's
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(out, "fid.png"))
         return None
     s = summary
     title = (f"{s['run'].get('model') or '?'} on {s['run']['dataset']}: FID vs iterations\n"

@@ -91,29 +91,54 @@ def fid_summary(rows) -> str:
 
 def _evaluation_identity(summary: dict) -> dict:
     backbone, real = summary.get("backbone") or {}, summary.get("real_images") or {}
-    return {**{k: summary.get(k) for k in _SAME_EVALUATION},
-            "backbone": [backbone.get(k) for k in ("name", "resize", "description")],
-            "real": [real.get(k) for k in ("dataset_fingerprint", "n", "indices_sha256")]}
+    description = dict(backbone.get("description") or {})
+    if description.get("sha256"):   # the weights' content, not where the file was found
+        description.pop("file", None)
+    return json.loads(json.dumps({**{k: summary.get(k) for k in _SAME_EVALUATION},
+                                  "backbone": [backbone.get(k) for k in ("name", "resize")] + [description],
+                                  "real": [real.get(k) for k in ("dataset_fingerprint", "n", "indices_sha256")]},
+                                 default=str))
 
 
-def _earlier_rows(out: str, summary: dict, redone: set, warnings: list) -> list:
-    """``--checkpoint N`` into a folder holding an evaluation of other checkpoints: their rows, kept
-    beside the new one when they were computed the same way (else dropped, with a warning)."""
+def _earlier_rows(out: str, summary: dict, redone: set, warnings: list) -> dict:
+    """The rows (by iteration) of the evaluation ``out`` already holds, when it was computed the
+    same way: kept beside new ones (``--checkpoint N``) or instead of them (an interrupted
+    evaluation continues). Made another way, it is replaced: its rows and the folders of the
+    checkpoints not evaluated now are removed, with a warning naming what differs."""
     try:
         with open(os.path.join(out, "evaluation.json")) as f:
             previous = json.load(f)
-        rows = [r for r in previous["checkpoints"] if r.get("iteration") not in redone]
+        rows = {r["iteration"]: r for r in previous["checkpoints"] if isinstance(r.get("iteration"), int)}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return []
-    if rows and _evaluation_identity(previous) != json.loads(json.dumps(_evaluation_identity(summary), default=str)):
-        for r in rows:   # their images and figures go with their rows: the folder shows one evaluation
-            if isinstance(r.get("iteration"), int):
-                shutil.rmtree(os.path.join(out, f"iter_{r['iteration']:07d}"), ignore_errors=True)
-        warn(warnings, f"{out} held an evaluation of iteration(s) {', '.join(str(r.get('iteration')) for r in rows)} "
-                       "made with other settings; it is replaced by this one (to keep both, evaluate into "
+        return {}
+    theirs, mine = _evaluation_identity(previous), _evaluation_identity(summary)
+    if rows and theirs != mine:
+        for iteration in rows:   # images and figures go with their rows: the folder shows one evaluation
+            if iteration not in redone:
+                shutil.rmtree(os.path.join(out, f"iter_{iteration:07d}"), ignore_errors=True)
+        differ = ", ".join(k for k in mine if theirs.get(k) != mine[k])
+        warn(warnings, f"{out} held an evaluation of iteration(s) {', '.join(map(str, sorted(rows)))} made with "
+                       f"other settings ({differ}); it is replaced by this one (to keep both, evaluate into "
                        "another folder with --out)")
-        return []
+        return {}
     return rows
+
+
+def _kept_row(earlier: dict, ckpt, out: str) -> dict | None:
+    """The earlier row of this checkpoint when it can stand: scored, from the same generator file,
+    its images still there."""
+    from gan_keras.metrics.weights import file_digest
+
+    row = earlier.get(ckpt.iteration)
+    if not row or row.get("status") != "ok" or not row.get("generator_sha256"):
+        return None
+    if not os.path.isdir(os.path.join(out, f"iter_{ckpt.iteration:07d}", "generated")):
+        return None
+    try:
+        same = file_digest(ckpt.generator_path) == row["generator_sha256"]
+    except OSError:
+        return None
+    return row if same else None
 
 
 def _merged(earlier: list, rows: list) -> list:
@@ -280,9 +305,17 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
         backbone=backbone,
         dataset=dataset, real=real, title=f"{run_config.get('model', '?')} on {run_config['dataset']}", log=log)
     rows, done_now = [], {c.iteration for c in checkpoints}
-    earlier = _earlier_rows(out, summary, done_now, warnings) if cfg.checkpoint_iteration is not None else []
+    previous = _earlier_rows(out, summary, done_now, warnings)
+    # beside --checkpoint N, the other checkpoints' rows stay; a whole evaluation rewrites the table
+    earlier = [r for it, r in previous.items() if it not in done_now] if cfg.checkpoint_iteration is not None else []
     try:
         for i, ckpt in enumerate(checkpoints, 1):
+            kept = None if cfg.recompute else _kept_row(previous, ckpt, out)
+            if kept is not None:
+                log(f"checkpoint {i}/{len(checkpoints)}: iteration {ckpt.iteration}: kept from the earlier "
+                    "evaluation in this folder (same settings, same generator file; --recompute redoes it)")
+                rows.append(kept)
+                continue
             log(f"checkpoint {i}/{len(checkpoints)}: iteration {ckpt.iteration}")
             rows.append(ckpt_mod.evaluate_checkpoint(ckpt, ctx))
             write_outputs(_merged(earlier, rows), out, summary, complete=False)

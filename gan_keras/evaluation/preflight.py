@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 
 import numpy as np
 
@@ -81,22 +82,39 @@ def run_shape(run_dir: str, config: dict) -> tuple[int, tuple, int | None]:
     return int(config["latent_dim"]), image_shape, image_size
 
 
-def choose_checkpoints(run_dir: str, wanted: int | None, warnings: list) -> tuple[list, list[int]]:
-    """The complete checkpoints to evaluate, and the iterations of incomplete ones (skipped)."""
+def _why_not_evaluable(checkpoint) -> str | None:
+    """Why a checkpoint folder cannot be evaluated, or None. The evaluation needs the manifest
+    (written last: without it the folder is still being written, or was interrupted) and the
+    generator; a folder pruned of its discriminator or trainer state to save disk is evaluated."""
     from gan_keras import rundir
 
-    checkpoints = rundir.list_checkpoints(run_dir)
-    complete = {c.iteration for c in checkpoints}
-    incomplete = [c.iteration for c in rundir.list_checkpoints(run_dir, include_incomplete=True)
-                  if c.iteration not in complete]
+    missing = rundir.missing_files(checkpoint.path)
+    if missing is None:
+        return f"no {rundir.MANIFEST} (still being written, or interrupted)"
+    if not os.path.isfile(checkpoint.generator_path):
+        return f"no {rundir.GENERATOR_FILE}"
+    return None
+
+
+def choose_checkpoints(run_dir: str, wanted: int | None, warnings: list) -> tuple[list, list[int]]:
+    """The checkpoints to evaluate, and the iterations of those that cannot be (skipped, with why)."""
+    from gan_keras import rundir
+
+    checkpoints, incomplete, reasons = [], [], []
+    for c in rundir.list_checkpoints(run_dir, include_incomplete=True):
+        why = _why_not_evaluable(c)
+        if why is None:
+            checkpoints.append(c)
+        else:
+            incomplete.append(c.iteration)
+            reasons.append(f"{c.iteration}: {why}")
     if not checkpoints:
-        extra = (f" ({len(incomplete)} incomplete checkpoint folder(s) without a manifest were skipped: "
-                 "still being written, or interrupted)") if incomplete else ""
+        extra = f" (skipped {'; '.join(reasons)})" if reasons else ""
         raise CheckpointError(f"no saved generator checkpoint in {os.path.join(run_dir, rundir.CHECKPOINTS)}{extra}; "
                               "train longer than save_model_interval iterations first")
     if incomplete:
-        warn(warnings, f"skipped checkpoint(s) {', '.join(map(str, incomplete))}: not complete (still being "
-                       "written, or interrupted); run the evaluation again once training has saved them")
+        warn(warnings, f"skipped checkpoint(s) {'; '.join(reasons)}; run the evaluation again once training "
+                       "has saved them")
     if wanted is not None:
         chosen = [c for c in checkpoints if c.iteration == wanted]
         if not chosen:
@@ -119,8 +137,12 @@ def check_resources(cfg: EvalConfig, run_config: dict, image_shape, n_checkpoint
                           f"{_gib(est['dataset'])}, images in flight at batch size {cfg.batch_size} "
                           f"{_gib(est['images'])}) but only {_gib(available)} is available; use a smaller "
                           + ("--batch-size" if est["images"] > est["features"] + est["distances"] else "number"))
-    try:
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ConfigError(f"cannot write to {out}: it is a file, not a folder")
+    try:  # a file written and removed: a folder that exists but refuses writes fails here, not after the work
         os.makedirs(out, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".tmp-write-check-"):
+            pass
         free = shutil.disk_usage(out).free
     except OSError as exc:
         raise ConfigError(f"cannot write to {out}: {exc.strerror or exc}") from None
