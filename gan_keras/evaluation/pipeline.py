@@ -92,7 +92,7 @@ def fid_summary(rows) -> str:
 def _evaluation_identity(summary: dict) -> dict:
     backbone, real = summary.get("backbone") or {}, summary.get("real_images") or {}
     description = dict(backbone.get("description") or {})
-    if description.get("sha256"):   # the weights' content, not where the file was found
+    if description.get("sha256") or description.get("md5"):   # the weights' content, not where they were found
         description.pop("file", None)
     return json.loads(json.dumps({**{k: summary.get(k) for k in _SAME_EVALUATION},
                                   "backbone": [backbone.get(k) for k in ("name", "resize")] + [description],
