@@ -312,6 +312,23 @@ def test_an_interrupted_evaluation_continues_and_keeps_only_what_still_stands(ru
     assert redo.calls == 3
 
 
+def test_the_same_weights_found_elsewhere_are_the_same_settings(run_dir, tmp_path):
+    def backbone(path, digest):
+        b = FakeBackbone()
+        b.description = {"network": "fixed projection", "file": path, "sha256": digest}
+        return b
+
+    def evaluate(b, **kw):
+        return evaluate_run(run_dir, EvalConfig(20, 0, out=tmp_path / "o", similarity=False, progress=False, **kw),
+                            backbone=b, dataset=make_dataset())
+    evaluate(backbone("/weights/w.pt", "abc"))
+    again = evaluate(backbone("/elsewhere/link.pt", "abc"), checkpoint=300)
+    assert [r["iteration"] for r in again.rows] == [100, 200, 300] and again.warnings == []
+    other = evaluate(backbone("/weights/w.pt", "def"), checkpoint=300)   # other weights: other settings
+    assert [r["iteration"] for r in other.rows] == [300]
+    assert any("other settings (backbone)" in w for w in other.warnings)
+
+
 def test_what_a_checkpoint_needs_and_what_is_refused_before_any_work(run_dir, tmp_path):
     """A checkpoint pruned of everything but its generator is evaluated; one without its generator
     is skipped, saying so; an output path that is a file, or an empty weights path, is refused at once."""
