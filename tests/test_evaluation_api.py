@@ -310,6 +310,10 @@ def test_an_interrupted_evaluation_continues_and_keeps_only_what_still_stands(ru
     redo = CountingBackbone()
     evaluate(redo, recompute=True)
     assert redo.calls == 3
+    assert (out / "iter_0000300" / "grid.png").is_file()
+    evaluate_run(run_dir, EvalConfig(50, 0, out=out, checkpoint=300, similarity=False, progress=False),
+                 backbone=FakeBackbone(), dataset=make_dataset())   # no PNGs asked: no grid left from before
+    assert not (out / "iter_0000300" / "grid.png").exists() and os.listdir(out / "iter_0000300" / "generated") == []
 
 
 def test_the_same_weights_found_elsewhere_are_the_same_settings(run_dir, tmp_path):

@@ -7,6 +7,7 @@ as the saved PNGs, so the folder FID of those PNGs reproduces the table's FID.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
@@ -166,6 +167,13 @@ def evaluate_checkpoint(ckpt, ctx: CheckpointContext) -> dict:
     row = {"iteration": ckpt.iteration, "checkpoint": os.path.relpath(ckpt.path, ctx.run_dir),
            "status": "ok", "error": None}
     times = {}
+    # This checkpoint's outputs from an earlier evaluation are void now: none may outlive its row
+    # (a grid after Generate_sample_number 0, a figure after --no-similarity, images after a failure).
+    out_dir = os.path.join(ctx.out, f"iter_{ckpt.iteration:07d}")
+    for name in ("grid.png", "similarity.png"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(out_dir, name))
+    shutil.rmtree(os.path.join(out_dir, "generated"), ignore_errors=True)
     t0 = time.perf_counter()
     try:
         # what was evaluated: a re-run keeps this row only while the generator is the same file
@@ -184,7 +192,6 @@ def evaluate_checkpoint(ckpt, ctx: CheckpointContext) -> dict:
     total = max(fid_n, gen_n)
     backbone = ctx.backbone
     want_probs = bool(backbone.has_classifier)
-    out_dir = os.path.join(ctx.out, f"iter_{ckpt.iteration:07d}")
     os.makedirs(out_dir, exist_ok=True)
     png_tmp = os.path.join(out_dir, ".tmp-generated")
     if os.path.isdir(png_tmp):
