@@ -352,6 +352,31 @@ def test_what_a_checkpoint_needs_and_what_is_refused_before_any_work(run_dir, tm
         EvalConfig(20, 0, inception_weights="").validate()
 
 
+def test_a_checkpoint_folder_given_as_the_run_says_what_to_give(run_dir, tmp_path):
+    folder = os.path.join(run_dir, "checkpoints", "iter_0000300")
+    shutil.copy(os.path.join(run_dir, "config.json"), folder)   # as GAN_main.py's checkpoints hold one
+    with pytest.raises(CheckpointError, match=f"one checkpoint's folder: give its run directory and the "
+                                              f"checkpoint, {run_dir} --checkpoint 300"):
+        evaluate_run(folder, EvalConfig(20, 0, out=tmp_path / "o", progress=False), backbone=FakeBackbone(),
+                     dataset=make_dataset())
+
+
+def test_checkpoints_saved_during_an_evaluation_are_named(run_dir, tmp_path, monkeypatch):
+    from gan_keras.evaluation import checkpoint as ckpt_mod
+
+    evaluate_checkpoint = ckpt_mod.evaluate_checkpoint
+
+    def training_goes_on(ckpt, ctx):   # the run saves iteration 400 while 100 is evaluated
+        if ckpt.iteration == 100:
+            _write_checkpoint(run_dir, 400, _generator(0.0))
+        return evaluate_checkpoint(ckpt, ctx)
+    monkeypatch.setattr(ckpt_mod, "evaluate_checkpoint", training_goes_on)
+    result = evaluate_run(run_dir, EvalConfig(20, 0, out=tmp_path / "o", similarity=False, progress=False),
+                          backbone=FakeBackbone(), dataset=make_dataset())
+    assert [r["iteration"] for r in result.rows] == [100, 200, 300]
+    assert any("checkpoint(s) 400 were saved during this evaluation" in w for w in result.warnings)
+
+
 def test_no_checkpoint_evaluates_raises_with_result(run_dir, tmp_path):
     for iteration, _ in CHECKPOINTS:
         _write_checkpoint(run_dir, iteration, garbage=True)

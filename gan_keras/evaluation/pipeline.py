@@ -322,6 +322,10 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
     finally:
         summary["total_seconds"] = time.perf_counter() - t_start
         record = write_outputs(_merged(earlier, rows), out, summary, complete=len(rows) == len(checkpoints))
+    newer = [c.iteration for c in rundir.list_checkpoints(run_dir) if c.iteration > max(done_now)]
+    if newer and cfg.checkpoint_iteration is None:   # a run still training saved more meanwhile
+        warn(warnings, f"checkpoint(s) {', '.join(map(str, newer))} were saved during this evaluation and are not "
+                       "in it; the same command again evaluates them (and keeps the rows it has)")
     result = EvaluationResult(rows=record["checkpoints"], summary=record, out=out, warnings=warnings)
     failed = [r for r in result.failed if r["iteration"] in done_now]   # not an earlier evaluation's rows
     log(f"wrote {os.path.join(out, 'metrics.md')}, metrics.csv, fid.png, evaluation.json "
