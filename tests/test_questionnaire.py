@@ -151,6 +151,9 @@ def test_report_counts_wrong_picks_per_model_and_question(folder):
     md = open(os.path.join(folder, "report.md")).read()
     assert "| GAN | mnist | 2 | 2 | 6 | 7 / 12 | 58.33 % |" in md
     assert "got error rates of 58.33 % and 25.00 % respectively" in md
+    # beside the dissertation's own rates for those models on MNIST (section 4.1.5)
+    assert (gan["dissertation_error_rate"], dcgan["dissertation_error_rate"]) == pytest.approx((0.0556, 0.4444))
+    assert "| 58.33 % |" in md and "| 5.56 % (section 4.1.5) |" in md and "| 44.44 % (section 4.1.5) |" in md
     assert "1 of them to a question never shown" in md and "a little too narrow" not in md
     rep["models"][0]["model"] = "a|b"
     assert "| a\\|b | mnist |" in render_markdown(rep)

@@ -32,6 +32,7 @@ class Experiment:
     dataset_size: int
     tables: str
     fid: dict            # registry model name -> {iteration: FID}
+    human_error: dict = None   # registry model name -> human error rate in percent (section 4.x.5)
 
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -41,22 +42,34 @@ EXPERIMENTS: dict[str, Experiment] = {
         fid={"GAN": {10000: 114, 20000: 91, 30000: 85},
              "DCGAN": {10000: 10, 20000: 7, 30000: 8},
              "WGAN": {10000: 11, 20000: 8, 30000: 6},
-             "WGANGP": {10000: 8, 20000: 6, 30000: 6}}),
+             "WGANGP": {10000: 8, 20000: 6, 30000: 6}},
+        human_error={"GAN": 5.56, "DCGAN": 44.44, "WGAN": 52.78, "WGANGP": 72.22}),
     "nlvr": Experiment(
         "nlvr", "4.2", "generate geometric graphics", batch_size=64, iterations=30000, dataset_size=9306,
         tables="Tables 4-3, 4-4",
         fid={"GAN": {10000: 346, 20000: 314, 30000: 314},
              "DCGAN": {10000: 269, 20000: 294, 30000: 242},
              "WGAN": {10000: 278, 20000: 272, 30000: 256},
-             "WGANGP": {10000: 195, 20000: 112, 30000: 109}}),
+             "WGANGP": {10000: 195, 20000: 112, 30000: 109}},
+        human_error={"GAN": 0.00, "DCGAN": 13.89, "WGAN": 5.56, "WGANGP": 19.44}),
     "102flowers": Experiment(
         "102flowers", "4.3", "generate flower images", batch_size=64, iterations=40000, dataset_size=8189,
         tables="Tables 4-5, 4-6",
         fid={"GAN": {10000: 331, 20000: 341, 30000: 345, 40000: 353},
              "DCGAN": {10000: 144, 20000: 102, 30000: 90, 40000: 79},
              "WGAN": {10000: 272, 20000: 364, 30000: 386, 40000: 363},
-             "WGANGP": {10000: 139, 20000: 120, 30000: 115, 40000: 104}}),
+             "WGANGP": {10000: 139, 20000: 120, 30000: 115, 40000: 104}},
+        human_error={"GAN": 0.00, "DCGAN": 27.78, "WGAN": 0.00, "WGANGP": 11.11}),
 }
+
+def published_human_error(model: str | None, dataset: str | None) -> tuple[float, str] | None:
+    """The dissertation's human error rate (a fraction) of a registry model on a dataset, and its
+    section (4.1.5, 4.2.5, 4.3.5: its questionnaire, one per dataset); None where it has none."""
+    experiment = EXPERIMENTS.get(dataset or "")
+    if experiment is None or not experiment.human_error or model not in experiment.human_error:
+        return None
+    return experiment.human_error[model] / 100.0, f"section {experiment.section}.5"
+
 
 # The table of each model's FIDs (REFERENCE.md: "Results to reproduce").
 TABLE_OF = {("mnist", "GAN"): "Table 4-1", ("mnist", "DCGAN"): "Table 4-1",

@@ -31,6 +31,7 @@ import statistics
 import sys
 from datetime import datetime
 
+from gan_keras.compare.dissertation import published_human_error
 from gan_keras.errors import ConfigError
 from gan_keras.questionnaire import DATABASE, FORMAT, KEY, PUBLIC
 
@@ -109,6 +110,7 @@ def compute_report(folder: str) -> dict:
         wrong = sum(w for _, w in mine)
         picks = 2 * n_answers
         interval = wilson(wrong, picks)
+        published = published_human_error(m.get("model"), m.get("dataset"))
         models.append({
             "model": m["label"], "architecture": m.get("model"), "dataset": m.get("dataset"),
             "run_dir": m.get("run_dir"), "checkpoint": m.get("checkpoint"),
@@ -118,7 +120,9 @@ def compute_report(folder: str) -> dict:
             "error_rate": wrong / picks if picks else None,
             "wilson95": list(interval) if interval else None,
             "answers_by_wrong_picks": {str(k): sum(1 for _, w in mine if w == k) for k in (0, 1, 2)},
-            "all_right_share": sum(1 for _, w in mine if w == 0) / n_answers if n_answers else None})
+            "all_right_share": sum(1 for _, w in mine if w == 0) / n_answers if n_answers else None,
+            "dissertation_error_rate": published[0] if published else None,
+            "dissertation_source": published[1] if published else None})
     per_participant = {}
     for a, _ in scored:
         per_participant[a["participant"]] = per_participant.get(a["participant"], 0) + 1
@@ -143,19 +147,25 @@ def render_markdown(rep: dict) -> str:
              f"({rep['participants_complete']} completed all {len(rep['questions'])} questions; "
              f"{rep['participants_consented']} consented), {rep['answers']} answers.", "",
              "| Human error rate | dataset | checkpoint | participants | answers | wrong picks / picks "
-             "| error rate | 95 % Wilson interval |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| error rate | 95 % Wilson interval | dissertation |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for m in models:
         ci = m["wilson95"]
+        published = m.get("dissertation_error_rate")
+        dissertation = "–" if published is None else f"{_pct(published)} ({m['dissertation_source']})"
         lines.append(f"| {_cell(m['model'])} | {_cell(m['dataset'])} | {_cell(m['checkpoint'])} "
                      f"| {m['participants']} | {m['answers']} "
                      f"| {m['wrong_picks']} / {m['picks']} | {_pct(m['error_rate'])} "
-                     f"| {'n/a' if ci is None else f'{_pct(ci[0])} – {_pct(ci[1])}'} |")
+                     f"| {'n/a' if ci is None else f'{_pct(ci[0])} – {_pct(ci[1])}'} | {dissertation} |")
     if len(models) > 1 and all(m["error_rate"] is not None for m in models):
         names = ", ".join(m["model"] for m in models[:-1]) + f" and {models[-1]['model']}"
         rates = ", ".join(_pct(m["error_rate"]) for m in models[:-1]) + f" and {_pct(models[-1]['error_rate'])}"
         lines += ["", f"In the subjective evaluation, {names} got error rates of {rates} respectively on the "
                       "human judgment."]
+    if any(m.get("dissertation_error_rate") is not None for m in models):
+        lines += ["", "The dissertation's column is its own result for that model and dataset (its models at their "
+                      "last checkpoint, one questionnaire per dataset): a different set of images and people, so "
+                      "compare the order of the models more than the values."]
     lines += ["", "Scoring: " + rep["scoring"] + ". The interval treats the picks as independent, and they are "
               "not: the two picks of one answer are correlated (negatively under random guessing, which makes it "
               "too wide near 50 %, but it can go either way), and with more than one question per model the "
