@@ -18,7 +18,8 @@ stacked ``train_on_batch`` engine, BCE loss and Adam(2e-4, 0.5). The generator i
 parameter count is the DCGAN generator's plus 2 * K * latent_dim (e.g. 856,193 + 10,000 at 28x28).
 The regulariser is a Keras weight regulariser on sigma: it enters the stacked G->D model's loss
 (that model's ``losses`` are those of its trainable weights, G's, since D is frozen there) and never
-D's own loss. The logged g_loss therefore includes it (at most sigma_weight, 0.05 by default).
+D's own loss. The logged g_loss therefore includes it (at most sigma_weight, 0.05 by default,
+while every sigma is at most 2).
 
 Defaults and where they come from ("code" is the authors' repository val-iisc/deligan: TensorFlow
 scripts for MNIST and the toy data, Theano scripts for CIFAR-10 and sketches):
@@ -35,14 +36,15 @@ scripts for MNIST and the toy data, Theano scripts for CIFAR-10 and sketches):
   sigma_i summed over its dimensions would be latent_dim times larger for the same lambda; the
   code's lambdas go with the mean.)
 * ``sigma_weight`` lambda = 0.05: the sketches script (a DCGAN-like generator from a 100-d z, BCE,
-  the closest of the four to this setting); the CIFAR-10 script computes the same 0.05 term, and the
-  MNIST script uses 1/3 and the toy script 0.1.
+  the closest of the four to this setting); the CIFAR-10 script computes the same 0.05 term but
+  never adds it to G's loss, and the MNIST script uses 1/3 and the toy script 0.1.
 * The component of each sample: chosen uniformly at random per sample, from the layer's own
   ``keras.random.SeedGenerator``. The code instead ties row r of every batch to component r (its
   mixture arrays have the batch size as first dimension), so each batch holds each component
   exactly once; that is impossible when the batch size differs from K, and it is a stratified
   version of the same uniform choice.
-* eps ~ N(0, 1): the shared ``latent`` hyperparameter (normal by default), as the scripts train.
+* eps ~ N(0, 1): the shared ``latent`` hyperparameter (normal by default), as the MNIST, sketches
+  and CIFAR-10 scripts train (the toy script draws U(-1, 1)).
 * Not stated in the paper or code; chosen here: sigma is kept >= ``SIGMA_FLOOR`` = 1e-3 by a weight
   constraint that the optimizer applies after every update (Keras 3's ``Optimizer.apply``), so a
   large step can never make it negative or zero; the code has no such bound (the regulariser alone

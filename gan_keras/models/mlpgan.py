@@ -9,8 +9,12 @@ REFERENCE.md's layers (seed 003, sections on the generator, the discriminator an
 * BCE, Adam(2e-4, beta_1 0.8, beta_2 0.999), z ~ N(0, 1) of size 100.
 
 Unlike the dissertation's MLP GAN (``gan.py``) it has ReLU, not LeakyReLU, no BatchNorm, and hidden
-sizes 256-512-1024. It is trained the dissertation's way (stacked ``train_on_batch``); the paper
-leaves the batch size open. Only 64x64x3 is published (any colour dataset at 64x64 trains).
+sizes 256-512-1024. It is trained the dissertation's way (stacked ``train_on_batch``). Open in the
+paper, chosen here: the batch size (a command-line argument); D's hidden order 1024-512-256 (the
+paper says "(256, 512, 1024) in both"; REFERENCE.md's descending order, which mirrors G); the weight
+initialisation (Keras' Glorot-uniform, where seed 003's PyTorch code had PyTorch's defaults); its
+"500 epochs, a sample every 10" become GAN_main.py's iterations and intervals, 8,189 / batch
+iterations per epoch. Only 64x64x3 is published (any colour dataset at 64x64 trains).
 """
 import numpy as np
 from keras import Sequential, layers

@@ -92,7 +92,8 @@ class EdgeGANStep(GANTrainStep):
     )
     LOG = LogSpec(
         values=(D_LOSS, D_ACC, G_LOSS, JSD,
-                LogValue("edge", "edge", "edge distance sum (E(G(z)) - E(x))^2 (eq. 3's term, unweighted)")),
+                LogValue("edge", "edge", "eq. 3's term, unweighted: sum (E(G(z)) - E(x))^2 of edge maps "
+                                         "(--edge-loss pixels: of the pixels)")),
         divergence=JSD.name,
         plots=(LOSSES_PLOT,
                Plot("divergence.png", "divergence", (JSD.name,), "divergence",
