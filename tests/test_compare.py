@@ -232,6 +232,9 @@ def test_overlays_one_line_per_run_or_seed_group(tmp_path):
     xlabels = {ax["title"]: ax["xlabel"] for ax in figures["losses"]["axes"]}
     assert xlabels["discriminator loss (bce loss)"] == "iteration (every curve a 10-iteration moving mean)"
     assert xlabels["discriminator loss (wasserstein loss)"] == "iteration (every curve a 3-iteration moving mean)"
+    div_xlabels = {ax["title"]: ax["xlabel"] for ax in figures["divergence"]["axes"]}
+    assert div_xlabels["JS divergence estimate (log 2 - D loss, a lower bound)"] == \
+        "iteration (every curve a 10-iteration moving mean)"
     # JSD and Wasserstein estimates share no scale: one panel each (Figures 4-12 and 4-15)
     div = {ax["title"]: ax["series"] for ax in figures["divergence"]["axes"]}
     assert div == {"JS divergence estimate (log 2 - D loss, a lower bound)": ["GAN (gan)", "DCGAN (mean of 2 seeds, band min–max)"],

@@ -248,6 +248,8 @@ def test_image_size_without_data_layer_support(run_dir, tmp_path, monkeypatch):
     ({"checkpoint": -5}, "checkpoint must be a non-negative iteration, got -5"),
     ({"data_dir": "/no/such/folder"}, "data_dir '/no/such/folder' does not exist"),
     ({"similarity": "no"}, "similarity must be True or False, got 'no'"),
+    ({"recompute": "yes"}, "recompute must be True or False, got 'yes'"),
+    ({"inception_weights": "  "}, "inception_weights is an empty path"),
     ({"command": 3}, "command must be a string, a list of strings or None, got 3"),
 ])
 def test_bad_config_raises_config_error(kwargs, message, tmp_path):
@@ -310,6 +312,17 @@ def test_an_interrupted_evaluation_continues_and_keeps_only_what_still_stands(ru
     redo = CountingBackbone()
     evaluate(redo, recompute=True)
     assert redo.calls == 3
+    # a row is kept only when it was scored and its images are still there
+    with open(out / "evaluation.json") as f:
+        record = json.load(f)
+    record["checkpoints"][0]["status"] = "nan"
+    with open(out / "evaluation.json", "w") as f:
+        json.dump(record, f)
+    shutil.rmtree(out / "iter_0000200" / "generated")
+    partly = CountingBackbone()
+    rows = evaluate(partly).rows
+    assert partly.calls == 2 and [r["status"] for r in rows] == ["ok"] * 3
+    assert (out / "iter_0000200" / "generated").is_dir()
     assert (out / "iter_0000300" / "grid.png").is_file()
     evaluate_run(run_dir, EvalConfig(50, 0, out=out, checkpoint=300, similarity=False, progress=False),
                  backbone=FakeBackbone(), dataset=make_dataset())   # no PNGs asked: no grid left from before
@@ -380,6 +393,8 @@ def test_checkpoints_saved_during_an_evaluation_are_named(run_dir, tmp_path, mon
 def test_no_checkpoint_evaluates_raises_with_result(run_dir, tmp_path):
     for iteration, _ in CHECKPOINTS:
         _write_checkpoint(run_dir, iteration, garbage=True)
+    os.makedirs(tmp_path / "o")
+    (tmp_path / "o" / "fid.png").write_bytes(b"an earlier evaluation's figure")
     with pytest.raises(CheckpointError, match="none of the 3 checkpoint") as info:
         evaluate_run(run_dir, EvalConfig(10, 2, out=tmp_path / "o", progress=False), backbone=FakeBackbone(),
                      dataset=make_dataset())

@@ -155,8 +155,11 @@ def test_report_counts_wrong_picks_per_model_and_question(folder):
     assert (gan["dissertation_error_rate"], dcgan["dissertation_error_rate"]) == pytest.approx((0.0556, 0.4444))
     assert "| 58.33 % |" in md and "| 5.56 % (section 4.1.5) |" in md and "| 44.44 % (section 4.1.5) |" in md
     assert "1 of them to a question never shown" in md and "a little too narrow" not in md
-    rep["models"][0]["model"] = "a|b"
-    assert "| a\\|b | mnist |" in render_markdown(rep)
+    rep["models"][0]["model"] = "a|b\nc"
+    assert "| a\\|b c | mnist |" in render_markdown(rep)
+    rep["unshown_answers"] = 0
+    assert "Not counted: 1 stored answer(s), 0 of them to a question never shown to that participant and 1 to " \
+           "a question this build does not have" in " ".join(render_markdown(rep).split())
     assert open(os.path.join(folder, "report.png"), "rb").read(4) == b"\x89PNG"
     assert json.load(open(os.path.join(folder, "report.json")))["models"][1]["wrong_picks"] == 3
 
