@@ -139,6 +139,16 @@ def test_divergence_rollback_continues_from_the_checkpoint(tmp_path, monkeypatch
     assert rundir.list_checkpoints(run_dir)[-1].iteration == 8
 
 
+def test_a_progress_line_after_a_rollback_averages_only_the_iterations_kept(tmp_path, monkeypatch, capsys):
+    """Iteration 7 diverges, the run rolls back to checkpoint 4: the last line's mean is over the
+    iterations trained since (5-8 again), not over the discarded 5 and 6 of the first pass."""
+    non_finite_at_call(monkeypatch, 7, "d_loss", float("nan"))
+    run_dir = run(tmp_path, epochs=8, save_model_interval=4, on_nan="rollback")
+    last = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("[8/8]")][-1]
+    kept = [float(r["d_loss"]) for r in read_rows(run_dir) if int(r["iteration"]) >= 5]
+    assert len(kept) == 4 and f"D {np.mean(kept):.4f} |" in last
+
+
 def test_every_engine_draws_anew_after_a_rollback():
     """The reseed a rollback makes: a train step's own seed generator (its noise, epsilon,
     DiffAugment) starts a new stream, as the stacked engine's DiffAugment and the compiled
