@@ -90,10 +90,10 @@ def fid_summary(rows) -> str:
 
 
 def _evaluation_identity(summary: dict) -> dict:
+    from gan_keras.metrics.real_stats import content_description
+
     backbone, real = summary.get("backbone") or {}, summary.get("real_images") or {}
-    description = dict(backbone.get("description") or {})
-    if description.get("sha256") or description.get("md5"):   # the weights' content, not where they were found
-        description.pop("file", None)
+    description = content_description(backbone.get("description"))   # the weights' content, not their path
     return json.loads(json.dumps({**{k: summary.get(k) for k in _SAME_EVALUATION},
                                   "backbone": [backbone.get(k) for k in ("name", "resize")] + [description],
                                   "real": [real.get(k) for k in ("dataset_fingerprint", "n", "indices_sha256")]},

@@ -89,10 +89,19 @@ def backbone_cacheable(backbone) -> bool:
     return True
 
 
+def content_description(description: dict | None) -> dict:
+    """A backbone's description without where its weights file lies, when the file's hash is in it:
+    the same weights reached by another path (a link, a copy) describe the same network. Without a
+    hash the path stays, the only trace of which weights were used."""
+    desc = dict(description or {})
+    if desc.get("sha256") or desc.get("md5"):
+        desc.pop("file", None)
+    return desc
+
+
 def _cache_key(fingerprint: str, indices: np.ndarray, backbone) -> str:
     h = hashlib.sha256()
-    desc = dict(getattr(backbone, "description", {}) or {})
-    desc.pop("file", None)  # where the weights file lies does not matter; its hash does
+    desc = content_description(getattr(backbone, "description", None))
     h.update(json.dumps({"version": CACHE_VERSION, "fingerprint": fingerprint, "backbone": backbone.name,
                          "resize": getattr(backbone, "resize", None), "description": desc},
                         sort_keys=True, default=str).encode())
