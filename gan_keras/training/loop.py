@@ -6,7 +6,6 @@ behind.
 """
 from __future__ import annotations
 
-import json
 import math
 import shlex
 import os
@@ -23,7 +22,7 @@ from gan_keras.registry import get_model
 from gan_keras.report.grids import save_grid
 from gan_keras.report.plots import plot_run
 from gan_keras.training import checkpoints as ckpt
-from gan_keras.training import distribute
+from gan_keras.training import distribute, divergence
 from gan_keras.training.distribute import make_strategy
 from gan_keras.training.base import layer_seed_generators, reseed_generators
 from gan_keras.training.d_f1 import DiscriminatorF1
@@ -366,33 +365,19 @@ class Trainer:
     def _diverged(self, iteration, logs):
         """A non-finite loss: stop, or (``--on-nan rollback``) return to the last checkpoint (never a
         resume point, whose place depends on the clock) with new seeds. Returns (iteration, elapsed)."""
-        bad = ", ".join(f"{k}={v}" for k, v in logs.items() if not math.isfinite(v))
         c, rollbacks = self.config, self.rollbacks
         restored = ckpt.latest_loadable(self.run_dir, self.engine, resume_point=False) \
             if c.on_nan == "rollback" and rollbacks < c.max_rollbacks else None
         checkpoints = rundir.list_checkpoints(self.run_dir)
         last = f"iteration {checkpoints[-1].iteration}" if checkpoints else "none yet"
-        record = {"status": "diverged", "iteration": iteration, "losses": {k: str(v) for k, v in logs.items()},
-                  "last_good_checkpoint": last, "action": c.on_nan,
-                  "earlier": self._divergences()}   # the run's earlier divergences, rolled back
+        record = divergence.new_record(self.run_dir, iteration, logs, last, c.on_nan)
         if restored is None:
-            write_json_atomic(os.path.join(self.run_dir, "divergence.json"), record)
+            divergence.write(self.run_dir, record)
             self._plots()
-            why = "" if c.on_nan == "stop" else \
-                (" (no checkpoint to roll back to)" if not checkpoints else
-                 f" ({rollbacks} rollbacks already)" if rollbacks >= c.max_rollbacks else
-                 " (no checkpoint could be loaded)")
-            if checkpoints and rollbacks < c.max_rollbacks:
-                advice = f"to roll back and continue with a new seed: {self._resume_command()} --on-nan rollback"
-            elif checkpoints:   # a resume replays the run to the same place, its rollbacks counted
-                advice = (f"it diverged again after {rollbacks} rollbacks, so rolling back again will not help: start "
-                          f"it again (--force) with a smaller learning rate (--lr) or another --seed")
-            else:   # nothing to roll back to: rolling back cannot help
-                advice = ("nothing to roll back to: start it again (--force) with a smaller learning rate (--lr) or "
-                          "another --seed, or save checkpoints more often")
-            raise TrainingDiverged(
-                f"training diverged at iteration {iteration} ({bad}){why}; the last good checkpoint is {last} "
-                f"in {self.run_dir}; {advice}")
+            raise TrainingDiverged(divergence.stop_message(
+                iteration, logs, run_dir=self.run_dir, on_nan=c.on_nan, has_checkpoints=bool(checkpoints),
+                last_checkpoint=last, rollbacks=rollbacks, max_rollbacks=c.max_rollbacks,
+                resume_command=self._resume_command()))
         checkpoint, state, _ = restored
         self.rollbacks = rollbacks = rollbacks + 1
         new_seed = self.seed + 1_000_003 * rollbacks
@@ -406,24 +391,12 @@ class Trainer:
         record.update(status="rolled back", action=f"rolled back to iteration {checkpoint.iteration} with "
                                                    f"data/noise seed {new_seed}", last_good_checkpoint=
                       f"iteration {checkpoint.iteration}")
-        write_json_atomic(os.path.join(self.run_dir, "divergence.json"), record)
+        divergence.write(self.run_dir, record)
         self.log.close()
         self.log.open(keep_until=checkpoint.iteration, backup=os.path.join(checkpoint.path, rundir.LOG))
-        print(f"loss became non-finite at iteration {iteration} ({bad}): rolled back to iteration "
-              f"{checkpoint.iteration} and continuing with data/noise seed {new_seed}", flush=True)
+        print(f"loss became non-finite at iteration {iteration} ({divergence.bad_values(logs)}): rolled back to "
+              f"iteration {checkpoint.iteration} and continuing with data/noise seed {new_seed}", flush=True)
         return checkpoint.iteration, float(state.get("elapsed_seconds", 0.0))
-
-    def _divergences(self) -> list:
-        """divergence.json's record of the run's earlier divergences, oldest first."""
-        try:
-            with open(os.path.join(self.run_dir, "divergence.json")) as f:
-                previous = json.load(f)
-        except (OSError, ValueError):
-            return []
-        if not isinstance(previous, dict):
-            return []
-        earlier = previous.get("earlier")
-        return [*(earlier if isinstance(earlier, list) else []), {k: v for k, v in previous.items() if k != "earlier"}]
 
     def _finish(self, iteration, elapsed):
         self._plots()
