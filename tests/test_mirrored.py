@@ -51,33 +51,29 @@ SGD_MODELS = ("WGANGP", "BEGANV3", "EDGEGAN", "WGAN", "DELIGAN")
 SGD_CHILD = r"""
 import sys
 from gan_keras.cli.train import main
-out, data, devices = sys.argv[1], sys.argv[2], int(sys.argv[3])
-for model in sys.argv[4:]:
-    extra = ["--strategy", "mirrored"] if devices > 1 else []
-    code = main([model, "mnist", "1", "8", "1", "1", "--seed", "4", "--engine", "compiled", "--limit", "200",
-                 "--no-tensorboard", "--data-dir", data, "--out", f"{out}/{model}", "--optimizer", "sgd",
-                 "--d-lr", "0.01", "--g-lr", "0.01", *extra])
-    print(f"RESULT {model} {code}", flush=True)
+out, data = sys.argv[1], sys.argv[2]
+for devices in (2, 1):   # two devices first: logical devices are configured before TensorFlow runs
+    for model in sys.argv[3:]:
+        extra = ["--strategy", "mirrored"] if devices > 1 else []
+        code = main([model, "mnist", "1", "8", "1", "1", "--seed", "4", "--engine", "compiled", "--limit", "200",
+                     "--no-tensorboard", "--data-dir", data, "--out", f"{out}/{devices}/{model}", "--optimizer",
+                     "sgd", "--d-lr", "0.01", "--g-lr", "0.01", *extra])
+        print(f"RESULT {devices} {model} {code}", flush=True)
 """
-
-
-def _sgd_child(root, data, devices, models):
-    env = {**os.environ, "GAN_KERAS_LOGICAL_CPUS": str(devices), "PYTHONPATH": ROOT}
-    proc = subprocess.run([sys.executable, "-c", SGD_CHILD, str(root / str(devices)), data, str(devices), *models],
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
-    codes = dict(line.split()[1:] for line in proc.stdout.splitlines() if line.startswith("RESULT "))
-    assert codes == {m: "0" for m in models}, proc.stdout[-3000:] + proc.stderr[-3000:]
 
 
 @pytest.fixture(scope="module")
 def sgd_runs(tmp_path_factory, shared_data_dir):
-    """One iteration of each model on one device (all in one process: start-up is most of a run's
-    time) and on two (one process each: a second MirroredStrategy in a process collides with the
-    first's collective ops in TensorFlow)."""
+    """One iteration of each model over two devices and on one, all in one process (start-up is
+    most of a run's time). The two-device runs share one MirroredStrategy (make_strategy reuses
+    it: a second one's collective ops would collide with the first's), which this checks too."""
     root = tmp_path_factory.mktemp("sgd")
-    _sgd_child(root, shared_data_dir, 1, SGD_MODELS)
-    for model in SGD_MODELS:
-        _sgd_child(root, shared_data_dir, 2, [model])
+    env = {**os.environ, "GAN_KERAS_LOGICAL_CPUS": "2", "PYTHONPATH": ROOT}
+    proc = subprocess.run([sys.executable, "-c", SGD_CHILD, str(root), shared_data_dir, *SGD_MODELS],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    codes = dict((" ".join(line.split()[1:3]), line.split()[3]) for line in proc.stdout.splitlines()
+                 if line.startswith("RESULT "))
+    assert codes == {f"{d} {m}": "0" for d in (2, 1) for m in SGD_MODELS}, proc.stdout[-3000:] + proc.stderr[-3000:]
     return root
 
 

@@ -28,9 +28,17 @@ from gan_keras.errors import ConfigError
 STRATEGIES = ("none", "mirrored", "multiworker")
 
 
+_MIRRORED = {}  # device names -> the process's MirroredStrategy over them (see make_strategy)
+
+
 def make_strategy(name: str | None):
     """None for "none", else a ``tf.distribute`` strategy. Call it before TensorFlow has run
-    anything (logical devices and collective ops can only be configured then)."""
+    anything (logical devices and collective ops can only be configured then).
+
+    A later run in the same process (a notebook, a script calling ``main`` twice) gets the same
+    ``MirroredStrategy`` back: a second one over the same devices numbers its collective ops from
+    the start again, and they collide with the first's ("Shape mismatch in the collective instance").
+    """
     if name in (None, "none"):
         return None
     if name not in STRATEGIES:
@@ -44,14 +52,23 @@ def make_strategy(name: str | None):
 
     logical = int(os.environ.get("GAN_KERAS_LOGICAL_CPUS", "0") or 0)
     if tf.config.list_physical_devices("GPU") or logical < 2:
-        return tf.distribute.MirroredStrategy()
+        return _mirrored(tf, None)
     cpu = tf.config.list_physical_devices("CPU")[0]
-    try:
-        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * logical)
-    except RuntimeError:
-        raise ConfigError("GAN_KERAS_LOGICAL_CPUS: TensorFlow was already running; set it before the "
-                          "first training run of the process") from None
-    return tf.distribute.MirroredStrategy([d.name for d in tf.config.list_logical_devices("CPU")])
+    configured = tf.config.get_logical_device_configuration(cpu)
+    if not configured or len(configured) != logical:
+        try:
+            tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * logical)
+        except RuntimeError:
+            raise ConfigError("GAN_KERAS_LOGICAL_CPUS: TensorFlow was already running; set it before the "
+                              "first training run of the process") from None
+    return _mirrored(tf, [d.name for d in tf.config.list_logical_devices("CPU")])
+
+
+def _mirrored(tf, devices):
+    key = tuple(devices) if devices else None
+    if key not in _MIRRORED:
+        _MIRRORED[key] = tf.distribute.MirroredStrategy(devices)
+    return _MIRRORED[key]
 
 
 def replica_share():
