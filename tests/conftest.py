@@ -17,6 +17,14 @@ SHARED_WEIGHTS = os.path.join(SHARED, "weights")
 FID_WEIGHTS = os.path.join(SHARED_WEIGHTS, "fid-inception-2015-12-05.pt")
 
 
+def require_jax():
+    """JAX is in requirements.txt (the GPU machines' backend): a missing one fails, never skips."""
+    try:
+        import jax  # noqa: F401
+    except ImportError as exc:
+        pytest.fail(f"jax is not importable ({exc}); pip install -r requirements.txt")
+
+
 @pytest.fixture(scope="session")
 def shared_data_dir():
     """../shared/data (the official dataset layouts); tests needing it skip where it is absent."""

@@ -20,6 +20,7 @@ from gan_keras.cli.compare import main
 from gan_keras.registry import get_model
 from gan_keras.training.logspec import D_ACC, D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, Plot
 from gan_keras.training.losses import get_loss
+from tests.test_run import main_here
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOSS_OF = {"GAN": "bce", "DCGAN": "bce", "WGAN": "wasserstein", "WGANGP": "wasserstein"}
@@ -67,9 +68,8 @@ def make_run(root, name, model="DCGAN", dataset="mnist", seed=0, batch=128, epoc
 def real_run(tmp_path_factory, shared_data_dir):
     """One real tiny training run (3 checkpoints), with a hand-written evaluation of it."""
     run = str(tmp_path_factory.mktemp("real") / "GAN_mnist_tiny")
-    proc = subprocess.run([sys.executable, os.path.join(ROOT, "GAN_main.py"), "GAN", "mnist", "3", "8", "1", "1",
-                           "--seed", "0", "--no-tensorboard", "--out", run, "--data-dir", shared_data_dir],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = main_here("GAN", "mnist", 3, 8, 1, 1, "--seed", 0, "--no-tensorboard", "--out", run,
+                     "--data-dir", shared_data_dir)
     assert proc.returncode == 0, proc.stderr
     return run
 

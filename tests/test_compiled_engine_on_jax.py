@@ -19,7 +19,7 @@ import textwrap
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, require_jax
 
 CASES = [
     ("DCGAN", (28, 28, 1), {}, 1e-6),                                    # BatchNorm, Dropout, frozen D
@@ -53,7 +53,7 @@ CHILD = textwrap.dedent("""
 
 @pytest.fixture(scope="module")
 def results():
-    pytest.importorskip("jax")
+    require_jax()
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
            "PYTHONPATH": os.pathsep.join([ROOT, os.path.join(ROOT, "tests")])}
     proc = subprocess.run([sys.executable, "-c", CHILD, json.dumps(CASES)], cwd=ROOT, env=env,

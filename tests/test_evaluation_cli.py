@@ -2,7 +2,9 @@
 
 The loaders are replaced in the library (gan_keras.evaluation.pipeline), which the command line calls.
 """
+import contextlib
 import csv
+import io
 import json
 import os
 import shutil
@@ -250,13 +252,18 @@ def test_absurd_sample_number(run_dir, capsys):
 
 
 # ------------------------------------------------------------------------------------------------
-# errors through the real command line: one line on stderr, exit code 2, no traceback
+# errors as the command line shows them: one line on stderr, exit code 2, no traceback (in this
+# process: an exception would fail the test; test_cli_help runs the real GAN_evaluation.py)
 # ------------------------------------------------------------------------------------------------
 
 def _cli(*args):
-    proc = subprocess.run([sys.executable, os.path.join(ROOT, "GAN_evaluation.py"), *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
-    return proc.returncode, proc.stderr
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        try:
+            code = evaluate.main(list(args))
+        except SystemExit as exc:   # argparse's own refusals
+            code = exc.code
+    return code, err.getvalue()
 
 
 def test_cli_sample_number_one(run_dir):
@@ -287,10 +294,15 @@ def test_cli_no_checkpoints(tmp_path):
     assert "no saved generator checkpoint" in err and "skipped 1000: no manifest.json" in err
 
 
-def test_cli_help():
+def test_cli_help_and_an_error_in_a_real_process(run_dir):
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "GAN_evaluation.py"), "-h"], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0
     for word in ("model_directory", "FID_sample_number", "Generate_sample_number", "--checkpoint",
                  "--inception", "--resize", "--seed", "--out", "--batch-size"):
         assert word in proc.stdout
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "GAN_evaluation.py"), run_dir, "1", "10"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stdout == ""
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("GAN_evaluation.py: error: FID_sample_number must be at least 2")

@@ -252,10 +252,6 @@ def test_folder_cli_subprocess_empty_folder(tmp_path):
 
 def test_folder_fid_with_real_fid_network(tmp_path, fid_weights_path, capsys):
     """End to end with the 2015 FID Inception (skipped where its weights are absent)."""
-    try:
-        from gan_keras.metrics.backbones import get_backbone  # noqa: F401
-    except ImportError:
-        pytest.skip("backbones not available")
     a, b = str(tmp_path / "a"), str(tmp_path / "b")
     _write_images(a, 4, size=(32, 32), seed=10)
     _write_images(b, 4, size=(32, 32), seed=11)

@@ -10,7 +10,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, require_jax
 
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 import generated_images  # noqa: E402
@@ -41,7 +41,7 @@ JAX_SCRIPT = textwrap.dedent("""
 
 @pytest.fixture(scope="module")
 def jax_run(tmp_path_factory, shared_data_dir):
-    pytest.importorskip("jax")
+    require_jax()
     run = str(tmp_path_factory.mktemp("jax") / "dcgan")
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "PYTHONPATH": ROOT}
     proc = subprocess.run([sys.executable, "-c", JAX_SCRIPT, run, shared_data_dir], cwd=ROOT, env=env,

@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 from gan_keras import registry, rundir  # noqa: F401 (registry imports the models: their layers load)
+from gan_keras.cli.train import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ATOL = 1e-5
@@ -37,13 +38,20 @@ def _train(out, devices, data_dir, *extra, model="GAN", iterations=3):
     return subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
 
 
-def test_two_logical_devices_train_as_one(tmp_path, shared_data_dir):
-    one = _train(tmp_path / "one", 1, shared_data_dir)
-    two = _train(tmp_path / "two", 2, shared_data_dir, "--strategy", "mirrored")
+@pytest.fixture(scope="module")
+def one_device_run(tmp_path_factory, shared_data_dir):
+    """The one-device GAN run that the mirrored and the multi-worker runs must reproduce."""
+    out = tmp_path_factory.mktemp("one") / "run"
+    one = _train(out, 1, shared_data_dir)
     assert one.returncode == 0, one.stderr
+    return out
+
+
+def test_two_logical_devices_train_as_one(tmp_path, shared_data_dir, one_device_run):
+    two = _train(tmp_path / "two", 2, shared_data_dir, "--strategy", "mirrored")
     assert two.returncode == 0, two.stderr
     assert rundir.read_config(str(tmp_path / "two"))["replicas"] == 2
-    worst = _largest_weight_difference(tmp_path / "one", tmp_path / "two")
+    worst = _largest_weight_difference(one_device_run, tmp_path / "two")
     assert worst < ATOL, worst
 
 
@@ -115,7 +123,7 @@ def _free_ports(n):
     return ports
 
 
-def test_two_local_workers_train_as_one_device(tmp_path, shared_data_dir):
+def test_two_local_workers_train_as_one_device(tmp_path, shared_data_dir, one_device_run):
     """--strategy multiworker: two processes on 127.0.0.1 (TF_CONFIG), one CPU each. The chief
     writes the run; the other worker's scratch folder is gone at the end; the weights are one
     device's within ATOL (measured: 8e-7 after 3 iterations)."""
@@ -139,23 +147,24 @@ def test_two_local_workers_train_as_one_device(tmp_path, shared_data_dir):
     scratch = re.search(r"this one writes to (\S+)", outputs[1][0])
     assert scratch and not os.path.exists(scratch.group(1)), outputs[1][0]
     assert "non-chief" not in outputs[0][0]
-    one = _train(tmp_path / "one", 1, shared_data_dir)
-    assert one.returncode == 0, one.stderr
-    worst = _largest_weight_difference(tmp_path / "one", tmp_path / "cluster")
+    worst = _largest_weight_difference(one_device_run, tmp_path / "cluster")
     assert worst < ATOL, worst
 
 
-def test_multiworker_needs_tf_config(tmp_path, shared_data_dir):
-    env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
-    bad = subprocess.run([sys.executable, os.path.join(ROOT, "GAN_main.py"), "GAN", "mnist", "3", "8", "3", "3",
-                          "--engine", "compiled", "--strategy", "multiworker", "--data-dir", shared_data_dir,
-                          "--out", str(tmp_path / "x")], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
-    assert bad.returncode == 1 and "TF_CONFIG, which is not set" in bad.stderr.strip().splitlines()[-1]
+def test_multiworker_needs_tf_config(tmp_path, shared_data_dir, monkeypatch, capsys):
+    """Refused before TensorFlow runs anything (so in this process)."""
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    code = main(["GAN", "mnist", "3", "8", "3", "3", "--engine", "compiled", "--strategy", "multiworker",
+                 "--data-dir", shared_data_dir, "--out", str(tmp_path / "x")])
+    assert code == 1 and "TF_CONFIG, which is not set" in capsys.readouterr().err.strip().splitlines()[-1]
+    assert not (tmp_path / "x").exists()
 
 
-def test_mirrored_refuses_what_it_cannot_do(tmp_path, shared_data_dir):
-    stacked = _train(tmp_path / "a", 2, shared_data_dir, "--strategy", "mirrored", "--engine", "stacked")
-    assert stacked.returncode == 1 and "--strategy mirrored needs --engine compiled" in stacked.stderr
+def test_mirrored_refuses_what_it_cannot_do(tmp_path, shared_data_dir, monkeypatch, capsys):
+    monkeypatch.setenv("GAN_KERAS_LOGICAL_CPUS", "2")   # refused before any device is configured
+    code = main(["GAN", "mnist", "3", "8", "3", "3", "--strategy", "mirrored", "--engine", "stacked",
+                 "--data-dir", shared_data_dir, "--out", str(tmp_path / "a")])
+    assert code == 1 and "--strategy mirrored needs --engine compiled" in capsys.readouterr().err
     jit = _train(tmp_path / "b", 2, shared_data_dir, "--strategy", "mirrored", "--jit")   # crashed in TensorFlow
     assert jit.returncode == 1 and "--jit with a strategy" in jit.stderr and jit.stderr.count("\n") == 1, jit.stderr
     assert not (tmp_path / "b").exists()

@@ -14,7 +14,7 @@ from gan_keras.training import checkpoints as ckpt
 from gan_keras.training.d_f1 import MIDPOINT, DiscriminatorF1, precision_recall_f1
 from gan_keras.training.engine import build_engine
 from tests.test_models import non_trainable
-from tests.test_run import cli, read_rows, run, same_weights, weights_of
+from tests.test_run import main_here, read_rows, run, same_weights, weights_of
 
 
 @pytest.fixture(autouse=True)
@@ -89,7 +89,7 @@ def test_f1_held_out_images_are_never_trained_on(tmp_path, monkeypatch):
     calls = []
     original = ImageDataset.batch
     monkeypatch.setattr(ImageDataset, "batch", lambda self, idx: calls.append(np.asarray(idx)) or original(self, idx))
-    run(tmp_path, model="LSGAN", dataset="shapes", epochs=3, f1_every=1, f1_images=10, data_limit=30)
+    run(tmp_path, model="LSGAN", dataset="mnist", epochs=3, f1_every=1, f1_images=10, data_limit=30)
     held_out, *training = calls
     assert held_out.tolist() == list(range(20, 30))       # the last 10 images
     assert len(training) == 3 and max(int(i.max()) for i in training) < 20
@@ -119,7 +119,7 @@ def test_init_from_refuses_another_architecture_with_both_shapes(tmp_path):
     engine = build_engine(spec, spec.hyperparams(), (28, 28, 1))
     with pytest.raises(ConfigError, match=r"weight 0 .* has shape \(100, 256\) there and \(100, 6272\) here"):
         ckpt.initialise_from(source, engine)
-    result = cli("LSGAN", "mnist", 2, 4, 1, 1, "--init-from", source, "--out", tmp_path / "out", "--no-tensorboard")
+    result = main_here("LSGAN", "mnist", 2, 4, 1, 1, "--init-from", source, "--out", tmp_path / "out", "--no-tensorboard")
     assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
     assert "there and (100, 6272) here" in result.stderr and not (tmp_path / "out").exists()
     empty = tmp_path / "empty"
@@ -137,7 +137,7 @@ def test_init_from_refuses_another_architecture_with_both_shapes(tmp_path):
 ])
 def test_lsgan_trains_from_the_command_line(tmp_path, args, shape, counts):
     out = tmp_path / "run"
-    result = cli("LSGAN", args[0], 2, 4, 1, 2, *args[1:], "--seed", 3, "--no-tensorboard", "--out", out)
+    result = main_here("LSGAN", args[0], 2, 4, 1, 2, *args[1:], "--seed", 3, "--no-tensorboard", "--out", out)
     assert result.returncode == 0, result.stderr
     config = json.loads((out / "config.json").read_text())
     assert config["model"] == "LSGAN" and config["loss"] == "least_squares" and tuple(config["image_shape"]) == shape

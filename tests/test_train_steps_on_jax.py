@@ -20,7 +20,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, require_jax
 
 MODELS = ["WGANGP", "BEGANV3", "EDGEGAN"]  # BEGAN v3 runs BEGAN-CS's and BEGAN's step code too
 RTOL, ULPS, LOG_RTOL = 3e-2, 4, 1e-4
@@ -28,7 +28,7 @@ RTOL, ULPS, LOG_RTOL = 3e-2, 4, 1e-4
 
 @pytest.fixture(scope="module")
 def probes(tmp_path_factory):
-    pytest.importorskip("jax")
+    require_jax()
     out = tmp_path_factory.mktemp("probe")
     for backend in ("tensorflow", "jax"):  # TensorFlow first: it writes the starting weights
         env = {**os.environ, "KERAS_BACKEND": backend, "JAX_PLATFORMS": "cpu", "PYTHONPATH": ROOT}

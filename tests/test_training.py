@@ -90,18 +90,6 @@ def test_a_full_iteration_moves_both_networks(dcgan):
     assert 0.0 <= logs["d_acc"] <= 1.0
 
 
-def test_dissertation_order_without_the_toggle_never_trains_d():
-    """The pitfall the engine avoids: freeze D once (3.4.2's order) and its own train_on_batch is a no-op."""
-    spec = get_model("DCGAN")
-    D = spec.build_discriminator(MNIST)
-    D.compile(loss="binary_crossentropy", optimizer=keras.optimizers.Adam(2e-4, 0.5))
-    D.trainable = False  # as in 3.4.2, and never set back
-    before = snapshot(D.trainable_weights + D.non_trainable_weights)
-    with pytest.warns(UserWarning, match="trainable weights"):
-        D.train_on_batch(np.zeros((4, *MNIST), np.float32), np.ones((4, 1), np.float32))
-    assert not any(changed(before, D.trainable_weights + D.non_trainable_weights))
-
-
 @pytest.mark.parametrize("mode", ["batch", "moving"])
 def test_frozen_batchnorm_modes(mode):
     layer = GANBatchNormalization(momentum=0.8, frozen_mode=mode)
