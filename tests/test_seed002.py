@@ -96,7 +96,7 @@ def test_f1_held_out_images_are_never_trained_on(tmp_path, monkeypatch):
 
 
 # -- fine-tuning ---------------------------------------------------------------------------------
-def test_init_from_copies_the_other_runs_weights_exactly_and_records_it(tmp_path):
+def test_init_from_copies_the_other_runs_weights_exactly_and_records_it(tmp_path, capsys):
     source = run(tmp_path, "source", model="LSGAN", epochs=2, save_model_interval=2)
     spec = get_model("LSGAN")
     engine = build_engine(spec, spec.hyperparams(), (28, 28, 1))
@@ -107,10 +107,17 @@ def test_init_from_copies_the_other_runs_weights_exactly_and_records_it(tmp_path
     assert info["iteration"] == 2 and info["model"] == "LSGAN" and info["dataset"] == "mnist"
     tuned = run(tmp_path, "tuned", model="LSGAN", epochs=1, save_model_interval=1, init_from=source)
     assert rundir.read_config(tuned)["init_from"]["checkpoint"] == os.path.abspath(checkpoint.path)
-    # DCGAN's networks differ from LSGAN's only in D's output activation: a checkpoint folder works too.
+    from gan_keras.metrics.weights import file_digest
+
+    assert info["sha256"] == {"generator": file_digest(checkpoint.generator_path),
+                              "discriminator": file_digest(checkpoint.discriminator_path)}
+    # DCGAN's networks differ from LSGAN's only in D's output activation: a checkpoint folder works
+    # too, with a note that the models differ.
     dcgan = build_engine(get_model("DCGAN"), get_model("DCGAN").hyperparams(), (28, 28, 1))
-    ckpt.initialise_from(checkpoint.path, dcgan)
+    capsys.readouterr()
+    ckpt.initialise_from(checkpoint.path, dcgan, "DCGAN")
     assert same_weights(dcgan.generator.get_weights(), weights_of(checkpoint.generator_path))
+    assert "note: --init-from: that run trained LSGAN, this one is DCGAN" in capsys.readouterr().out
 
 
 def test_init_from_refuses_another_architecture_with_both_shapes(tmp_path):
@@ -150,3 +157,17 @@ def test_lsgan_trains_from_the_command_line(tmp_path, args, shape, counts):
     if counts:
         assert (d.count_params(), non_trainable(d), g.count_params(), non_trainable(g)) == counts
     assert "TD " in result.stdout  # the progress line names LSGAN's divergence estimate
+
+
+def test_a_discriminator_that_does_not_fit_its_loss_is_refused():
+    """LSGAN's least squares on a sigmoid D (DCGAN's networks) would build and train another model."""
+    import dataclasses
+
+    from gan_keras.models import dcgan
+
+    mixed = dataclasses.replace(get_model("LSGAN"), name="LSGAN_SIGMOID",
+                                networks={"dissertation": dcgan.networks(output_activation="sigmoid")})
+    with pytest.raises(ConfigError, match="LSGAN_SIGMOID: its discriminator ends in a sigmoid activation, but the "
+                                          r"least_squares loss needs linear"):
+        build_engine(mixed, mixed.hyperparams(), (28, 28, 1))
+    build_engine(get_model("LSGAN"), get_model("LSGAN").hyperparams(), (28, 28, 1))   # its own D fits

@@ -215,18 +215,22 @@ def _weights_source(path: str) -> tuple[str, int | None, dict]:
     return folder, iteration, config
 
 
-def initialise_from(path: str, engine) -> dict:
+def initialise_from(path: str, engine, model_name: str | None = None) -> dict:
     """Fine-tuning (seed 002, Appendix A): copy another run's generator and discriminator weights.
 
     ``path`` is a run directory (its newest complete checkpoint is used) or one checkpoint folder.
     Every weight is copied (BatchNorm's moving statistics included); the optimizers start fresh.
     The two architectures must match weight for weight: otherwise ConfigError names the first
-    weight whose shapes differ, with both shapes. Returns what config.json records.
+    weight whose shapes differ, with both shapes. Another model whose networks fit weight for
+    weight (LSGAN's and DCGAN's differ only in D's output activation) is allowed, with a note.
+    Returns what config.json records, the two files' sha256 among it (the source run may change
+    or go later; the hashes still say which weights this run started from).
     """
     from gan_keras.errors import ConfigError
+    from gan_keras.metrics.weights import file_digest
 
     folder, iteration, config = _weights_source(path)
-    copied = {}
+    copied, digests = {}, {}
     for name, file, model in (("generator", rundir.GENERATOR_FILE, engine.generator),
                               ("discriminator", rundir.DISCRIMINATOR_FILE, engine.discriminator)):
         try:
@@ -246,7 +250,12 @@ def initialise_from(path: str, engine) -> dict:
         for a, b in zip(mine, theirs):
             a.assign(b.numpy())
         copied[name] = int(model.count_params())
+        digests[name] = file_digest(os.path.join(folder, file))
     print(f"initialised the generator and discriminator from {folder}"
           + (f" (iteration {iteration})" if iteration is not None else ""))
+    if model_name is not None and config.get("model") not in (None, model_name):
+        print(f"note: --init-from: that run trained {config['model']}, this one is {model_name}; its weights fit "
+              f"these networks weight for weight and were copied")
     return {"path": os.path.abspath(path), "checkpoint": os.path.abspath(folder), "iteration": iteration,
-            "model": config.get("model"), "dataset": config.get("dataset"), "parameters_copied": copied}
+            "model": config.get("model"), "dataset": config.get("dataset"), "parameters_copied": copied,
+            "sha256": digests}

@@ -71,7 +71,7 @@ class Trainer:
         init_source = c.init_from or ((previous or {}).get("init_from") or {}).get("path")
         init_info = (previous or {}).get("init_from")
         if previous is None and init_source:  # checked (and loaded) before anything is written
-            init_info = ckpt.initialise_from(init_source, engine)
+            init_info = ckpt.initialise_from(init_source, engine, self.spec.name)
 
         if self.strategy is not None and not distribute.is_chief(self.strategy):
             self.run_dir = distribute.scratch_dir(read_dir)  # the same writes, thrown away at the end
@@ -97,7 +97,7 @@ class Trainer:
             else:   # stopped before its first checkpoint or resume point
                 print(f"{self.run_dir} has no checkpoint yet: starting it again from iteration 0")
                 if init_source:
-                    init_info = ckpt.initialise_from(init_source, engine)
+                    init_info = ckpt.initialise_from(init_source, engine, self.spec.name)
         if fixed_noise is None:
             fixed_noise = draw_latent(self.rng, (SAMPLE_GRID, self.hp.latent_dim), self.hp.latent, float64_normal=True)
 

@@ -32,6 +32,8 @@ from typing import Callable
 import keras
 from keras import ops
 
+from gan_keras.errors import ConfigError
+
 from gan_keras.training.d_f1 import MIDPOINT
 from gan_keras.training.logspec import LogValue
 
@@ -126,8 +128,9 @@ LOSSES: dict[str, AdversarialLoss] = {
         estimate=lambda real, fake: wasserstein_estimate(-real, fake),
     ),
     "least_squares": AdversarialLoss(
-        # Mao et al. (2016) with a = 0, b = c = 1, as seed 002: Keras' MSE has no 1/2 factor, which
-        # only scales the gradients (Adam is invariant to that scale).
+        # Mao et al. (2016) with a = 0, b = c = 1, as seed 002. Keras' MSE has no 1/2 factor: d_loss,
+        # the mean of the real and the fake batch's MSE, is Mao's V_D with its 1/2s, and g_loss is
+        # 2 V_G. The factor only scales G's gradients, which Adam undoes up to its epsilon.
         name="least_squares", keras_loss="mean_squared_error", real_label=1.0, fake_label=0.0, accuracy=False,
         output_activation="linear", decision_threshold=0.5,
         divergence=LogValue("divergence", "TD", "triangular discrimination estimate (2 - 8 D loss, a lower bound)"),
@@ -135,6 +138,28 @@ LOSSES: dict[str, AdversarialLoss] = {
         reference_lines=((2.0, "2 (maximum)"), (0.0, "0 (P = Q, for the optimal D)")),
     ),
 }
+
+
+def output_activation(model) -> str | None:
+    """The activation of ``model``'s last layer that has one (a Dense, a convolution, an
+    Activation; inside nested models too), by name: "sigmoid", "linear", ...; None if no layer has one."""
+    for layer in reversed(model.layers):
+        if isinstance(layer, keras.Model):
+            found = output_activation(layer)
+        else:
+            found = getattr(getattr(layer, "activation", None), "__name__", None)
+        if found is not None:
+            return found
+    return None
+
+
+def check_output_activation(discriminator, loss: AdversarialLoss, model_name: str) -> None:
+    """ConfigError unless D ends in the activation the loss row needs: a sigmoid D under the
+    least-squares loss (or a linear one under BCE) builds and trains, silently another model."""
+    found = output_activation(discriminator)
+    if found is not None and found != loss.output_activation:
+        raise ConfigError(f"{model_name}: its discriminator ends in a {found} activation, but the "
+                          f"{loss.name} loss needs {loss.output_activation} (losses.py)")
 
 
 def get_loss(name: str | AdversarialLoss) -> AdversarialLoss:

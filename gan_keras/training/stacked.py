@@ -33,7 +33,7 @@ from gan_keras.hparams import CRITIC_STEPS, HParam, draw_latent, make_optimizer
 from gan_keras.training.augment import DiffAugment
 from gan_keras.training.base import all_variables, reseed_generators
 from gan_keras.training.logspec import D_ACC, D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, Plot
-from gan_keras.training.losses import get_loss
+from gan_keras.training.losses import check_output_activation, get_loss
 
 
 class StackedEngine:
@@ -60,6 +60,7 @@ class StackedEngine:
 
         self.generator = spec.build_generator(image_shape, hp)
         self.discriminator = spec.build_discriminator(image_shape, hp)
+        check_output_activation(self.discriminator, self.loss, spec.name)
         self.d_optimizer = make_optimizer(hp, "d")
         self.g_optimizer = make_optimizer(hp, "g")
         # DiffAugment: D's own updates go through d_train = (augment -> D); without it d_train is D.
