@@ -1192,3 +1192,14 @@ def test_a_data_dir_without_the_dataset_warns_where_it_was_found(tmp_path, monke
         warnings.simplefilter("error", DatasetWarning)
         assert len(load_dataset("mnist", data_dir=str(keras_dir))) == 3
         assert len(load_dataset("mnist")) == 3  # no data_dir given: nothing to warn about
+
+
+def test_a_limit_above_the_datasets_size_uses_all_of_it_and_says_so(image_folder, shared_data_dir, tmp_path):
+    with pytest.warns(DatasetWarning, match=r"the limit 20 is more than its 12 source images; all 12 are used"):
+        assert len(load_dataset(image_folder, limit=20, cache_dir=str(tmp_path), progress=False)) == 12
+    with pytest.warns(DatasetWarning, match="more than its 60000 source images"):
+        load_dataset("mnist", data_dir=shared_data_dir, limit=70000, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # a limit the dataset has, or the built-in shapes: no warning
+        assert len(load_dataset(image_folder, limit=12, cache_dir=str(tmp_path), progress=False)) == 12
+        assert len(load_dataset("shapes", limit=70, progress=False)) == 70

@@ -152,7 +152,18 @@ def load_dataset(name, data_dir=None, cache_dir=None, use_cache=True, progress=T
         dataset = load_image_dir(key, shape, cache_dir, use_cache, progress, limit)
     else:
         dataset = _load_native(key, data_dir, cache_dir, use_cache, progress, seed, limit, allow_download)
+    _warn_if_limit_exceeds(key, limit, dataset)
     return _apply_image_size(dataset, shape, use_cache=use_cache)
+
+
+def _warn_if_limit_exceeds(key, limit, dataset) -> None:
+    """A limit above what the dataset has is not an error (all of it is used), but a user who
+    asked for 5,000 images should learn that training saw fewer."""
+    used = dataset.info.get("files_used", dataset.info.get("count"))   # source images (nlvr: before cropping)
+    if limit is None or key == "shapes" or used is None or used >= limit:
+        return
+    warnings.warn(f"{key}: the limit {limit} is more than its {used} source images; all {used} are used",
+                  DatasetWarning, stacklevel=3)
 
 
 def _load_native(key, data_dir, cache_dir, use_cache, progress, seed, limit, allow_download) -> ImageDataset:
