@@ -1192,6 +1192,15 @@ def test_a_data_dir_without_the_dataset_warns_where_it_was_found(tmp_path, monke
         warnings.simplefilter("error", DatasetWarning)
         assert len(load_dataset("mnist", data_dir=str(keras_dir))) == 3
         assert len(load_dataset("mnist")) == 3  # no data_dir given: nothing to warn about
+    # ... and a Keras download in its place (no copy anywhere), and CIFAR-10 from $GAN_KERAS_DATA_DIR.
+    os.remove(keras_dir / "mnist.npz")
+    monkeypatch.setattr(mnist_mod, "download", lambda: np.zeros((2, 28, 28, 1), np.uint8))
+    with pytest.warns(DatasetWarning, match=r"mnist: not found in the data_dir .*empty.*a Keras download"):
+        assert len(load_dataset("mnist", data_dir=str(empty), allow_download=True)) == 2
+    _cifar_dir(tmp_path / "elsewhere")   # 5 batches of 4 images
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "elsewhere"))
+    with pytest.warns(DatasetWarning, match=r"cifar10: not found in the data_dir .*empty.*elsewhere"):
+        assert len(load_dataset("cifar10", data_dir=str(empty), use_cache=False, progress=False)) == 20
 
 
 def test_a_limit_above_the_datasets_size_uses_all_of_it_and_says_so(image_folder, shared_data_dir, tmp_path):
