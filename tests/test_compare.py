@@ -213,6 +213,20 @@ def test_bad_inputs_give_one_line(tmp_path, capsys):
 # figures
 # ------------------------------------------------------------------------------------------------
 
+def test_every_curve_of_a_panel_is_smoothed_with_the_panels_window(tmp_path, monkeypatch):
+    """The window under a panel is the one its curves were drawn with (not only the label)."""
+    from gan_keras.compare import figures
+    from gan_keras.report import plots
+
+    used, smooth = [], plots.smooth
+    monkeypatch.setattr(figures.plots, "smooth", lambda values, window: (used.append((len(values), window)),
+                                                                         smooth(values, window))[1])
+    runs = [make_run(tmp_path, "long", model="GAN", iterations=1000), make_run(tmp_path, "short", model="GAN")]
+    compare_runs(runs, tmp_path / "out", panels=False)
+    # GAN's two loss panels and its JSD panel: each run's common 300 iterations, at the long run's window
+    assert used and set(used) == {(300, 10)}, used
+
+
 def test_overlays_one_line_per_run_or_seed_group(tmp_path):
     runs = [make_run(tmp_path, "gan", model="GAN", fids={10000: 100.0, 20000: 90.0}, iterations=1000),
             make_run(tmp_path, "dcgan_s0", fids={10000: 10.0, 20000: 8.0}),
