@@ -2,12 +2,14 @@
 
     python benchmarks/seed001.py [--data-dir /work/shared/data] [--runs-dir /tmp/seed001_runs]
         [--mnist-iterations N] [--celeba-iterations N] [--fid-n-mnist N] [--fid-n-celeba N]
-        [--skip-train] [--skip-resume] [--skip-eval] [--no-floor] [--quick]
+        [--skip-train] [--skip-resume] [--skip-eval] [--no-floor] [--quick] [--published-forms]
 
 Runs, as subprocesses of the two command-line tools, from the repository root:
 1. the three models of seed 001 (BEGAN, BEGANCS, BEGANV3) with their published settings on real
    MNIST (28x28x1) and on the 5,000-image CelebA copy (64x64x3), seed 0, a few hundred (MNIST) or a
-   few dozen (CelebA) iterations at a small batch: what 2 CPU cores do in about 25 minutes;
+   few dozen (CelebA) iterations at a small batch: what 2 CPU cores do in about 25 minutes. The
+   loss forms are those the committed results had (``OLD_FORMS``, as flags in the commands):
+   BEGAN-CS and BEGAN v3 have published the BEGAN-CS code's since; ``--published-forms`` uses those;
 2. resume checks (``--resume-checks``; by default BEGANV3 on each dataset, the model with the most
    state: k_t, the collapse rule's window and the VAE's noise generator, and BEGAN on MNIST): the
    model trained in two calls of the same command, the first stopping at H, the second (more
@@ -50,6 +52,12 @@ DATASETS = ("mnist", "celeba")
 # the values compared / summarised (log.csv columns of the BEGAN family; BEGANCS adds constraint,
 # BEGANV3 adds constraint, kl_real, kl_fake)
 TREND_KEYS = ("loss_real", "loss_fake", "k_t", "m_global")
+# The committed results (benchmarks/results/seed001*) were trained before BEGAN-CS and BEGAN v3 took the
+# BEGAN-CS authors' loss forms as their published defaults (--eta 2 --l2-form batch_norm --constraint-form
+# mean_abs). These flags give the forms those runs had, so the commands reproduce the committed figures;
+# --published-forms leaves them out (today's defaults: a different experiment). BEGAN did not change.
+OLD_FORMS = {"BEGAN": [], "BEGANCS": ["--eta", "1", "--l2-form", "pixel_mean", "--constraint-form", "l2_norm"],
+             "BEGANV3": ["--l2-form", "pixel_mean", "--constraint-form", "l2_norm"]}
 
 
 # ---------------------------------------------------------------------------- the experiment
@@ -63,7 +71,8 @@ def sizes(a, ds):
 def train_args(a, model, ds, iterations, out):
     n, batch, sample_every, save_every = sizes(a, ds)
     return [model, ds, str(iterations), str(batch), str(sample_every), str(save_every), "--seed", str(a.seed),
-            "--data-dir", a.data_dir, "--no-tensorboard", "--out", out]
+            "--data-dir", a.data_dir, "--no-tensorboard", "--out", out,
+            *([] if a.published_forms else OLD_FORMS[model])]
 
 
 def plan(a):
@@ -346,8 +355,15 @@ def write_report(a, runs, resumes, timings, machine_info, floors, results_dir):
       f"batch is 128: shrunk {128 // cb[1]}x for CelebA and {128 // mn[1]}x for MNIST, to fit the CPU time). "
       "Everything else is the published setting as each model's spec declares it (config.json `hyperparams`): "
       "z ~ U[-1, 1]^64, Adam(1e-4, 0.9, 0.999) for G and D, gamma 0.5, lambda_k 0.001, k_0 0, alpha 0.1 "
-      "(BEGAN-CS, v3), L1 reconstruction for BEGAN and BEGAN-CS and L2 for BEGAN v3 (the paper's Figure 17 "
-      "run), and the collapse flag's defaults (k_t below 0.5 x its maximum over the last 2,000 iterations, "
+      "(BEGAN-CS, v3), " + (
+          "the BEGAN-CS code's L2 (||v - D(v)||_2 of the batch over B) for BEGAN-CS and BEGAN v3 and its "
+          "constraint (mean |z_D - Enc(G(z_D))|), L1 for BEGAN, "
+          if a.published_forms else
+          "L1 reconstruction for BEGAN and BEGAN-CS and L2 for BEGAN v3 (the paper's Figure 17 run; the L2 as a "
+          "per-pixel mean, `--l2-form pixel_mean`) and the constraint as a per-sample Euclidean norm "
+          "(`--constraint-form l2_norm`): the forms from before BEGAN-CS and BEGAN v3 published the BEGAN-CS "
+          "code's, pinned by flags in the commands below, ") +
+      "and the collapse flag's defaults (k_t below 0.5 x its maximum over the last 2,000 iterations, "
       "that maximum at least 0.01). Seed 0 everywhere.\n")
     w("**BEGAN v3's networks are a reconstruction.** The paper gives no layer table, only its text (VAE "
       "discriminator, LeakyReLU 0.2, N_h 128, N_z 64, encoder ending at 8x8) and the total 10,331,144; "
@@ -657,6 +673,9 @@ def main():
     p.add_argument("--skip-resume", action="store_true")
     p.add_argument("--skip-eval", action="store_true")
     p.add_argument("--no-floor", action="store_true", help="skip the real-vs-real FID floor")
+    p.add_argument("--published-forms", action="store_true",
+                   help="train BEGAN-CS and BEGAN v3 with today's published loss forms instead of the ones the "
+                        "committed results had (OLD_FORMS)")
     p.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS),
                    help="the datasets to train, evaluate and report (default both)")
     a = p.parse_args()

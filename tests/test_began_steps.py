@@ -9,12 +9,16 @@ import tensorflow as tf
 from gan_keras.errors import ConfigError
 from gan_keras.hparams import COMMON, Hyperparams, make_optimizer
 from gan_keras.models.spec import ModelSpec, Networks
+from gan_keras.registry import get_model
+from gan_keras.training import began
 from gan_keras.training.began import (BEGANCSStep, BEGANStep, constraint_loss, next_k, reconstruction_loss)
 from gan_keras.training.began_v3 import BEGANV3Step, kl_divergence
 from gan_keras.training.engine import build_engine
 
 SHAPE, Z = (8, 8, 1), 4
 STEPS = (BEGANStep, BEGANCSStep, BEGANV3Step)
+# The forms every run had before l2_form and constraint_form existed (their declared defaults).
+OLD_FORMS = {"l2_form": "pixel_mean", "constraint_form": "l2_norm"}
 
 
 # -- stand-in networks -------------------------------------------------------------------------------
@@ -86,12 +90,32 @@ def state(step):
 
 
 # -- the losses, by hand --------------------------------------------------------------------------------
-def test_reconstruction_loss_is_a_per_pixel_mean_then_a_batch_mean():
+def residual_pair():
+    """Two 2x2x1 images of zeros and reconstructions whose residuals are [1, 0, 0, 0] and [2, -2, 2, 2]."""
     images = np.zeros((2, 2, 2, 1), np.float32)
     recon = np.array([[[[1.0], [0.0]], [[0.0], [0.0]]], [[[2.0], [-2.0]], [[2.0], [2.0]]]], np.float32)
-    images, recon = tf.constant(images), tf.constant(recon)
+    return tf.constant(images), tf.constant(recon)
+
+
+def test_reconstruction_loss_is_a_per_pixel_mean_then_a_batch_mean():
+    images, recon = residual_pair()
     assert float(reconstruction_loss(images, recon, 1)) == pytest.approx((1 / 4 + 8 / 4) / 2)
     assert float(reconstruction_loss(images, recon, 2)) == pytest.approx((1 / 4 + 16 / 4) / 2)
+    assert float(reconstruction_loss(images, recon, 2, "pixel_mean")) == pytest.approx((1 / 4 + 16 / 4) / 2)
+
+
+def test_batch_norm_l2_is_the_whole_batchs_euclidean_norm_over_the_batch_size():
+    """BEGAN-CS's code: sqrt(2 * tf.nn.l2_loss(out - x)) / batch_size = sqrt(1 + 4 * 4) / 2."""
+    images, recon = residual_pair()
+    assert float(reconstruction_loss(images, recon, 2, "batch_norm")) == pytest.approx(math.sqrt(17) / 2, rel=1e-6)
+    # L1 is the per-pixel mean in every code: the form is read only with eta 2
+    assert float(reconstruction_loss(images, recon, 1, "batch_norm")) == pytest.approx((1 / 4 + 8 / 4) / 2)
+    # the brief's scale: an rms residual of 0.09 at 128 x 64x64x3 reads 0.882 (pixel_mean: 0.0081)
+    x, out = tf.zeros((128, 64, 64, 3)), tf.fill((128, 64, 64, 3), 0.09)
+    assert float(reconstruction_loss(x, out, 2, "batch_norm")) == pytest.approx(0.09 * math.sqrt(12288 / 128), rel=1e-4)
+    assert float(reconstruction_loss(x, out, 2, "pixel_mean")) == pytest.approx(0.0081, rel=1e-4)
+    with pytest.raises(ValueError, match="l2_form"):
+        reconstruction_loss(images, recon, 2, "batch")
 
 
 def test_kl_term_matches_the_closed_form():
@@ -132,21 +156,33 @@ def identity_pair(variational):
     return G, keras.Model(x, [reconstruction, mean, *extra])
 
 
-def test_constraint_loss_norm_and_zero_when_the_encoder_inverts_the_generator():
-    assert float(constraint_loss(tf.constant([[3.0, 4.0], [0.0, 0.0]]), tf.zeros((2, 2)))) == pytest.approx(2.5)
+def test_constraint_loss_forms_by_hand():
+    z, code = tf.constant([[3.0, 4.0], [0.0, 0.0]]), tf.zeros((2, 2))
+    assert float(constraint_loss(z, code)) == pytest.approx(2.5)                 # (5 + 0) / 2
+    assert float(constraint_loss(z, code, "l2_norm")) == pytest.approx(2.5)
+    assert float(constraint_loss(z, code, "mean_abs")) == pytest.approx(7 / 4)   # (3 + 4 + 0 + 0) / 4
+    assert float(constraint_loss(z, tf.constant([[1.0, 6.0], [-1.0, 0.5]]), "mean_abs")) == \
+        pytest.approx((2 + 2 + 1 + 0.5) / 4)
     with pytest.raises(ValueError, match="same size"):
         constraint_loss(tf.zeros((2, 3)), tf.zeros((2, 4)))
+    with pytest.raises(ValueError, match="constraint_form"):
+        constraint_loss(z, code, "l1")
+
+
+@pytest.mark.parametrize("form,shifted_value", [("l2_norm", 5.0), ("mean_abs", 7 / 4)])
+def test_constraint_is_zero_when_the_encoder_inverts_the_generator(form, shifted_value):
     z = tf.constant(np.random.default_rng(1).uniform(-1, 1, (6, Z)).astype(np.float32))
     for cls in (BEGANCSStep, BEGANV3Step):
         G, D = identity_pair(variational=cls is BEGANV3Step)
-        step = cls(G, D, hyperparams(cls), seed=0)
+        step = cls(G, D, hyperparams(cls, constraint_form=form), seed=0)
         penalty, logged = step.penalty(z, D(G(z), training=True))
         assert float(logged["constraint"]) == pytest.approx(0.0, abs=1e-5)
         assert float(penalty) == pytest.approx(0.0, abs=1e-6)
-        shifted = z + tf.constant([[3.0, 4.0, 0.0, 0.0]])  # ||z_D - Enc(G(z))|| = 5 for every sample
+        # every sample's z_D - Enc(G(z)) is (3, 4, 0, 0): Euclidean norm 5, mean absolute value 7/4
+        shifted = z + tf.constant([[3.0, 4.0, 0.0, 0.0]])
         penalty, logged = step.penalty(shifted, D(G(z), training=True))
-        assert float(logged["constraint"]) == pytest.approx(5.0, rel=1e-5)
-        assert float(penalty) == pytest.approx(0.1 * 5.0, rel=1e-5)
+        assert float(logged["constraint"]) == pytest.approx(shifted_value, rel=1e-5)
+        assert float(penalty) == pytest.approx(0.1 * shifted_value, rel=1e-5)
 
 
 # -- one iteration ---------------------------------------------------------------------------------------
@@ -197,14 +233,14 @@ def test_each_network_steps_down_its_own_loss_from_the_same_start():
     z_d, z_g = step.noise(6), step.noise(6)
     for v, value in zip(seed_states(step), saved):
         v.assign(value)
-    eta = step.hp.eta
+    eta, form = step.hp.eta, step.hp.l2_form
     with tf.GradientTape() as d_tape:
         fake_d = g(z_d, training=True)
-        d_loss = reconstruction_loss(x, d(x, training=True)[0], eta) - \
-            0.3 * reconstruction_loss(fake_d, d(fake_d, training=True)[0], eta)
+        d_loss = reconstruction_loss(x, d(x, training=True)[0], eta, form) - \
+            0.3 * reconstruction_loss(fake_d, d(fake_d, training=True)[0], eta, form)
     with tf.GradientTape() as g_tape:
         fake_g = g(z_g, training=True)
-        g_loss = reconstruction_loss(fake_g, d(fake_g, training=True)[0], eta)
+        g_loss = reconstruction_loss(fake_g, d(fake_g, training=True)[0], eta, form)
     d_grads = d_tape.gradient(d_loss, d.trainable_weights)
     g_grads = g_tape.gradient(g_loss, g.trainable_weights)
     for model, grads in ((d, d_grads), (g, g_grads)):
@@ -216,26 +252,31 @@ def test_each_network_steps_down_its_own_loss_from_the_same_start():
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("cls", STEPS)
-def test_logged_losses_use_independent_z_d_z_g_and_the_weights_before_the_updates(cls):
+@pytest.mark.parametrize("cls,forms", [(cls, forms) for cls in STEPS for forms in ({}, OLD_FORMS)
+                                       if cls is not BEGANStep or not forms])
+def test_logged_losses_use_independent_z_d_z_g_and_the_weights_before_the_updates(cls, forms):
     """Replays the step's draws eagerly: D's loss is eq. 8 / 9 / 21 on G(z_D), G's is L(G(z_G)), all
-    from the weights at the start of the iteration (BEGAN's simultaneous update)."""
-    step = make_step(cls, k_0=0.3)
-    G, D, eta, k = step.generator, step.discriminator, step.hp.eta, 0.3
+    from the weights at the start of the iteration (BEGAN's simultaneous update); with each model's
+    published forms ({}) and with the forms from before they existed (BEGAN's are both)."""
+    step = make_step(cls, k_0=0.3, **forms)
+    G, D, hp, k = step.generator, step.discriminator, step.hp, 0.3
     x = tf.constant(reals(3)[0])
     saved = [v.numpy() for v in seed_states(step)]
     z_d, z_g = step.noise(6), step.noise(6)
     real_out, fd_out, fg_out = D(x, training=True), D(G(z_d), training=True), D(G(z_g), training=True)
     for v, value in zip(seed_states(step), saved):
         v.assign(value)
-    l_x = float(reconstruction_loss(x, real_out[0], eta))
-    l_fd, l_fg = float(reconstruction_loss(G(z_d), fd_out[0], eta)), float(reconstruction_loss(G(z_g), fg_out[0], eta))
+
+    def loss(v, out):
+        return float(reconstruction_loss(v, out[0], hp.eta, hp.l2_form))
+
+    l_x, l_fd, l_fg = loss(x, real_out), loss(G(z_d), fd_out), loss(G(z_g), fg_out)
     expected = l_x - k * l_fd
     if cls is BEGANV3Step:
         l_r = float(kl_divergence(real_out[1], real_out[2]) - k * kl_divergence(fd_out[1], fd_out[2]))
         expected = (expected + l_r) / 2   # eq. 21
     if cls is not BEGANStep:
-        expected += 0.1 * float(constraint_loss(z_d, fd_out[1]))
+        expected += 0.1 * float(constraint_loss(z_d, fd_out[1], hp.constraint_form))
     logs = step.train_on_batch(x.numpy()[None], return_dict=True)
     assert abs(l_fd - l_fg) > 1e-4, "z_D and z_G must be independent draws"
     assert logs["loss_real"] == pytest.approx(l_x, rel=1e-5)
@@ -245,10 +286,46 @@ def test_logged_losses_use_independent_z_d_z_g_and_the_weights_before_the_update
     assert logs["k_t"] == pytest.approx(min(1.0, max(0.0, k + 0.001 * (0.5 * l_x - l_fg))), rel=1e-6)
 
 
-def test_v3_reconstructs_with_l2_by_default_and_eta_must_be_1_or_2():
-    assert BEGANV3Step.PUBLISHED_DEFAULTS["eta"] == 2 and hyperparams(BEGANStep).eta == 1
+@pytest.mark.parametrize("model,expected", [
+    ("BEGAN", dict(eta=1, l2_form="pixel_mean")),                                   # BEGAN's code: L1
+    ("BEGANCS", dict(eta=2, l2_form="batch_norm", constraint_form="mean_abs")),     # BEGAN_CS.py
+    ("BEGANV3", dict(eta=2, l2_form="batch_norm", constraint_form="mean_abs")),     # "As with BEGAN-CS ... L2"
+])
+def test_each_models_published_loss_forms(model, expected):
+    hp = get_model(model).hyperparams()
+    assert {name: hp.get(name) for name in expected} == expected
+    assert ("constraint_form" in hp.to_dict()) == (model != "BEGAN")
+    # the declared defaults are the forms from before they existed: what an old run resumes with
+    declared = get_model(model).declared_params()
+    assert declared["l2_form"].default == "pixel_mean" and declared["eta"].default == 1
+    if model != "BEGAN":
+        assert declared["constraint_form"].default == "l2_norm"
+
+
+def test_eta_must_be_1_or_2_and_gamma_in_0_1():
     with pytest.raises(ConfigError, match="eta"):
         make_step(BEGANStep, eta=3)
+    with pytest.raises(ConfigError, match=r"--gamma \(gamma\): must be in \(0, 1\]"):
+        make_step(BEGANStep, gamma=3.0)
+    assert make_step(BEGANStep, gamma=1.0).hp.gamma == 1.0
+    with pytest.raises(ConfigError, match="--l2-form"):
+        hyperparams(BEGANStep).replace(l2_form="sum")
+
+
+@pytest.mark.parametrize("cls", [BEGANCSStep, BEGANV3Step])
+def test_batch_norm_l2_is_refused_over_several_replicas(cls, monkeypatch):
+    """||v - D(v)||_2 of the whole batch / B does not split over replicas: refused when the step is
+    built in a strategy's scope with several replicas, and inside a replica's step."""
+    monkeypatch.setattr(began, "replicas_building", lambda: 2)
+    with pytest.raises(ConfigError, match="--l2-form pixel_mean or train on one device"):
+        make_step(cls)
+    make_step(cls, l2_form="pixel_mean")     # the per-image mean splits: each replica's share of it
+    make_step(cls, eta=1)                     # L1 ignores the form
+    monkeypatch.setattr(began, "replica_share", lambda: (0, 2))
+    images, recon = residual_pair()
+    with pytest.raises(ConfigError, match="--l2-form pixel_mean"):
+        reconstruction_loss(images, recon, 2, "batch_norm")
+    reconstruction_loss(images, recon, 2, "pixel_mean")
 
 
 @pytest.mark.parametrize("cls", STEPS)

@@ -61,6 +61,42 @@ def test_a_began_run_resumes_bit_identically_k_t_included(tmp_path):
     assert same_weights(weights_of(last(resumed).generator_path), weights_of(last(straight).generator_path))
 
 
+def _forget(run_dir, *names):
+    """Drop hyperparameters from a run's config.json, as a run saved before they existed lacks them."""
+    path = os.path.join(run_dir, rundir.CONFIG)
+    with open(path) as f:
+        config = json.load(f)
+    for name in names:
+        del config["hyperparams"][name]
+    with open(path, "w") as f:
+        json.dump(config, f)
+
+
+def test_a_began_run_from_before_the_loss_forms_resumes_as_before(tmp_path):
+    """BEGAN's published forms are the declared defaults (the old behaviour): an old run resumes."""
+    out = run(tmp_path, model="BEGAN", epochs=2, batch_size=2)
+    _forget(out, "l2_form")
+    run(tmp_path, model="BEGAN", epochs=3, batch_size=2)
+    assert [r["iteration"] for r in read_rows(out)] == ["1", "2", "3"]
+    assert rundir.read_config(out)["hyperparams"]["l2_form"] == "pixel_mean"
+
+
+def test_an_old_began_cs_run_is_refused_with_the_flags_that_resume_it(tmp_path):
+    """A BEGAN-CS run saved before the authors' forms became its defaults (eta 1, no l2_form or
+    constraint_form) would now train differently: refused, naming the flags that resume it."""
+    from gan_keras.errors import RunDirError
+
+    old = {"eta": 1, "l2_form": "pixel_mean", "constraint_form": "l2_norm"}
+    out = run(tmp_path, model="BEGANCS", epochs=2, batch_size=2, hyperparams=old)
+    _forget(out, "l2_form", "constraint_form")
+    with pytest.raises(RunDirError) as refused:
+        run(tmp_path, model="BEGANCS", epochs=3, batch_size=2)
+    for advice in ("add --eta 1", "add --l2-form pixel_mean", "add --constraint-form l2_norm"):
+        assert advice in str(refused.value)
+    run(tmp_path, model="BEGANCS", epochs=3, batch_size=2, hyperparams=old)
+    assert [r["iteration"] for r in read_rows(out)] == ["1", "2", "3"]
+
+
 def test_a_saved_vae_discriminator_loads_in_a_fresh_interpreter(tmp_path):
     run_dir = run(tmp_path, model="BEGANV3", epochs=1, save_model_interval=1, batch_size=2)
     path = rundir.list_checkpoints(run_dir)[-1].discriminator_path

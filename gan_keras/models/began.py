@@ -2,8 +2,9 @@
 
 Networks: ``began_networks`` (n = 128, z = 64, ELU, nearest-neighbour upsampling; 64x64x3 total
 15,121,990 as REFERENCE.md; a 28x28x1 variant derived the same way). Training: its own train step
-(``gan_keras.training.began.BEGANStep``): L(v) = |v - D(v)|^eta, L_D = L(x) - k_t L(G(z_D)),
-L_G = L(G(z_G)), k_t by proportional control, M_global and a mode-collapse flag logged.
+(``gan_keras.training.began.BEGANStep``): L(v) = |v - D(v)|^eta (eta 1, L1, as BEGAN's code),
+L_D = L(x) - k_t L(G(z_D)), L_G = L(G(z_G)), k_t by proportional control, M_global and a
+mode-collapse flag logged.
 Settings (seed 001, section 5): z ~ U[-1, 1]^64, Adam(1e-4, 0.9, 0.999); batch 128 in the paper.
 """
 from gan_keras.models.began_networks import began_family

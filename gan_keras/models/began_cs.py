@@ -2,7 +2,9 @@
 
 Networks: ``began_networks``, exactly REFERENCE.md's table from the authors' code (64x64x3:
 D 18,371,267 + G 2,258,051 = 20,629,318). Training: ``gan_keras.training.began.BEGANCSStep``, BEGAN's
-step with alpha * ||z_D - Enc(G(z_D))|| added to D's loss (alpha 0.1).
+step with alpha L_c(z_D, Enc(G(z_D))) added to D's loss (alpha 0.1). Published defaults from the
+authors' code (``BEGAN_CS.py``): L2 reconstruction as ||v - D(v)||_2 of the batch over B (``--eta 2
+--l2-form batch_norm``) and L_c the mean of |z_D - Enc(G(z_D))| (``--constraint-form mean_abs``).
 """
 from gan_keras.models.began_networks import began_family
 from gan_keras.models.spec import ModelSpec

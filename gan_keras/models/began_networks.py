@@ -7,7 +7,7 @@ one output:
 
 * ``began_discriminator`` and ``began_cs_discriminator`` return ``[reconstruction, code]``: the
   decoded image (the input's shape) and the encoder's code, shape ``(64,)``. BEGAN-CS's constraint
-  loss ``alpha * ||z_D - Enc(G(z_D))||`` reads the code of ``D(G(z_D))``.
+  loss ``alpha * L_c(z_D, Enc(G(z_D)))`` reads the code of ``D(G(z_D))``.
 * ``began_v3_discriminator`` is a VAE and returns ``[reconstruction, mean, log_var]``: the image
   decoded from a sample ``z = mean + exp(log_var / 2) * eps`` (drawn inside the model by
   :class:`Reparameterize`; in inference the mean is decoded), and the two moments for the KL terms.

@@ -96,8 +96,11 @@ def began_v3_generator(frozen_bn="batch", latent_dim=LATENT_DIM, image_shape=(64
     Dense 64 -> 7*7*192 (611,520); conv3 192->192 (331,968), up; conv3 192->128 (221,312), up;
     conv3 128->64 (73,792); conv1 64->1 (65).
 
-    Open choices: the output conv is linear, as in BEGAN/BEGAN-CS (seed 001 names no output
-    activation), and so is the Dense from z (as in BEGAN). ``frozen_bn`` is unused (no BatchNorm).
+    Open choices: LeakyReLU(0.2) itself (seed 001 changes the activation "of the encoder and
+    decoder", D's VAE, from ELU and says nothing of G; G takes the decoder's shape and so its
+    activation, where BEGAN-CS's G keeps ELU); the output conv is linear, as in BEGAN/BEGAN-CS
+    (seed 001 names no output activation), and so is the Dense from z (as in BEGAN).
+    ``frozen_bn`` is unused (no BatchNorm).
     """
     stages, side = _stages(image_shape)
     return Sequential([latent_input(latent_dim), *_v3_decoder("gen", stages, side, image_shape[2])],
