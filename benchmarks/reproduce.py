@@ -52,7 +52,7 @@ DATASETS = {"mnist": (128, 30_000), "nlvr": (64, 30_000), "102flowers": (64, 40_
 LIMITS = {"nlvr": 3102}
 MODELS = ("GAN", "DCGAN", "WGAN", "WGANGP")
 CHECKPOINT_EVERY = 10_000
-SAMPLE_EVERY = 1_000
+SAMPLE_EVERY = 1_000   # Figure 3-11's command line (3.3.1-3.3.3 say 200: only the number of grids differs)
 FID_IMAGES = 5_000
 PNG_IMAGES = 64
 

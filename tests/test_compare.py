@@ -227,6 +227,23 @@ def test_every_curve_of_a_panel_is_smoothed_with_the_panels_window(tmp_path, mon
     assert used and set(used) == {(300, 10)}, used
 
 
+def test_the_dissertations_own_tables_support_its_verdicts(tmp_path):
+    """Tables 4-1 to 4-6 as runs: each verdict agrees, except that on MNIST WGAN and WGAN-GP tie
+    at 30,000 (both 6, Table 4-2), which is a tie, not a ranking by the order of the runs."""
+    from gan_keras.compare import dissertation as diss
+
+    runs = [make_run(tmp_path, f"{model}_{dataset}", model=model, dataset=dataset, batch=e.batch_size,
+                     epochs=e.iterations, fids=fids)
+            for dataset, e in diss.EXPERIMENTS.items() for model, fids in e.fid.items()]
+    verdicts = compare_runs(runs, tmp_path / "out", panels=False).data["verdicts"]
+    status = {(d, v["kind"], v["model"]): v["status"] for d in verdicts for v in verdicts[d]}
+    assert len(status) == len(diss.VERDICTS)
+    assert status.pop(("mnist", "best", "WGANGP")) == "tied"
+    assert set(status.values()) == {"agrees"}
+    mnist_best = next(v for v in verdicts["mnist"] if v["kind"] == "best")
+    assert "(a tie: " in mnist_best["ours"] and "WGAN" in mnist_best["ours"]
+
+
 def test_overlays_one_line_per_run_or_seed_group(tmp_path):
     runs = [make_run(tmp_path, "gan", model="GAN", fids={10000: 100.0, 20000: 90.0}, iterations=1000),
             make_run(tmp_path, "dcgan_s0", fids={10000: 10.0, 20000: 8.0}),

@@ -7,13 +7,17 @@ that names models: everything else reads it, so a comparison of other models sim
 dissertation value to put beside its own.
 
 Each value and each verdict carries its source (table or section), so that the comparison can
-quote it and a reader can check it against the dissertation.
+quote it and a reader can check it against the dissertation. Where its prose and its tables
+disagree, the tables are taken: the abstract's "NLVR obtained FID of 94" is Table 4-4's 109
+(WGAN-GP at 30,000). The tables head their columns "epochs"; they are iterations (3.4.5, REFERENCE.md).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# How the dissertation computed FID (3.5.2): what our evaluations are compared against.
+# How the dissertation computed FID: what our evaluations are compared against. 3.5.2 says "the
+# last pooling layer in Inception"; that it was Keras' ImageNet InceptionV3 is REFERENCE.md's
+# reading ("FID: what the dissertation fixes").
 BACKBONE = "keras"
 BACKBONE_TEXT = "Keras ImageNet InceptionV3"
 FID_SAMPLE_NUMBER = 5000

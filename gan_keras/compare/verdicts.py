@@ -5,7 +5,8 @@ Each verdict of ``dissertation.VERDICTS`` is checked on the runs' FIDs, as mean 
 * ``best`` / ``worst``: the model with the lowest / highest mean FID among the dissertation's
   models given, at one iteration that every compared model has (the dissertation's last when all
   have it, else the latest common one). With fewer than four models it is said to be partial;
-  when the spreads (min-max over seeds) of the first two overlap, that is said too.
+  when the spreads (min-max over seeds) of the first two overlap, that is said too. Models with
+  equal means are "tied" (the claimed model among them) or the claim disagrees (it is not).
 * ``worsens``: the model's mean FID at its last evaluated checkpoint is above its first.
 
 A verdict whose model (or a rival) was not run or not evaluated is "not enough runs", never a guess.
@@ -16,7 +17,7 @@ from gan_keras.compare import dissertation as diss
 from gan_keras.compare.runs import Group
 from gan_keras.compare.tables import group_iterations, group_stat
 
-AGREES, DISAGREES, NOT_ENOUGH = "agrees", "disagrees", "not enough runs"
+AGREES, DISAGREES, TIED, NOT_ENOUGH = "agrees", "disagrees", "tied", "not enough runs"
 
 
 def _candidates(groups: list[Group]) -> tuple[dict[str, Group], dict[str, list[str]]]:
@@ -68,10 +69,16 @@ def _rank(verdict, chosen: dict[str, Group]) -> dict:
     if top_stat.n > 1 or second_stat.n > 1:
         if top_stat.min <= second_stat.max and second_stat.min <= top_stat.max:
             text += " (their ranges over seeds overlap)"
+    # Equal means (the dissertation's own whole-number FIDs tie: Table 4-2, WGAN and WGAN-GP 6 at
+    # 30,000) rank no model above the other: the claimed model among them is "tied", not a pick by order.
+    tied = [g for st, g in stats if st.mean == top_stat.mean]
+    if len(tied) > 1:
+        text += f" (a tie: {', '.join(g.label for g in tied)})"
     missing = [diss.display(m) for m in diss.MODELS if m not in chosen]
     if missing:
         text += f"; partial: {', '.join(missing)} not evaluated"
-    return {"status": AGREES if top.model == verdict.model else DISAGREES, "ours": text, "iteration": it}
+    status = (TIED if len(tied) > 1 else AGREES) if any(g.model == verdict.model for g in tied) else DISAGREES
+    return {"status": status, "ours": text, "iteration": it}
 
 
 def _worsens(verdict, chosen: dict[str, Group]) -> dict:

@@ -3,7 +3,8 @@
 Published tables: Figure 4-1 (28x28x1) and Figure 4-18 (64x64x3). Note the published
 differences: at 28x28 the generator has BatchNorm after each LeakyReLU and the discriminator
 has two hidden layers (512, 256); at 64x64 there is no BatchNorm and both networks have four
-hidden layers of 512 units.
+hidden layers of 512 units. Section 4.2.1 calls the 64x64 networks' activation ReLU; Figure 4-18
+prints LeakyReLU, and the figure (the table) is followed.
 """
 import numpy as np
 from keras import Sequential, layers
