@@ -145,6 +145,19 @@ def test_cutout_zeros_one_clipped_square_of_half_the_side_and_keeps_the_rest():
     np.testing.assert_array_equal(out, x * kept)  # the rest is untouched
 
 
+def test_at_28x28_the_shift_reaches_4_and_the_cutout_side_is_14():
+    """MNIST's size, where the rounding matters: int(28 / 8 + 0.5) = 4 (the authors' TensorFlow
+    code, rounding down, gives 3) and int(28 / 2 + 0.5) = 14."""
+    x = np.zeros((400, 28, 28, 1), np.float32)
+    x[:, 14, 14, 0] = 1.0
+    y = rand_translation(tf.constant(x), seed(4)).numpy()
+    moves = np.array([np.argwhere(image[..., 0] == 1)[0] - 14 for image in y])
+    assert moves.min() == -4 and moves.max() == 4
+    mask = cutout_mask(400, 28, 28, seed(5))[..., 0].numpy()
+    sides = [int((m == 0).any(1).sum()) for m in mask]
+    assert max(sides) == 14 and min(sides) >= 7
+
+
 # -- differentiable and seeded -------------------------------------------------------------------------
 @pytest.mark.parametrize("policy", ["color", "translation", "cutout", FULL])
 def test_gradients_flow_to_the_images(policy):

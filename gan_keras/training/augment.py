@@ -15,15 +15,23 @@ off, the default). Images are NHWC in [-1, 1]. Each draw is per image:
     (a one-channel image has no deviation, so grey images pass unchanged);
   - contrast: scale each pixel's deviation from the image's mean by c ~ U(0.5, 1.5).
 * ``translation``: shift the image by integers t_y, t_x, each uniform in [-r, r] with
-  r = round(H / 8) (and round(W / 8)), filling with zeros: out[i, j] = x[i + t_y, j + t_x], 0 where
+  r = int(H / 8 + 0.5) (and int(W / 8 + 0.5)), filling with zeros: out[i, j] = x[i + t_y, j + t_x], 0 where
   that falls outside. Done exactly, without gather: for each of the 2r + 1 candidate shifts, a
   slice of the zero-padded image times 1.0 where the image drew that shift and 0.0 elsewhere.
-* ``cutout``: zero a square of side round(H / 2) x round(W / 2) whose centre is uniform over the
+* ``cutout``: zero a square of side int(H / 2 + 0.5) x int(W / 2 + 0.5) whose centre is uniform over the
   image (as the authors': over [0, H - side % 2] per axis); the square is clipped at the borders,
   so near an edge less than a full square is zeroed (at least a quarter of it always is).
 
 The items are applied in the authors' order (color, then translation, then cutout), whatever
-order the user wrote: the hyperparameter's check normalises the policy to that canonical string.
+order the user wrote, each once: the hyperparameter's check normalises the policy to that
+canonical string (the authors' code applies the items as typed, ``color,color`` twice).
+
+Rounding: int(x + 0.5), as the authors' later PyTorch copies (DiffAugment-stylegan2-pytorch,
+DiffAugment-biggan-cifar) round; their TensorFlow code and first PyTorch file round down. The
+two agree at 32 and 64; at 28x28 the shift is up to 4 here, 3 there (the cutout side is 14 in both).
+
+The layer computes in float32 under ``--mixed-precision`` (its draws and means would lose digits in
+16 bits), as the custom steps' ``augment`` does; D's first layer casts its output.
 Everything is written with ``keras.ops`` and ``keras.random`` on a ``SeedGenerator``, so a run is
 reproducible and the seed state can be checkpointed.
 
@@ -59,7 +67,8 @@ def parse_policy(policy) -> tuple[str, ...]:
 
 
 def _rounded(size: int, ratio: float) -> int:
-    """int(size * ratio + 0.5), as the authors' code rounds the shift and the cutout side."""
+    """int(size * ratio + 0.5), as the authors' PyTorch copies round the shift and the cutout side
+    (their TensorFlow code rounds down: 3, not 4, at 28 / 8; see the module docstring)."""
     return int(size * ratio + 0.5)
 
 

@@ -78,8 +78,8 @@ class _Compiled:
         from gan_keras.errors import ConfigError
 
         if self.hp.get("diffaugment", "none") != "none":
-            raise ConfigError("--strategy mirrored with --diffaugment: its per-image draws are not split over "
-                              "devices yet; train on one device")
+            raise ConfigError("--strategy (mirrored or multiworker) with --diffaugment: its per-image draws are not "
+                              "split over devices yet; train on one device")
         if self.jit:
             raise ConfigError("--jit with a strategy: XLA cannot reach the draw seed that the replicas share "
                               "across devices (TensorFlow); leave out --jit")

@@ -64,7 +64,9 @@ class StackedEngine:
         self.d_optimizer = make_optimizer(hp, "d")
         self.g_optimizer = make_optimizer(hp, "g")
         # DiffAugment: D's own updates go through d_train = (augment -> D); without it d_train is D.
-        self.augmenter = DiffAugment(hp.diffaugment, name="diffaugment") if hp.diffaugment != "none" else None
+        # float32 under --mixed-precision, as the custom steps' augment (augment.py).
+        self.augmenter = DiffAugment(hp.diffaugment, name="diffaugment", dtype="float32") \
+            if hp.diffaugment != "none" else None
         self.d_train = self.discriminator
         if self.augmenter is not None:
             images = keras.Input(shape=tuple(image_shape), name="images")
