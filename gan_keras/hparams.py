@@ -22,7 +22,8 @@ from typing import Any
 
 from gan_keras.errors import ConfigError
 
-KINDS = ("positive_int", "positive_float", "optional_positive_float", "fraction", "choice", "flag", "subset")
+KINDS = ("positive_int", "positive_float", "optional_positive_float", "fraction", "unit_interval", "choice",
+         "flag", "subset")
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ class HParam:
         default: the value when neither the model nor the user sets it.
         help: one line for ``-h``.
         kind: how a value is checked: ``positive_int``, ``positive_float``,
-            ``optional_positive_float`` (None = off), ``fraction`` ([0, 1)), ``choice``, ``flag``, or
+            ``optional_positive_float`` (None = off), ``fraction`` ([0, 1): Adam's betas),
+            ``unit_interval`` ([0, 1]: BEGAN's k_0), ``choice``, ``flag``, or
             ``subset`` (a comma-separated subset of ``choices``, or "none"; see ``_check_subset``).
         choices: the allowed values of a ``choice`` (empty: the model decides, e.g. ``arch``), or the
             items of a ``subset`` in their canonical order.
@@ -61,7 +63,7 @@ class HParam:
                 value = int(text)
             except ValueError:
                 raise ValueError(f"must be a positive integer, got {text!r}") from None
-        elif self.kind in ("positive_float", "optional_positive_float", "fraction"):
+        elif self.kind in ("positive_float", "optional_positive_float", "fraction", "unit_interval"):
             try:
                 value = float(text)
             except ValueError:
@@ -103,6 +105,10 @@ class HParam:
         if kind == "fraction":
             if not 0.0 <= value < 1.0:
                 raise bad("in [0, 1)")
+            return value
+        if kind == "unit_interval":
+            if not 0.0 <= value <= 1.0:
+                raise bad("in [0, 1]")
             return value
         if not (0.0 < value < math.inf):
             raise bad("a positive number")

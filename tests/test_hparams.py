@@ -14,6 +14,7 @@ def test_each_kind_checks_its_values():
         HParam("x", 1.0, "", "positive_float"): ([1e-9, 3], [0, -1.0, float("inf"), float("nan"), "x"]),
         HParam("c", None, "", "optional_positive_float"): ([None, 0.01], [0.0, -0.5]),
         HParam("b", 0.5, "", "fraction"): ([0.0, 0.999], [1.0, -0.1]),
+        HParam("u", 0.0, "", "unit_interval"): ([0.0, 1.0, 0.5], [1.0001, -0.1, float("nan")]),
         HParam("k", "a", "", "choice", ("a", "b")): (["a", "b"], ["c", 1]),
         HParam("f", False, "", "flag"): ([True, False], [1, "yes"]),
     }
@@ -24,6 +25,7 @@ def test_each_kind_checks_its_values():
             with pytest.raises(ConfigError, match=f"--{param.name} "):
                 param.check(value)
     assert HParam("n", 1, "", "positive_int").parse("12") == 12
+    assert HParam("u", 0.0, "", "unit_interval").parse("1") == 1.0   # BEGAN's --k-0 1
     with pytest.raises(ValueError, match="must be a positive integer, got 'x'"):
         HParam("n", 1, "", "positive_int").parse("x")
 

@@ -110,7 +110,7 @@ L2_FORM = HParam("l2_form", "pixel_mean", "BEGAN family's L2 loss (eta 2 only): 
                  "(the BEGAN-CS authors' code; Table 3's scale at batch 128; one device only)", "choice", L2_FORMS)
 GAMMA = HParam("gamma", 0.5, "BEGAN diversity ratio gamma = E[L(G(z))] / E[L(x)], in (0, 1]", "positive_float")
 LAMBDA_K = HParam("lambda_k", 0.001, "BEGAN learning rate lambda_k of the control variable k_t", "positive_float")
-K_0 = HParam("k_0", 0.0, "BEGAN initial k_t", "fraction")
+K_0 = HParam("k_0", 0.0, "BEGAN initial k_t, in [0, 1] (k_t is clipped there)", "unit_interval")
 COLLAPSE_WINDOW = HParam("collapse_window", 2000, "mode-collapse flag: iterations over which k_t's recent "
                          "maximum is taken", "positive_int")
 COLLAPSE_RATIO = HParam("collapse_ratio", 0.5, "mode-collapse flag: fires when k_t falls below this fraction "
