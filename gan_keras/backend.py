@@ -53,18 +53,32 @@ class _TensorFlowOnFirstUse:
 tf = _TensorFlowOnFirstUse()
 
 
-def enable_determinism() -> bool:
-    """What a deterministic run (``--deterministic``, the default) sets; False where the backend has
-    no such switch (only TensorFlow has one).
+def disable_graph_optimizer() -> bool:
+    """Turn TensorFlow's graph optimizer (Grappler) off, for every training run (deterministic or
+    not); False where the backend has none.
 
-    Op determinism alone is not enough: Grappler (TensorFlow's graph optimizer) can rewrite the same
-    train function differently in different processes, and the rewritten graphs give different last
-    bits, which grow into different runs (measured: benchmarks/results/seed001/README.md). So it is
-    switched off too; on the CPU that costs no measurable speed. Benchmarks that time or compare
-    deterministic runs call this, so they run what a training run runs.
+    With Grappler on, a compiled ``train_on_batch`` sometimes computed its forward pass with a weight
+    that the same step's optimizer had already updated: in about one fresh process in six (11 of 70), a tiny
+    WGAN critic's first step reported a loss of -0.2824 where its weights give -0.2466, exactly the
+    loss with its last Dense kernel updated and the rest not (tests/test_update_rules.py; never
+    seen with Grappler off, 16 of 16). Gradients and logs from such a step are wrong. Grappler also
+    rewrites one train function differently in different processes, which makes runs differ in
+    their last bits (benchmarks/results/seed001/README.md). On the CPU it costs no measurable speed.
+    """
+    if not is_tensorflow():
+        return False
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+    return True
+
+
+def enable_determinism() -> bool:
+    """What a deterministic run (the default; ``--no-determinism`` skips it) sets: TensorFlow op
+    determinism, and Grappler off (``disable_graph_optimizer``, which every run sets anyway);
+    False where the backend has no such switch (only TensorFlow has one). Benchmarks that time or
+    compare deterministic runs call this, so they run what a training run runs.
     """
     if not is_tensorflow():
         return False
     tf.config.experimental.enable_op_determinism()
-    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+    disable_graph_optimizer()
     return True

@@ -72,6 +72,16 @@ def image_folder(tmp_path_factory):
     return f"folder:{folder}"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _graph_optimizer_off():
+    """What every training run sets (backend.disable_graph_optimizer), so that tests which build
+    engines directly train as a run does: with Grappler on, tests/test_update_rules.py's WGAN
+    iteration failed in about one process in six (a step read a weight its optimizer had updated)."""
+    from gan_keras import backend
+
+    backend.disable_graph_optimizer()
+
+
 def pytest_configure(config):
     # Keras 3.15's TensorFlow backend converts tensors with np.array(x, copy=False) first; under
     # NumPy 2 that emits this DeprecationWarning thousands of times per run. It is Keras's, not ours.

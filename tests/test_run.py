@@ -131,10 +131,19 @@ def test_same_seed_same_run_and_extension_equals_a_straight_run(tmp_path):
     assert same_weights(weights_of(last(resumed).generator_path), weights_of(last(straight).generator_path))
     assert same_weights(weights_of(last(resumed).discriminator_path), weights_of(last(straight).discriminator_path))
     assert part == resumed
-    # a deterministic run also turns off TensorFlow's graph optimizer, whose rewrites of one train
-    # function can differ between processes (benchmarks/results/seed001/README.md)
+
+
+def test_every_run_turns_the_graph_optimizer_off(tmp_path):
+    """--no-determinism too: with Grappler on, a step could read a weight its optimizer had already
+    updated (backend.disable_graph_optimizer); and its rewrites differ between processes."""
     import tensorflow as tf
-    assert tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer") is True
+
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": False})
+    try:
+        run(tmp_path, epochs=1, deterministic=False)
+        assert tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer") is True
+    finally:
+        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 
 
 def test_a_different_run_is_never_overwritten_without_force(tmp_path):

@@ -70,8 +70,8 @@ def build_parser() -> OneLineParser:
                           "the BEGAN family and EDGEGAN); each device takes 1/N of every batch")
     run.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard logs")
     run.add_argument("--no-determinism", action="store_true",
-                     help="do not enable TensorFlow op determinism nor turn its graph optimizer off "
-                          "(not bit-reproducible)")
+                     help="do not enable TensorFlow op determinism (not bit-reproducible; its graph "
+                          "optimizer stays off in every run)")
 
     run.add_argument("--image-size", type=int, choices=(28, 32, 64), metavar="28|32|64",
                      help="train a colour dataset at 32x32 or 64x64; a folder:PATH also at 28x28 greyscale "

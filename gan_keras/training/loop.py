@@ -188,8 +188,9 @@ class Trainer:
 
     def _seed_everything(self, seed):
         keras.utils.set_random_seed(seed)
+        backend.disable_graph_optimizer()   # always: with it on, a step could read updated weights (backend.py)
         if self.config.deterministic:
-            backend.enable_determinism()   # op determinism, Grappler off (TensorFlow; a no-op elsewhere)
+            backend.enable_determinism()   # op determinism too (TensorFlow; a no-op elsewhere)
 
     def _tensorboard(self):
         if not self.config.tensorboard:
