@@ -1,6 +1,7 @@
 """Hyperparameters are declared once; checks, per-model ownership and the generated flags follow."""
 import dataclasses
 
+import numpy as np
 import pytest
 
 from gan_keras.errors import ConfigError
@@ -69,3 +70,18 @@ def test_a_new_declaration_becomes_a_checked_flag(monkeypatch):
         parser.parse_args(["TOY", "shapes", "1", "1", "1", "1", "--toy-weight", "-2"])
     with pytest.raises(ConfigError, match="--toy-weight does not apply to DCGAN"):
         get_model("DCGAN").hyperparams(toy_weight=2.0)
+
+
+def test_a_uniform_latent_covers_minus_one_to_one():
+    from gan_keras.hparams import draw_latent
+
+    z = draw_latent(np.random.default_rng(0), (10000,), "uniform")
+    assert z.min() < -0.99 and z.max() > 0.99 and abs(float(z.mean())) < 0.05 and np.abs(z).max() <= 1.0
+
+
+def test_rmsprop_gets_the_runs_epsilon_and_the_python_api_checks_values():
+    from gan_keras.hparams import make_optimizer
+
+    assert make_optimizer(get_model("WGAN").hyperparams(optimizer_epsilon=1e-8), "d").epsilon == 1e-8
+    with pytest.raises(ConfigError, match="--d-lr"):
+        get_model("DCGAN").hyperparams(d_lr=-1.0)

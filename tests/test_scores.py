@@ -224,3 +224,33 @@ def test_kid_gram_and_subset_routes_agree():
     a = kernel_inception_distance(x, y, num_subsets=7, subset_size=30, seed=1)
     b = kernel_inception_distance(x, y, num_subsets=7, subset_size=30, seed=1, max_gram_bytes=0)
     np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
+
+
+# -- edge cases a mutation audit found untested ---------------------------------------------------
+def test_inception_score_takes_each_splits_own_marginal_and_its_bounds():
+    # two splits of five: [0, 1, 0] and [1, 2] (bounds i * n // splits); exp(KL) 2 and 3; std ddof 0
+    assert inception_score(probabilities=np.eye(3)[[0, 1, 0, 1, 2]], splits=2) == pytest.approx((2.5, 0.5))
+    # each split holds one class: its own marginal is that class, so IS 1 (a marginal over all: 2)
+    one_class_each = np.eye(2)[[0] * 10 + [1] * 10]
+    assert inception_score(probabilities=one_class_each, splits=2) == pytest.approx((1.0, 0.0))
+
+
+def test_kid_subsets_draw_without_replacement_and_fit_the_smaller_set():
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(30, 8)), rng.normal(size=(30, 8))
+    # subsets as large as the sets: each is a permutation of all of it, so every value is the full MMD
+    mean, std = kernel_inception_distance(x, y, num_subsets=5, subset_size=30)
+    assert mean == pytest.approx(mmd2_unbiased(y, x), rel=1e-9) and std < 1e-12
+    info = kernel_inception_distance(x[:20], rng.normal(size=(50, 8)), return_info=True)[2]
+    assert info["subset_size"] == 20
+
+
+def test_precision_recall_counts_a_sample_on_a_radius_as_inside():
+    assert precision_recall(np.zeros((4, 2)), np.zeros((4, 2))) == (1.0, 1.0)
+
+
+def test_a_frechet_distance_with_a_large_imaginary_part_is_an_error():
+    from gan_keras.metrics.fid import frechet_distance
+
+    with pytest.raises(MetricError):   # a "covariance" with a negative eigenvalue: sqrtm is complex
+        frechet_distance(np.zeros(2), np.eye(2), np.zeros(2), np.diag([1.0, -4.0]), method="scipy")

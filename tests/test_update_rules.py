@@ -187,3 +187,36 @@ def test_every_batch_reaches_the_networks_in_minus_one_to_one():
     firsts = device[..., 0, 0, 0].ravel()
     assert set(firsts.tolist()) <= set(expected.tolist()) and len(set(firsts.tolist())) > 1
     assert np.all(device == device[..., :1, :1, :])   # each drawn image whole, as stored
+
+
+# -- hyperparameters that must reach the step (a mutation audit found these untested) ------------
+def test_the_stacked_engine_draws_the_runs_latent_for_d_and_for_g():
+    engine = tiny_engine("GAN", "sigmoid", latent="uniform")
+    seen = []
+    for model, method in ((engine.generator, "predict_on_batch"), (engine.stacked, "train_on_batch")):
+        original = getattr(model, method)
+        setattr(model, method, lambda z, *a, _original=original, **k: (seen.append(np.asarray(z)), _original(z, *a, **k))[1])
+    engine.train_iteration(lambda: real_batches(1)[0], np.random.default_rng(0))
+    assert len(seen) == 2
+    for z in seen:   # U[-1, 1], not N(0, 1) nor U[0, 1)
+        assert z.shape == (N, Z) and np.abs(z).max() <= 1.0 and z.min() < 0.0
+
+
+def test_wgangp_takes_the_penalty_in_the_runs_form(monkeypatch):
+    from gan_keras.training import wgangp
+
+    forms, original = [], wgangp.gradient_penalty
+    monkeypatch.setattr(wgangp, "gradient_penalty", lambda *a: (forms.append(a[-1]), original(*a))[1])
+    engine = tiny_engine("WGANGP", "linear", critic_steps=1, gp_form="one-sided")
+    engine.train_iteration(lambda: real_batches(1)[0], np.random.default_rng(0))
+    assert forms and set(forms) == {"one-sided"}
+
+
+def test_decision_thresholds_are_the_midpoint_of_the_targets():
+    from gan_keras.training.d_f1 import MIDPOINT
+    from gan_keras.training.losses import LOSSES
+
+    for name in ("bce", "least_squares"):
+        row = LOSSES[name]
+        assert row.decision_threshold == (row.real_label + row.fake_label) / 2 == 0.5, name
+    assert LOSSES["wasserstein"].decision_threshold == MIDPOINT   # a critic's output has no fixed scale
