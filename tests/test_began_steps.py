@@ -316,7 +316,7 @@ def test_eta_must_be_1_or_2_and_gamma_in_0_1():
 def test_batch_norm_l2_is_refused_over_several_replicas(cls, monkeypatch):
     """||v - D(v)||_2 of the whole batch / B does not split over replicas: refused when the step is
     built in a strategy's scope with several replicas, and inside a replica's step."""
-    monkeypatch.setattr(began, "replicas_building", lambda: 2)
+    monkeypatch.setattr(began.distribute, "replicas_in_scope", lambda: 2)
     with pytest.raises(ConfigError, match="--l2-form pixel_mean or train on one device"):
         make_step(cls)
     make_step(cls, l2_form="pixel_mean")     # the per-image mean splits: each replica's share of it

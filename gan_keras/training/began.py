@@ -85,9 +85,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from gan_keras import backend
 from gan_keras.errors import ConfigError
 from gan_keras.hparams import HParam
+from gan_keras.training import distribute
 from gan_keras.training.distribute import replica_mean, replica_share
 from gan_keras.training.logspec import D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, LogValue, Plot
 from gan_keras.training.train_step import GANTrainStep
@@ -132,16 +132,6 @@ SPLIT_BATCH_NORM = ("--l2-form batch_norm (the L2 loss as ||v - D(v)||_2 of the 
 def uses_batch_norm(hp) -> bool:
     """Whether L is the whole batch's norm (``l2_form`` is read only with eta 2)."""
     return hp.eta == 2 and hp.l2_form == "batch_norm"
-
-
-def replicas_building() -> int:
-    """How many replicas the ``tf.distribute`` strategy in whose scope the step is built trains it
-    (the compiled engine builds it inside ``--strategy``'s scope); 1 outside one, or on JAX."""
-    if not backend.is_tensorflow():
-        return 1
-    import tensorflow as tf
-
-    return int(tf.distribute.get_strategy().num_replicas_in_sync)
 
 
 def reconstruction_loss(images, reconstructions, eta, form="pixel_mean"):
@@ -225,7 +215,7 @@ class BEGANStep(GANTrainStep):
         if not 0.0 < hp.gamma <= 1.0:
             raise ConfigError(f"--gamma (gamma): must be in (0, 1] (eq. 7's ratio E[L(G(z))] / E[L(x)], \"a real "
                               f"number between 0 and 1\"), got {hp.gamma!r}")
-        if uses_batch_norm(hp) and replicas_building() > 1:   # before a run starts, not at its first trace
+        if uses_batch_norm(hp) and distribute.replicas_in_scope() > 1:   # before a run starts, not at its first trace
             raise ConfigError(SPLIT_BATCH_NORM)
         self.k_t = keras.Variable(float(hp.k_0), dtype="float32", trainable=False, name="k_t")
         # The collapse rule's state: k_t of the previous collapse_window iterations (oldest first) and

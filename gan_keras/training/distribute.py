@@ -71,6 +71,17 @@ def _mirrored(tf, devices):
     return _MIRRORED[key]
 
 
+def replicas_in_scope() -> int:
+    """How many replicas the strategy in whose scope this is called trains (an engine is built in
+    ``--strategy``'s scope), so that a step can refuse what does not split before a run starts;
+    1 outside one, or off TensorFlow."""
+    if not backend.is_tensorflow():
+        return 1
+    import tensorflow as tf
+
+    return int(tf.distribute.get_strategy().num_replicas_in_sync)
+
+
 def replica_share():
     """(this replica's index, number of replicas) where it is called: (0, 1) outside a strategy."""
     if not backend.is_tensorflow():
