@@ -82,6 +82,18 @@ def _graph_optimizer_off():
     backend.disable_graph_optimizer()
 
 
+@pytest.fixture(autouse=True)
+def _traced_gradients_released():
+    """What every training run does on finishing (backend.traced_gradients_released), after each
+    test, for the tests that build and train engines directly: without it TensorFlow keeps every
+    traced step's weights until the worker ends, and the suite's two workers reached 12 and 10 GB
+    (CI, with 24 GB, lost a worker to the memory killer near the end)."""
+    from gan_keras import backend
+
+    with backend.traced_gradients_released():
+        yield
+
+
 def pytest_configure(config):
     # Keras 3.15's TensorFlow backend converts tensors with np.array(x, copy=False) first; under
     # NumPy 2 that emits this DeprecationWarning thousands of times per run. It is Keras's, not ours.

@@ -56,7 +56,8 @@ class Trainer:
         and only one process at a time trains a run directory (``runlock.py``)."""
         self.lock, failed = None, True
         try:
-            result, failed = self._run(), False
+            with backend.traced_gradients_released():  # else the process keeps every run's weights
+                result, failed = self._run(), False
             return result
         finally:
             if self.lock is not None:   # after a refusal it also removes the folders it made for the lock
