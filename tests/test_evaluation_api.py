@@ -470,3 +470,24 @@ def test_the_terminal_ends_an_evaluation_with_its_fids_and_the_best():
             {"iteration": 3000, "fid": float("nan")}, {"iteration": 4000, "fid": None, "error": "damaged"}]
     assert fid_summary(rows) == "FID by iteration: 1,000: 50.00, 2,000: 40.50; best 40.50 at 2,000"
     assert fid_summary(rows[2:]) == "FID: no checkpoint could be scored"
+
+
+def test_a_generator_per_checkpoint_does_not_warn_of_retracing(caplog):
+    """Each checkpoint's generator is traced once, in its own tf.function; TensorFlow counts traces
+    per function code, and the one lambda they shared warned "triggered tf.function retracing" (a
+    paragraph telling the user to fix their loop) for every checkpoint from the 5th on."""
+    import logging
+
+    import keras
+
+    from gan_keras.evaluation.checkpoint import generator_fn
+
+    tf_logger = logging.getLogger("tensorflow")   # TensorFlow's logger does not propagate to caplog's
+    tf_logger.addHandler(caplog.handler)
+    try:
+        for _ in range(7):
+            model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+            assert generator_fn(model)(np.ones((2, 4), np.float32)).shape == (2, 3)
+    finally:
+        tf_logger.removeHandler(caplog.handler)
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
