@@ -240,6 +240,45 @@ def test_folder_fid_errors(tmp_path, fake_backbone, capsys):
     assert "no readable images" in err and "Traceback" not in err
 
 
+def test_the_method_flag_chooses_the_square_root_the_command_computes(tmp_path, monkeypatch, capsys):
+    """--method scipy is there to reproduce pytorch-fid's number (its scipy sqrtm) for comparison,
+    so it must reach the computation. Nearly orthogonal rank-1 covariances: the product's square
+    root is ill-conditioned, and scipy's (pytorch-fid's) is off in the 6th digit with scipy 1.17, or
+    fails with its imaginary-component error, depending on the round-off of the scipy version."""
+    from scipy import linalg
+
+    rotation = np.array([[0.6, -0.8], [0.8, 0.6]])
+    w = np.array([1e-6, 1.0])
+    sigma_a, sigma_b = rotation @ np.diag([1.0, 0.0]) @ rotation.T, rotation @ np.outer(w, w) @ rotation.T
+    a, b = str(tmp_path / "a.npz"), str(tmp_path / "b.npz")
+    np.savez(a, mu=np.zeros(2), sigma=sigma_a)
+    np.savez(b, mu=np.zeros(2), sigma=sigma_b)
+    sqrtm_calls, sqrtm = [], linalg.sqrtm
+
+    def counted_sqrtm(matrix, *args, **kwargs):
+        sqrtm_calls.append(1)
+        return sqrtm(matrix, *args, **kwargs)
+
+    monkeypatch.setattr(linalg, "sqrtm", counted_sqrtm)
+
+    reported = {}
+    for method in ("eigh", "scipy"):
+        try:
+            expected = (0, f"FID: {frechet_distance(np.zeros(2), sigma_a, np.zeros(2), sigma_b, method=method):.6f}")
+        except MetricError as exc:
+            expected = (2, f"error: {exc}")
+        capsys.readouterr()
+        sqrtm_calls.clear()
+        code = fidmod.main([a, b, "--quiet", "--method", method])
+        out = capsys.readouterr()
+        reported[method] = (code, (out.out + out.err).strip())
+        assert reported[method] == expected, method
+        assert len(sqrtm_calls) == (method == "scipy"), method   # pytorch-fid's sqrtm only when asked for
+    assert reported["eigh"] == (0, "FID: 1.999998")   # exact: 1 + (1 + 1e-12) - 2e-6
+    # the default is eigh
+    assert fidmod.main([a, b, "--quiet"]) == 0 and capsys.readouterr().out.strip() == reported["eigh"][1]
+
+
 def test_folder_cli_subprocess_empty_folder(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -51,6 +51,23 @@ def test_rmsprop_is_what_rmsprop_means_and_survives_serialization():
         optimizers.RMSprop(5e-5, momentum=0.9)
 
 
+def test_rmsprop_uses_the_rho_and_epsilon_it_is_given_and_refuses_other_forms():
+    """A run's hyperparameters set rho and epsilon (seed 001's BEGAN family uses 1e-8), so both
+    must reach the update; momentum and centered RMSprop would be computed the Keras 3 way, so
+    they are refused rather than quietly given another update. Their off values (what a saved
+    optimizer's config holds) are accepted."""
+    optimizer = optimizers.RMSprop(5e-5, rho=0.5, epsilon=1e-3)
+    assert (optimizer.rho, optimizer.epsilon) == (0.5, 1e-3)
+    np.testing.assert_allclose(applied(optimizer, W0, GRADIENTS),
+                               keras22_rmsprop(W0, GRADIENTS, 5e-5, rho=0.5, epsilon=1e-3), rtol=1e-6, atol=1e-9)
+    for refused in ({"centered": True}, {"momentum": 0.9}):
+        with pytest.raises(ValueError, match="the plain Keras 2.2 form: no momentum, not centered"):
+            optimizers.RMSprop(5e-5, **refused)
+    plain = optimizers.RMSprop(5e-5, momentum=0.0, centered=False)
+    np.testing.assert_allclose(applied(plain, W0, GRADIENTS), keras22_rmsprop(W0, GRADIENTS, 5e-5),
+                               rtol=1e-6, atol=1e-9)
+
+
 def _generator_step(monkeypatch, rmsprop_class, shape=(28, 28, 1), batch=8):
     """Mean |change| / lr of the published WGAN generator's weights in its second iteration."""
     monkeypatch.setattr(optimizers, "RMSprop", rmsprop_class)

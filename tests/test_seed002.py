@@ -11,7 +11,7 @@ from gan_keras import rundir
 from gan_keras.errors import ConfigError
 from gan_keras.registry import get_model
 from gan_keras.training import checkpoints as ckpt
-from gan_keras.training.d_f1 import MIDPOINT, DiscriminatorF1, precision_recall_f1
+from gan_keras.training.d_f1 import CHUNK, MIDPOINT, DiscriminatorF1, precision_recall_f1
 from gan_keras.training.engine import build_engine
 from tests.test_models import non_trainable
 from tests.test_run import main_here, read_rows, run, same_weights, weights_of
@@ -65,6 +65,58 @@ def test_f1_probe_scores_held_out_reals_and_fresh_fakes_with_the_threshold():
     assert probe(10, engine) != values                      # fresh fakes for another one
 
 
+class _RecordingEngine(_MeanPixelEngine):
+    """_MeanPixelEngine that keeps every batch G and D are given."""
+
+    def __init__(self):
+        super().__init__()
+        self.noise, self.scored = [], []
+        predict = self.discriminator.predict_on_batch
+        self.discriminator.predict_on_batch = lambda x: (self.scored.append(np.asarray(x)), predict(x))[1]
+
+    def generate(self, noise):
+        self.noise.append(np.asarray(noise))
+        return super().generate(noise)
+
+
+@pytest.mark.parametrize("count", [5, CHUNK, 2 * CHUNK + 1])
+def test_f1_probe_scores_every_image_once_in_chunks(count):
+    """The probe feeds G and D at most CHUNK images at a time (memory), but every held-out image and
+    every fake is scored exactly once, in order: F1 as if computed in one piece."""
+    engine = _RecordingEngine()
+    values = np.random.default_rng(count).uniform(-1, 1, count).astype(np.float32)
+    held_out = np.broadcast_to(values[:, None, None, None], (count, 4, 4, 1))
+    probe = DiscriminatorF1(held_out, every=1, threshold=MIDPOINT, latent_dim=3, seed=4)
+    result = probe(1, engine)
+
+    noise = np.random.default_rng([4, 2, 1]).standard_normal((count, 3)).astype(np.float32)
+    sizes = [min(CHUNK, count - i) for i in range(0, count, CHUNK)]
+    assert [len(z) for z in engine.noise] == sizes
+    np.testing.assert_array_equal(np.concatenate(engine.noise), noise)
+    assert [len(x) for x in engine.scored] == sizes + sizes     # the held-out reals, then the fakes
+    fakes = _MeanPixelEngine.generate(engine, noise)
+    np.testing.assert_array_equal(np.concatenate(engine.scored), np.concatenate([held_out, fakes]))
+    assert result == pytest.approx(precision_recall_f1(values, noise[:, 0], MIDPOINT))
+
+
+@pytest.mark.parametrize("latent", ["normal", "uniform"])
+def test_f1_probe_draws_the_fakes_latent_as_the_run_does(latent):
+    """The fakes' z follows the run's latent hyperparameter and dimension, from the probe's own stream
+    (seed, 2, iteration): a uniform-latent G shown N(0, 1) noise would be scored on images it never
+    learnt to make, and another stream would change the logged F1 of a rerun or a resume."""
+    engine = _RecordingEngine()
+    held_out = np.zeros((6, 4, 4, 1), np.float32)
+    probe = DiscriminatorF1(held_out, every=2, threshold=0.5, latent_dim=5, seed=9, latent=latent)
+    probe(4, engine)
+    (z,) = engine.noise
+    rng = np.random.default_rng([9, 2, 4])
+    expected = rng.uniform(-1.0, 1.0, (6, 5)) if latent == "uniform" else rng.standard_normal((6, 5))
+    assert z.dtype == np.float32
+    np.testing.assert_array_equal(z, expected.astype(np.float32))
+    if latent == "uniform":
+        assert np.abs(z).max() <= 1.0 and z.min() < 0.0
+
+
 def test_a_run_logs_f1_on_held_out_images_plots_it_and_resumes_exactly(tmp_path):
     kw = dict(model="LSGAN", epochs=4, save_model_interval=2, f1_every=2, f1_images=16, data_limit=200)
     straight = run(tmp_path, "straight", **kw)
@@ -84,15 +136,23 @@ def test_a_run_logs_f1_on_held_out_images_plots_it_and_resumes_exactly(tmp_path)
 
 
 def test_f1_held_out_images_are_never_trained_on(tmp_path, monkeypatch):
+    """Also: the probe's fakes come from the run's latent distribution (here U[-1, 1])."""
     from gan_keras.data.base import ImageDataset
+    from gan_keras.training import d_f1
 
-    calls = []
+    calls, noise = [], []
     original = ImageDataset.batch
     monkeypatch.setattr(ImageDataset, "batch", lambda self, idx: calls.append(np.asarray(idx)) or original(self, idx))
-    run(tmp_path, model="LSGAN", dataset="mnist", epochs=3, f1_every=1, f1_images=10, data_limit=30)
+    draw = d_f1.draw_latent
+    monkeypatch.setattr(d_f1, "draw_latent", lambda *a, **k: noise.append(draw(*a, **k)) or noise[-1])
+    run(tmp_path, model="LSGAN", dataset="mnist", epochs=3, f1_every=1, f1_images=10, data_limit=30,
+        hyperparams={"latent": "uniform", "latent_dim": 7})
     held_out, *training = calls
     assert held_out.tolist() == list(range(20, 30))       # the last 10 images
     assert len(training) == 3 and max(int(i.max()) for i in training) < 20
+    assert len(noise) == 3
+    for z in noise:
+        assert z.shape == (10, 7) and np.abs(z).max() <= 1.0 and z.min() < 0.0
 
 
 # -- fine-tuning ---------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ the same iteration written out by hand (GradientTape, the papers' losses in plai
 The other tests show that weights move and that two engines agree; these pin the arithmetic
 itself: labels and signs, the gradient penalty's weight and where it is taken, one real batch per
 critic step, which network each loss updates and in what order. Tiny stand-in networks (4x4x1
-images, a 3-d z, no BatchNorm or Dropout) keep the hand computation exact and fast.
+images, a 3-d z, no BatchNorm or Dropout unless a test is about training mode) keep the hand
+computation exact and fast.
 """
 import dataclasses
 
@@ -32,6 +33,17 @@ def tiny_generator(frozen_bn="batch", latent_dim=Z):
                              keras.layers.Reshape(SHAPE)], name="generator")
 
 
+def tiny_bn_generator(frozen_bn="batch", latent_dim=Z):
+    """tiny_generator with a BatchNormalization (a quick momentum, so one update shows), where
+    training mode matters: batch statistics and moving-statistic updates."""
+    return keras.Sequential([keras.Input((latent_dim,)),
+                             keras.layers.Dense(6, kernel_initializer=init(1)),
+                             keras.layers.BatchNormalization(momentum=0.5),
+                             keras.layers.Activation("tanh"),
+                             keras.layers.Dense(16, activation="tanh", kernel_initializer=init(2)),
+                             keras.layers.Reshape(SHAPE)], name="generator")
+
+
 def tiny_discriminator(output_activation):
     def build(frozen_bn="batch"):
         return keras.Sequential([keras.Input(SHAPE), keras.layers.Flatten(),
@@ -41,10 +53,10 @@ def tiny_discriminator(output_activation):
     return build
 
 
-def tiny_engine(model, output_activation, **hp):
+def tiny_engine(model, output_activation, generator=tiny_generator, **hp):
     spec = get_model(model)
     spec = dataclasses.replace(spec, networks={"dissertation": Networks(
-        generators={SHAPE: tiny_generator}, discriminators={SHAPE: tiny_discriminator(output_activation)})})
+        generators={SHAPE: generator}, discriminators={SHAPE: tiny_discriminator(output_activation)})})
     return build_engine(spec, spec.hyperparams(optimizer="sgd", d_lr=LR, g_lr=LR, latent_dim=Z, **hp), SHAPE)
 
 
@@ -119,6 +131,29 @@ def test_stacked_wasserstein_iteration_clips_after_each_critic_update():
     assert_same_weights(engine, g, d)
 
 
+def wgangp_draws(engine, critic_steps):
+    """The step's draws from its seed generator, replayed: per critic step epsilon, then the critic's
+    z; at the end G's z. The generator's state is put back, so the engine draws the same."""
+    seed_state = engine.model.seed_generator.state
+    saved = seed_state.numpy()
+    draws = [(keras.random.uniform((N, 1, 1, 1), seed=engine.model.seed_generator),
+              keras.random.normal((N, Z), seed=engine.model.seed_generator)) for _ in range(critic_steps)]
+    z_g = keras.random.normal((N, Z), seed=engine.model.seed_generator)
+    seed_state.assign(saved)
+    return draws, z_g
+
+
+def gulrajani_critic_loss(d, fake, real, eps, gp_weight):
+    """E f(G(z)) - E f(x) + lambda E (||grad f(x_hat)|| - 1)^2 at x_hat = eps x + (1 - eps) G(z)."""
+    x_hat = eps * real + (1.0 - eps) * fake
+    with tf.GradientTape() as inner:
+        inner.watch(x_hat)
+        score = tf.reduce_sum(d(x_hat, training=True))
+    norms = tf.sqrt(tf.reduce_sum(tf.square(inner.gradient(score, x_hat)), axis=[1, 2, 3]))
+    penalty = tf.reduce_mean(tf.square(norms - 1.0))
+    return tf.reduce_mean(d(fake, training=True)) - tf.reduce_mean(d(real, training=True)) + gp_weight * penalty
+
+
 def test_wgangp_iteration_is_gulrajanis_update():
     """Two critic steps, each on its own real batch, fresh z and epsilon: E f(G(z)) - E f(x) +
     lambda E (||grad f(x_hat)|| - 1)^2 at x_hat = eps x + (1 - eps) G(z); then G steps down
@@ -127,31 +162,35 @@ def test_wgangp_iteration_is_gulrajanis_update():
     engine = tiny_engine("WGANGP", "linear", critic_steps=2, gp_weight=3.0)
     g, d = copies(engine)
     reals = real_batches(2)
-    seed_state = engine.model.seed_generator.state
-    saved = seed_state.numpy()
-    draws = []
-    for _ in range(2):   # the step's order: epsilon, then the critic's z; at the end G's z
-        draws.append((keras.random.uniform((N, 1, 1, 1), seed=engine.model.seed_generator),
-                      keras.random.normal((N, Z), seed=engine.model.seed_generator)))
-    z_g = keras.random.normal((N, Z), seed=engine.model.seed_generator)
-    seed_state.assign(saved)
+    draws, z_g = wgangp_draws(engine, 2)
 
     for real, (eps, z) in zip(reals, draws):
-        def critic_loss():
-            fake = g(z, training=True)
-            x_hat = eps * real + (1.0 - eps) * fake
-            with tf.GradientTape() as inner:
-                inner.watch(x_hat)
-                score = tf.reduce_sum(d(x_hat, training=True))
-            norms = tf.sqrt(tf.reduce_sum(tf.square(inner.gradient(score, x_hat)), axis=[1, 2, 3]))
-            penalty = tf.reduce_mean(tf.square(norms - 1.0))
-            return tf.reduce_mean(d(fake, training=True)) - tf.reduce_mean(d(real, training=True)) + 3.0 * penalty
-        sgd_step(d, critic_loss)
+        sgd_step(d, lambda: gulrajani_critic_loss(d, g(z, training=True), real, eps, 3.0))
     sgd_step(g, lambda: -tf.reduce_mean(d(g(z_g, training=True), training=True)))
 
     logs = engine.train_iteration(iter(reals).__next__, np.random.default_rng(0))
     assert_same_weights(engine, g, d)
     assert logs["d_loss"] == pytest.approx(-logs["divergence"] + 3.0 * logs["gp"], rel=1e-5)
+
+
+def test_wgangp_runs_g_in_training_mode_in_the_critic_steps_too():
+    """With BatchNorm in G: the critic's fakes come from G with batch statistics, and G's moving
+    statistics move in every critic step as well as in G's (wgangp.py's docstring: as Keras-GAN
+    under Keras 2.2 did). Inference mode would train the critic on other fakes than G's update sees."""
+    engine = tiny_engine("WGANGP", "linear", generator=tiny_bn_generator, critic_steps=2, gp_weight=3.0)
+    g, d = copies(engine)
+    reals = real_batches(2)
+    draws, z_g = wgangp_draws(engine, 2)
+    moving = [w for w in g.non_trainable_weights if "moving" in w.path]
+    initial = [w.numpy() for w in moving]
+
+    for real, (eps, z) in zip(reals, draws):
+        sgd_step(d, lambda: gulrajani_critic_loss(d, g(z, training=True), real, eps, 3.0))
+    sgd_step(g, lambda: -tf.reduce_mean(d(g(z_g, training=True), training=True)))
+
+    engine.train_iteration(iter(reals).__next__, np.random.default_rng(0))
+    assert_same_weights(engine, g, d)   # get_weights() holds the BatchNorm moving statistics too
+    assert len(moving) == 2 and all(np.abs(w.numpy() - v).max() > 1e-3 for w, v in zip(moving, initial))
 
 
 def test_published_training_defaults_reach_the_optimizers_and_engines():
