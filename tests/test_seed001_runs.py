@@ -11,7 +11,7 @@ import pytest
 import gan_keras  # noqa: F401  (registers the custom layers needed to load .keras files)
 from gan_keras import rundir
 from tests.conftest import ROOT
-from tests.test_run import cli, read_rows, run, same_weights, weights_of
+from tests.test_run import main_here, read_rows, run, same_weights, weights_of
 
 BEGAN_COLUMNS = {"iteration", "d_loss", "g_loss", "loss_real", "loss_fake", "loss_fake_d", "k_t", "m_global",
                  "collapse"}
@@ -32,7 +32,7 @@ def _data(shared_data_dir, monkeypatch):
 def test_seed001_models_train_from_the_command_line(tmp_path, model, extra, dataset):
     out = tmp_path / "run"
     data = ["--limit", "16"] if dataset == "celeba" else []
-    result = cli(model, dataset, 2, 2, 2, 2, *data, "--seed", 5, "--no-tensorboard", "--out", out)
+    result = main_here(model, dataset, 2, 2, 2, 2, *data, "--seed", 5, "--no-tensorboard", "--out", out)
     assert result.returncode == 0, result.stderr
     assert " k " in result.stdout and " M " in result.stdout          # k_t and M_global on the progress line
     rows = read_rows(str(out))
