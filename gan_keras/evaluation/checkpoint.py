@@ -79,20 +79,21 @@ def generator_fn(model):
 
     if not backend.is_tensorflow():
         return lambda z: np.asarray(model.predict_on_batch(z), dtype=np.float32)
+    # A partial, not a lambda: TensorFlow counts traces per function code, so one lambda per
+    # checkpoint warned "triggered tf.function retracing" from the 5th checkpoint on, as if each
+    # model's one trace were a bug. A partial is counted as itself.
+    forward = functools.partial(_forward_in_inference_mode, model)
     try:
         import tensorflow as tf
 
-        # A partial, not a lambda: TensorFlow counts traces per function code, so one lambda per
-        # checkpoint warned "triggered tf.function retracing" from the 5th checkpoint on, as if
-        # each model's one trace were a bug. A partial is counted as itself.
-        fn = tf.function(functools.partial(_forward_in_inference_mode, model), reduce_retracing=True)
+        fn = tf.function(forward, reduce_retracing=True)
 
         def run(z):
             out = fn(tf.convert_to_tensor(z))
             return np.asarray(out.numpy() if hasattr(out, "numpy") else out, dtype=np.float32)
         return run
     except Exception:  # noqa: BLE001
-        return lambda z: np.asarray(keras_to_numpy(model(z, training=False)), dtype=np.float32)
+        return lambda z: np.asarray(keras_to_numpy(forward(z)), dtype=np.float32)
 
 
 def _forward_in_inference_mode(model, z):
