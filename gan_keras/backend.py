@@ -94,9 +94,9 @@ def traced_gradients_released():
     ``tf.custom_gradient``. Each trace registers its gradient function under a new name
     ("CustomGradient-N") in a table that lives as long as the process and is never emptied, and the
     function holds the traced graph, whose captures hold every variable of the step. So every run
-    kept its weights and optimizer state until the process ended: about 210 MB per WGAN-GP run at
-    28x28, 70 MB per DCGAN run, with ``keras.backend.clear_session()`` and ``gc.collect()`` no help
-    (measured with five runs in one process). A notebook that tries ten settings, or the test
+    kept its weights and optimizer state until the process ended: +326 MB per WGAN-GP run at
+    28x28, +68 MB per DCGAN run (+7 and +2 MB with this; benchmarks/memory_per_run.py), with
+    ``keras.backend.clear_session()`` and ``gc.collect()`` no help. A notebook that tries ten settings, or the test
     suite (whose workers grew to 12 GB; one was killed for memory), ran out of memory. Functions
     traced inside still run afterwards; only a new gradient taken *through* one of them (a traced
     step called under another ``GradientTape``) would miss its entry, and nothing here does that.
