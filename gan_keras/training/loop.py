@@ -30,6 +30,7 @@ from gan_keras.training.engine import build_engine
 from gan_keras.training import run_setup, runlock
 from gan_keras.training.config import RunConfig
 from gan_keras.training.runlog import IntervalMeans, LogWriter, StopRequest
+from gan_keras.training.tensorboard import TensorBoardLog
 from gan_keras.utils import write_json_atomic
 
 SAMPLE_GRID = 64  # an 8x8 grid from fixed noise
@@ -111,7 +112,8 @@ class Trainer:
             engine.attach_data(dataset.images[:self.n_train], c.batch_size)
         self.log = LogWriter(os.path.join(self.run_dir, rundir.LOG), ["iteration", *self.log_spec.names, "seconds"])
         self.log.open(keep_until=start, backup=log_backup)
-        self.tb = self._tensorboard()
+        self.tb = TensorBoardLog.open(os.path.join(self.run_dir, rundir.TENSORBOARD), keep_until=start) \
+            if c.tensorboard else None
         try:
             with StopRequest(chunk=(c.fetch_every or 1) if hasattr(engine, "train_iterations") else 1) as stop:
                 self._loop(start, elapsed, stop)
@@ -193,22 +195,6 @@ class Trainer:
         if self.config.deterministic:
             backend.enable_determinism()   # op determinism too (TensorFlow; a no-op elsewhere)
 
-    def _tensorboard(self):
-        if not self.config.tensorboard:
-            return None
-        if not backend.is_tensorflow():
-            print(f"note: no TensorBoard logs on the {backend.name()} backend (they are tf.summary)")
-            return None
-        try:
-            import tensorboard  # noqa: F401  (tf.summary needs it; TensorFlow no longer installs it)
-        except ImportError:
-            print("warning: the tensorboard package is not installed: no TensorBoard logs "
-                  "(pip install tensorboard, or pass --no-tensorboard)")
-            return None
-        import tensorflow as tf
-
-        return tf.summary.create_file_writer(os.path.join(self.run_dir, rundir.TENSORBOARD))
-
     def _draw_real(self):
         idx = self.rng.integers(0, self.n_train, self.config.batch_size)
         return self.dataset.batch(idx)
@@ -242,7 +228,8 @@ class Trainer:
                 self.log.write(row)
                 if not all(math.isfinite(v) for k, v in logs.items()):
                     break
-                self._tensorboard_scalars(iteration, logs)
+                if self.tb is not None:
+                    self.tb.scalars(iteration, logs)
                 interval.add(logs)
                 for alarm in self.log_spec.alarms(logs):
                     print(f"warning: iteration {iteration}: {alarm}", flush=True)
@@ -306,26 +293,13 @@ class Trainer:
             speed = f"{rate:.2f} it/s | ETA {hms(left) if math.isfinite(left) else '?'}"
         print(f"[{iteration}/{c.epochs}] {self.log_spec.progress_text(logs)} | {speed}", flush=True)
 
-    def _tensorboard_scalars(self, iteration, logs):
-        if self.tb is None:
-            return
-        import tensorflow as tf
-
-        with self.tb.as_default(step=iteration):
-            for k, v in logs.items():
-                tf.summary.scalar(k, v)
-
     def _sample(self, iteration):
         images = self.engine.generate(self.fixed_noise)
         scale = 2 if self.image_shape[0] < 64 else 1
         path = save_grid(images, os.path.join(self.run_dir, rundir.SAMPLES, rundir.sample_name(iteration)), scale=scale)
         self._extra_grids(iteration, scale)
         if self.tb is not None:
-            import tensorflow as tf
-
-            with self.tb.as_default(step=iteration):
-                tf.summary.image("samples", ((images[:16] + 1.0) / 2.0).clip(0, 1), max_outputs=16)
-            self.tb.flush()
+            self.tb.images(iteration, images)
         return path
 
     def _extra_grids(self, iteration, scale):
