@@ -2,7 +2,8 @@
 
     <run>/config.json                 everything needed to rebuild the run (model, dataset, sizes,
                                       hyperparameters, seed, versions); written first
-    <run>/log.csv                     one row per iteration (see training.logs)
+    <run>/log.csv                     one row per iteration (training/runlog.py; its columns:
+                                      the engine's LogSpec, training/logspec.py)
     <run>/samples/iter_0001000.png    8x8 grids from fixed noise, every sample_interval
     <run>/checkpoints/iter_0010000/   one folder per checkpoint:
         generator.keras, discriminator.keras   loadable with keras.saving.load_model
@@ -93,7 +94,8 @@ def _is_complete(path: str) -> bool:
 
 
 def list_checkpoints(run_dir: str, include_incomplete: bool = False) -> list[Checkpoint]:
-    """Complete checkpoints of a run, oldest first. Half-written ones are skipped."""
+    """Complete checkpoints of a run, oldest first. Half-written ones are skipped, unless
+    ``include_incomplete`` (to tell "no checkpoint yet" from "none loadable")."""
     root = os.path.join(run_dir, CHECKPOINTS)
     if not os.path.isdir(root):
         return []
@@ -183,7 +185,8 @@ def read_log_rows(path: str) -> tuple[list[str], list[dict[str, str]]]:
     A log can be damaged in ways a reader must survive: a partial last line after a kill -9, NUL
     bytes or garbage after a crash of the file system, a line cut in two. A row is kept when it
     has every column, its iteration is a positive integer larger than the previous row's, and
-    every value is a number (nan and inf included: a diverged iteration is logged). Returns
+    every value is a number (nan and inf included: a diverged iteration is logged) or empty (a
+    value not measured every iteration, e.g. the F1 probe's). Returns
     ``([], [])`` for a missing or unreadable file.
     """
     try:

@@ -1,4 +1,4 @@
-"""What both command-line tools share: one-line errors, quiet start-up, positive integers."""
+"""What the command-line tools share: one-line errors, quiet start-up, positive integers."""
 from __future__ import annotations
 
 import argparse

@@ -5,9 +5,11 @@
 
 For every complete generator checkpoint of the run directory (``checkpoints/iter_*/``):
 
-1. FID_sample_number images are generated from fixed normal noise (the same noise for every
-   checkpoint: ``numpy.random.default_rng([seed, 1]).standard_normal((n, latent_dim))``), in
-   batches, and their Inception features computed (backbone ``--inception keras|fid``);
+1. FID_sample_number images are generated from fixed noise, drawn from the run's own latent
+   distribution (normal, or uniform for the BEGAN family) with ``numpy.random.default_rng([seed, 1])``:
+   the same max(FID_sample_number, Generate_sample_number) vectors for every checkpoint
+   (``evaluation/checkpoint.py: latent_chunks``), in batches, and their Inception features
+   computed (backbone ``--inception keras|fid``);
 2. they are compared with the features of FID_sample_number real training images (a seeded random
    sample of the run's dataset, cached; see ``gan_keras.metrics.real_stats``): FID (equation 2-15),
    KID, improved precision/recall (k = 3) and, when the backbone has its ImageNet classifier, the

@@ -99,7 +99,8 @@ class EvalConfig:
     use_cache: bool = True
     progress: bool = True
     command: list[str] | str | None = None
-    download: bool = True  # last, so that positional construction keeps its meaning
+    # (new fields go last, so that positional construction keeps its meaning)
+    download: bool = True
     recompute: bool = False
 
     def validate(self, names: Mapping[str, str] | None = None) -> EvalConfig:

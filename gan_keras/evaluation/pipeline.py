@@ -7,9 +7,10 @@
 It used to live inside the command line, so nothing else (benchmarks, notebooks, a training
 script that evaluates as it goes) could run it. ``GAN_evaluation.py`` is now a thin caller.
 
-The run is read only through its config.json's ``dataset``, ``latent_dim``, ``image_shape``,
-``data_dir`` and (optionally) ``image_size``, so runs of any model, including ones the
-dissertation does not have, evaluate alike. The steps, in order: validate the options, find the
+The run is read through its config.json's data and latent fields (``dataset``, ``data_dir``,
+``data_limit``, ``dataset_info``'s fingerprint, ``dataset_size``, ``image_shape``, ``image_size``,
+``latent_dim`` and ``hyperparams.latent``), never through its model (whose name is only a
+title), so runs of any model, including ones the dissertation does not have, evaluate alike. The steps, in order: validate the options, find the
 complete checkpoints, check that memory and disk suffice, load the backbone and the real
 dataset, compute (or read from the cache) the real features, then evaluate each checkpoint and
 rewrite the outputs after each. Errors a user can cause are ``GanKerasError`` subclasses;

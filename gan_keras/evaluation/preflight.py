@@ -1,9 +1,10 @@
 """Before any image is generated: read the run, choose the checkpoints, check memory and disk.
 
 Everything here is cheap and can fail, so it runs first and fails with one clear
-``GanKerasError`` line rather than after minutes of loading networks and data. The run is read
-only through config.json's ``dataset``, ``latent_dim``, ``image_shape`` (else the dataset's
-registered shape) and optional ``image_size``, so runs of any model evaluate alike.
+``GanKerasError`` line rather than after minutes of loading networks and data. The run's shape is
+read from config.json's ``latent_dim``, ``image_shape`` (else the dataset's registered shape) and
+optional ``image_size``, and its size from ``dataset_size``, never from its model, so runs of any
+model evaluate alike.
 """
 from __future__ import annotations
 

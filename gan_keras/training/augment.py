@@ -50,7 +50,6 @@ from gan_keras.hparams import COMMON
 
 # The one declaration of the policy (gan_keras/hparams.py); its check normalises and refuses.
 POLICY = next(p for p in COMMON if p.name == "diffaugment")
-ITEMS = POLICY.choices                # ("color", "translation", "cutout"): the canonical order
 TRANSLATION_RATIO = 1.0 / 8.0
 CUTOUT_RATIO = 1.0 / 2.0
 

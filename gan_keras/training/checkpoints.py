@@ -32,7 +32,7 @@ def _fsync_file(path):
         os.fsync(f.fileno())
 
 
-def save_checkpoint(run_dir: str, iteration: int, engine, state: dict, arrays: dict, keep: int | None = None,
+def save_checkpoint(run_dir: str, iteration: int, engine, state: dict, arrays: dict,
                     copies: list[str] = (), autosave: bool = False) -> str:
     """Write checkpoint ``iteration`` atomically and return its folder.
 
@@ -89,9 +89,6 @@ def save_checkpoint(run_dir: str, iteration: int, engine, state: dict, arrays: d
                 else "no earlier checkpoint exists")
         what_failed = f"the resume point at iteration {iteration}" if autosave else f"checkpoint {iteration}"
         raise CheckpointError(f"could not write {what_failed} in {root}: {what}; {kept}") from None
-    if keep:
-        for old in rundir.list_checkpoints(run_dir)[:-keep]:
-            shutil.rmtree(old.path, ignore_errors=True)
     return final
 
 

@@ -1,7 +1,8 @@
 """``--engine compiled``: a whole iteration as one compiled TensorFlow function, data on the device.
 
 The reference engines run an iteration as several Keras calls from Python: the stacked engine's
-``generator.predict_on_batch`` and three ``train_on_batch`` calls per critic step, the custom-step
+``generator.predict_on_batch`` and two ``train_on_batch`` calls per critic step and one on the stacked
+model per iteration, the custom-step
 adapter's one ``train_on_batch``; each takes a NumPy batch drawn on the host and returns its logs
 to it. The compiled engines do the same arithmetic inside one ``tf.function`` per iteration:
 

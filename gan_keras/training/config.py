@@ -28,11 +28,10 @@ class RunConfig:
     seed: int | None = None         # None: a random seed, recorded in config.json
     data_dir: str | None = None
     data_limit: int | None = None   # use only the first N source images (nlvr: 3 crops each)
-    image_size: int | None = None   # 32 or 64: train colour datasets at this size (None: native)
+    image_size: int | None = None   # 28, 32 or 64: train at this size (None: the dataset's own; 28: greyscale)
     hyperparams: dict = field(default_factory=dict)  # overrides of the model's defaults
     on_nan: str = "stop"            # "stop" or "rollback"
     max_rollbacks: int = 3
-    resume: bool = True             # continue an existing run of the same identity
     force: bool = False             # overwrite a run directory holding a different run
     tensorboard: bool = True
     deterministic: bool = True      # enable TensorFlow op determinism (CPU: bit-identical reruns)

@@ -5,8 +5,9 @@
 * ``train_step``: one adapter for every ``keras.Model`` subclass with its own ``train_step``
   (``training/train_step.py``); the model class is the spec's ``train_step``.
 
-A new engine (e.g. a compiled one) is one module with a class following ``base.Engine`` and a
-``PARAMS`` tuple of the hyperparameters it reads, plus one line in ``ENGINES``.
+A new engine is one module with a class following ``base.Engine`` and a ``PARAMS`` tuple of the
+hyperparameters it reads, plus one line in ``ENGINES``; its ``--engine compiled`` form, if it has
+one, is a line in ``COMPILED`` (and in ``_compiled_engines`` for JAX).
 """
 from __future__ import annotations
 

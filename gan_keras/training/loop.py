@@ -1,7 +1,8 @@
 """The training loop shared by every engine: data, logs, samples, checkpoints, resume, signals.
 
 ``Trainer(config).run()`` is what ``GAN_main.py`` calls. Everything is validated (dataset,
-sizes, memory; ``run_setup.py``) *before* the run directory is created, so bad input leaves nothing
+sizes, memory; ``run_setup.py``) *before* anything is written in the run directory (only its lock
+creates the folder, and a refusal removes it again: ``runlock.py``), so bad input leaves nothing
 behind.
 """
 from __future__ import annotations

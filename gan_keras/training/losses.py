@@ -63,7 +63,7 @@ def js_divergence_estimate(d_loss: float) -> float:
     """JSD estimate from the discriminator's mean BCE over its real and fake batch.
 
     At the optimal discriminator V(D*, G) = -2 log 2 + 2 JSD and V = -2 * d_loss, so
-    JSD ~= log 2 - d_loss (REFERENCE.md).
+    JSD ~= log 2 - d_loss (the project's reference numbers, ``shared/spec/REFERENCE.md``).
     """
     return math.log(2.0) - d_loss
 

@@ -101,12 +101,12 @@ def existing_run(run_dir: str, c: RunConfig, spec, hp, image_shape):
     theirs = {k: previous.get(k) for k in IDENTITY_KEYS}
     theirs["hyperparams"] = comparable_hyperparams(spec, theirs.get("hyperparams"))
     theirs["dataset"] = _canonical_or_same(theirs.get("dataset"))  # runs recorded before names were canonical
-    if mine != theirs or not c.resume:
+    if mine != theirs:
         if c.force:
             return None
         same_model = theirs.get("model") == mine.get("model")
         diff = "; ".join(_difference(k, theirs.get(k), mine.get(k), advise=same_model) for k in IDENTITY_KEYS
-                         if theirs.get(k) != mine.get(k)) or "--no-resume given"
+                         if theirs.get(k) != mine.get(k))
         raise RunDirError(f"{run_dir} already holds a different run ({diff}); choose another --out, "
                           f"or pass --force to overwrite it")
     return previous

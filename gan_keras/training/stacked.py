@@ -1,14 +1,14 @@
 """The dissertation's training (section 3.4.3): ``train_on_batch`` on D, then on the stacked model.
 
 One iteration:
-  for each of ``critic_steps`` discriminator updates (1 for GAN/DCGAN/LSGAN, 5 for WGAN):
+  for each of ``critic_steps`` discriminator updates (the model's default: 5 for WGAN, else 1):
       D.train_on_batch(real batch, real labels); D.train_on_batch(G(z), fake labels)
       (WGAN) clip the critic's weights to [-c, c] after each of these updates
   stacked.train_on_batch(z, real labels) with D frozen, so only G learns.
 
 Everything that depends on the loss (the Keras loss, the labels, accuracy, the divergence estimate)
-comes from the model's row of the loss table (``training/losses.py``), so one engine trains GAN,
-DCGAN, WGAN and LSGAN.
+comes from the model's row of the loss table (``training/losses.py``), so one engine trains every
+model declared ``engine="stacked"`` (GAN, DCGAN, WGAN, LSGAN, MLPGAN, DELIGAN, ...).
 
 Keras 3 reads ``trainable`` when a train function is *traced* (the first call, and again for
 every new batch shape), not at compile time. Written in the dissertation's order (freeze D once,

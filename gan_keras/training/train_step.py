@@ -114,7 +114,7 @@ class GANTrainStep(keras.Model):
 
     def sample_grids(self, real) -> dict:
         """Images to save beside the samples, from a fixed real batch: name -> images in [-1, 1]
-        (e.g. {"reconstructions": D(real)} for an auto-encoder discriminator). None by default."""
+        (e.g. {"reconstructions": D(real)} for an auto-encoder discriminator). Nothing by default."""
         return {}
 
     def extra_state_variables(self) -> list:
