@@ -119,6 +119,35 @@ def autosave(run_dir: str) -> Checkpoint | None:
         return None
 
 
+def checkpoint_folder(path: str) -> tuple[str, str] | None:
+    """(the run directory, the checkpoint's name) when ``path`` is one of a run's checkpoint folders
+    (``<run>/checkpoints/iter_N`` or ``autosave``, with our manifest, state or generator file), else None.
+
+    Such a folder holds copies of the run's config.json and log.csv, so it looks like a run: no
+    tool may take it for one (training there would overwrite the copies a resume restores from).
+    """
+    path = os.path.normpath(os.path.abspath(path))
+    name, parent = os.path.basename(path), os.path.dirname(path)
+    if os.path.basename(parent) != CHECKPOINTS or not (_CKPT_RE.match(name) or name == AUTOSAVE):
+        return None
+    if not any(os.path.isfile(os.path.join(path, f)) for f in (MANIFEST, "state.json", GENERATOR_FILE)):
+        return None
+    return os.path.dirname(parent), name
+
+
+def not_a_checkpoint_folder(path: str, advice: str) -> None:
+    """Raise ``RunDirError`` when ``path`` is a checkpoint's folder (``checkpoint_folder``), with
+    ``advice``, formatted with ``path``, ``run`` (its run directory) and ``iteration`` (or "autosave")."""
+    from gan_keras.errors import RunDirError
+
+    found = checkpoint_folder(path)
+    if found is not None:
+        run, name = found
+        iteration = int(name[5:]) if name != AUTOSAVE else AUTOSAVE
+        raise RunDirError(f"{path} is the folder of one checkpoint of the run {run}, not a run directory: "
+                          + advice.format(path=path, run=run, iteration=iteration))
+
+
 def holds_run(run_dir: str) -> bool:
     """Whether a folder holds a gan_keras run, the only thing ``--force`` may overwrite: its
     config.json names a model; or it has checkpoints of ours (a folder ``iter_N`` or ``autosave``
@@ -160,6 +189,7 @@ def read_config(run_dir: str) -> dict:
     path = os.path.join(run_dir, CONFIG)
     if not os.path.isdir(run_dir):
         raise RunDirError(f"run directory not found: {run_dir}")
+    not_a_checkpoint_folder(run_dir, "give its run directory, {run}")
     try:
         return _read_json(path)
     except FileNotFoundError:

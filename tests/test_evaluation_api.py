@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from gan_keras.data.base import ImageDataset, to_uint8
-from gan_keras.errors import CheckpointError, ConfigError, DatasetError
+from gan_keras.errors import CheckpointError, ConfigError, DatasetError, RunDirError
 from gan_keras.evaluation import EvalConfig, EvaluationResult, evaluate_run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -368,8 +368,8 @@ def test_what_a_checkpoint_needs_and_what_is_refused_before_any_work(run_dir, tm
 def test_a_checkpoint_folder_given_as_the_run_says_what_to_give(run_dir, tmp_path):
     folder = os.path.join(run_dir, "checkpoints", "iter_0000300")
     shutil.copy(os.path.join(run_dir, "config.json"), folder)   # as GAN_main.py's checkpoints hold one
-    with pytest.raises(CheckpointError, match=f"one checkpoint's folder: give its run directory and the "
-                                              f"checkpoint, {run_dir} --checkpoint 300"):
+    with pytest.raises(RunDirError, match=f"the folder of one checkpoint of the run {run_dir}, not a run directory: "
+                                          f"give its run directory and the checkpoint, {run_dir} --checkpoint 300"):
         evaluate_run(folder, EvalConfig(20, 0, out=tmp_path / "o", progress=False), backbone=FakeBackbone(),
                      dataset=make_dataset())
 

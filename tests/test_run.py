@@ -277,6 +277,29 @@ def test_bad_arguments_give_one_line_and_no_traceback(args, message, capsys):
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
 
 
+def test_a_checkpoint_folder_is_never_taken_for_a_run(tmp_path):
+    """A checkpoint holds copies of the run's config.json and log.csv (what a resume restores a
+    damaged log from), so it looks like a run: training there, or --force, would destroy it."""
+    from gan_keras.compare import compare_runs
+    from gan_keras.compare.runs import CompareError
+
+    out = tmp_path / "run"
+    assert main_here("GAN", "shapes", 2, 4, 1, 1, "--limit", 8, "--no-tensorboard", "--out", out).returncode == 0
+    folder = out / "checkpoints" / "iter_0000001"
+    before = sorted(os.listdir(folder))
+    assert {"config.json", "log.csv", "generator.keras"} <= set(before)
+    for args in (["--resume", folder], ["--out", folder], ["--out", folder, "--force"]):
+        result = main_here("GAN", "shapes", 3, 4, 1, 1, "--limit", 8, "--no-tensorboard", *args)
+        # exit status as for any run directory that is not this run: 2 for --resume's argument, else 1
+        assert result.returncode == (2 if args[0] == "--resume" else 1) and result.stderr.count("\n") == 1
+        assert (f"{folder} is the folder of one checkpoint of the run {out}, not a run directory: to continue "
+                f"the run, pass --resume {out}; to start a new run from this checkpoint's weights, pass "
+                f"--init-from {folder} and another --out") in result.stderr
+        assert sorted(os.listdir(folder)) == before and len(read_rows(folder)) == 1
+    with pytest.raises(CompareError, match=f"not a run directory: give its run directory, {out}$"):
+        compare_runs([folder], tmp_path / "cmp")
+
+
 def test_an_unwritable_run_directory_is_one_line(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")

@@ -182,9 +182,14 @@ def _train(parser, argv) -> int:
         if args.out and os.path.abspath(args.out) != os.path.abspath(args.resume):
             return fail(PROG, "--out and --resume name different directories", 2)
         from gan_keras import rundir
+        from gan_keras.training.run_setup import CHECKPOINT_FOLDER_ADVICE
 
         if not os.path.isdir(args.resume):
             return fail(PROG, f"cannot resume {args.resume}: no such directory", 2)
+        try:
+            rundir.not_a_checkpoint_folder(args.resume, CHECKPOINT_FOLDER_ADVICE)
+        except GanKerasError as exc:
+            return fail(PROG, f"cannot resume {exc}", 2)
         if not (os.path.isfile(os.path.join(args.resume, rundir.CONFIG)) or rundir.list_checkpoints(args.resume)):
             return fail(PROG, f"cannot resume {args.resume}: it is not a run directory (no config.json)", 2)
         out = args.resume

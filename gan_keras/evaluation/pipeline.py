@@ -207,6 +207,7 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
 
     fid_n, gen_n = cfg.fid_sample_number, cfg.generate_sample_number
     run_dir = os.fspath(run_dir)
+    rundir.not_a_checkpoint_folder(run_dir, "give its run directory and the checkpoint, {run} --checkpoint {iteration}")
     run_config = rundir.read_config(run_dir)
     latent_dim, image_shape, image_size = run_shape(run_dir, run_config)
     latent = (run_config.get("hyperparams") or {}).get("latent", "normal")  # older runs: always N(0, 1)

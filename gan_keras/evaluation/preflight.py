@@ -9,7 +9,6 @@ model evaluate alike.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -111,11 +110,6 @@ def choose_checkpoints(run_dir: str, wanted: int | None, warnings: list) -> tupl
             incomplete.append(c.iteration)
             reasons.append(f"{c.iteration}: {why}")
     if not checkpoints:
-        here = os.path.basename(os.path.normpath(run_dir))
-        if re.fullmatch(r"iter_\d+", here) and os.path.isfile(os.path.join(run_dir, rundir.GENERATOR_FILE)):
-            run = os.path.dirname(os.path.dirname(os.path.normpath(run_dir)))
-            raise CheckpointError(f"{run_dir} is one checkpoint's folder: give its run directory and the checkpoint, "
-                                  f"{run} --checkpoint {int(here[5:])}")
         extra = f" (skipped {'; '.join(reasons)})" if reasons else ""
         raise CheckpointError(f"no saved generator checkpoint in {os.path.join(run_dir, rundir.CHECKPOINTS)}{extra}; "
                               "train longer than save_model_interval iterations first")

@@ -141,6 +141,7 @@ class Trainer:
         self.strategy = make_strategy(c.strategy)  # before TensorFlow runs anything
         self.image_shape = image_shape(c.dataset, c.image_size) if c.image_size is not None else image_shape(c.dataset)
         self.spec.check_shape(self.image_shape, self.hp)
+        rundir.not_a_checkpoint_folder(self.run_dir, run_setup.CHECKPOINT_FOLDER_ADVICE)  # before its lock
         if self.strategy is None or distribute.is_chief(self.strategy):  # a non-chief worker writes elsewhere
             self.lock = runlock.RunLock(self.run_dir, c.command).acquire()
         previous = run_setup.existing_run(self.run_dir, c, self.spec, self.hp, self.image_shape)

@@ -80,6 +80,10 @@ def _difference(key, theirs, mine, advise=True) -> str:
                                            if theirs.get(n) != mine.get(n))
 
 
+CHECKPOINT_FOLDER_ADVICE = ("to continue the run, pass --resume {run}; to start a new run from this checkpoint's "
+                            "weights, pass --init-from {path} and another --out")
+
+
 def existing_run(run_dir: str, c: RunConfig, spec, hp, image_shape):
     """None for a fresh directory, else its config (refusing a different run without --force)."""
     if not os.path.exists(run_dir):
