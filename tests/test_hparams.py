@@ -56,6 +56,18 @@ def test_one_declaration_per_name_across_models():
         dataclasses.replace(get_model("WGANGP"), params=(twin,)).declared_params()
 
 
+def test_an_alias_that_every_specific_flag_overrides_says_so(capsys):
+    from gan_keras.cli.train import build_parser, hyperparam_overrides
+
+    parser = build_parser()
+    both = parser.parse_args(["DCGAN", "mnist", "1", "1", "1", "1", "--lr", "0.1", "--d-lr", "0.2", "--g-lr", "0.3"])
+    assert hyperparam_overrides(both) == {"d_lr": 0.2, "g_lr": 0.3}
+    assert capsys.readouterr().out == "warning: --lr 0.1 is not used: --d-lr and --g-lr set every value it sets\n"
+    one = parser.parse_args(["DCGAN", "mnist", "1", "1", "1", "1", "--lr", "0.1", "--g-lr", "0.3"])
+    assert hyperparam_overrides(one) == {"d_lr": 0.1, "g_lr": 0.3}
+    assert capsys.readouterr().out == ""
+
+
 def test_a_new_declaration_becomes_a_checked_flag(monkeypatch):
     from gan_keras.cli.train import build_parser, hyperparam_overrides
 

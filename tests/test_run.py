@@ -189,13 +189,16 @@ def test_a_different_run_is_never_overwritten_without_force(tmp_path):
         run(tmp_path, "other", epochs=1, force=True)
     assert sorted(os.listdir(tmp_path / "other")) == ["checkpoints", "config.json", "log.csv", "notes.txt"]
     # A hyperparameter names itself and the flag that resumes the run as it was.
-    with pytest.raises(RunDirError, match=r"hyperparameters: optimizer_epsilon 1e-07 -> 1e-08 \(to resume it, "
-                                          r"add --optimizer-epsilon 1e-07\)"):
+    with pytest.raises(RunDirError, match=r"hyperparameters: optimizer_epsilon 1e-07 -> 1e-08 \(the run's: "
+                                          r"--optimizer-epsilon 1e-07\)"):
         run(tmp_path, epochs=2, batch_size=8, hyperparams={"optimizer_epsilon": 1e-8})
     # Another model's run: no flag can resume it, so none is suggested.
     with pytest.raises(RunDirError, match="model: 'DCGAN' -> 'WGAN'") as info:
         run(tmp_path, model="WGAN", epochs=2, batch_size=8)
-    assert "to resume it" not in str(info.value) and "hyperparameters:" in str(info.value)
+    assert "the run's:" not in str(info.value) and "hyperparameters:" in str(info.value)
+    # An identity key that is not a flag's name names its flags.
+    with pytest.raises(RunDirError, match=r"f1_images \(--f1-every / --f1-images\): None -> 8"):
+        run(tmp_path, epochs=2, batch_size=8, f1_every=1)
 
 
 def test_a_dataset_has_one_spelling_however_it_was_typed(tmp_path, monkeypatch):

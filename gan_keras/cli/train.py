@@ -141,6 +141,9 @@ def hyperparam_overrides(args) -> dict:
         value = getattr(args, f"alias_{alias.name}")
         if value is not None:
             out.update(dict.fromkeys(alias.targets, value))
+            if all(getattr(args, f"hp_{target}", None) is not None for target in alias.targets):
+                print(f"warning: --{alias.name} {value} is not used: "
+                      f"{' and '.join('--' + t.replace('_', '-') for t in alias.targets)} set every value it sets")
     for key, value in vars(args).items():
         if key.startswith("hp_") and value is not None:
             out[key[3:]] = value

@@ -63,17 +63,25 @@ def comparable_hyperparams(spec, saved):
     return {name: saved.get(name, param.default) for name, param in spec.declared_params().items()}
 
 
+# The flags behind the identity keys whose names are not their flags' (the positional arguments'
+# are), so that a refusal names what the user typed.
+KEY_FLAGS = {"data_limit": "--limit", "image_shape": "the dataset or --image-size",
+             "f1_images": "--f1-every / --f1-images"}
+
+
 def _difference(key, theirs, mine, advise=True) -> str:
     """One identity key's difference, the run's value first; hyperparameters name by name, with
-    the flag that gives the run's value (so a run started before a default changed still resumes;
-    not when ``advise`` is off: another model's run cannot be resumed by flags)."""
+    the flag that gives the run's value (to change the flag given, or add it where a run started
+    before a default changed; not when ``advise`` is off: another model's run cannot be resumed
+    by flags)."""
     if key != "hyperparams" or not isinstance(theirs, dict) or not isinstance(mine, dict):
-        return f"{key}: {theirs!r} -> {mine!r}"
+        label = f"{key} ({KEY_FLAGS[key]})" if key in KEY_FLAGS else key
+        return f"{label}: {theirs!r} -> {mine!r}"
 
     def one(name):
         text = f"{name} {theirs.get(name)!r} -> {mine.get(name)!r}"
         if advise and name in theirs and not isinstance(theirs[name], bool) and theirs[name] is not None:
-            text += f" (to resume it, add --{name.replace('_', '-')} {theirs[name]})"
+            text += f" (the run's: --{name.replace('_', '-')} {theirs[name]})"
         return text
 
     return "hyperparameters: " + ", ".join(one(n) for n in sorted(set(theirs) | set(mine))
