@@ -332,6 +332,8 @@ def test_bad_arguments_in_a_real_process():
     (["GAN", "shapes", 10, 8, 5, 5, "--fetch-every", 5, "--limit", 50], "--fetch-every applies to --engine compiled"),
     (["LSGAN", "shapes", 10, 8, 5, 5, "--f1-every", 2, "--f1-images", 45, "--limit", 50],
      "larger than the 5 training images left after holding out 45 of 50"),
+    (["LSGAN", "shapes", 10, 8, 5, 5, "--f1-every", 2, "--f1-images", 60, "--limit", 50],
+     "--f1-images 60 would hold out all 50 images of shapes, leaving none to train on"),
 ])
 def test_impossible_runs_are_refused_before_anything_is_written(tmp_path, args, message, monkeypatch, capsys):
     """GAN_main.py's own ``main`` in this process (the refusals in a real process: the tests above);

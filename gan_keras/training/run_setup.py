@@ -131,6 +131,9 @@ def load_data(c: RunConfig):
     size = {"image_size": c.image_size} if c.image_size is not None else {}
     dataset = load_dataset(c.dataset, data_dir=c.data_dir, limit=c.data_limit, **size)
     held_out = f1_images(c) or 0
+    if held_out >= len(dataset):
+        raise ConfigError(f"--f1-images {held_out} would hold out all {len(dataset)} images of {c.dataset}, "
+                          f"leaving none to train on")
     if held_out and c.batch_size > len(dataset) - held_out:
         raise ConfigError(f"batch size {c.batch_size} is larger than the {max(len(dataset) - held_out, 0)} "
                           f"training images left after holding out {held_out} of {len(dataset)} for the F1 "
