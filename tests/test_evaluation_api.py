@@ -149,7 +149,8 @@ def test_evaluate_run_result_and_files(run_dir, tmp_path, capsys):
 
 def test_one_checkpoint_into_an_earlier_evaluation_keeps_the_other_rows(run_dir, tmp_path):
     """--checkpoint N into a folder that holds the other checkpoints' evaluation (same settings)
-    adds N's row instead of replacing the table; other settings replace it, with a warning."""
+    adds N's row instead of replacing the table; with other settings it is refused (the table would
+    go), and replaces the table, with a warning, with --recompute."""
     out = tmp_path / "out"
     every = evaluate_run(run_dir, EvalConfig(fid_sample_number=50, generate_sample_number=2, out=out,
                                              similarity=False, progress=False),
@@ -162,9 +163,17 @@ def test_one_checkpoint_into_an_earlier_evaluation_keeps_the_other_rows(run_dir,
     with open(out / "evaluation.json") as f:
         assert [r["iteration"] for r in json.load(f)["checkpoints"]] == [100, 200, 300]
     assert (out / "metrics.csv").read_text().count("\n") == 4    # header + 3 rows
-    other = evaluate_run(run_dir, EvalConfig(fid_sample_number=40, generate_sample_number=2, out=out, checkpoint=300,
-                                             similarity=False, progress=False),
-                         backbone=FakeBackbone(), dataset=make_dataset())
+    def other(**kw):
+        return evaluate_run(run_dir, EvalConfig(fid_sample_number=40, generate_sample_number=2, out=out,
+                                                checkpoint=300, similarity=False, progress=False, **kw),
+                            backbone=FakeBackbone(), dataset=make_dataset())
+    table = (out / "metrics.csv").read_text()
+    with pytest.raises(ConfigError, match=r"holds an evaluation of iteration\(s\) 100, 200 made with other settings "
+                                          r"\(fid_sample_number, real\); evaluating checkpoint 300 there would replace it: "
+                                          r"give --out to keep both, or --recompute to replace it"):
+        other()
+    assert (out / "metrics.csv").read_text() == table and (out / "iter_0000100").is_dir()
+    other = other(recompute=True)
     assert [r["iteration"] for r in other.rows] == [300]
     assert any("made with other settings" in w and "--out" in w for w in other.warnings)
     assert not (out / "iter_0000100").exists() and not (out / "iter_0000200").exists()   # gone with their rows
@@ -324,7 +333,7 @@ def test_an_interrupted_evaluation_continues_and_keeps_only_what_still_stands(ru
     assert partly.calls == 2 and [r["status"] for r in rows] == ["ok"] * 3
     assert (out / "iter_0000200" / "generated").is_dir()
     assert (out / "iter_0000300" / "grid.png").is_file()
-    evaluate_run(run_dir, EvalConfig(50, 0, out=out, checkpoint=300, similarity=False, progress=False),
+    evaluate_run(run_dir, EvalConfig(50, 0, out=out, checkpoint=300, recompute=True, similarity=False, progress=False),
                  backbone=FakeBackbone(), dataset=make_dataset())   # no PNGs asked: no grid left from before
     assert not (out / "iter_0000300" / "grid.png").exists() and os.listdir(out / "iter_0000300" / "generated") == []
 
@@ -341,7 +350,7 @@ def test_the_same_weights_found_elsewhere_are_the_same_settings(run_dir, tmp_pat
     evaluate(backbone("/weights/w.pt", "abc"))
     again = evaluate(backbone("/elsewhere/link.pt", "abc"), checkpoint=300)
     assert [r["iteration"] for r in again.rows] == [100, 200, 300] and again.warnings == []
-    other = evaluate(backbone("/weights/w.pt", "def"), checkpoint=300)   # other weights: other settings
+    other = evaluate(backbone("/weights/w.pt", "def"), checkpoint=300, recompute=True)   # other weights: other settings
     assert [r["iteration"] for r in other.rows] == [300]
     assert any("other settings (backbone)" in w for w in other.warnings)
 

@@ -101,11 +101,13 @@ def _evaluation_identity(summary: dict) -> dict:
                                  default=str))
 
 
-def _earlier_rows(out: str, summary: dict, redone: set, warnings: list) -> dict:
+def _earlier_rows(out: str, summary: dict, redone: set, warnings: list, cfg: EvalConfig) -> dict:
     """The rows (by iteration) of the evaluation ``out`` already holds, when it was computed the
     same way: kept beside new ones (``--checkpoint N``) or instead of them (an interrupted
     evaluation continues). Made another way, it is replaced: its rows and the folders of the
-    checkpoints not evaluated now are removed, with a warning naming what differs."""
+    checkpoints not evaluated now are removed, with a warning naming what differs. Except that
+    one checkpoint (``--checkpoint N``) never replaces an evaluation of others without
+    ``--recompute``: a quick check would cost the whole table (ConfigError, nothing removed)."""
     try:
         with open(os.path.join(out, "evaluation.json")) as f:
             previous = json.load(f)
@@ -114,10 +116,15 @@ def _earlier_rows(out: str, summary: dict, redone: set, warnings: list) -> dict:
         return {}
     theirs, mine = _evaluation_identity(previous), _evaluation_identity(summary)
     if rows and theirs != mine:
+        differ = ", ".join(k for k in mine if theirs.get(k) != mine[k])
+        others = sorted(set(rows) - redone)
+        if cfg.checkpoint_iteration is not None and others and not cfg.recompute:
+            raise ConfigError(f"{out} holds an evaluation of iteration(s) {', '.join(map(str, others))} made with "
+                              f"other settings ({differ}); evaluating checkpoint {cfg.checkpoint_iteration} there would "
+                              f"replace it: give --out to keep both, or --recompute to replace it")
         for iteration in rows:   # images and figures go with their rows: the folder shows one evaluation
             if iteration not in redone:
                 shutil.rmtree(os.path.join(out, f"iter_{iteration:07d}"), ignore_errors=True)
-        differ = ", ".join(k for k in mine if theirs.get(k) != mine[k])
         warn(warnings, f"{out} held an evaluation of iteration(s) {', '.join(map(str, sorted(rows)))} made with "
                        f"other settings ({differ}); it is replaced by this one (to keep both, evaluate into "
                        "another folder with --out)")
@@ -309,7 +316,7 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
         backbone=backbone,
         dataset=dataset, real=real, title=f"{run_config.get('model', '?')} on {run_config['dataset']}", log=log)
     rows, done_now = [], {c.iteration for c in checkpoints}
-    previous = _earlier_rows(out, summary, done_now, warnings)
+    previous = _earlier_rows(out, summary, done_now, warnings, cfg)
     # beside --checkpoint N, the other checkpoints' rows stay; a whole evaluation rewrites the table
     earlier = [r for it, r in previous.items() if it not in done_now] if cfg.checkpoint_iteration is not None else []
     try:
