@@ -164,8 +164,9 @@ COMMON = (
     HParam("beta_2", 0.999, "Adam beta_2", "fraction"),
     HParam("optimizer_epsilon", 1e-7, "epsilon of Adam and RMSprop (Keras' and Keras 2.2's 1e-7; seed 001's "
            "BEGAN family: 1e-8)", "positive_float"),
-    HParam("arch", "dissertation", "which published networks to build: the dissertation's layer tables, or "
-           "seed 002's (the DCGAN paper's) for DCGAN and LSGAN", "choice"),
+    HParam("arch", "dissertation", "which published networks to build: the dissertation's layer tables, seed "
+           "002's (the DCGAN paper's: radford), seed 001's (began, began-cs, began-v3) or seed 003's (seed003); "
+           "each model has some of them (another is refused, naming its own)", "choice"),
     # Read by training/augment.py, the stacked engine and every GANTrainStep (its ``augment``).
     HParam("diffaugment", "none", "DiffAugment (Zhao et al. 2020): the same random differentiable augmentation "
            "of every real and fake image D sees, a comma-separated subset of color, translation, cutout "
@@ -221,9 +222,6 @@ class Hyperparams:
 
     def get(self, name, default=None):
         return self._values.get(name, default)
-
-    def declaration(self, name) -> HParam:
-        return self._declared[name]
 
     def replace(self, **changes) -> "Hyperparams":
         unknown = sorted(set(changes) - set(self._declared))

@@ -64,15 +64,14 @@ def write_json_atomic(path: str, obj) -> None:
 def save_keyed_npz(path: str, arrays: dict, meta: dict) -> None:
     """Write arrays plus a JSON ``meta`` (whose ``key`` names what they were computed from) atomically.
 
-    Used by the caches (dataset images, real-image features). The file is readable by others:
-    mkstemp makes it private, but a cache is fine to share.
+    Used by the caches (dataset images, real-image features); the file gets the permissions of any
+    file the user writes (``atomic_path``).
     """
     import numpy as np
 
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             np.savez(f, **arrays, meta=np.array(json.dumps(meta, sort_keys=True, default=str)))
-        os.chmod(tmp, 0o644)
 
 
 def load_keyed_npz(path: str, key: str) -> tuple[dict, dict] | None:

@@ -91,7 +91,7 @@ class Run:
         return self.evaluation is not None
 
     def eval_settings(self) -> dict:
-        """backbone, resize, fid_sample_number and the number of real images (None when not evaluated)."""
+        """backbone, resize, fid_sample_number and the number of real images ({} when not evaluated)."""
         if self.evaluation is None:
             return {}
         e = self.evaluation

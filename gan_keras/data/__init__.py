@@ -41,7 +41,7 @@ Layouts under a data dir D (see data/README.md): ``D/mnist/mnist.npz`` (or the I
 top, resized to 64x64; see celeba.py), ``D/emoji/img/twitter/64/*.png`` (+ optional
 ``D/emoji/emoji_manifest.csv`` selecting the files; see emoji.py), ``D/cifar10/cifar-10-batches-py/
 data_batch_1..5`` (official python pickles, read with a restricted unpickler; see cifar10.py).
-``shapes`` needs nothing. ``folder:PATH``: every png/jpg/jpeg/bmp/gif/webp/tiff under PATH
+``shapes`` needs nothing. ``folder:PATH``: every png/jpg/jpeg/bmp/gif/webp/tif/tiff/ppm/pgm under PATH
 (recursive), the central square of side min(H, W) resized with PIL BICUBIC (see imagefolder.py).
 
 ``ImageDataset.info`` records what was done: ``fingerprint`` (a content hash of the returned

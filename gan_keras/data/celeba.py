@@ -33,7 +33,6 @@ from .imageio import centre_square_box, read_rgb_image, resize_rgb, skip_on_erro
 IMAGE_SIZE = 64
 BACKGROUND = (255, 255, 255)
 MAX_ASPECT = 4.0
-OFFICIAL_SIZE = (178, 218)  # (width, height) of img_align_celeba
 PREPROCESS_VERSION = "celeba-v1: central WxW square (rows (H-W)//2..), PIL BICUBIC to 64x64, JPEG draft >= 128px"
 
 

@@ -27,7 +27,6 @@ from .imageio import RESAMPLE, centre_square_box, read_rgb_image, resize_rgb, sk
 
 BACKGROUND = (255, 255, 255)
 MAX_ASPECT = 10.0
-GREY_SIZE = 28
 CROP = "central square of side min(H, W)"
 PREPROCESS_VERSION = ("imagefolder-v1: central min(H,W) square, PIL BICUBIC, alpha on white, "
                       "JPEG draft >= 2x size, greyscale = PIL convert('L') before resizing")

@@ -35,7 +35,7 @@ FOLDER_PREFIX = "folder:"
 FOLDER_DEFAULT_SIZE = 64
 FOLDER_IMAGE_SIZES = (28, 32, 64)  # 28: greyscale (28, 28, 1); 32 and 64: RGB
 FOLDER_HELP = (
-    "folder:PATH (any folder of images: every png, jpg/jpeg, bmp, gif, webp or tiff under PATH, "
+    "folder:PATH (any folder of images: every png, jpg/jpeg, bmp, gif, webp, tif/tiff, ppm or pgm under PATH, "
     "searched recursively; the central square of side min(H, W) resized to 64x64 RGB (PIL BICUBIC), "
     "or 32x32 RGB, or 28x28 greyscale for the 28x28 models, with image size 32 or 28)"
 )
@@ -51,9 +51,8 @@ class DatasetInfo:
         description: one line about the content.
         how_to_get: the files/folders to place under a data dir, and where to download them.
         needs_files: False for built-in (generated) datasets.
-        url: the main download address ("" for built-in sets).
-        image_sizes: the sides ``load_dataset(..., image_size=...)`` accepts besides the native one
-            (() for mnist: native only).
+        image_sizes: the sides ``load_dataset(..., image_size=...)`` accepts (the colour datasets'
+            native side among them; () for mnist: native only).
     """
 
     name: str
@@ -61,7 +60,6 @@ class DatasetInfo:
     description: str
     how_to_get: str
     needs_files: bool = True
-    url: str = ""
     image_sizes: tuple[int, ...] = IMAGE_SIZES
 
 
@@ -76,7 +74,6 @@ DATASETS: dict[str, DatasetInfo] = {
             f"in <data dir>/mnist/ (mirror of the official file: {MNIST_IDX_URL}); a mnist.npz in the Keras cache "
             "(~/.keras/datasets/mnist.npz) is used too; with internet access Keras downloads it"
         ),
-        url=MNIST_URL,
         image_sizes=(),
     ),
     "nlvr": DatasetInfo(
@@ -91,7 +88,6 @@ DATASETS: dict[str, DatasetInfo] = {
             "holding train-*.png) to <data dir>/nlvr/train/images/ (download: "
             f"git clone {NLVR_URL}, or its zip)"
         ),
-        url=NLVR_URL,
     ),
     "102flowers": DatasetInfo(
         name="102flowers",
@@ -101,7 +97,6 @@ DATASETS: dict[str, DatasetInfo] = {
             "extract 102flowers.tgz so that the photos are at <data dir>/102flowers/jpg/image_00001.jpg "
             f"... (download: {FLOWERS_URL})"
         ),
-        url=FLOWERS_URL,
     ),
     "shapes": DatasetInfo(
         name="shapes",
@@ -125,7 +120,6 @@ DATASETS: dict[str, DatasetInfo] = {
             "non-commercial research use only) and unzip it so that the faces are at "
             f"<data dir>/celeba/img_align_celeba/000001.jpg ... (CelebA project page: {CELEBA_URL})"
         ),
-        url=CELEBA_URL,
     ),
     "emoji": DatasetInfo(
         name="emoji",
@@ -142,7 +136,6 @@ DATASETS: dict[str, DatasetInfo] = {
             "(column file = img/twitter/64/<name>.png) only the files it lists are used (the 845-image "
             "subset of shared/data/emoji), otherwise every PNG of the folder"
         ),
-        url=EMOJI_URL,
     ),
     "cifar10": DatasetInfo(
         name="cifar10",
@@ -157,7 +150,6 @@ DATASETS: dict[str, DatasetInfo] = {
             "<data dir>/cifar10/cifar-10-batches-py/data_batch_1 ... data_batch_5 (the Keras cache "
             "layout ~/.keras/datasets/cifar-10-batches-py/ works too)"
         ),
-        url=CIFAR10_URL,
     ),
 }
 
@@ -254,7 +246,7 @@ def image_shape(name, image_size=None) -> tuple[int, int, int]:
     """(H, W, C) of dataset ``name`` as ``load_dataset(name, image_size=image_size)`` returns it.
 
     ``image_size`` None (or the native side) gives the native shape: (28, 28, 1) for mnist,
-    (64, 64, 3) for the others; 32 or 64 give (32, 32, 3) or (64, 64, 3) for the colour datasets.
+    (32, 32, 3) for cifar10, (64, 64, 3) for the others; 32 or 64 give (32, 32, 3) or (64, 64, 3) for the colour datasets.
     Raises ConfigError (one line) for an unknown name or a size the dataset does not offer.
 
     ``folder:PATH`` (the folder is not read): None or 64 gives (64, 64, 3), 32 gives (32, 32, 3) and

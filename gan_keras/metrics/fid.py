@@ -181,7 +181,7 @@ def fid_from_features(features1, features2, method: str = "eigh", return_info: b
     accurate when a set has no more samples than dimensions (the usual case below 2048 images):
     with A = centred features / sqrt(N - 1) (so S = A A^T, exactly, no square root),
     Tr (S1 S2)^(1/2) is the sum of the singular values of A1^T A2 (both sets small) or the sum of
-    the square roots of the eigenvalues of the symmetric PSD matrix A2^T S1 A2 (one set small).
+    the square roots of the eigenvalues of the symmetric PSD matrix A1^T S2 A1 (one set small, A1 the smaller).
     ``method="scipy"`` goes through the covariances as pytorch-fid does.
     """
     f1 = _check_features(features1, "features1")

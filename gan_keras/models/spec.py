@@ -38,8 +38,8 @@ class Networks:
     # hyperparameters a discriminator builder also takes, e.g. ("latent_dim",) for an auto-encoder
     # whose code must have z's size
     discriminator_params: tuple[str, ...] = ()
-    # hyperparameters a generator builder also takes, e.g. EDGEGAN's ("cft", "feature_diff") for the
-    # learned layer in front of the generator
+    # hyperparameters a generator builder also takes, e.g. EDGEGAN's ("cft", "feature_diff",
+    # "mean_rescaling") for the learned layer in front of the generator
     generator_params: tuple[str, ...] = ()
 
     def with_latent_front(self, front: Callable[..., tuple[list, int]], params: tuple[str, ...],
@@ -128,9 +128,6 @@ class ModelSpec:
     def architecture(self, hp: Hyperparams | None = None) -> Networks:
         hp = hp or self.hyperparams()
         return self.networks[hp.arch]
-
-    def supported_shapes(self, hp: Hyperparams | None = None) -> list[Shape]:
-        return sorted(self.architecture(hp).generators)
 
     def check_shape(self, image_shape, hp: Hyperparams | None = None) -> None:
         """ConfigError unless this model has networks for ``image_shape`` (in the chosen architecture)."""

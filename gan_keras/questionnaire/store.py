@@ -89,8 +89,8 @@ class Store:
             raise ConfigError(f"{path} holds the answers of another build of this questionnaire "
                               f"({row[0] if row else 'none'}, this one is {questionnaire_id}): move it away first")
 
-    def connect(self) -> sqlite3.Connection:
-        """A new connection (the caller closes it, e.g. ``with closing(store.connect())``)."""
+    def connect(self) -> "_Closing":
+        """A new connection, closed when the caller's ``with store.connect() as db:`` block ends."""
         db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         db.execute("PRAGMA foreign_keys=ON")

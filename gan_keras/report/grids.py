@@ -37,15 +37,3 @@ def save_grid(images, path: str, rows: int = 8, cols: int = 8, scale: int = 1) -
     with atomic_path(path) as tmp:
         grid.save(tmp, format="PNG")
     return path
-
-
-def save_image(image, path: str) -> str:
-    """One float [-1, 1] (or uint8) image as a PNG (grayscale stays single-channel)."""
-    arr = np.asarray(image)
-    if arr.dtype != np.uint8:
-        arr = to_uint8(arr)
-    if arr.ndim == 3 and arr.shape[-1] == 1:
-        arr = arr[..., 0]
-    with atomic_path(path) as tmp:
-        Image.fromarray(arr).save(tmp, format="PNG")
-    return path
