@@ -280,6 +280,22 @@ def test_bad_arguments_give_one_line_and_no_traceback(args, message, capsys):
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
 
 
+def test_model_names_are_read_as_dataset_names_are_whatever_their_case():
+    from gan_keras.cli.train import build_parser
+
+    args = build_parser().parse_args(["wganGP", "MNIST", "1", "8", "1", "1"])
+    assert args.model_name == "WGANGP"
+
+
+def test_a_session_with_nothing_to_train_changes_no_record(tmp_path):
+    out = tmp_path / "run"
+    assert main_here("GAN", "shapes", 4, 4, 2, 2, "--limit", 8, "--no-tensorboard", "--out", out).returncode == 0
+    config, log = (out / "config.json").read_text(), (out / "log.csv").read_text()
+    again = main_here("GAN", "shapes", 2, 4, 2, 2, "--limit", 8, "--no-tensorboard", "--out", out)
+    assert again.returncode == 0 and "already has 4 iterations (asked for 2): nothing to do" in again.stdout
+    assert (out / "config.json").read_text() == config and (out / "log.csv").read_text() == log
+
+
 def test_a_checkpoint_folder_is_never_taken_for_a_run(tmp_path):
     """A checkpoint holds copies of the run's config.json and log.csv (what a resume restores a
     damaged log from), so it looks like a run: training there, or --force, would destroy it."""

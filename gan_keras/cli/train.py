@@ -26,7 +26,8 @@ def build_parser() -> OneLineParser:
         description="Train a GAN of 'Synthesising Images by Imagination' (Chen, 2019).",
         epilog="example: python GAN_main.py WGANGP 102flowers 40000 64 1000 10000",
     )
-    p.add_argument("model_name", choices=model_names, metavar="model_name",
+    by_lower = {name.lower(): name for name in model_names}   # dcgan -> DCGAN, as dataset names are read
+    p.add_argument("model_name", choices=model_names, metavar="model_name", type=lambda s: by_lower.get(s.lower(), s),
                    help=f"Specify the type of model. ({', '.join(model_names)})")
     def dataset_arg(text):
         if not is_dataset_name(text):
@@ -47,8 +48,9 @@ def build_parser() -> OneLineParser:
     run.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its latest checkpoint")
     run.add_argument("--force", action="store_true", help="overwrite a run directory that holds a different run")
     run.add_argument("--seed", type=seed_int, help="random seed (default: a random one, recorded in config.json)")
-    run.add_argument("--data-dir", metavar="DIR", type=existing_dir, help="folder holding mnist/, nlvr/, 102flowers/ "
-                     "(default: $GAN_KERAS_DATA_DIR, then ./data, then the Keras cache)")
+    run.add_argument("--data-dir", metavar="DIR", type=existing_dir, help="folder holding one folder per dataset, named as "
+                     "the dataset: mnist/, 102flowers/, celeba/, ... (README 'Datasets'; default: $GAN_KERAS_DATA_DIR, "
+                     "then ./data, then the Keras cache)")
     run.add_argument("--limit", type=positive_int, metavar="N",
                      help="use only the first N source images (nlvr gives 3 crops each: --limit 3102 gives "
                           "the dissertation's 9,306 crops; shapes: the number of images generated)")

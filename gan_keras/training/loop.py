@@ -104,9 +104,10 @@ class Trainer:
         if fixed_noise is None:
             fixed_noise = draw_latent(self.rng, (SAMPLE_GRID, self.hp.latent_dim), self.hp.latent, float64_normal=True)
 
-        write_json_atomic(os.path.join(self.run_dir, rundir.CONFIG), run_setup.describe_run(
-            c, self.spec, self.hp, self.image_shape, seed=self.seed, start=start, dataset=dataset, engine=engine,
-            probe=probe, log_spec=self.log_spec, init_info=init_info, memory=memory, previous=previous))
+        if start < c.epochs:   # a session with nothing to train leaves config.json (its command, its sessions) as it was
+            write_json_atomic(os.path.join(self.run_dir, rundir.CONFIG), run_setup.describe_run(
+                c, self.spec, self.hp, self.image_shape, seed=self.seed, start=start, dataset=dataset, engine=engine,
+                probe=probe, log_spec=self.log_spec, init_info=init_info, memory=memory, previous=previous))
 
         self.engine, self.fixed_noise, self.dataset = engine, fixed_noise, dataset
         if hasattr(engine, "attach_data"):  # an engine that draws its batches on the device
