@@ -91,7 +91,7 @@ def test_an_old_began_cs_run_is_refused_with_the_flags_that_resume_it(tmp_path):
     _forget(out, "l2_form", "constraint_form")
     with pytest.raises(RunDirError) as refused:
         run(tmp_path, model="BEGANCS", epochs=3, batch_size=2)
-    for advice in ("add --eta 1", "add --l2-form pixel_mean", "add --constraint-form l2_norm"):
+    for advice in ("the run's: --eta 1", "the run's: --l2-form pixel_mean", "the run's: --constraint-form l2_norm"):
         assert advice in str(refused.value)
     run(tmp_path, model="BEGANCS", epochs=3, batch_size=2, hyperparams=old)
     assert [r["iteration"] for r in read_rows(out)] == ["1", "2", "3"]
