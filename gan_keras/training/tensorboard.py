@@ -15,6 +15,7 @@ TensorFlow no longer installs) there are no TensorBoard logs, with a note saying
 from __future__ import annotations
 
 import os
+import struct
 
 import numpy as np
 
@@ -78,27 +79,65 @@ def keep_events_until(path: str, iteration: int) -> int:
     The file is rewritten (atomically) only when it holds such a value, and removed when no value
     is left in it. A record cut short by a killed process ends the reading: it is dropped with the
     events after ``iteration``, or, when the file has none, left as it is (TensorBoard skips it).
+    The records kept are copied byte for byte. (Read here, not with ``tf.data.TFRecordDataset``: a
+    40,000-iteration run's file, 16 MB, took 20 s that way, 0.6 s here.)
     """
-    import tensorflow as tf
     from tensorboard.compat.proto.event_pb2 import Event
 
-    kept, dropped = [], 0
-    try:
-        for record in tf.data.TFRecordDataset(path):
-            event = Event.FromString(record.numpy())
-            if event.HasField("summary") and event.step > iteration:
-                dropped += 1
-            else:
-                kept.append((event, record.numpy()))
-    except tf.errors.DataLossError:   # a partial last record
-        pass
+    with open(path, "rb") as f:
+        data = f.read()
+    kept, dropped, values_kept = [], 0, False
+    for start, end, payload in _records(data):
+        event = Event.FromString(payload)
+        if event.HasField("summary") and event.step > iteration:
+            dropped += 1
+        else:
+            kept.append(data[start:end])
+            values_kept = values_kept or event.HasField("summary")
     if not dropped:
         return 0
-    if not any(event.HasField("summary") for event, _ in kept):
+    if not values_kept:
         os.remove(path)
         return dropped
     with atomic_path(path) as tmp:
-        with tf.io.TFRecordWriter(tmp) as writer:
-            for _, record in kept:
-                writer.write(record)
+        with open(tmp, "wb") as f:
+            f.write(b"".join(kept))
     return dropped
+
+
+def _records(data: bytes):
+    """(start, end, payload) of each whole record of a TFRecord file (the format of event files):
+    its payload's length (uint64, little-endian), that length's masked CRC-32C (uint32), the
+    payload, the payload's masked CRC-32C. Reading stops at the first record whose length's CRC is
+    wrong or which the data cuts short (a partial last record)."""
+    start = 0
+    while start + 12 <= len(data):
+        header = data[start:start + 8]
+        length, = struct.unpack("<Q", header)
+        end = start + 12 + length + 4
+        if struct.unpack_from("<I", data, start + 8)[0] != _masked_crc32c(header) or end > len(data):
+            return
+        yield start, end, data[start + 12:start + 12 + length]
+        start = end
+
+
+def _crc32c_table() -> list[int]:
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)   # CRC-32C (Castagnoli), reflected
+        table.append(crc)
+    return table
+
+
+_CRC32C = _crc32c_table()
+
+
+def _masked_crc32c(data: bytes) -> int:
+    """TFRecord's checksum: CRC-32C, rotated right by 15 bits plus a constant (mod 2^32)."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc = _CRC32C[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    crc ^= 0xFFFFFFFF
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
