@@ -67,15 +67,27 @@ def _data(shared_data_dir, monkeypatch):
     monkeypatch.setenv("GAN_KERAS_DATA_DIR", shared_data_dir)
 
 
-def test_a_resumed_run_holds_each_iteration_once(tmp_path, _data):
+def test_a_resumed_run_holds_each_iteration_once(tmp_path, _data, monkeypatch):
     """The run is interrupted after iteration 4 with its last checkpoint at 2 (the later one lost):
-    the resumed session writes 3 and 4 again, and TensorBoard must not show them twice."""
+    the resumed session writes 3 and 4 again, and TensorBoard must not show them twice. Every
+    event up to a checkpoint is on disk when the checkpoint is written (a kill loses none)."""
+    from gan_keras.training import checkpoints
+
     def train():
         return Trainer(RunConfig(out=str(tmp_path / "run"), model="GAN", dataset="mnist", epochs=4, batch_size=4,
-                                 sample_interval=2, save_model_interval=2, seed=7, data_limit=16,
+                                 sample_interval=3, save_model_interval=2, seed=7, data_limit=16,
                                  progress_seconds=1e9)).run()
 
+    on_disk, save = {}, checkpoints.save_checkpoint
+
+    def spying_save(run_dir, iteration, *args, **kwargs):
+        on_disk[iteration] = {step for _, tag, step in events(os.path.join(run_dir, rundir.TENSORBOARD))
+                              if tag == "d_loss"}
+        return save(run_dir, iteration, *args, **kwargs)
+
+    monkeypatch.setattr(checkpoints, "save_checkpoint", spying_save)
     run_dir = train()
+    assert on_disk == {2: {1, 2}, 4: {1, 2, 3, 4}}
     shutil.rmtree(os.path.join(run_dir, rundir.CHECKPOINTS, rundir.checkpoint_name(4)))
     train()
     found = events(os.path.join(run_dir, rundir.TENSORBOARD))
@@ -85,6 +97,14 @@ def test_a_resumed_run_holds_each_iteration_once(tmp_path, _data):
     assert "samples" in tags and len(tags) > 1
     for tag in tags - {"samples"}:
         assert sorted(step for t, step in pairs if t == tag) == [1, 2, 3, 4]
-    assert sorted(step for t, step in pairs if t == "samples") == [2, 4]
+    assert sorted(step for t, step in pairs if t == "samples") == [3, 4]   # every 3, and the last
     second = sorted({name for name, _, _ in found})[-1]      # the resumed session's file
     assert {step for name, _, step in found if name == second} == {3, 4}
+    # TensorBoard's own loader reads them: every value once per step, the samples as one 4x4 grid
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    loaded = EventAccumulator(os.path.join(run_dir, rundir.TENSORBOARD)).Reload()
+    assert loaded.Tags()["images"] == ["samples"] and set(loaded.Tags()["scalars"]) == tags - {"samples"}
+    assert [event.step for event in loaded.Scalars("d_loss")] == [1, 2, 3, 4]
+    assert [(image.step, image.width, image.height) for image in loaded.Images("samples")] == \
+        [(3, 4 * 28 + 5 * 2, 4 * 28 + 5 * 2), (4, 4 * 28 + 5 * 2, 4 * 28 + 5 * 2)]

@@ -327,6 +327,8 @@ class Trainer:
         state = {"iteration": iteration, "rng_state": self.rng.bit_generator.state, "seed": self.seed,
                  "elapsed_seconds": elapsed, "model": self.spec.name, "rollbacks": self.rollbacks}
         self.log.sync()  # every row up to the checkpoint is on disk before the checkpoint is
+        if self.tb is not None:
+            self.tb.flush()   # and every TensorBoard event
         ckpt.save_checkpoint(self.run_dir, iteration, self.engine, state, {"fixed_noise": self.fixed_noise},
                              copies=[os.path.join(self.run_dir, rundir.LOG), os.path.join(self.run_dir, rundir.CONFIG)],
                              autosave=autosave)
