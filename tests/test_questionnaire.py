@@ -83,8 +83,22 @@ def test_build_is_seeded_refuses_to_overwrite_and_picks_checkpoints(folder, tmp_
     from gan_keras.questionnaire.build import build_questionnaire
 
     key = read_key(folder)
-    with pytest.raises(ConfigError, match="not empty"):
+    with pytest.raises(ConfigError, match="holds a questionnaire .* or add --force to replace it and its answers"):
         build_questionnaire(runs(), folder, questions=QUESTIONS, examples=EXAMPLES, log=lambda m: None)
+    # --force replaces a questionnaire, never anything else (a run, the runs' folder, a file)
+    run_a = runs()[0]
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "mine.txt").write_text("mine")
+    (tmp_path / "file").write_text("")
+    for out, words in ((run_a, "holds the run"), (os.path.dirname(run_a), "holds the run"),
+                       (tmp_path / "notes", "holds no questionnaire"), (tmp_path / "file", "is a file")):
+        with pytest.raises(ConfigError, match=words):
+            build_questionnaire(runs(), out, force=True, log=lambda m: None)
+    assert os.path.isfile(os.path.join(run_a, "config.json")) and (tmp_path / "notes" / "mine.txt").exists()
+    with pytest.raises(ConfigError, match="a run was given twice"):
+        build_questionnaire([run_a, run_a], tmp_path / "twice", log=lambda m: None)
+    with pytest.raises(ConfigError, match="two runs have the same --label"):
+        build_questionnaire(runs(), tmp_path / "labels", labels=["X", "X"], log=lambda m: None)
     again = build_questionnaire(runs(), tmp_path / "again", questions=QUESTIONS, examples=EXAMPLES,
                                 log=lambda m: None)
     # the same seed: the same positions and pixels, under new random tokens

@@ -74,12 +74,35 @@ def _choose_checkpoint(run_dir: str, iteration):
                       + ", ".join(str(c.iteration) for c in checkpoints))
 
 
+def _check_out(out: str, run_dirs: list, force: bool) -> None:
+    """``out`` may be new or empty; ``force`` replaces only a questionnaire folder (one with a
+    key.json), never a run, a file, or a folder holding one of the runs."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ConfigError(f"{out} is a file, not a folder: choose another --out")
+    real = os.path.realpath(out)
+    for run_dir in run_dirs:
+        inside = os.path.realpath(run_dir)
+        if inside == real or inside.startswith(real + os.sep):
+            raise ConfigError(f"--out {out} holds the run {run_dir}: choose another --out")
+    if os.path.isdir(out) and os.listdir(out):
+        if not os.path.isfile(os.path.join(out, KEY)):
+            raise ConfigError(f"{out} is not empty and holds no questionnaire (no {KEY}): choose another --out "
+                              f"(--force replaces only a questionnaire)")
+        if not force:
+            raise ConfigError(f"{out} holds a questionnaire (and may hold its answers): choose another --out, "
+                              "or add --force to replace it and its answers")
+
+
 def _labels(configs: list, run_dirs: list, labels) -> list:
     """The models' names in the report: the given labels, else the model name, else (when two
     runs share a model) the run folder's name."""
+    if len({os.path.realpath(d) for d in run_dirs}) < len(run_dirs):
+        raise ConfigError(f"a run was given twice ({', '.join(run_dirs)}): give each run once")
     if labels:
         if len(labels) != len(run_dirs):
             raise ConfigError(f"--label was given {len(labels)} times for {len(run_dirs)} run(s)")
+        if len(set(labels)) < len(labels):
+            raise ConfigError(f"two runs have the same --label ({', '.join(labels)}): give each its own")
         out = list(labels)
     else:
         out = [str(c.get("model", "?")) for c in configs]
@@ -195,9 +218,7 @@ def build_questionnaire(run_dirs, out, questions: int = 1, examples: int = 4, se
                           f"for {len(run_dirs)} run(s)")
     per_run = checkpoints * len(run_dirs) if len(checkpoints) == 1 else (checkpoints or [None] * len(run_dirs))
     out = os.path.abspath(os.fspath(out))
-    if os.path.exists(out) and not (os.path.isdir(out) and not os.listdir(out)) and not force:
-        raise ConfigError(f"{out} exists and is not empty (it may hold answers): choose another --out, "
-                          "or add --force to replace it and everything in it")
+    _check_out(out, run_dirs, force)
     from gan_keras import rundir
 
     names = _labels([rundir.read_config(d) for d in run_dirs], run_dirs, labels)
