@@ -207,6 +207,15 @@ def test_bad_inputs_give_one_line(tmp_path, capsys):
         assert len(err.splitlines()) == 1 and words in err and "Traceback" not in err, err
     with pytest.raises(CompareError, match="no run directories"):
         compare_runs([], tmp_path / "o")
+    (tmp_path / "a_file").write_text("")
+    for out, words in ((good, "is the run directory"), (os.path.join(good, "cmp"), "is inside the run directory"),
+                       (str(tmp_path / "a_file"), "is a file")):
+        assert main([good, "--out", out, "--no-panels"]) == 2, words
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and words in err, err
+    assert not os.path.exists(os.path.join(good, "cmp")) and not os.path.exists(os.path.join(good, "comparison.md"))
+    assert main([good, "--out", str(tmp_path / "o"), "--no-panels", "--eval-dir", "nope"]) == 2
+    assert "no run has an evaluation folder 'nope' (--eval-dir)" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------------------------------
@@ -320,6 +329,7 @@ def test_panel_one_row_per_checkpoint(real_run, tmp_path):
 
 def test_cli_end_to_end_on_a_real_run(real_run, tmp_path):
     run = str(shutil.copytree(real_run, tmp_path / "GAN_mnist_tiny"))
+    os.makedirs(os.path.join(run, "elsewhere"))   # an evaluation folder without its evaluation: not evaluated
     out = tmp_path / "cmp"
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "GAN_compare.py"), run, "--out", str(out), "--title", "Tiny",
                            "--eval-dir", "elsewhere"], cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -60,6 +60,22 @@ def _dataset_settings(runs) -> dict | None:
     return None
 
 
+def _check_out(out: str) -> None:
+    """The comparison's folder: not a file, and not a run directory or inside one (its files would
+    mix with the run's)."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise CompareError(f"--out {out} is a file, not a folder: choose another --out")
+    folder = out
+    while True:
+        if rundir.holds_run(folder) or rundir.checkpoint_folder(folder):
+            raise CompareError(f"--out {out} is {'inside ' if folder != out else ''}the run directory {folder}: "
+                               "choose a folder outside every run")
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return
+        folder = parent
+
+
 def compare_runs(run_dirs, out, *, eval_dir: str = rundir.EVALUATION, allow_mixed: bool = False, seed: int = 0,
                  panels: bool = True, title: str | None = None) -> ComparisonResult:
     """Compare runs: Markdown tables, overlay figures and checkpoint panels in ``out``.
@@ -81,8 +97,12 @@ def compare_runs(run_dirs, out, *, eval_dir: str = rundir.EVALUATION, allow_mixe
     from gan_keras.utils import write_json_atomic, write_text_atomic
 
     runs, warnings = load_runs(list(run_dirs), eval_dir)
+    if eval_dir != rundir.EVALUATION and not any(os.path.isdir(r.eval_path) for r in runs):
+        raise CompareError(f"no run has an evaluation folder {eval_dir!r} (--eval-dir): "
+                           f"{', '.join(r.eval_path for r in runs)} do not exist")
     warnings += check_evaluations(runs, allow_mixed)
     out = os.path.abspath(os.fspath(out))
+    _check_out(out)
     os.makedirs(out, exist_ok=True)
     grouped = group_runs(runs)
     by_name = {r.name: r for r in runs}
