@@ -166,6 +166,13 @@ def test_differences_from_the_dissertation_are_stated(tmp_path):
     best = next(v for v in result.data["verdicts"]["102flowers"] if v["kind"] == "best")
     assert best["status"] == "agrees" and best["iteration"] == 10000   # the only common checkpoint
     assert "no checkpoint" in result.markdown
+    # both read from runs short of the experiment: the status stands, marked indicative, with why
+    assert verdict["indicative"] == ["read at 20,000 of the dissertation's 40,000 iterations",
+                                     "FIDs from 1,000 images, not 5,000"]
+    assert best["indicative"] == ["read at 10,000 of the dissertation's 40,000 iterations", "2 of its 4 models",
+                                  "not the dissertation's settings", "FIDs from 1,000 images, not 5,000"]
+    assert ("**agrees** (indicative only: read at 10,000 of the dissertation's 40,000 iterations; 2 of its 4 "
+            "models; not the dissertation's settings; FIDs from 1,000 images, not 5,000)") in result.markdown
 
 
 # ------------------------------------------------------------------------------------------------
@@ -249,6 +256,7 @@ def test_the_dissertations_own_tables_support_its_verdicts(tmp_path):
     assert len(status) == len(diss.VERDICTS)
     assert status.pop(("mnist", "best", "WGANGP")) == "tied"
     assert set(status.values()) == {"agrees"}
+    assert all(v["indicative"] == [] for d in verdicts for v in verdicts[d])   # the experiment itself
     mnist_best = next(v for v in verdicts["mnist"] if v["kind"] == "best")
     assert "(a tie: " in mnist_best["ours"] and "WGAN" in mnist_best["ours"]
 

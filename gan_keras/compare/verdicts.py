@@ -10,6 +10,9 @@ Each verdict of ``dissertation.VERDICTS`` is checked on the runs' FIDs, as mean 
 * ``worsens``: the model's mean FID at its last evaluated checkpoint is above its first.
 
 A verdict whose model (or a rival) was not run or not evaluated is "not enough runs", never a guess.
+One read from runs short of the dissertation's experiment (fewer iterations than its tables, a
+model missing from a ranking, another batch size or architecture, FIDs from fewer than its 5,000
+images) keeps its status and is marked indicative only, with the reasons (``indicative``).
 """
 from __future__ import annotations
 
@@ -94,6 +97,26 @@ def _worsens(verdict, chosen: dict[str, Group]) -> dict:
             "iterations": [its[0], its[-1]]}
 
 
+def _indicative(verdict, result: dict, chosen: dict[str, Group], about: list[str], notes: dict) -> list[str]:
+    """Why a verdict read from these runs is short of the dissertation's experiment (none: it is not)."""
+    if result["status"] == NOT_ENOUGH:
+        return []
+    reasons = []
+    experiment = diss.EXPERIMENTS.get(verdict.dataset)
+    last = result.get("iteration") or max(result.get("iterations") or [0])
+    if experiment and last < experiment.iterations:
+        reasons.append(f"read at {last:,} of the dissertation's {experiment.iterations:,} iterations")
+    if verdict.kind != "worsens" and any(m not in chosen for m in diss.MODELS):
+        reasons.append(f"{len(chosen)} of its {len(diss.MODELS)} models")
+    if any("not the dissertation's experiment" in n for m in about for n in notes.get(m, [])):
+        reasons.append("not the dissertation's settings")
+    images = {r.eval_settings().get("fid_sample_number") for m in about for r in chosen[m].runs if m in chosen}
+    if any(isinstance(n, int) and n < diss.FID_SAMPLE_NUMBER for n in images):
+        reasons.append(f"FIDs from {min(n for n in images if isinstance(n, int)):,} images, not "
+                       f"{diss.FID_SAMPLE_NUMBER:,}")
+    return reasons
+
+
 def check_verdicts(dataset: str, groups: list[Group]) -> list[dict]:
     """The dissertation's verdicts on ``dataset`` with what these runs show (JSON-ready dicts)."""
     chosen, notes = _candidates(groups)
@@ -105,7 +128,8 @@ def check_verdicts(dataset: str, groups: list[Group]) -> list[dict]:
             result, about = _rank(verdict, chosen), list(chosen)
         out.append({"dataset": dataset, "kind": verdict.kind, "model": verdict.model, "claim": verdict.claim,
                     "quote": verdict.quote, "source": verdict.source, **result,
-                    "notes": [n for m in about for n in notes.get(m, [])]})
+                    "notes": [n for m in about for n in notes.get(m, [])],
+                    "indicative": _indicative(verdict, result, chosen, about, notes)})
     return out
 
 
@@ -116,6 +140,8 @@ def markdown_verdicts(verdicts: list[dict]) -> list[str]:
              "| --- | --- | --- | --- | --- |"]
     for v in verdicts:
         ours = v["ours"] + ("" if not v["notes"] else " (" + "; ".join(v["notes"]) + ")")
+        status = f"**{v['status']}**" + (f" (indicative only: {'; '.join(v['indicative'])})"
+                                         if v.get("indicative") else "")
         lines.append(f"| {v['dataset']} | {v['claim']}: \"{v['quote']}\" | {v['source']} | "
-                     f"{ours.replace('|', '/')} | **{v['status']}** |")
+                     f"{ours.replace('|', '/')} | {status} |")
     return lines
