@@ -321,14 +321,15 @@ def test_panel_one_row_per_checkpoint(real_run, tmp_path):
     panel = result.data["panels"]["GAN_mnist_tiny"]
     assert panel["iterations"] == [1, 2, 3] and [f["iteration"] for f in panel["failed"]] == [2]
     image = np.asarray(Image.open(result.files["panel_GAN_mnist_tiny"]))
-    tile, pad = panel["tile"], panel["pad"]
+    tile, pad, header = panel["tile"], panel["pad"], panel["header"]
     assert tile == 56                                        # 28x28 shown at twice the size
-    assert image.shape[0] == 3 * (tile + pad) + pad          # one row per checkpoint
+    assert image.shape[0] == header + 3 * (tile + pad) + pad   # a header line, one row per checkpoint
+    assert (image[:header, :panel["label_width"]] < 128).any()   # the header's text
     assert image.shape[1] == panel["label_width"] + 8 * (tile + pad) + pad
     x0 = panel["label_width"] + pad
 
     def tile_of(row):   # the first sample of a row
-        return image[pad + row * (tile + pad): pad + row * (tile + pad) + tile, x0:x0 + tile]
+        return image[header + pad + row * (tile + pad): header + pad + row * (tile + pad) + tile, x0:x0 + tile]
     assert (tile_of(1) == 128).all()                         # the damaged checkpoint: a grey row
     assert tile_of(0).std() > 0 and not np.array_equal(tile_of(0), tile_of(2))
     assert any("checkpoint 2 does not load" in w for w in result.warnings)

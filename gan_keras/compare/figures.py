@@ -245,9 +245,10 @@ def _font(size: int):
 def checkpoint_panel(run: Run, out: str, seed: int = 0, columns: int = PANEL_COLUMNS) -> dict | None:
     """``panel_<run>.png``: one row of ``columns`` samples per checkpoint, each row labelled with its
     iteration; the same noise (seed ``seed``, the run's latent distribution) for every checkpoint.
+    A header line says what it shows, so the image can be read on its own.
 
-    Returns the layout (rows, tile, pad, label width, iterations, failed checkpoints), or None when the
-    run has no checkpoint. A checkpoint whose generator does not load leaves a grey row.
+    Returns the layout (rows, tile, pad, header and label width, iterations, failed checkpoints), or
+    None when the run has no checkpoint. A checkpoint whose generator does not load leaves a grey row.
     """
     from PIL import Image, ImageDraw
 
@@ -286,17 +287,20 @@ def checkpoint_panel(run: Run, out: str, seed: int = 0, columns: int = PANEL_COL
     if scale > 1:
         img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
     font_size = max(10, min(16, tile // 3))
-    label_width = font_size * 6
-    canvas = Image.new("RGB", (img.width + label_width, img.height), (255, 255, 255))
-    canvas.paste(img, (label_width, 0))
+    label_width, header = font_size * 6, 2 * font_size + 3 * pad
+    canvas = Image.new("RGB", (img.width + label_width, img.height + header), (255, 255, 255))
+    canvas.paste(img, (label_width, header))
     draw, font = ImageDraw.Draw(canvas), _font(font_size)
+    draw.text((4, pad), f"{run.name}: {run.model} on {run.dataset}", fill=(0, 0, 0), font=font)
+    draw.text((4, 2 * pad + font_size), f"iteration (rows): the same {columns} noise vectors at each checkpoint",
+              fill=(80, 80, 80), font=_font(max(9, font_size - 2)))
     for i, ckpt in enumerate(checkpoints):
-        y = pad + i * (tile + pad) + tile // 2 - font_size // 2
+        y = header + pad + i * (tile + pad) + tile // 2 - font_size // 2
         text = f"{ckpt.iteration:,}" + (" !" if images[i] is None else "")
         draw.text((4, y), text, fill=(0, 0, 0), font=font)
     path = os.path.join(out, f"panel_{safe_name(run.name)}.png")
     with atomic_path(path) as tmp:
         canvas.save(tmp, format="PNG")
     return {"file": os.path.basename(path), "rows": len(checkpoints), "columns": columns, "tile": tile, "pad": pad,
-            "label_width": label_width, "iterations": [c.iteration for c in checkpoints], "failed": failed,
+            "header": header, "label_width": label_width, "iterations": [c.iteration for c in checkpoints], "failed": failed,
             "noise": f"numpy.random.default_rng({seed}), {run.latent} latent, {columns} x {run.latent_dim}"}
