@@ -192,6 +192,10 @@ def test_mixed_evaluations_refused_unless_allowed(tmp_path, capsys, field, value
     assert not os.path.exists(tmp_path / "cli" / "comparison.md")
     result = compare_runs([a, b], tmp_path / "mixed", panels=False, allow_mixed=True)
     assert any(words in w for w in result.warnings) and words in result.markdown
+    # the dataset's section and its FID figure never call the settings one
+    section = next(ln for ln in result.markdown.splitlines() if ln.startswith("Evaluation: "))
+    assert section.startswith("Evaluation: MIXED, so their FIDs are not comparable: ") and "(a)" in section \
+        and "(b)" in section, section
 
 
 def test_bad_inputs_give_one_line(tmp_path, capsys):

@@ -53,11 +53,33 @@ class ComparisonResult:
 
 
 def _dataset_settings(runs) -> dict | None:
-    """The evaluation settings of a dataset's runs (the first evaluated run's; mixed ones are warned of)."""
+    """The evaluation settings of a dataset's runs: the first evaluated run's, with ``mixed``, the
+    others' (and their runs), when they differ (``--allow-mixed``), so no text calls them one."""
+    found = []   # (settings, [run names])
     for run in runs:
         if run.evaluated:
-            return run.eval_settings()
-    return None
+            settings = run.eval_settings()
+            same = next((names for s, names in found if s == settings), None)
+            if same is None:
+                found.append((settings, [run.name]))
+            else:
+                same.append(run.name)
+    if not found:
+        return None
+    if len(found) == 1:
+        return found[0][0]
+    return {**found[0][0], "mixed": [{**s, "runs": names} for s, names in found]}
+
+
+def _figure_settings(settings: dict | None) -> str:
+    """The FID figure's subtitle: the settings as plain text (Markdown in the report), short when mixed."""
+    from gan_keras.compare import report
+
+    if not settings:
+        return ""
+    if settings.get("mixed"):
+        return "MIXED evaluation settings: these FIDs are not comparable (comparison.md lists them)"
+    return report._settings_text(settings).replace("`", "")
 
 
 def _check_out(out: str) -> None:
@@ -136,8 +158,7 @@ def compare_runs(run_dirs, out, *, eval_dir: str = rundir.EVALUATION, allow_mixe
         data["verdicts"][dataset] = verdicts.check_verdicts(dataset, groups)
         drawn = {"losses": figures.losses_figure(dataset, groups, curves, out),
                  "divergence": figures.divergence_figure(dataset, groups, curves, out),
-                 "fid": figures.fid_figure(dataset, groups, out, report._settings_text(settings).replace("`", "")
-                                           if settings else "")}   # plain text in a figure, Markdown in the report
+                 "fid": figures.fid_figure(dataset, groups, out, _figure_settings(settings))}
         data["figures"][dataset] = {k: v for k, v in drawn.items() if v}
         for key, fig in data["figures"][dataset].items():
             files[f"{key}_{dataset}"] = os.path.join(out, fig["file"])

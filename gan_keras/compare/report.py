@@ -24,6 +24,10 @@ def _iterations(run: dict) -> str:
 def _settings_text(settings: dict | None) -> str:
     if not settings:
         return "not evaluated"
+    if settings.get("mixed"):
+        return ("MIXED, so their FIDs are not comparable: " + "; ".join(
+            f"{_settings_text({k: v for k, v in s.items() if k != 'runs'})} ({', '.join(s['runs'])})"
+            for s in settings["mixed"]))
     n = settings.get("fid_sample_number")
     real = settings.get("real_images")
     return (f"backbone `{settings.get('backbone')}`, {settings.get('resize')} resize, "
