@@ -300,6 +300,17 @@ def test_overlays_one_line_per_run_or_seed_group(tmp_path):
     assert f"](../out/{os.path.basename(result.files['fid_mnist'])})" in result.markdown_at(str(other))
 
 
+def test_a_comparison_again_into_its_folder_leaves_none_of_the_earlier_figures(tmp_path):
+    mnist = make_run(tmp_path, "m", fids={10000: 10.0})
+    nlvr = make_run(tmp_path, "n", dataset="nlvr", batch=64, fids={10000: 50.0})
+    first = compare_runs([mnist, nlvr], tmp_path / "out", panels=False)
+    assert os.path.isfile(first.files["fid_nlvr"])
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+    again = compare_runs([mnist], tmp_path / "out", panels=False)
+    assert not os.path.exists(first.files["fid_nlvr"]) and os.path.isfile(again.files["fid_mnist"])
+    assert (tmp_path / "out" / "notes.txt").read_text() == "mine"   # only what a comparison wrote goes
+
+
 def test_run_without_evaluation_still_gets_curves(tmp_path):
     runs = [make_run(tmp_path, "evaluated", fids={10000: 10.0}),
             make_run(tmp_path, "pending", model="WGANGP", fids=None)]

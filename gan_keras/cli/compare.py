@@ -19,7 +19,7 @@ def build_parser() -> OneLineParser:
                 "all runs of a dataset in one plot, and one panel of samples per checkpoint for each run. "
                 "Writes comparison.md, comparison.json and PNGs.")
     p.add_argument("run_dirs", nargs="*", metavar="RUN_DIR", help="run directories (GAN_main.py --out)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created; an earlier comparison there is replaced, figures included)")
     p.add_argument("--eval-dir", default="evaluation", metavar="NAME",
                    help="each run's evaluation folder, relative to the run (GAN_evaluation.py --out; "
                         "default: evaluation)")

@@ -14,6 +14,8 @@ Command line: ``python GAN_compare.py RUN_DIR [RUN_DIR ...] --out DIR``.
 """
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 from dataclasses import dataclass, field
 
@@ -69,6 +71,16 @@ def _dataset_settings(runs) -> dict | None:
     if len(found) == 1:
         return found[0][0]
     return {**found[0][0], "mixed": [{**s, "runs": names} for s, names in found]}
+
+
+def _earlier_files(path: str) -> set:
+    """The files an earlier comparison in this folder wrote (its comparison.json lists them)."""
+    try:
+        with open(path) as f:
+            names = json.load(f).get("files", {}).values()
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {n for n in names if isinstance(n, str) and os.path.basename(n) == n}
 
 
 def _figure_settings(settings: dict | None) -> str:
@@ -176,7 +188,11 @@ def compare_runs(run_dirs, out, *, eval_dir: str = rundir.EVALUATION, allow_mixe
     files["markdown"] = os.path.join(out, "comparison.md")
     files["json"] = os.path.join(out, "comparison.json")
     data["files"] = {k: os.path.basename(v) for k, v in files.items()}
+    earlier = _earlier_files(files["json"])
     write_text_atomic(files["markdown"], markdown)
     write_json_atomic(files["json"], clean(data))   # JSON: iteration keys become strings
+    for name in earlier - set(data["files"].values()):   # an earlier comparison's figures of runs not compared now
+        with contextlib.suppress(OSError):
+            os.remove(os.path.join(out, name))
     return ComparisonResult(markdown=markdown, files=files, tables=data["tables"], warnings=warnings, data=data,
                             out=out)
