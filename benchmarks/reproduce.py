@@ -160,7 +160,9 @@ def write_report(a, timings):
         lines.append(f"| {name} | {done:,} | {scaled(DATASETS[dataset][1], a.scale):,} | "
                      f"{'' if t is None else f'{t:,.0f}'} | {'' if e is None else f'{e:,.0f}'} | `{command}` |")
     lines += ["", "Each run is evaluated by `python GAN_evaluation.py RUN_DIR "
-              f"{a.fid_n} {min(PNG_IMAGES, a.fid_n)} --inception {a.inception}`. Training time: the run's own clock "
+              f"{a.fid_n} {min(PNG_IMAGES, a.fid_n)} --inception {a.inception}"
+              + (f" --inception-weights {a.inception_weights}" if a.inception_weights else "")
+              + "`. Training time: the run's own clock "
               "(log.csv's `seconds`, summed over every session that trained it; a run may have been resumed). "
               "Evaluation time: the last `GAN_evaluation.py` call (`timings.json` beside the figures).", "", body]
     with open(a.report, "w") as f:
