@@ -325,6 +325,7 @@ def serve(folder: str, host: str = "127.0.0.1", port: int = 8000, verbose: bool 
         pass
     finally:
         server.server_close()
+    print(f"stopped; the answers so far: GAN_questionnaire.py report {server.app.folder}", flush=True)
 
 
 def _stop_on_interrupt_and_terminate() -> None:
