@@ -11,7 +11,7 @@ when asked for on another backend (``require_tensorflow``):
 
 * ``--strategy mirrored|multiworker``: ``tf.distribute``;
 * the custom train steps and ``--engine compiled`` on a backend other than TensorFlow and JAX;
-* op determinism (a run's default; ``--no-determinism`` turns it off) and TensorBoard logs (skipped, with a note, elsewhere).
+* op determinism (a run's default; ``--no-determinism`` turns it off; skipped, with a note, elsewhere).
 
 ``tf`` below is TensorFlow imported on first use, so modules that hold TensorFlow code can be
 imported (and their models listed) on a backend without it.
