@@ -23,10 +23,11 @@ from gan_keras.compare.tables import group_iterations, group_stat
 AGREES, DISAGREES, TIED, NOT_ENOUGH = "agrees", "disagrees", "tied", "not enough runs"
 
 
-def _candidates(groups: list[Group]) -> tuple[dict[str, Group], dict[str, list[str]]]:
+def _candidates(groups: list[Group]) -> tuple[dict[str, Group], dict[str, list[str]], set[str]]:
     """One evaluated group per dissertation model: the one matching its experiment when there is one.
-    Also, per model, what the reader must know about that choice."""
-    chosen, notes = {}, {}
+    Also, per model, what the reader must know about that choice, and the models whose group is
+    not the experiment."""
+    chosen, notes, off = {}, {}, set()
     for model in diss.MODELS:
         mine = [g for g in groups if g.model == model and group_iterations(g)]
         if not mine:
@@ -38,9 +39,10 @@ def _candidates(groups: list[Group]) -> tuple[dict[str, Group], dict[str, list[s
         if len(mine) > 1:
             notes.setdefault(model, []).append(f"{pick.label} used of {len(mine)} {diss.display(model)} settings")
         if not matching:
+            off.add(model)
             why = diss.mismatch(model, pick.dataset, first.batch_size, first.arch)
             notes.setdefault(model, []).append(f"{pick.label} is not the dissertation's experiment ({why})")
-    return chosen, notes
+    return chosen, notes, off
 
 
 def _common_iteration(groups: list[Group], dataset: str) -> int | None:
@@ -97,7 +99,7 @@ def _worsens(verdict, chosen: dict[str, Group]) -> dict:
             "iterations": [its[0], its[-1]]}
 
 
-def _indicative(verdict, result: dict, chosen: dict[str, Group], about: list[str], notes: dict) -> list[str]:
+def _indicative(verdict, result: dict, chosen: dict[str, Group], about: list[str], off: set[str]) -> list[str]:
     """Why a verdict read from these runs is short of the dissertation's experiment (none: it is not)."""
     if result["status"] == NOT_ENOUGH:
         return []
@@ -108,9 +110,9 @@ def _indicative(verdict, result: dict, chosen: dict[str, Group], about: list[str
         reasons.append(f"read at {last:,} of the dissertation's {experiment.iterations:,} iterations")
     if verdict.kind != "worsens" and any(m not in chosen for m in diss.MODELS):
         reasons.append(f"{len(chosen)} of its {len(diss.MODELS)} models")
-    if any("not the dissertation's experiment" in n for m in about for n in notes.get(m, [])):
+    if off & set(about):
         reasons.append("not the dissertation's settings")
-    images = {r.eval_settings().get("fid_sample_number") for m in about for r in chosen[m].runs if m in chosen}
+    images = {r.eval_settings().get("fid_sample_number") for m in about if m in chosen for r in chosen[m].runs}
     if any(isinstance(n, int) and n < diss.FID_SAMPLE_NUMBER for n in images):
         reasons.append(f"FIDs from {min(n for n in images if isinstance(n, int)):,} images, not "
                        f"{diss.FID_SAMPLE_NUMBER:,}")
@@ -119,7 +121,7 @@ def _indicative(verdict, result: dict, chosen: dict[str, Group], about: list[str
 
 def check_verdicts(dataset: str, groups: list[Group]) -> list[dict]:
     """The dissertation's verdicts on ``dataset`` with what these runs show (JSON-ready dicts)."""
-    chosen, notes = _candidates(groups)
+    chosen, notes, off = _candidates(groups)
     out = []
     for verdict in diss.verdicts_for(dataset):
         if verdict.kind == "worsens":
@@ -129,7 +131,7 @@ def check_verdicts(dataset: str, groups: list[Group]) -> list[dict]:
         out.append({"dataset": dataset, "kind": verdict.kind, "model": verdict.model, "claim": verdict.claim,
                     "quote": verdict.quote, "source": verdict.source, **result,
                     "notes": [n for m in about for n in notes.get(m, [])],
-                    "indicative": _indicative(verdict, result, chosen, about, notes)})
+                    "indicative": _indicative(verdict, result, chosen, about, off)})
     return out
 
 
