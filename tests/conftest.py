@@ -26,6 +26,19 @@ def require_jax():
 
 
 @pytest.fixture(scope="session")
+def jax_child_env(tmp_path_factory):
+    """The environment of a child process on Keras's JAX backend (CPU), with JAX's persistent
+    compilation cache in one folder per test worker: a program compiled once (the same step of
+    the same model at the same shapes, or a weight initializer of the same shape) is read back
+    in the next run instead of compiled again by XLA, which is most of a short JAX run's time
+    on a CPU (a resumed 2-iteration DCGAN run: 8.7 s -> 2.3 s). The programs are the same."""
+    require_jax()
+    cache = tmp_path_factory.mktemp("jax_compilation_cache")
+    return {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "PYTHONPATH": ROOT,
+            "JAX_COMPILATION_CACHE_DIR": str(cache), "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0"}
+
+
+@pytest.fixture(scope="session")
 def shared_data_dir():
     """../shared/data (the official dataset layouts); tests needing it skip where it is absent."""
     if not os.path.isdir(SHARED_DATA):

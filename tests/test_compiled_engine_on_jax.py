@@ -19,7 +19,7 @@ import textwrap
 
 import pytest
 
-from conftest import ROOT, require_jax
+from conftest import ROOT
 
 CASES = [
     ("DCGAN", (28, 28, 1), {}, 1e-6),                                    # BatchNorm, Dropout, frozen D
@@ -52,10 +52,8 @@ CHILD = textwrap.dedent("""
 
 
 @pytest.fixture(scope="module")
-def results():
-    require_jax()
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
-           "PYTHONPATH": os.pathsep.join([ROOT, os.path.join(ROOT, "tests")])}
+def results(jax_child_env):
+    env = {**jax_child_env, "PYTHONPATH": os.pathsep.join([ROOT, os.path.join(ROOT, "tests")])}
     proc = subprocess.run([sys.executable, "-c", CHILD, json.dumps(CASES)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=900)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]

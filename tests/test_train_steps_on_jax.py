@@ -20,18 +20,17 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT, require_jax
+from conftest import ROOT
 
 MODELS = ["WGANGP", "BEGANV3", "EDGEGAN"]  # BEGAN v3 runs BEGAN-CS's and BEGAN's step code too
 RTOL, ULPS, LOG_RTOL = 3e-2, 4, 1e-4
 
 
 @pytest.fixture(scope="module")
-def probes(tmp_path_factory):
-    require_jax()
+def probes(tmp_path_factory, jax_child_env):
     out = tmp_path_factory.mktemp("probe")
     for backend in ("tensorflow", "jax"):  # TensorFlow first: it writes the starting weights
-        env = {**os.environ, "KERAS_BACKEND": backend, "JAX_PLATFORMS": "cpu", "PYTHONPATH": ROOT}
+        env = {**jax_child_env, "KERAS_BACKEND": backend}
         proc = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "step_probe.py"), str(out), *MODELS],
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, proc.stderr[-3000:]
