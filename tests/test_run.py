@@ -120,6 +120,26 @@ def test_a_progress_line_shows_the_means_since_the_line_before(tmp_path, capsys)
             assert f"| {label} {np.mean([float(r[column]) for r in its]):.4f} |" in f"| {line.split('] ')[1]}"
 
 
+def test_the_plots_are_drawn_again_only_when_what_they_show_changed(tmp_path, monkeypatch):
+    """At every checkpoint and at the end; a run whose last iteration is a checkpoint has nothing
+    new to draw at its end, so it is drawn once there."""
+    from gan_keras.training import loop
+
+    drawn, plot_run = [], loop.plot_run
+
+    def counting(run_dir, *args, **kwargs):
+        drawn.append(len(read_rows(run_dir)))   # the iterations the plots show
+        return plot_run(run_dir, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "plot_run", counting)
+    run(tmp_path, "even", model="GAN", epochs=4, save_model_interval=2)
+    assert drawn == [2, 4]
+    drawn.clear()
+    run(tmp_path, "odd", model="GAN", epochs=5, save_model_interval=2)
+    assert drawn == [2, 4, 5]
+    assert os.path.getsize(tmp_path / "odd" / "plots" / "losses.png") > 0
+
+
 def test_same_seed_same_run_and_extension_equals_a_straight_run(tmp_path):
     straight = run(tmp_path, "a", epochs=6, save_model_interval=3)
     again = run(tmp_path, "b", epochs=6, save_model_interval=3)

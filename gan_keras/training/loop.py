@@ -51,6 +51,7 @@ class Trainer:
         self.run_dir = config.run_dir()
         self.read_dir = self.run_dir  # where the run is read; a non-chief worker writes elsewhere (run)
         self._fixed_real = None  # the real batch behind an engine's extra grids (made when first needed)
+        self._plotted = None     # what the plots last drawn showed (see _plots)
 
     # -- the run ---------------------------------------------------------------------------
     def run(self) -> str:
@@ -337,9 +338,18 @@ class Trainer:
             self._plots()
 
     def _plots(self):
+        """Draw the declared plots again, unless what they show (log.csv, the checkpoints marked on
+        their x axes) is unchanged since they were last drawn: a run whose last iteration is a
+        checkpoint is not drawn twice at its end (a set of plots is 0.1 to 0.2 s per figure)."""
         try:
-            plot_run(self.run_dir, self.log_spec, title=f"{self.spec.name} on {self.config.dataset} "
-                                                         f"({os.path.basename(os.path.normpath(self.read_dir))})")
+            log = os.path.join(self.run_dir, rundir.LOG)
+            log = os.stat(log) if os.path.exists(log) else None
+            shown = (log and (log.st_ino, log.st_size, log.st_mtime_ns),
+                     tuple(c.iteration for c in rundir.list_checkpoints(self.run_dir)))
+            if shown != self._plotted:
+                plot_run(self.run_dir, self.log_spec, title=f"{self.spec.name} on {self.config.dataset} "
+                                                             f"({os.path.basename(os.path.normpath(self.read_dir))})")
+                self._plotted = shown
         except Exception as exc:  # a plot must never cost a run
             print(f"warning: could not draw the plots ({exc})")
 
