@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from gan_keras.compare import CompareError, MixedEvaluationsError, compare_runs
-from gan_keras.cli.compare import main
+from gan_keras.cli.compare import build_parser, main
 from gan_keras.registry import get_model
 from gan_keras.training.logspec import D_ACC, D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, Plot
 from gan_keras.training.losses import get_loss
@@ -210,12 +210,16 @@ def test_bad_inputs_give_one_line(tmp_path, capsys):
     cases = [([str(tmp_path / "missing")], "does not exist"),
              ([str(tmp_path / "empty")], "not a gan_keras run directory"),
              ([good, garbage], "cannot read the evaluation of run garbage"),
-             ([other], "evaluates a different run (model 'WGAN'"),
-             ([], "no run directories given")]
+             ([other], "evaluates a different run (model 'WGAN'")]
     for args, words in cases:
         assert main(args + ["--out", str(tmp_path / "o"), "--no-panels"]) == 2, words
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and words in err and "Traceback" not in err, err
+    with pytest.raises(SystemExit) as usage:   # the parser's refusal: RUN_DIR is required
+        main(["--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip()
+    assert usage.value.code == 2 and len(err.splitlines()) == 1 and "required: RUN_DIR" in err, err
+    assert "RUN_DIR [RUN_DIR ...]" in build_parser().format_usage()
     with pytest.raises(CompareError, match="no run directories"):
         compare_runs([], tmp_path / "o")
     (tmp_path / "a_file").write_text("")

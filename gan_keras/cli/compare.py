@@ -18,7 +18,7 @@ def build_parser() -> OneLineParser:
                 "dataset with the dissertation's values and verdicts beside ours, loss / divergence / FID curves of "
                 "all runs of a dataset in one plot, and one panel of samples per checkpoint for each run. "
                 "Writes comparison.md, comparison.json and PNGs.")
-    p.add_argument("run_dirs", nargs="*", metavar="RUN_DIR", help="run directories (GAN_main.py --out)")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories (GAN_main.py --out)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created; an earlier comparison there is replaced, figures included)")
     p.add_argument("--eval-dir", default="evaluation", metavar="NAME",
                    help="each run's evaluation folder, relative to the run (GAN_evaluation.py --out; "
@@ -34,8 +34,6 @@ def build_parser() -> OneLineParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    if not args.run_dirs:
-        return fail(PROG, f"no run directories given (see {PROG} -h)", 2)
     from gan_keras.compare import compare_runs
     from gan_keras.errors import GanKerasError
 
