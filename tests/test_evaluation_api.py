@@ -338,6 +338,41 @@ def test_an_interrupted_evaluation_continues_and_keeps_only_what_still_stands(ru
     assert not (out / "iter_0000300" / "grid.png").exists() and os.listdir(out / "iter_0000300" / "generated") == []
 
 
+def test_another_number_of_pngs_keeps_the_metrics_and_writes_the_pngs_again(run_dir, tmp_path):
+    """Generate_sample_number up to FID_sample_number changes no metric (the same noise, generated
+    in the same batches): the rows in the folder stand, and only the PNGs and the grid are written
+    again, the files a fresh evaluation writes. Beyond FID_sample_number it is evaluated again; and
+    one checkpoint with another number is refused (the others' folders would disagree with the table)."""
+    out = tmp_path / "out"
+
+    def evaluate(backbone, gen, where=out, **kw):   # batches of 8: 20 images are 8 + 8 + 4
+        return evaluate_run(run_dir, EvalConfig(20, gen, out=where, batch_size=8, similarity=False, progress=False,
+                                                **kw), backbone=backbone, dataset=make_dataset())
+
+    def files(where, iteration):
+        folder = where / f"iter_{iteration:07d}"
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    first = evaluate(FakeBackbone(), 7)
+    for gen in (3, 20, 0):
+        counting = CountingBackbone()
+        result = evaluate(counting, gen)
+        fresh = evaluate(FakeBackbone(), gen, where=tmp_path / f"fresh{gen}")
+        assert counting.calls == 0 and result.warnings == []          # no feature computed again
+        assert [r["fid"] for r in result.rows] == [r["fid"] for r in first.rows]
+        assert result.summary["generate_sample_number"] == gen
+        for row, fresh_row in zip(result.rows, fresh.rows):
+            assert files(out, row["iteration"]) == files(tmp_path / f"fresh{gen}", row["iteration"])
+            assert len(os.listdir(out / row["generated_images_dir"])) == gen
+            assert row.get("grid_layout") == fresh_row.get("grid_layout") and ("grid" in row) == (gen > 0)
+    with pytest.raises(ConfigError, match=r"made with other settings \(generate_sample_number\)"):
+        evaluate(FakeBackbone(), 5, checkpoint=300)
+    beyond = CountingBackbone()
+    result = evaluate(beyond, 21)   # more PNGs than FID images: the noise is drawn in other chunks
+    assert beyond.calls == 3 and any("other settings (generate_sample_number)" in w for w in result.warnings)
+    assert len(os.listdir(out / "iter_0000300" / "generated")) == 21
+
+
 def test_the_same_weights_found_elsewhere_are_the_same_settings(run_dir, tmp_path):
     def backbone(path, digest):
         b = FakeBackbone()

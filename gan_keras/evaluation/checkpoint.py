@@ -20,12 +20,12 @@ import numpy as np
 
 from gan_keras.errors import CheckpointError
 from gan_keras.evaluation.config import EvalConfig
+from gan_keras.evaluation.images import GENERATED, SavedImages
 from gan_keras.hparams import draw_latent
 
 NOISE_STREAM = 1            # noise = default_rng([seed, NOISE_STREAM])
 SIMILARITY_QUERIES = 8      # generated images shown in the similarity figure
 SIMILARITY_K = 4            # neighbours per query and per space
-GRID_MAX = 1024             # at most this many images in the grid PNG (all are saved individually)
 CHUNK = 100                 # about this many images generated and passed to the backbone per step
 
 
@@ -100,6 +100,47 @@ def _forward_in_inference_mode(model, z):
     return model(z, training=False)
 
 
+def _generated(generate, ctx: CheckpointContext, total: int):
+    """(start, 8-bit images, which are non-finite, seconds) for the evaluation's first ``total``
+    noise vectors, chunk by chunk, always in the same batches: a generator with randomness of its
+    own (DeLiGAN's component choice) draws it per batch, so the same batches give the same images.
+    8-bit, exactly as the PNG files: the metrics then describe the saved images, real and generated
+    images are treated alike, and the folder command on the PNGs gives the same FID."""
+    from gan_keras.data.base import to_uint8
+
+    bs = ctx.config.batch_size
+    for start, z in latent_chunks(ctx.config.seed, total, ctx.latent_dim, ctx.latent, bs):
+        t = time.perf_counter()
+        images = np.concatenate([generate(z[i:i + bs]) for i in range(0, len(z), bs)], axis=0)
+        seconds = time.perf_counter() - t
+        bad = ~np.isfinite(images).reshape(len(z), -1).all(axis=1)
+        yield start, to_uint8(np.nan_to_num(images)), bad, seconds
+
+
+def rewrite_saved_images(ckpt, ctx: CheckpointContext, row: dict) -> dict | None:
+    """``row``, kept from an earlier evaluation in the folder (same settings, same generator file),
+    with this evaluation's Generate_sample_number of PNGs and its grid: only the generator runs.
+
+    Its metrics stand: they read the first FID_sample_number images, which the number of saved
+    images does not change while the earlier and the new number are both at most
+    FID_sample_number (the noise and its batches are then the same; otherwise the pipeline
+    treats the evaluations as made with other settings). None when the generator no longer
+    loads (the checkpoint is then evaluated again, and its row says why it failed)."""
+    cfg, out_dir = ctx.config, os.path.join(ctx.out, f"iter_{ckpt.iteration:07d}")
+    try:
+        generate = generator_fn(load_generator(ckpt.generator_path))
+    except Exception:  # noqa: BLE001
+        return None
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(os.path.join(out_dir, "grid.png"))
+    saved = SavedImages(out_dir, cfg.generate_sample_number)
+    for start, u8, _, _ in _generated(generate, ctx, max(cfg.fid_sample_number, cfg.generate_sample_number)):
+        if start >= cfg.generate_sample_number:
+            break
+        saved.add(start, u8)
+    return {**{k: v for k, v in row.items() if k not in ("grid", "grid_layout")}, **saved.finish(ctx.out)}
+
+
 def keras_to_numpy(x):
     return x.numpy() if hasattr(x, "numpy") else np.asarray(x)
 
@@ -113,60 +154,9 @@ def _check_generator(model, latent_dim: int, image_shape) -> None:
         raise CheckpointError(f"generator makes images {out_shape}, the run's images are {tuple(image_shape)}")
 
 
-def _save_pngs(images_uint8: np.ndarray, folder: str, start: int, digits: int) -> None:
-    from PIL import Image
-
-    for i, img in enumerate(images_uint8):
-        arr = img[..., 0] if img.shape[-1] == 1 else img
-        Image.fromarray(arr).save(os.path.join(folder, f"{start + i:0{digits}d}.png"), format="PNG")
-
-
-def _replace_dir(tmp: str, final: str) -> None:
-    """Move a finished folder into place (the old one, if any, is removed first)."""
-    if os.path.isdir(final):
-        old = final + ".old"
-        if os.path.exists(old):
-            shutil.rmtree(old)
-        os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, final)
-
-
-def _save_grid(images_uint8: np.ndarray, path: str) -> dict:
-    from gan_keras.report.grids import save_grid
-
-    n = min(len(images_uint8), GRID_MAX)
-    cols = max(1, math.ceil(math.sqrt(n)))
-    rows = max(1, math.ceil(n / cols))
-    h = images_uint8.shape[1]
-    scale = 2 if h < 48 else 1
-    save_grid(images_uint8[:n], path, rows=rows, cols=cols, scale=scale)
-    return {"images": n, "rows": rows, "cols": cols, "scale": scale}
-
-
-def save_real(dataset, indices, out: str) -> str:
-    """The real sample as PNGs named by training-set index (folder written under a temporary name)."""
-    final = os.path.join(out, "real_sample")
-    tmp = os.path.join(out, ".tmp-real_sample")
-    if os.path.isdir(tmp):
-        shutil.rmtree(tmp)
-    os.makedirs(tmp)
-    from PIL import Image
-
-    digits = len(str(len(dataset)))
-    for i in indices:
-        img = dataset.images[i]
-        Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img).save(
-            os.path.join(tmp, f"train_{int(i):0{digits}d}.png"), format="PNG")
-    _replace_dir(tmp, final)
-    return "real_sample"
-
-
 def evaluate_checkpoint(ckpt, ctx: CheckpointContext) -> dict:
     """Everything for one checkpoint; never raises for a bad checkpoint (the row records the error)."""
-    from gan_keras.data.base import to_uint8, to_unit_range
+    from gan_keras.data.base import to_unit_range
     from gan_keras.metrics.fid import MetricError, fid_from_features
     from gan_keras.metrics.progress import Progress
     from gan_keras.metrics.weights import file_digest
@@ -182,7 +172,7 @@ def evaluate_checkpoint(ckpt, ctx: CheckpointContext) -> dict:
     for name in ("grid.png", "similarity.png"):
         with contextlib.suppress(FileNotFoundError):
             os.remove(os.path.join(out_dir, name))
-    shutil.rmtree(os.path.join(out_dir, "generated"), ignore_errors=True)
+    shutil.rmtree(os.path.join(out_dir, GENERATED), ignore_errors=True)
     t0 = time.perf_counter()
     try:
         # what was evaluated: a re-run keeps this row only while the generator is the same file
@@ -202,26 +192,16 @@ def evaluate_checkpoint(ckpt, ctx: CheckpointContext) -> dict:
     backbone = ctx.backbone
     want_probs = bool(backbone.has_classifier)
     os.makedirs(out_dir, exist_ok=True)
-    png_tmp = os.path.join(out_dir, ".tmp-generated")
-    if os.path.isdir(png_tmp):
-        shutil.rmtree(png_tmp)
-    os.makedirs(png_tmp)
-    digits = max(5, len(str(gen_n - 1)))
+    saved = SavedImages(out_dir, gen_n)
     feats, probs = [], []
-    kept_uint8, queries = [], None
+    queries = None
     nonfinite = 0
     t_gen = t_feat = 0.0
     with Progress(total, f"  iter {ckpt.iteration}: generate + features", enabled=cfg.progress) as bar:
-        for start, z in latent_chunks(cfg.seed, total, ctx.latent_dim, ctx.latent, bs):
-            m = len(z)
-            t = time.perf_counter()
-            images = np.concatenate([generate(z[i:i + bs]) for i in range(0, m, bs)], axis=0)
-            t_gen += time.perf_counter() - t
-            bad = ~np.isfinite(images).reshape(m, -1).all(axis=1)
+        for start, u8, bad, seconds in _generated(generate, ctx, total):
+            m = len(u8)
+            t_gen += seconds
             nonfinite += int(bad[: max(0, min(m, fid_n - start))].sum())
-            # 8-bit, exactly as the PNG files: the metrics then describe the saved images, real and
-            # generated images are treated alike, and the folder command on the PNGs gives the same FID
-            u8 = to_uint8(np.nan_to_num(images))
             images = to_unit_range(u8)
             if start < fid_n:
                 k = min(m, fid_n - start)
@@ -233,21 +213,16 @@ def evaluate_checkpoint(ckpt, ctx: CheckpointContext) -> dict:
                     f = backbone.features(images[:k], batch_size=bs)
                 feats.append(np.asarray(f, np.float64))
                 t_feat += time.perf_counter() - t
-            if start < gen_n:
-                k = min(m, gen_n - start)
-                _save_pngs(u8[:k], png_tmp, start, digits)
-                if sum(len(a) for a in kept_uint8) < GRID_MAX:
-                    kept_uint8.append(u8[:min(k, GRID_MAX)])
+            saved.add(start, u8)
             if queries is None:  # only images whose features are computed (the first fid_n)
                 queries = images[:min(SIMILARITY_QUERIES, fid_n)].copy()
             bar.update(m)
-    _replace_dir(png_tmp, os.path.join(out_dir, "generated"))
+    row.update(saved.finish(ctx.out))
     gen_features = np.concatenate(feats)
     gen_probs = np.concatenate(probs) if want_probs else None
     times.update(generate_seconds=t_gen, generate_images_per_second=total / t_gen if t_gen > 0 else None,
                  features_seconds=t_feat, features_images_per_second=fid_n / t_feat if t_feat > 0 else None)
     row["generated_nonfinite"] = nonfinite
-    row["generated_images_dir"] = os.path.relpath(os.path.join(out_dir, "generated"), ctx.out)
 
     real = ctx.real
     t = time.perf_counter()
@@ -279,10 +254,6 @@ def evaluate_checkpoint(ckpt, ctx: CheckpointContext) -> dict:
         row.update({"is": None, "is_std": None})
     times["metrics_seconds"] = time.perf_counter() - t
 
-    u8 = np.concatenate(kept_uint8) if kept_uint8 else np.zeros((0,) + tuple(ctx.image_shape), np.uint8)
-    if len(u8):
-        row["grid"] = os.path.relpath(os.path.join(out_dir, "grid.png"), ctx.out)
-        row["grid_layout"] = _save_grid(u8, os.path.join(out_dir, "grid.png"))
     if cfg.similarity and queries is not None and len(queries):
         t = time.perf_counter()
         row["similarity"] = _similarity(queries, gen_features[:len(queries)], ctx, out_dir, ckpt.iteration)

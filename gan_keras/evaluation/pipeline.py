@@ -30,8 +30,9 @@ import numpy as np
 
 from gan_keras.errors import CheckpointError, ConfigError, DatasetError, GanKerasError
 from gan_keras.evaluation import checkpoint as ckpt_mod
-from gan_keras.evaluation.checkpoint import GRID_MAX, NOISE_STREAM, SIMILARITY_K, SIMILARITY_QUERIES
+from gan_keras.evaluation.checkpoint import NOISE_STREAM, SIMILARITY_K, SIMILARITY_QUERIES
 from gan_keras.evaluation.config import EvalConfig
+from gan_keras.evaluation.images import GRID_MAX, saved_count, save_real
 from gan_keras.evaluation.outputs import now, write_outputs
 from gan_keras.evaluation.preflight import check_resources, choose_checkpoints, run_shape, warn
 from gan_keras.evaluation.result import EvaluationResult
@@ -72,7 +73,8 @@ def load_real_dataset(name: str, data_dir, image_size: int | None = None, limit:
     return load_dataset(name, data_dir=data_dir, **given)
 
 
-# What must match for an earlier evaluation's rows to stand beside new ones in one table.
+# What must match for an earlier evaluation's rows to stand beside new ones in one table (and
+# the backbone and the real images: _evaluation_identity).
 _SAME_EVALUATION = ("run_dir", "fid_sample_number", "generate_sample_number", "seed")
 
 
@@ -90,13 +92,22 @@ def fid_summary(rows) -> str:
             + f"; best {best[1]:.2f} at {best[0]:,}")
 
 
-def _evaluation_identity(summary: dict) -> dict:
+def _evaluation_identity(summary: dict, one_checkpoint: bool = False) -> dict:
+    """What an evaluation's rows depend on. Generate_sample_number only where it exceeds
+    FID_sample_number: at most that, the noise is FID_sample_number rows, drawn and generated in
+    the same batches whatever the number of PNGs, so every metric is the same, and a kept row's
+    PNGs are written again instead (``checkpoint.rewrite_saved_images``). Except for one
+    checkpoint (``--checkpoint N``): the other rows' folders would hold another number of images
+    than the table says."""
     from gan_keras.metrics.real_stats import content_description
 
     backbone, real = summary.get("backbone") or {}, summary.get("real_images") or {}
     description = content_description(backbone.get("description"))   # the weights' content, not their path
-    return json.loads(json.dumps({**{k: summary.get(k) for k in _SAME_EVALUATION},
-                                  "backbone": [backbone.get(k) for k in ("name", "resize")] + [description],
+    same = {k: summary.get(k) for k in _SAME_EVALUATION}
+    fid_n, gen_n = same["fid_sample_number"], same["generate_sample_number"]
+    if not one_checkpoint and isinstance(fid_n, int) and isinstance(gen_n, int) and gen_n <= fid_n:
+        same["generate_sample_number"] = "at most fid_sample_number"
+    return json.loads(json.dumps({**same, "backbone": [backbone.get(k) for k in ("name", "resize")] + [description],
                                   "real": [real.get(k) for k in ("dataset_fingerprint", "n", "indices_sha256")]},
                                  default=str))
 
@@ -114,7 +125,8 @@ def _earlier_rows(out: str, summary: dict, redone: set, warnings: list, cfg: Eva
         rows = {r["iteration"]: r for r in previous["checkpoints"] if isinstance(r.get("iteration"), int)}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
-    theirs, mine = _evaluation_identity(previous), _evaluation_identity(summary)
+    one = cfg.checkpoint_iteration is not None
+    theirs, mine = _evaluation_identity(previous, one), _evaluation_identity(summary, one)
     if rows and theirs != mine:
         differ = ", ".join(k for k in mine if theirs.get(k) != mine[k])
         others = sorted(set(rows) - redone)
@@ -261,7 +273,7 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
     real = real_features(dataset, backbone, fid_n, seed=cfg.seed, batch_size=cfg.batch_size,
                          use_cache=cfg.use_cache, progress=cfg.progress)
     if cfg.save_real:
-        real.description["saved_png_dir"] = ckpt_mod.save_real(dataset, real.indices, out)
+        real.description["saved_png_dir"] = save_real(dataset, real.indices, out)
     real_reference = {}
     if real.probabilities is not None:
         try:
@@ -322,9 +334,13 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
     try:
         for i, ckpt in enumerate(checkpoints, 1):
             kept = None if cfg.recompute else _kept_row(previous, ckpt, out)
+            rewrite = kept is not None and saved_count(os.path.join(out, f"iter_{ckpt.iteration:07d}")) != gen_n
+            if rewrite:   # another Generate_sample_number: the metrics stand, the PNGs are written again
+                kept = ckpt_mod.rewrite_saved_images(ckpt, ctx, kept)
             if kept is not None:
                 log(f"checkpoint {i}/{len(checkpoints)}: iteration {ckpt.iteration}: kept from the earlier "
-                    "evaluation in this folder (same settings, same generator file; --recompute redoes it)")
+                    "evaluation in this folder (same settings, same generator file; --recompute redoes it)"
+                    + (f"; its {gen_n} PNGs written" if rewrite else ""))
                 rows.append(kept)
                 continue
             log(f"checkpoint {i}/{len(checkpoints)}: iteration {ckpt.iteration}")
