@@ -59,7 +59,8 @@ def build_parser() -> OneLineParser:
                         "(the dissertation used 5000)")
     p.add_argument("Generate_sample_number", type=non_negative_int,
                    help="generated images written as PNG files (and as one grid) per checkpoint; 0: none. "
-                        "The metrics use FID_sample_number images whatever this is")
+                        "The metrics use FID_sample_number images whatever this is (so, up to it, a new number "
+                        "for an evaluated folder only writes the PNGs again)")
     p.add_argument("--checkpoint", metavar="ITER", default=None,
                    help="evaluate only this checkpoint (an iteration such as 10000, or iter_0010000)")
     p.add_argument("--batch-size", type=positive_int, default=50,
