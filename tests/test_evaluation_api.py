@@ -359,7 +359,7 @@ def test_another_number_of_pngs_keeps_the_metrics_and_writes_the_pngs_again(run_
         result = evaluate(counting, gen)
         fresh = evaluate(FakeBackbone(), gen, where=tmp_path / f"fresh{gen}")
         assert counting.calls == 0 and result.warnings == []          # no feature computed again
-        assert [r["fid"] for r in result.rows] == [r["fid"] for r in first.rows]
+        assert [r["fid"] for r in result.rows] == [r["fid"] for r in first.rows] == [r["fid"] for r in fresh.rows]
         assert result.summary["generate_sample_number"] == gen
         for row, fresh_row in zip(result.rows, fresh.rows):
             assert files(out, row["iteration"]) == files(tmp_path / f"fresh{gen}", row["iteration"])
@@ -371,6 +371,56 @@ def test_another_number_of_pngs_keeps_the_metrics_and_writes_the_pngs_again(run_
     result = evaluate(beyond, 21)   # more PNGs than FID images: the noise is drawn in other chunks
     assert beyond.calls == 3 and any("other settings (generate_sample_number)" in w for w in result.warnings)
     assert len(os.listdir(out / "iter_0000300" / "generated")) == 21
+    other = CountingBackbone()   # another batch size: a generator's own draws are made per batch
+    evaluate_run(run_dir, EvalConfig(20, 21, out=out, batch_size=5, similarity=False, progress=False),
+                 backbone=other, dataset=make_dataset())
+    assert other.calls == 3
+
+
+def test_rewriting_the_pngs_interrupted_or_killed_leaves_a_table_that_the_next_run_completes(run_dir, tmp_path,
+                                                                                           monkeypatch):
+    """Ctrl-C while the PNGs of the second checkpoint are written keeps the first one's new row and
+    the others' earlier rows, so the same call again computes no feature; an evaluation.json
+    that lost the new rows (a kill before it was written) is noticed from the rows' grids and
+    mended. A checkpoint the run no longer has leaves the table with its folder."""
+    from gan_keras.evaluation import checkpoint
+
+    out = tmp_path / "out"
+
+    def evaluate(gen, backbone=None):
+        return evaluate_run(run_dir, EvalConfig(20, gen, out=out, similarity=False, progress=False),
+                            backbone=backbone or FakeBackbone(), dataset=make_dataset())
+
+    evaluate(0)
+    with open(out / "evaluation.json") as f:
+        before = f.read()
+    rewrite, calls = checkpoint.rewrite_saved_images, []
+
+    def interrupted(ckpt, ctx, row):
+        calls.append(ckpt.iteration)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return rewrite(ckpt, ctx, row)
+
+    monkeypatch.setattr(checkpoint, "rewrite_saved_images", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(5)
+    with open(out / "evaluation.json") as f:
+        partial = json.load(f)
+    assert partial["complete"] is False and [r["iteration"] for r in partial["checkpoints"]] == [100, 200, 300]
+    assert [r.get("grid_layout", {}).get("images") for r in partial["checkpoints"]] == [5, None, None]
+    monkeypatch.setattr(checkpoint, "rewrite_saved_images", rewrite)
+    counting = CountingBackbone()
+    result = evaluate(5, counting)
+    assert counting.calls == 0 and result.complete
+    assert [r["grid_layout"]["images"] for r in result.rows] == [5, 5, 5]
+    with open(out / "evaluation.json", "w") as f:   # as if killed before the table was written
+        f.write(before)
+    result = evaluate(5, counting)
+    assert counting.calls == 0 and [r["grid_layout"]["images"] for r in result.rows] == [5, 5, 5]
+    shutil.rmtree(os.path.join(run_dir, "checkpoints", "iter_0000200"))
+    result = evaluate(5, counting)
+    assert [r["iteration"] for r in result.rows] == [100, 300] and not (out / "iter_0000200").exists()
 
 
 def test_the_same_weights_found_elsewhere_are_the_same_settings(run_dir, tmp_path):

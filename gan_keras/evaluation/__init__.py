@@ -7,7 +7,8 @@
 
 Modules: ``config`` (EvalConfig, the options and their checks), ``pipeline`` (evaluate_run),
 ``preflight`` (run, checkpoints, memory and disk, checked before any work), ``checkpoint`` (one
-checkpoint: generation, metrics, figures), ``images`` (its PNGs and grid), ``outputs`` (metrics.csv/.md, fid.png,
+checkpoint: generation, metrics, figures), ``images`` (its PNGs and grid), ``earlier`` (what an
+earlier evaluation in the folder leaves that still stands), ``outputs`` (metrics.csv/.md, fid.png,
 evaluation.json), ``result`` (EvaluationResult). None of them imports ``gan_keras.cli``.
 """
 from gan_keras.evaluation.config import EvalConfig

@@ -131,9 +131,7 @@ def rewrite_saved_images(ckpt, ctx: CheckpointContext, row: dict) -> dict | None
         generate = generator_fn(load_generator(ckpt.generator_path))
     except Exception:  # noqa: BLE001
         return None
-    with contextlib.suppress(FileNotFoundError):
-        os.remove(os.path.join(out_dir, "grid.png"))
-    saved = SavedImages(out_dir, cfg.generate_sample_number)
+    saved = SavedImages(out_dir, cfg.generate_sample_number)   # the old files stay until the new ones are complete
     for start, u8, _, _ in _generated(generate, ctx, max(cfg.fid_sample_number, cfg.generate_sample_number)):
         if start >= cfg.generate_sample_number:
             break

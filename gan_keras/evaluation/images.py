@@ -52,12 +52,14 @@ def save_grid(images_uint8: np.ndarray, path: str) -> dict:
     return {"images": n, "rows": rows, "cols": cols, "scale": scale}
 
 
-def saved_count(out_dir: str) -> int | None:
-    """How many PNGs a checkpoint's folder holds (None: no ``generated`` folder)."""
+def images_match(row: dict, out_dir: str, n: int) -> bool:
+    """Whether a checkpoint's folder holds the ``n`` PNGs and the grid that an evaluation with
+    Generate_sample_number ``n`` writes, as its row describes them."""
     folder = os.path.join(out_dir, GENERATED)
-    if not os.path.isdir(folder):
-        return None
-    return sum(1 for name in os.listdir(folder) if name.endswith(".png"))
+    if not os.path.isdir(folder) or sum(1 for name in os.listdir(folder) if name.endswith(".png")) != n:
+        return False
+    grid = os.path.isfile(os.path.join(out_dir, "grid.png"))
+    return grid == (n > 0) == ("grid" in row) and (row.get("grid_layout") or {}).get("images", 0) == min(n, GRID_MAX)
 
 
 class SavedImages:
@@ -87,9 +89,12 @@ class SavedImages:
         them, paths relative to the evaluation folder ``out``."""
         replace_dir(self.tmp, os.path.join(self.out_dir, GENERATED))
         fields = {"generated_images_dir": os.path.relpath(os.path.join(self.out_dir, GENERATED), out)}
+        grid = os.path.join(self.out_dir, "grid.png")
         if self.grid:
-            fields["grid"] = os.path.relpath(os.path.join(self.out_dir, "grid.png"), out)
-            fields["grid_layout"] = save_grid(np.concatenate(self.grid), os.path.join(self.out_dir, "grid.png"))
+            fields["grid"] = os.path.relpath(grid, out)
+            fields["grid_layout"] = save_grid(np.concatenate(self.grid), grid)
+        elif os.path.exists(grid):   # an earlier evaluation's, with PNGs
+            os.remove(grid)
         return fields
 
 

@@ -19,10 +19,8 @@ nothing here exits the process.
 from __future__ import annotations
 
 import inspect
-import json
 import os
 import platform
-import shutil
 import sys
 import time
 
@@ -32,7 +30,8 @@ from gan_keras.errors import CheckpointError, ConfigError, DatasetError, GanKera
 from gan_keras.evaluation import checkpoint as ckpt_mod
 from gan_keras.evaluation.checkpoint import NOISE_STREAM, SIMILARITY_K, SIMILARITY_QUERIES
 from gan_keras.evaluation.config import EvalConfig
-from gan_keras.evaluation.images import GRID_MAX, saved_count, save_real
+from gan_keras.evaluation.earlier import earlier_rows, folder, kept_row, remove_folders
+from gan_keras.evaluation.images import GRID_MAX, images_match, save_real
 from gan_keras.evaluation.outputs import now, write_outputs
 from gan_keras.evaluation.preflight import check_resources, choose_checkpoints, run_shape, warn
 from gan_keras.evaluation.result import EvaluationResult
@@ -73,11 +72,6 @@ def load_real_dataset(name: str, data_dir, image_size: int | None = None, limit:
     return load_dataset(name, data_dir=data_dir, **given)
 
 
-# What must match for an earlier evaluation's rows to stand beside new ones in one table (and
-# the backbone and the real images: _evaluation_identity).
-_SAME_EVALUATION = ("run_dir", "fid_sample_number", "generate_sample_number", "seed")
-
-
 SMALL_FID_SAMPLE = 2048   # below the 2,048 features' dimension the covariance is singular, and the bias large
 
 
@@ -90,79 +84,6 @@ def fid_summary(rows) -> str:
     best = min(scored, key=lambda pair: pair[1])
     return ("FID by iteration: " + ", ".join(f"{it:,}: {fid:.2f}" for it, fid in scored)
             + f"; best {best[1]:.2f} at {best[0]:,}")
-
-
-def _evaluation_identity(summary: dict, one_checkpoint: bool = False) -> dict:
-    """What an evaluation's rows depend on. Generate_sample_number only where it exceeds
-    FID_sample_number: at most that, the noise is FID_sample_number rows, drawn and generated in
-    the same batches whatever the number of PNGs, so every metric is the same, and a kept row's
-    PNGs are written again instead (``checkpoint.rewrite_saved_images``). Except for one
-    checkpoint (``--checkpoint N``): the other rows' folders would hold another number of images
-    than the table says."""
-    from gan_keras.metrics.real_stats import content_description
-
-    backbone, real = summary.get("backbone") or {}, summary.get("real_images") or {}
-    description = content_description(backbone.get("description"))   # the weights' content, not their path
-    same = {k: summary.get(k) for k in _SAME_EVALUATION}
-    fid_n, gen_n = same["fid_sample_number"], same["generate_sample_number"]
-    if not one_checkpoint and isinstance(fid_n, int) and isinstance(gen_n, int) and gen_n <= fid_n:
-        same["generate_sample_number"] = "at most fid_sample_number"
-    return json.loads(json.dumps({**same, "backbone": [backbone.get(k) for k in ("name", "resize")] + [description],
-                                  "real": [real.get(k) for k in ("dataset_fingerprint", "n", "indices_sha256")]},
-                                 default=str))
-
-
-def _earlier_rows(out: str, summary: dict, redone: set, warnings: list, cfg: EvalConfig) -> dict:
-    """The rows (by iteration) of the evaluation ``out`` already holds, when it was computed the
-    same way: kept beside new ones (``--checkpoint N``) or instead of them (an interrupted
-    evaluation continues). Made another way, it is replaced: its rows and the folders of the
-    checkpoints not evaluated now are removed, with a warning naming what differs. Except that
-    one checkpoint (``--checkpoint N``) never replaces an evaluation of others without
-    ``--recompute``: a quick check would cost the whole table (ConfigError, nothing removed)."""
-    try:
-        with open(os.path.join(out, "evaluation.json")) as f:
-            previous = json.load(f)
-        rows = {r["iteration"]: r for r in previous["checkpoints"] if isinstance(r.get("iteration"), int)}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}
-    one = cfg.checkpoint_iteration is not None
-    theirs, mine = _evaluation_identity(previous, one), _evaluation_identity(summary, one)
-    if rows and theirs != mine:
-        differ = ", ".join(k for k in mine if theirs.get(k) != mine[k])
-        others = sorted(set(rows) - redone)
-        if cfg.checkpoint_iteration is not None and others and not cfg.recompute:
-            raise ConfigError(f"{out} holds an evaluation of iteration(s) {', '.join(map(str, others))} made with "
-                              f"other settings ({differ}); evaluating checkpoint {cfg.checkpoint_iteration} there would "
-                              f"replace it: give --out to keep both, or --recompute to replace it")
-        for iteration in rows:   # images and figures go with their rows: the folder shows one evaluation
-            if iteration not in redone:
-                shutil.rmtree(os.path.join(out, f"iter_{iteration:07d}"), ignore_errors=True)
-        warn(warnings, f"{out} held an evaluation of iteration(s) {', '.join(map(str, sorted(rows)))} made with "
-                       f"other settings ({differ}); it is replaced by this one (to keep both, evaluate into "
-                       "another folder with --out)")
-        return {}
-    return rows
-
-
-def _kept_row(earlier: dict, ckpt, out: str) -> dict | None:
-    """The earlier row of this checkpoint when it can stand: scored, from the same generator file,
-    its images still there."""
-    from gan_keras.metrics.weights import file_digest
-
-    row = earlier.get(ckpt.iteration)
-    if not row or row.get("status") != "ok" or not row.get("generator_sha256"):
-        return None
-    if not os.path.isdir(os.path.join(out, f"iter_{ckpt.iteration:07d}", "generated")):
-        return None
-    try:
-        same = file_digest(ckpt.generator_path) == row["generator_sha256"]
-    except OSError:
-        return None
-    return row if same else None
-
-
-def _merged(earlier: list, rows: list) -> list:
-    return sorted([*earlier, *rows], key=lambda r: r["iteration"])
 
 
 def _versions() -> dict:
@@ -328,13 +249,28 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
         backbone=backbone,
         dataset=dataset, real=real, title=f"{run_config.get('model', '?')} on {run_config['dataset']}", log=log)
     rows, done_now = [], {c.iteration for c in checkpoints}
-    previous = _earlier_rows(out, summary, done_now, warnings, cfg)
-    # beside --checkpoint N, the other checkpoints' rows stay; a whole evaluation rewrites the table
-    earlier = [r for it, r in previous.items() if it not in done_now] if cfg.checkpoint_iteration is not None else []
+    previous = earlier_rows(out, summary, done_now, warnings, cfg)
+    if cfg.checkpoint_iteration is not None:   # beside --checkpoint N, the other checkpoints' rows stay
+        beside = [r for it, r in previous.items() if it not in done_now]
+    else:   # a whole evaluation rewrites the table: a checkpoint the run no longer has goes, folder and all
+        beside = []
+        remove_folders(out, set(previous) - done_now)
+
+    voided = set()   # checkpoints evaluated again: evaluate_checkpoint first removes their earlier files
+
+    def table() -> list:
+        """The rows so far, and the earlier evaluation's rows of the checkpoints not done yet
+        (and not voided): an interrupted evaluation keeps them, as "not finished", for the next
+        one to check (kept_row, images_match) and keep."""
+        done = {r["iteration"] for r in rows}
+        ahead = [previous[c.iteration] for c in checkpoints
+                 if c.iteration in previous and c.iteration not in done | voided]
+        return sorted([*beside, *ahead, *rows], key=lambda r: r["iteration"])
+
     try:
         for i, ckpt in enumerate(checkpoints, 1):
-            kept = None if cfg.recompute else _kept_row(previous, ckpt, out)
-            rewrite = kept is not None and saved_count(os.path.join(out, f"iter_{ckpt.iteration:07d}")) != gen_n
+            kept = None if cfg.recompute else kept_row(previous, ckpt, out)
+            rewrite = kept is not None and not images_match(kept, folder(out, ckpt.iteration), gen_n)
             if rewrite:   # another Generate_sample_number: the metrics stand, the PNGs are written again
                 kept = ckpt_mod.rewrite_saved_images(ckpt, ctx, kept)
             if kept is not None:
@@ -342,13 +278,16 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
                     "evaluation in this folder (same settings, same generator file; --recompute redoes it)"
                     + (f"; its {gen_n} PNGs written" if rewrite else ""))
                 rows.append(kept)
+                if rewrite:
+                    write_outputs(table(), out, summary, complete=False)
                 continue
             log(f"checkpoint {i}/{len(checkpoints)}: iteration {ckpt.iteration}")
+            voided.add(ckpt.iteration)
             rows.append(ckpt_mod.evaluate_checkpoint(ckpt, ctx))
-            write_outputs(_merged(earlier, rows), out, summary, complete=False)
+            write_outputs(table(), out, summary, complete=False)
     finally:
         summary["total_seconds"] = time.perf_counter() - t_start
-        record = write_outputs(_merged(earlier, rows), out, summary, complete=len(rows) == len(checkpoints))
+        record = write_outputs(table(), out, summary, complete=len(rows) == len(checkpoints))
     newer = [c.iteration for c in rundir.list_checkpoints(run_dir) if c.iteration > max(done_now)]
     if newer and cfg.checkpoint_iteration is None:   # a run still training saved more meanwhile
         warn(warnings, f"checkpoint(s) {', '.join(map(str, newer))} were saved during this evaluation and are not "

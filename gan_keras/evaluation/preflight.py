@@ -17,8 +17,8 @@ import numpy as np
 
 from gan_keras.errors import CheckpointError, ConfigError, RunDirError
 from gan_keras.evaluation.checkpoint import CHUNK
-from gan_keras.evaluation.images import GRID_MAX
 from gan_keras.evaluation.config import EvalConfig
+from gan_keras.evaluation.images import GRID_MAX
 from gan_keras.utils import mem_available
 
 
