@@ -169,7 +169,7 @@ def test_one_checkpoint_into_an_earlier_evaluation_keeps_the_other_rows(run_dir,
                             backbone=FakeBackbone(), dataset=make_dataset())
     table = (out / "metrics.csv").read_text()
     with pytest.raises(ConfigError, match=r"holds an evaluation of iteration\(s\) 100, 200 made with other settings "
-                                          r"\(fid_sample_number, real\); evaluating checkpoint 300 there would replace it: "
+                                          r"\(fid_sample_number 50 then, 40 now; real\); evaluating checkpoint 300 there would replace it: "
                                           r"give --out to keep both, or --recompute to replace it"):
         other()
     assert (out / "metrics.csv").read_text() == table and (out / "iter_0000100").is_dir()
@@ -365,16 +365,21 @@ def test_another_number_of_pngs_keeps_the_metrics_and_writes_the_pngs_again(run_
             assert files(out, row["iteration"]) == files(tmp_path / f"fresh{gen}", row["iteration"])
             assert len(os.listdir(out / row["generated_images_dir"])) == gen
             assert row.get("grid_layout") == fresh_row.get("grid_layout") and ("grid" in row) == (gen > 0)
-    with pytest.raises(ConfigError, match=r"made with other settings \(generate_sample_number\)"):
+    with pytest.raises(ConfigError, match=r"made with other settings \(generate_sample_number 0 then, 5 now\)"):
         evaluate(FakeBackbone(), 5, checkpoint=300)
     beyond = CountingBackbone()
     result = evaluate(beyond, 21)   # more PNGs than FID images: the noise is drawn in other chunks
-    assert beyond.calls == 3 and any("other settings (generate_sample_number)" in w for w in result.warnings)
+    assert beyond.calls == 3 and any("other settings (generate_sample_number at most fid_sample_number then, 21 now)" in w
+                                  for w in result.warnings)
     assert len(os.listdir(out / "iter_0000300" / "generated")) == 21
     other = CountingBackbone()   # another batch size: a generator's own draws are made per batch
-    evaluate_run(run_dir, EvalConfig(20, 21, out=out, batch_size=5, similarity=False, progress=False),
-                 backbone=other, dataset=make_dataset())
-    assert other.calls == 3
+    result = evaluate_run(run_dir, EvalConfig(20, 21, out=out, batch_size=5, similarity=False, progress=False),
+                          backbone=other, dataset=make_dataset())
+    assert other.calls == 3 and any("(batch_size 8 then, 5 now)" in w for w in result.warnings)
+    figure = CountingBackbone()   # a similarity figure asked for, which the rows lack: evaluated again
+    result = evaluate_run(run_dir, EvalConfig(20, 21, out=out, batch_size=5, progress=False),
+                          backbone=figure, dataset=make_dataset())
+    assert figure.calls == 3 and all((out / r["similarity"]["file"]).is_file() for r in result.rows)
 
 
 def test_rewriting_the_pngs_interrupted_or_killed_leaves_a_table_that_the_next_run_completes(run_dir, tmp_path,
@@ -410,6 +415,9 @@ def test_rewriting_the_pngs_interrupted_or_killed_leaves_a_table_that_the_next_r
     assert partial["complete"] is False and [r["iteration"] for r in partial["checkpoints"]] == [100, 200, 300]
     assert [r.get("grid_layout", {}).get("images") for r in partial["checkpoints"]] == [5, None, None]
     monkeypatch.setattr(checkpoint, "rewrite_saved_images", rewrite)
+    one = evaluate_run(run_dir, EvalConfig(20, 5, out=out, checkpoint=300, similarity=False, progress=False),
+                       backbone=FakeBackbone(), dataset=make_dataset())
+    assert not one.complete and "**Not finished**" in (out / "metrics.md").read_text()   # 200 is still unchecked
     counting = CountingBackbone()
     result = evaluate(5, counting)
     assert counting.calls == 0 and result.complete
@@ -421,6 +429,13 @@ def test_rewriting_the_pngs_interrupted_or_killed_leaves_a_table_that_the_next_r
     shutil.rmtree(os.path.join(run_dir, "checkpoints", "iter_0000200"))
     result = evaluate(5, counting)
     assert [r["iteration"] for r in result.rows] == [100, 300] and not (out / "iter_0000200").exists()
+    assert any("iteration(s) 200 leave the table" in w for w in result.warnings)
+    # interrupted while a checkpoint is evaluated again, its earlier row goes (its files went first)
+    with pytest.raises(KeyboardInterrupt):   # calls: 1 checkpoint 100, 2 checkpoint 300 (real features: cached)
+        evaluate_run(run_dir, EvalConfig(20, 5, out=out, recompute=True, similarity=False, progress=False),
+                     backbone=CountingBackbone(interrupt_at=2), dataset=make_dataset())
+    with open(out / "evaluation.json") as f:
+        assert [r["iteration"] for r in json.load(f)["checkpoints"]] == [100]
 
 
 def test_the_same_weights_found_elsewhere_are_the_same_settings(run_dir, tmp_path):

@@ -46,23 +46,25 @@ def evaluation_identity(summary: dict, one_checkpoint: bool = False) -> dict:
                                  default=str))
 
 
-def earlier_rows(out: str, summary: dict, redone: set, warnings: list, cfg: EvalConfig) -> dict:
+def earlier_rows(out: str, summary: dict, redone: set, warnings: list, cfg: EvalConfig) -> tuple[dict, bool]:
     """The rows (by iteration) of the evaluation ``out`` already holds, when it was computed the
     same way: kept beside new ones (``--checkpoint N``) or instead of them (an interrupted
-    evaluation continues). Made another way, it is replaced: its rows and the folders of the
-    checkpoints not evaluated now are removed, with a warning naming what differs. Except that
-    one checkpoint (``--checkpoint N``) never replaces an evaluation of others without
-    ``--recompute``: a quick check would cost the whole table (ConfigError, nothing removed)."""
+    evaluation continues); and whether that table was complete (True when there is none). Made
+    another way, it is replaced: its rows and the folders of the checkpoints not evaluated now are
+    removed, with a warning naming what differs. Except that one checkpoint (``--checkpoint N``)
+    never replaces an evaluation of others without ``--recompute``: a quick check would cost the
+    whole table (ConfigError, nothing removed)."""
     try:
         with open(os.path.join(out, "evaluation.json")) as f:
             previous = json.load(f)
         rows = {r["iteration"]: r for r in previous["checkpoints"] if isinstance(r.get("iteration"), int)}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}
+        return {}, True
     one = cfg.checkpoint_iteration is not None
     theirs, mine = evaluation_identity(previous, one), evaluation_identity(summary, one)
     if rows and theirs != mine:
-        differ = ", ".join(k for k in mine if theirs.get(k) != mine[k])
+        differ = "; ".join(k if k not in SAME_EVALUATION else f"{k} {theirs.get(k)} then, {mine[k]} now"
+                           for k in mine if theirs.get(k) != mine[k])
         others = sorted(set(rows) - redone)
         if one and others and not cfg.recompute:
             raise ConfigError(f"{out} holds an evaluation of iteration(s) {', '.join(map(str, others))} made with "
@@ -72,8 +74,8 @@ def earlier_rows(out: str, summary: dict, redone: set, warnings: list, cfg: Eval
         warn(warnings, f"{out} held an evaluation of iteration(s) {', '.join(map(str, sorted(rows)))} made with "
                        f"other settings ({differ}); it is replaced by this one (to keep both, evaluate into "
                        "another folder with --out)")
-        return {}
-    return rows
+        return {}, True
+    return rows, previous.get("complete", True) is not False
 
 
 def remove_folders(out: str, iterations) -> None:
@@ -82,15 +84,18 @@ def remove_folders(out: str, iterations) -> None:
         shutil.rmtree(folder(out, iteration), ignore_errors=True)
 
 
-def kept_row(earlier: dict, ckpt, out: str) -> dict | None:
+def kept_row(earlier: dict, ckpt, out: str, similarity: bool) -> dict | None:
     """The earlier row of this checkpoint when it can stand: scored, from the same generator file,
-    its images still there."""
+    its images still there, with a similarity figure (still there) exactly when one is asked for."""
     from gan_keras.metrics.weights import file_digest
 
     row = earlier.get(ckpt.iteration)
     if not row or row.get("status") != "ok" or not row.get("generator_sha256"):
         return None
     if not os.path.isdir(os.path.join(folder(out, ckpt.iteration), GENERATED)):
+        return None
+    figure = (row.get("similarity") or {}).get("file") if isinstance(row.get("similarity"), dict) else None
+    if similarity != bool(figure) or (figure and not os.path.isfile(os.path.join(out, figure))):
         return None
     try:
         same = file_digest(ckpt.generator_path) == row["generator_sha256"]

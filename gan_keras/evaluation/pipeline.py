@@ -249,12 +249,15 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
         backbone=backbone,
         dataset=dataset, real=real, title=f"{run_config.get('model', '?')} on {run_config['dataset']}", log=log)
     rows, done_now = [], {c.iteration for c in checkpoints}
-    previous = earlier_rows(out, summary, done_now, warnings, cfg)
+    previous, previous_complete = earlier_rows(out, summary, done_now, warnings, cfg)
     if cfg.checkpoint_iteration is not None:   # beside --checkpoint N, the other checkpoints' rows stay
         beside = [r for it, r in previous.items() if it not in done_now]
     else:   # a whole evaluation rewrites the table: a checkpoint the run no longer has goes, folder and all
-        beside = []
-        remove_folders(out, set(previous) - done_now)
+        beside, gone = [], sorted(set(previous) - done_now)
+        if gone:
+            warn(warnings, f"the rows of iteration(s) {', '.join(map(str, gone))} leave the table: the run has no "
+                           "complete checkpoint of them now")
+            remove_folders(out, gone)
 
     voided = set()   # checkpoints evaluated again: evaluate_checkpoint first removes their earlier files
 
@@ -269,7 +272,7 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
 
     try:
         for i, ckpt in enumerate(checkpoints, 1):
-            kept = None if cfg.recompute else kept_row(previous, ckpt, out)
+            kept = None if cfg.recompute else kept_row(previous, ckpt, out, cfg.similarity)
             rewrite = kept is not None and not images_match(kept, folder(out, ckpt.iteration), gen_n)
             if rewrite:   # another Generate_sample_number: the metrics stand, the PNGs are written again
                 kept = ckpt_mod.rewrite_saved_images(ckpt, ctx, kept)
@@ -287,7 +290,8 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
             write_outputs(table(), out, summary, complete=False)
     finally:
         summary["total_seconds"] = time.perf_counter() - t_start
-        record = write_outputs(table(), out, summary, complete=len(rows) == len(checkpoints))
+        done = len(rows) == len(checkpoints) and (previous_complete or not beside)   # beside an unfinished table
+        record = write_outputs(table(), out, summary, complete=done)
     newer = [c.iteration for c in rundir.list_checkpoints(run_dir) if c.iteration > max(done_now)]
     if newer and cfg.checkpoint_iteration is None:   # a run still training saved more meanwhile
         warn(warnings, f"checkpoint(s) {', '.join(map(str, newer))} were saved during this evaluation and are not "
