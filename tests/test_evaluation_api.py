@@ -354,7 +354,7 @@ def test_another_number_of_pngs_keeps_the_metrics_and_writes_the_pngs_again(run_
         return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
     first = evaluate(FakeBackbone(), 7)
-    for gen in (3, 20, 0):
+    for gen in (20, 0):   # as many as the FID images; none
         counting = CountingBackbone()
         result = evaluate(counting, gen)
         fresh = evaluate(FakeBackbone(), gen, where=tmp_path / f"fresh{gen}")
