@@ -20,7 +20,7 @@ import numpy as np
 
 from gan_keras.errors import CheckpointError
 from gan_keras.evaluation.config import EvalConfig
-from gan_keras.evaluation.images import GENERATED, SavedImages
+from gan_keras.evaluation.images import GENERATED, SavedImages, checkpoint_dir
 from gan_keras.hparams import draw_latent
 
 NOISE_STREAM = 1            # noise = default_rng([seed, NOISE_STREAM])
@@ -126,7 +126,7 @@ def rewrite_saved_images(ckpt, ctx: CheckpointContext, row: dict) -> dict | None
     FID_sample_number (the noise and its batches are then the same; otherwise the pipeline
     treats the evaluations as made with other settings). None when the generator no longer
     loads (the checkpoint is then evaluated again, and its row says why it failed)."""
-    cfg, out_dir = ctx.config, os.path.join(ctx.out, f"iter_{ckpt.iteration:07d}")
+    cfg, out_dir = ctx.config, checkpoint_dir(ctx.out, ckpt.iteration)
     try:
         generate = generator_fn(load_generator(ckpt.generator_path))
     except Exception:  # noqa: BLE001
@@ -166,7 +166,7 @@ def evaluate_checkpoint(ckpt, ctx: CheckpointContext) -> dict:
     times = {}
     # This checkpoint's outputs from an earlier evaluation are void now: none may outlive its row
     # (a grid after Generate_sample_number 0, a figure after --no-similarity, images after a failure).
-    out_dir = os.path.join(ctx.out, f"iter_{ckpt.iteration:07d}")
+    out_dir = checkpoint_dir(ctx.out, ckpt.iteration)
     for name in ("grid.png", "similarity.png"):
         with contextlib.suppress(FileNotFoundError):
             os.remove(os.path.join(out_dir, name))

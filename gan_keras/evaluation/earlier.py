@@ -13,17 +13,13 @@ import shutil
 
 from gan_keras.errors import ConfigError
 from gan_keras.evaluation.config import EvalConfig
-from gan_keras.evaluation.images import GENERATED
+from gan_keras.evaluation.images import GENERATED, checkpoint_dir
 from gan_keras.evaluation.preflight import warn
 
 # What must match for an earlier evaluation's rows to stand beside new ones in one table (and the
 # backbone and the real images: evaluation_identity). The batch size too: a generator with
 # randomness of its own (DeLiGAN's component choice, EDGEGAN's Mean Rescaling) draws it per batch.
 SAME_EVALUATION = ("run_dir", "fid_sample_number", "generate_sample_number", "seed", "batch_size")
-
-
-def folder(out: str, iteration: int) -> str:
-    return os.path.join(out, f"iter_{iteration:07d}")
 
 
 def evaluation_identity(summary: dict, one_checkpoint: bool = False) -> dict:
@@ -81,7 +77,7 @@ def earlier_rows(out: str, summary: dict, redone: set, warnings: list, cfg: Eval
 def remove_folders(out: str, iterations) -> None:
     """The ``iter_`` folders of rows the table no longer holds: the folder shows one evaluation."""
     for iteration in iterations:
-        shutil.rmtree(folder(out, iteration), ignore_errors=True)
+        shutil.rmtree(checkpoint_dir(out, iteration), ignore_errors=True)
 
 
 def kept_row(earlier: dict, ckpt, out: str, similarity: bool) -> dict | None:
@@ -92,7 +88,7 @@ def kept_row(earlier: dict, ckpt, out: str, similarity: bool) -> dict | None:
     row = earlier.get(ckpt.iteration)
     if not row or row.get("status") != "ok" or not row.get("generator_sha256"):
         return None
-    if not os.path.isdir(os.path.join(folder(out, ckpt.iteration), GENERATED)):
+    if not os.path.isdir(os.path.join(checkpoint_dir(out, ckpt.iteration), GENERATED)):
         return None
     figure = (row.get("similarity") or {}).get("file") if isinstance(row.get("similarity"), dict) else None
     if similarity != bool(figure) or (figure and not os.path.isfile(os.path.join(out, figure))):

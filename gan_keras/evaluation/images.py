@@ -19,6 +19,13 @@ GRID_MAX = 1024             # at most this many images in the grid PNG (all are 
 GENERATED = "generated"
 
 
+def checkpoint_dir(out: str, iteration: int) -> str:
+    """A checkpoint's folder in an evaluation folder ``out``: named as the run's checkpoint folder."""
+    from gan_keras import rundir
+
+    return os.path.join(out, rundir.checkpoint_name(iteration))
+
+
 def _save_pngs(images_uint8: np.ndarray, folder: str, start: int, digits: int) -> None:
     from PIL import Image
 

@@ -30,8 +30,8 @@ from gan_keras.errors import CheckpointError, ConfigError, DatasetError, GanKera
 from gan_keras.evaluation import checkpoint as ckpt_mod
 from gan_keras.evaluation.checkpoint import NOISE_STREAM, SIMILARITY_K, SIMILARITY_QUERIES
 from gan_keras.evaluation.config import EvalConfig
-from gan_keras.evaluation.earlier import earlier_rows, folder, kept_row, remove_folders
-from gan_keras.evaluation.images import GRID_MAX, images_match, save_real
+from gan_keras.evaluation.earlier import earlier_rows, kept_row, remove_folders
+from gan_keras.evaluation.images import GRID_MAX, checkpoint_dir, images_match, save_real
 from gan_keras.evaluation.outputs import now, write_outputs
 from gan_keras.evaluation.preflight import check_resources, choose_checkpoints, run_shape, warn
 from gan_keras.evaluation.result import EvaluationResult
@@ -273,7 +273,7 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
     try:
         for i, ckpt in enumerate(checkpoints, 1):
             kept = None if cfg.recompute else kept_row(previous, ckpt, out, cfg.similarity)
-            rewrite = kept is not None and not images_match(kept, folder(out, ckpt.iteration), gen_n)
+            rewrite = kept is not None and not images_match(kept, checkpoint_dir(out, ckpt.iteration), gen_n)
             if rewrite:   # another Generate_sample_number: the metrics stand, the PNGs are written again
                 kept = ckpt_mod.rewrite_saved_images(ckpt, ctx, kept)
             if kept is not None:
