@@ -193,6 +193,29 @@ ALIASES = (Alias("lr", ("d_lr", "g_lr"), "learning rate of both networks"),)
 CRITIC_STEPS = HParam("critic_steps", 1, "discriminator updates per iteration", "positive_int")
 
 
+def declared_where(param: HParam) -> str:
+    """Where ``param`` is declared, for an error message: "gan_keras.hparams.CRITIC_STEPS",
+    "an entry of gan_keras.training.wgangp.WGANGP.PARAMS", or "its first declaration"."""
+    import sys
+
+    for module_name, module in sorted(sys.modules.items()):
+        if module_name.startswith("gan_keras") and module is not None:
+            for attribute, value in vars(module).items():
+                if value is param and attribute.isupper():
+                    return f"{module_name}.{attribute}"
+                if isinstance(value, type) and value.__module__ == module_name and \
+                        any(p is param for p in getattr(value, "PARAMS", ())):
+                    return f"an entry of {module_name}.{attribute}.PARAMS"
+    return "its first declaration"
+
+
+def twice_declared(name: str, first: HParam, where: str) -> ValueError:
+    """The error for two declarations of one name (the command line has one flag per name)."""
+    return ValueError(f"hyperparameter {name} is declared twice ({where}): one flag per name, so a model that "
+                      f"reads {name} lists the existing declaration ({declared_where(first)}) in its PARAMS "
+                      f"instead of declaring its own")
+
+
 class Hyperparams:
     """The hyperparameter values of one run: read-only attributes (``hp.d_lr``), one per declaration.
 

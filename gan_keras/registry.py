@@ -4,6 +4,7 @@ To add a model: write ``gan_keras/models/<name>.py`` defining ``SPEC = ModelSpec
 line below (README: "Adding a model", with LSGAN as the example).
 """
 from gan_keras.errors import ConfigError
+from gan_keras.hparams import twice_declared
 from gan_keras.models import began, began_cs, began_v3, dcgan, deligan, edgegan, gan, lsgan, mlpgan, wgan, wgangp
 from gan_keras.models.spec import ModelSpec
 
@@ -44,6 +45,6 @@ def hyperparameter_table() -> dict:
         for name, param in spec.declared_params().items():
             known, users = table.setdefault(name, (param, {}))
             if known is not param:
-                raise ValueError(f"hyperparameter {name} is declared twice ({model} and another model)")
+                raise twice_declared(name, known, f"by {', '.join(users)} and by {model}")
             users[model] = hp.get(name)
     return table

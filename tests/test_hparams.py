@@ -46,14 +46,21 @@ def test_a_model_gets_the_shared_its_engines_and_its_own_hyperparameters():
         hp.d_lr = 1.0
 
 
-def test_one_declaration_per_name_across_models():
+def test_one_declaration_per_name_across_models(monkeypatch):
     table = hyperparameter_table()
     assert table["gp_weight"][1] == {"WGANGP": 10.0}
     assert set(table["clip_value"][1]) == {n for n, spec in MODELS.items() if spec.engine == "stacked"}   # its engine's
     assert {"GAN", "DCGAN", "WGAN", "LSGAN", "MLPGAN", "DELIGAN"} <= set(table["clip_value"][1])
     twin = HParam("gp_weight", 10.0, "another declaration", "positive_float")
-    with pytest.raises(ValueError, match="gp_weight is declared twice"):
+    with pytest.raises(ValueError, match=r"gp_weight is declared twice \(both read by WGANGP\): .* lists the existing "
+                                         r"declaration \(an entry of gan_keras.training.wgangp.WGANGP.PARAMS\)"):
         dataclasses.replace(get_model("WGANGP"), params=(twin,)).declared_params()
+    # another model's own critic_steps: the error names the shared declaration to list instead
+    mine = HParam("critic_steps", 5, "critic updates", "positive_int")
+    monkeypatch.setitem(MODELS, "MYGAN", dataclasses.replace(get_model("BEGAN"), params=(mine,)))
+    with pytest.raises(ValueError, match=r"critic_steps is declared twice \(by GAN, .*WGANGP.* and by MYGAN\): .* "
+                                         r"declaration \(gan_keras.hparams.CRITIC_STEPS\) in its PARAMS"):
+        hyperparameter_table()
 
 
 def test_an_alias_that_every_specific_flag_overrides_says_so(capsys):

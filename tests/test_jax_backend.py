@@ -36,7 +36,21 @@ JAX_SCRIPT = textwrap.dedent("""
         "strategy": main(["DCGAN", "mnist", "2", "8", "1", "2", "--engine", "compiled", "--strategy", "mirrored",
                           "--data-dir", data, "--out", run + "_s"]),
     }
-    print("RESULT " + json.dumps({"codes": codes}))
+    # a weight written in call (Keras's spectral norm writes W / sigma) is refused where its gradient is taken
+    import keras, numpy as np
+    from gan_keras.training import autodiff
+    critic = keras.Sequential([keras.Input((2,)), keras.layers.SpectralNormalization(keras.layers.Dense(1))])
+    sgd = keras.optimizers.SGD(0.1)
+    sgd.build(critic.trainable_variables)
+    step = autodiff.jax_function(lambda x: autodiff.minimize(lambda: {"loss": keras.ops.sum(critic(x, training=True))},
+                                                              {"loss": (critic, sgd)}),
+                                 critic.variables + sgd.variables)
+    try:
+        step(np.ones((1, 2), "float32"))
+        writes = "it trained"
+    except RuntimeError as error:
+        writes = str(error)
+    print("RESULT " + json.dumps({"codes": codes, "writes": writes}))
 """).replace("sys argv_placeholder", "sys.argv[1:3]")
 
 
@@ -108,6 +122,15 @@ def test_tensorflow_code_says_so_on_jax(jax_run):
     assert result["codes"]["strategy"] == 1
     errors = [ln for ln in stderr.splitlines() if "TensorFlow code" in ln]
     assert any("--strategy mirrored" in ln for ln in errors), stderr[-2000:]
+
+
+def test_a_weight_written_while_its_gradient_is_taken_is_refused_on_jax(jax_run):
+    """jax.vjp takes the differentiated weights as arguments, so a layer's write to one (Keras's
+    SpectralNormalization writes W / sigma into the kernel) would be lost: the step would train
+    otherwise than on TensorFlow. autodiff refuses it, naming the weight."""
+    _, result, _ = jax_run
+    assert "kernel: assigned while its gradient is taken" in result["writes"], result["writes"]
+    assert "keras.layers.SpectralNormalization" in result["writes"]
 
 
 def test_require_tensorflow_on_tensorflow():

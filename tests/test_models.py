@@ -115,20 +115,16 @@ def test_every_registered_model_is_covered():
         f"one (PUBLISHED above, or its own tests/test_<model>.py) and name it here")
 
 
-def _output_activation(model):
-    return next(l.activation.__name__ for l in reversed(model.layers) if hasattr(l, "activation"))
-
-
 @pytest.mark.parametrize("name", list(MODELS))
 def test_output_activations_follow_the_loss_table(name):
-    from gan_keras.training.losses import get_loss
+    from gan_keras.training.losses import get_loss, output_activation
 
     spec = get_model(name)   # (a model's loss may be its own row: README, "Adding a model")
     expected = get_loss(spec.loss).output_activation if spec.loss else "linear"
     for arch, networks in spec.networks.items():
         hp = spec.hyperparams(arch=arch)
         for shape in networks.discriminators:
-            assert _output_activation(spec.build_discriminator(shape, hp)) == expected, (name, arch, shape)
+            assert output_activation(spec.build_discriminator(shape, hp)) == expected, (name, arch, shape)
 
 
 def test_wgangp_critic_has_no_batchnorm():

@@ -499,6 +499,18 @@ def test_a_registered_model_is_a_valid_command_line_choice(monkeypatch):
     monkeypatch.setitem(registry.MODELS, "MYGAN", registry.MODELS["DCGAN"])
     args = build_parser().parse_args(["MYGAN", "shapes", "1", "2", "1", "1"])
     assert args.model_name == "MYGAN"
+    # --strategy's help names the models it can split, from their declarations (a train step until
+    # it sets REPLICABLE: left out)
+    import dataclasses
+
+    from gan_keras.training.wgangp import WGANGP
+
+    unsplit = type("Unsplit", (WGANGP,), {"REPLICABLE": False})
+    monkeypatch.setitem(registry.MODELS, "MYSTEP", dataclasses.replace(registry.MODELS["WGANGP"], train_step=unsplit))
+    action = next(a for a in build_parser()._actions if a.dest == "strategy")
+    names = action.help.split("models ")[1].split(")")[0].split(", ")
+    assert "MYGAN" in names and "WGANGP" in names and "MYSTEP" not in names
+    assert not registry.MODELS["MYSTEP"].replicable and registry.MODELS["WGANGP"].replicable
 
 
 def test_resume_finds_the_data_where_the_run_found_it(tmp_path, monkeypatch, shared_data_dir):

@@ -257,6 +257,25 @@ def test_loss_table_rows():
     assert w.estimate(-3.0, -1.0) == pytest.approx(3.0 - (-1.0))  # loss_real = -E f(x), loss_fake = E f(G z)
 
 
+def test_the_output_activation_is_read_through_wrappers_such_as_spectral_norm():
+    """A discriminator ending in SpectralNormalization(Dense(1, "sigmoid")) ends in a sigmoid (not in
+    the ReLU before it), and one whose every layer is wrapped is still checked."""
+    from gan_keras.errors import ConfigError
+    from gan_keras.training.losses import LOSSES, check_output_activation, output_activation
+
+    SN = keras.layers.SpectralNormalization
+    sigmoid_d = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                                  SN(keras.layers.Dense(1, activation="sigmoid"))])
+    assert output_activation(sigmoid_d) == "sigmoid"
+    with pytest.raises(ConfigError, match="SNGAN: its discriminator ends in a sigmoid activation, but the "
+                                          "least_squares loss needs linear"):
+        check_output_activation(sigmoid_d, LOSSES["least_squares"], "SNGAN")
+    wrapped = keras.Sequential([keras.Input((4,)), SN(keras.layers.Dense(8, activation="relu")),
+                                SN(keras.layers.Dense(1))])
+    assert output_activation(wrapped) == "linear"
+    check_output_activation(wrapped, LOSSES["least_squares"], "SNGAN")
+
+
 def test_lsgan_engine_trains_with_mse_and_logs_the_triangular_estimate():
     spec = get_model("LSGAN")
     e = build_engine(spec, spec.hyperparams(), MNIST)
@@ -293,6 +312,7 @@ def test_an_undeclared_log_value_fails_loudly(tmp_path):
     e = build_engine(spec, spec.hyperparams(), MNIST)
     with pytest.raises(UndeclaredLogValue, match="k_t"):
         e.log_spec.check({"d_loss": 1.0, "k_t": 0.5})
+    e.log_spec.check({name: 1.0 for name in e.log_spec.names})
     writer = LogWriter(str(tmp_path / "log.csv"), ["iteration", *e.log_spec.names, "seconds"])
     writer.open(keep_until=None)
     with pytest.raises(UndeclaredLogValue, match="k_t"):
@@ -301,14 +321,19 @@ def test_an_undeclared_log_value_fails_loudly(tmp_path):
 
 
 def test_train_step_models_must_return_what_they_declare():
-    """The generic adapter refuses a train_step that returns a value its LOG does not declare."""
-    from gan_keras.training.logspec import UndeclaredLogValue
+    """The generic adapter refuses a train_step that returns a value its LOG does not declare, or
+    leaves out one it declares (its tracker would log 0 every iteration)."""
+    from gan_keras.training.logspec import MissingLogValue, UndeclaredLogValue
     from gan_keras.training.wgangp import WGANGP
 
     spec = get_model("WGANGP")
     e = build_engine(spec, spec.hyperparams(critic_steps=1), MNIST)
     with pytest.raises(UndeclaredLogValue, match="k_t"):
         e.model.record(d_loss=1.0, k_t=0.5)
+    declared = {name: 1.0 for name in WGANGP.LOG.names}
+    with pytest.raises(MissingLogValue, match=r"^log value\(s\) divergence declared but not returned"):
+        e.model.record(**{k: v for k, v in declared.items() if k != "divergence"})
+    assert float(e.model.record(**declared)["divergence"]) == 1.0
     assert isinstance(e.model, WGANGP) and e.log_spec is WGANGP.LOG
 
 

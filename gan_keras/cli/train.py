@@ -18,6 +18,7 @@ def build_parser() -> OneLineParser:
     """The parser; model and dataset choices come from their registries."""
     from gan_keras.data import FOLDER_HELP, is_dataset_name
     from gan_keras.data import dataset_names as _dataset_names
+    from gan_keras.registry import MODELS
     from gan_keras.registry import model_names as _model_names
 
     model_names, dataset_names = _model_names(), _dataset_names()
@@ -68,8 +69,9 @@ def build_parser() -> OneLineParser:
     run.add_argument("--strategy", choices=("none", "mirrored", "multiworker"), default="none",
                      help="mirrored: train on every visible GPU with tf.distribute.MirroredStrategy; multiworker: "
                           "on several machines with MultiWorkerMirroredStrategy, cluster from TF_CONFIG, every "
-                          "worker running the same command (both: --engine compiled; the stacked models, WGANGP, "
-                          "the BEGAN family and EDGEGAN); each device takes 1/N of every batch")
+                          "worker running the same command (both: --engine compiled; models "
+                          f"{', '.join(name for name, spec in MODELS.items() if spec.replicable)}); each device "
+                          "takes 1/N of every batch")
     run.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard logs")
     run.add_argument("--no-determinism", action="store_true",
                      help="do not enable TensorFlow op determinism (not bit-reproducible; its graph "

@@ -14,7 +14,7 @@ from typing import Callable
 import keras
 
 from gan_keras.errors import ConfigError
-from gan_keras.hparams import COMMON, HParam, Hyperparams
+from gan_keras.hparams import COMMON, HParam, Hyperparams, twice_declared
 
 Shape = tuple  # (H, W, C)
 
@@ -104,6 +104,12 @@ class ModelSpec:
         if self.engine == "stacked" and self.loss is None:
             raise ValueError(f"{self.name}: the stacked engine needs a loss")
 
+    @property
+    def replicable(self) -> bool:
+        """Whether ``--strategy`` may split its training over devices: the stacked engine's models
+        can; a train step once it says so (``GANTrainStep.REPLICABLE``)."""
+        return self.engine != "train_step" or getattr(self.train_step, "REPLICABLE", False)
+
     # -- hyperparameters -------------------------------------------------------------------
     def declared_params(self) -> dict[str, HParam]:
         """Every hyperparameter this model reads: shared, its engine's, its train step's, its own."""
@@ -112,7 +118,7 @@ class ModelSpec:
         declared = {}
         for p in (*COMMON, *engine_params(self.engine), *getattr(self.train_step, "PARAMS", ()), *self.params):
             if declared.setdefault(p.name, p) is not p:
-                raise ValueError(f"{self.name}: hyperparameter {p.name} is declared twice")
+                raise twice_declared(p.name, declared[p.name], f"both read by {self.name}")
         return declared
 
     def hyperparams(self, **overrides) -> Hyperparams:

@@ -104,9 +104,25 @@ def _differentiable(fn, wrt):
                   for v, value in zip(outer.variables, outer.values())]
         with TracedState(outer.variables, values) as inner:
             out = fn()
-        return out, [(i, value) for i, value in inner.updates() if id(outer.variables[i]) not in index]
+        updates = inner.updates()
+        _refuse_writes_to(outer.variables[i] for i, _ in updates if id(outer.variables[i]) in index)
+        return out, updates
 
     return pure
+
+
+def _refuse_writes_to(differentiated):
+    """A weight being differentiated cannot also be assigned inside the function differentiated:
+    ``jax.vjp`` takes it as an argument, so the write would be lost and the step would train
+    otherwise than on TensorFlow (where the tape sees the written value). Keras's
+    ``SpectralNormalization`` writes W / sigma into its layer's kernel in ``call``; a spectral
+    norm for a train step computes W / sigma without assigning it."""
+    paths = [v.path for v in differentiated]
+    if paths:
+        raise RuntimeError(
+            f"{', '.join(paths)}: assigned while its gradient is taken (a layer that writes its own trainable "
+            f"weights in call, as keras.layers.SpectralNormalization does); on JAX the write would be lost and the "
+            f"step would train otherwise than on TensorFlow. Compute such a weight in call without assigning it")
 
 
 def _assign_updates(updates):

@@ -1,9 +1,9 @@
 """What a run logs, declared by whoever computes it.
 
 An engine (or a train-step model, or a periodic probe such as the discriminator's F1) declares a
-:class:`LogSpec`: its values in column order, which one is "the divergence" shown on the
-progress line, and which values are drawn together in which plot. The shared code follows the
-declaration and never names a value itself:
+:class:`LogSpec`: its values in column order, which one is "the divergence" (drawn in
+``GAN_compare.py``'s divergence figures), and which values are drawn together in which plot.
+The shared code follows the declaration and never names a value itself:
 
 * ``log.csv`` has the columns ``iteration, <declared values...>, seconds``;
 * TensorBoard gets every declared value;
@@ -12,7 +12,9 @@ declaration and never names a value itself:
 * the declaration is stored in ``config.json`` so that a run directory alone can be replotted.
 
 A value that an engine returns without having declared it raises :class:`UndeclaredLogValue`
-(Mimicry's lesson: a model must be able to log any scalar, and a silently dropped one is a bug).
+(Mimicry's lesson: a model must be able to log any scalar, and a silently dropped one is a bug);
+a declared value that it does not return raises :class:`MissingLogValue` (a train step's tracker
+that nothing updated would be logged as 0 every iteration).
 """
 from __future__ import annotations
 
@@ -21,6 +23,10 @@ from dataclasses import asdict, dataclass, field
 
 class UndeclaredLogValue(ValueError):
     """An engine returned a log value it did not declare (a programming error)."""
+
+
+class MissingLogValue(ValueError):
+    """An engine did not return a log value it declared (a programming error)."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ class Plot:
 @dataclass(frozen=True)
 class LogSpec:
     values: tuple[LogValue, ...]
-    divergence: str | None = None   # the value the progress line and divergence plot call "divergence"
+    divergence: str | None = None   # the value GAN_compare.py's divergence figures draw
     plots: tuple[Plot, ...] = field(default_factory=tuple)
 
     def __post_init__(self):
@@ -97,11 +103,17 @@ class LogSpec:
         return LogSpec(self.values + other.values, self.divergence or other.divergence, self.plots + other.plots)
 
     def check(self, logs: dict) -> None:
-        """UndeclaredLogValue when ``logs`` holds a name that is not declared."""
+        """UndeclaredLogValue when ``logs`` holds a name that is not declared; MissingLogValue when
+        a declared name is not in ``logs``."""
         unknown = sorted(set(logs) - set(self.names))
         if unknown:
             raise UndeclaredLogValue(f"log value(s) {', '.join(unknown)} returned but not declared "
                                      f"(declared: {', '.join(self.names)}): add them to the LogSpec")
+        missing = [name for name in self.names if name not in logs]
+        if missing:
+            raise MissingLogValue(f"log value(s) {', '.join(missing)} declared but not returned "
+                                  f"(returned: {', '.join(logs) or 'nothing'}): return them, or remove them "
+                                  f"from the LogSpec")
 
     def alarms(self, logs: dict) -> list[str]:
         """The messages of the event flags set in ``logs``."""

@@ -142,8 +142,11 @@ LOSSES: dict[str, AdversarialLoss] = {
 
 def output_activation(model) -> str | None:
     """The activation of ``model``'s last layer that has one (a Dense, a convolution, an
-    Activation; inside nested models too), by name: "sigmoid", "linear", ...; None if no layer has one."""
+    Activation; inside nested models and wrappers such as ``keras.layers.SpectralNormalization``
+    too), by name: "sigmoid", "linear", ...; None if no layer has one."""
     for layer in reversed(model.layers):
+        while isinstance(layer, keras.layers.Wrapper):  # SpectralNormalization(Dense(1, "sigmoid"))
+            layer = layer.layer
         if isinstance(layer, keras.Model):
             found = output_activation(layer)
         else:

@@ -25,22 +25,29 @@ from gan_keras.training.logspec import LogSpec
 class GANTrainStep(keras.Model):
     """Base of a GAN trained by its own ``train_step`` (one call = one iteration of the loop).
 
+    ``train_step(data)`` gets the iteration's real images as one array of shape (k, B, H, W, C),
+    k = ``real_batches_per_step()`` (1 unless overridden: WGAN-GP takes one batch per critic
+    update), in [-1, 1]. The engine builds the model as ``cls(generator, discriminator, hp)``; an
+    ``__init__`` of a subclass takes those and passes them on.
+
     Subclasses set:
         LOG: the LogSpec of the values ``train_step`` returns (one ``keras.metrics.Mean`` tracker
-            is made per declared value; ``self.record(name=value, ...)`` updates them).
-        PARAMS: the hyperparameters it reads from ``self.hp`` (HParam declarations).
+            is made per declared value; ``self.record(name=value, ...)`` updates them, every one).
+        PARAMS: the hyperparameters it reads from ``self.hp`` (HParam declarations; a shared one,
+            such as ``hparams.CRITIC_STEPS``, is listed, not declared again).
         DECISION_THRESHOLD: the discriminator output above which an image is "real" (for the
             discriminator's F1), ``d_f1.MIDPOINT`` for a critic, or None when D is no classifier
             (e.g. an auto-encoder).
+        REPLICABLE: whether ``--strategy`` may split it over devices (default False): N devices
+            must compute what one does. Every random draw of the step must go through ``noise`` or
+            ``distribute.replica_slice``, every gradient through ``minimize``, and state may only be
+            updated from values of the whole batch (``distribute.replica_mean``: BEGAN's k_t).
+            tests/test_mirrored.py checks each cleared step.
     """
 
     LOG: LogSpec
     PARAMS: tuple = ()
     DECISION_THRESHOLD: float | str | None = None
-    # Whether --strategy mirrored may train it: N devices must compute what one does. Every random
-    # draw of the step must go through ``noise`` or ``distribute.replica_slice``, every gradient
-    # through ``minimize``, and state may only be updated from values of the whole batch
-    # (``distribute.replica_mean``: BEGAN's k_t). tests/test_mirrored.py checks each cleared step.
     REPLICABLE: bool = False
 
     def __init__(self, generator, discriminator, hp, seed=None, **kwargs):
@@ -106,7 +113,8 @@ class GANTrainStep(keras.Model):
         return 1
 
     def record(self, **values) -> dict:
-        """Update the trackers of declared values; return every tracker's result (train_step's return)."""
+        """Update the trackers of the declared values, every one of them (an undeclared or a missing
+        name is an error); return every tracker's result (train_step's return)."""
         self.LOG.check(values)
         for name, value in values.items():
             self.trackers[name].update_state(value)
