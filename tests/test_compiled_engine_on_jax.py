@@ -7,8 +7,9 @@ statistics) with test_compiled_engine's tolerance, 1e-5 relative + 1e-6 absolute
 1.2e-7 (DCGAN, DeLiGAN), 0 (GAN with DiffAugment, WGAN-GP). WGAN (clipping, 2 critic steps; 6e-8)
 and BEGAN-CS (0) were measured too and left out of the suite for its time budget.
 
-The child compiles at XLA's lowest optimisation level: the same programs, optimised less by LLVM,
-so this file takes 60 s instead of 80 s alone (compiling is most of it). The engines then agree
+The child compiles at XLA's lowest optimisation level (conftest's ``jax_child_env``): the same
+programs, optimised less by LLVM, so this file takes 60 s instead of 80 s alone (compiling is most
+of it). The engines then agree
 exactly (worst 0 in every case, measured); at the default level the measured worst is as above.
 
 Not here: ``frozen_bn moving`` (exact on TensorFlow). On JAX its biases before BatchNorm, whose
@@ -57,8 +58,7 @@ CHILD = textwrap.dedent("""
 
 @pytest.fixture(scope="module")
 def results(jax_child_env):
-    env = {**jax_child_env, "PYTHONPATH": os.pathsep.join([ROOT, os.path.join(ROOT, "tests")]),
-           "XLA_FLAGS": "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"}
+    env = {**jax_child_env, "PYTHONPATH": os.pathsep.join([ROOT, os.path.join(ROOT, "tests")])}
     proc = subprocess.run([sys.executable, "-c", CHILD, json.dumps(CASES)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=900)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
