@@ -1,4 +1,9 @@
-"""Does GAN_evaluation.py's FID agree with an independent folder-to-folder FID of the same images?
+"""Does GAN_evaluation.py's FID agree with a folder-to-folder FID of the same images?
+
+The folder FID reaches the images only through the PNG files (another code path: it knows nothing
+of the run) but uses the same backbone and Frechet code, so it checks the files and the
+bookkeeping, not the network; the network is checked against the reference TorchScript file by
+tests/test_backbones.py.
 
     python benchmarks/fid_agreement.py RUN_DIR --checkpoint ITER [-n 500] [--weights PATH]
 
@@ -76,7 +81,7 @@ def main():
         return f"{100 * abs(x - table_fid) / table_fid:.4f} %"
 
     lines = [
-        "# FID agreement: GAN_evaluation.py vs an independent folder-to-folder FID",
+        "# FID agreement: GAN_evaluation.py vs a folder-to-folder FID of its PNG files",
         "",
         f"Command: `python benchmarks/fid_agreement.py {args.run_dir} --checkpoint {args.checkpoint} -n {args.n}`  ",
         f"Machine: {machine_line()}; {seconds:.0f} s in all",

@@ -380,6 +380,24 @@ def test_another_number_of_pngs_keeps_the_metrics_and_writes_the_pngs_again(run_
     result = evaluate_run(run_dir, EvalConfig(20, 21, out=out, batch_size=5, progress=False),
                           backbone=figure, dataset=make_dataset())
     assert figure.calls == 3 and all((out / r["similarity"]["file"]).is_file() for r in result.rows)
+    # a table from before the metrics code changed (METRICS_VERSION) is replaced, not kept; one from
+    # before the field existed is version 1
+    from gan_keras.evaluation.earlier import METRICS_VERSION
+
+    assert result.summary["metrics_version"] == METRICS_VERSION == 1
+    for then, calls in ((None, 0), (0, 3)):
+        with open(out / "evaluation.json") as f:
+            record = json.load(f)
+        record.pop("metrics_version")
+        if then is not None:
+            record["metrics_version"] = then
+        with open(out / "evaluation.json", "w") as f:
+            json.dump(record, f)
+        counting = CountingBackbone()
+        result = evaluate_run(run_dir, EvalConfig(20, 21, out=out, batch_size=5, progress=False),
+                              backbone=counting, dataset=make_dataset())
+        assert counting.calls == calls
+    assert any("(metrics_version 0 then, 1 now)" in w for w in result.warnings)
 
 
 def test_rewriting_the_pngs_interrupted_or_killed_leaves_a_table_that_the_next_run_completes(run_dir, tmp_path,
@@ -576,9 +594,55 @@ def test_the_terminal_ends_an_evaluation_with_its_fids_and_the_best():
     from gan_keras.evaluation.pipeline import fid_summary
 
     rows = [{"iteration": 1000, "fid": 50.0}, {"iteration": 2000, "fid": 40.5},
-            {"iteration": 3000, "fid": float("nan")}, {"iteration": 4000, "fid": None, "error": "damaged"}]
+            {"iteration": 3000, "fid": float("nan")}, {"iteration": 4000, "fid": None, "error": "damaged"},
+            {"iteration": 5000, "fid": 9.0, "status": "nan"}]   # NaN images replaced by 0: no FID of the model
     assert fid_summary(rows) == "FID by iteration: 1,000: 50.00, 2,000: 40.50; best 40.50 at 2,000"
     assert fid_summary(rows[2:]) == "FID: no checkpoint could be scored"
+
+
+def test_a_training_set_smaller_than_the_sample_is_all_used_and_said_so(run_dir, tmp_path):
+    """200 training images, 300 generated: all 200 are the real set, and the table says so (not "a
+    seeded random sample"), with the note that evaluation.json and the terminal carry."""
+    out = tmp_path / "out"
+    result = evaluate_run(run_dir, EvalConfig(fid_sample_number=300, generate_sample_number=1, out=out,
+                                              progress=False, checkpoint=300),
+                          backbone=FakeBackbone(), dataset=make_dataset())
+    note = "the dataset has only 200 images: all of them are the real set, fewer than FID_sample_number 300"
+    assert result.summary["real_images"]["n"] == N_REAL and result.summary["notes"] == [note]
+    assert any(note in w for w in result.warnings)
+    table = (out / "metrics.md").read_text()
+    assert "300 generated vs 200 real training images (all of them: the training set has no more)" in table
+    assert f"Note: {note}." in table and "seeded random sample" not in table
+
+
+def test_a_checkpoint_whose_images_hold_nan_has_no_fid_of_its_model(run_dir, tmp_path, monkeypatch):
+    """A diverged generator (NaN in its weights): its row says "nan" and keeps, as a diagnostic, the
+    FID with those pixels set to 0; fid_by_iteration, GAN_compare's runs and the plot's curve leave
+    it out, and fid.png marks it apart."""
+    from gan_keras.compare.runs import Run
+    from gan_keras.report import eval_plots
+
+    broken = _generator(1.0)
+    kernel, bias = broken.layers[0].get_weights()
+    kernel[:, 0] = np.nan            # pixel 0 of every image
+    broken.layers[0].set_weights([kernel, bias])
+    _write_checkpoint(run_dir, 200, broken)
+    drawn = {}
+    plot = eval_plots.plot_fid
+    monkeypatch.setattr(eval_plots, "plot_fid", lambda *a, **k: drawn.update(args=a, kwargs=k) or plot(*a, **k))
+    out = tmp_path / "out"
+    result = evaluate_run(run_dir, EvalConfig(fid_sample_number=40, generate_sample_number=2, out=out, progress=False),
+                          backbone=FakeBackbone(), dataset=make_dataset())
+    row = result.rows[1]
+    assert row["status"] == "nan" and row["error"].startswith("40 of 40 generated images contain NaN or inf")
+    assert np.isfinite(row["fid"]) and row["generated_nonfinite"] == 40
+    assert result.fid_by_iteration[200] is None and result.fid_by_iteration[300] == result.rows[2]["fid"]
+    assert drawn["args"][0] == [100, 300] and drawn["kwargs"]["diverged"] == ([200], [row["fid"]])
+    assert (out / "fid.png").is_file()
+    assert "| 200 |" in (out / "metrics.md").read_text() and "nan: 40 of 40" in (out / "metrics.md").read_text()
+    with open(out / "evaluation.json") as f:
+        run = Run(name="run", path=run_dir, config={}, eval_path=str(out), evaluation=json.load(f))
+    assert run.fid(200) is None and run.fid(100) == result.rows[0]["fid"]
 
 
 def test_a_generator_per_checkpoint_does_not_warn_of_retracing(caplog):

@@ -71,7 +71,8 @@ def build_parser() -> OneLineParser:
     p.add_argument("--inception", choices=["keras", "fid"], default="keras",
                    help="feature network: 'keras' = keras.applications.InceptionV3 ImageNet (the dissertation's, "
                         "default; has the classifier for the Inception Score), 'fid' = the TF 2015-12-05 FID "
-                        "Inception of TTUR/pytorch-fid (FIDs comparable with published ones; no IS)")
+                        "Inception of TTUR/pytorch-fid (FIDs comparable with published ones at the same sample sizes "
+                        "and reference set; no IS)")
     p.add_argument("--inception-weights", metavar="PATH", default=None,
                    help="weights file of the chosen network (default: found automatically, see README)")
     p.add_argument("--no-download", action="store_true",
@@ -88,7 +89,7 @@ def build_parser() -> OneLineParser:
                    help="also write the real sample as PNG files (<out>/real_sample/), e.g. to check the FID with "
                         "another tool: with Generate_sample_number = FID_sample_number, "
                         "'python -m gan_keras.metrics.fid <out>/real_sample <out>/iter_X/generated --inception fid' "
-                        "reproduces the table's FID (pytorch-fid: to about 0.025%%, its input scaling differs)")
+                        "reproduces the table's FID (pytorch-fid: expected within about 0.025%%, its input scaling differs)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the real-image feature cache")
     p.add_argument("--recompute", action="store_true",
                    help="evaluate every checkpoint again; by default a checkpoint already evaluated into the "

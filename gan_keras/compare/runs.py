@@ -107,10 +107,11 @@ class Run:
         return {int(r["iteration"]): r for r in self.evaluation.get("checkpoints", [])}
 
     def fid(self, iteration: int):
-        """The FID at a checkpoint, or None (not evaluated there, failed, or not finite)."""
-        row = self.rows.get(iteration)
-        value = None if row is None else row.get("fid")
-        return float(value) if isinstance(value, (int, float)) else None
+        """The FID at a checkpoint, or None (not evaluated there, failed, its images held NaN or
+        inf, or not finite: ``evaluation.result.model_fid``)."""
+        from gan_keras.evaluation.result import model_fid
+
+        return model_fid(self.rows.get(iteration))
 
     @property
     def fid_by_iteration(self) -> dict[int, float | None]:

@@ -19,7 +19,11 @@ from gan_keras.evaluation.preflight import warn
 # What must match for an earlier evaluation's rows to stand beside new ones in one table (and the
 # backbone and the real images: evaluation_identity). The batch size too: a generator with
 # randomness of its own (DeLiGAN's component choice, EDGEGAN's Mean Rescaling) draws it per batch.
-SAME_EVALUATION = ("run_dir", "fid_sample_number", "generate_sample_number", "seed", "batch_size")
+# metrics_version: the version of the code that computes a row (generation, features, the metrics).
+# A change that alters a row's numbers increases METRICS_VERSION, and a table made before it is then
+# replaced instead of kept beside new rows; evaluations older than the field are version 1.
+SAME_EVALUATION = ("run_dir", "fid_sample_number", "generate_sample_number", "seed", "batch_size", "metrics_version")
+METRICS_VERSION = 1
 
 
 def evaluation_identity(summary: dict, one_checkpoint: bool = False) -> dict:
@@ -34,6 +38,7 @@ def evaluation_identity(summary: dict, one_checkpoint: bool = False) -> dict:
     backbone, real = summary.get("backbone") or {}, summary.get("real_images") or {}
     description = content_description(backbone.get("description"))   # the weights' content, not their path
     same = {k: summary.get(k) for k in SAME_EVALUATION}
+    same["metrics_version"] = summary.get("metrics_version", 1)
     fid_n, gen_n = same["fid_sample_number"], same["generate_sample_number"]
     if not one_checkpoint and isinstance(fid_n, int) and isinstance(gen_n, int) and gen_n <= fid_n:
         same["generate_sample_number"] = "at most fid_sample_number"

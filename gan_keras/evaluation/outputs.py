@@ -64,13 +64,17 @@ def write_tables(rows, out: str, summary: dict) -> None:
         w.writerow([_csv_cell(None if whole and c == "kid_std" else r.get(c)) for c in CSV_COLUMNS])
     write_text_atomic(os.path.join(out, "metrics.csv"), buf.getvalue())
 
+    n_real = s['real_images']['n']
+    sample = (f"seeded random sample, seed {s['seed']}" if n_real >= s['fid_sample_number'] else
+              "all of them: the training set has no more")
     lines = [
         f"# Evaluation of {s['run'].get('model') or '?'} on {s['run']['dataset']}",
         "",
-        f"{s['fid_sample_number']} generated vs {s['real_images']['n']} real training images "
-        f"(seeded random sample, seed {s['seed']}); backbone `{s['backbone']['name']}` "
+        f"{s['fid_sample_number']} generated vs {n_real} real training images "
+        f"({sample}); backbone `{s['backbone']['name']}` "
         f"({s['backbone']['description'].get('network', '')}), {s['backbone']['resize']} resize to 299x299.",
         "",
+        *[line for note in s.get("notes") or () for line in (f"Note: {note}.", "")],
         *([] if s.get("complete", True) else
           ["**Not finished**: the evaluation was interrupted or is still running; the same command continues it.", ""]),
         "| iteration | FID | KID (x10^3) | precision | recall | IS | status |",
@@ -98,11 +102,15 @@ def kid_subsets_are_the_sample(summary: dict) -> bool:
 
 
 def write_plot(rows, out: str, summary: dict) -> str | None:
-    """``fid.png``: FID (and KID) against iterations; None when no checkpoint has a FID yet."""
+    """``fid.png``: FID (and KID) against iterations; None when no checkpoint has a FID yet. A
+    checkpoint whose images held NaN or inf is a red cross beside the curve (``model_fid``)."""
+    from gan_keras.evaluation.result import model_fid
     from gan_keras.report.eval_plots import plot_fid
 
-    ok = [r for r in rows if r.get("fid") is not None]
-    if not ok:   # no figure rather than an earlier evaluation's
+    ok = [r for r in rows if model_fid(r) is not None]
+    diverged = [r for r in rows if r.get("status") == "nan" and isinstance(r.get("fid"), (int, float))
+                and math.isfinite(r["fid"])]
+    if not ok and not diverged:   # no figure rather than an earlier evaluation's
         with contextlib.suppress(FileNotFoundError):
             os.remove(os.path.join(out, "fid.png"))
         return None
@@ -114,7 +122,8 @@ def write_plot(rows, out: str, summary: dict) -> str | None:
     kid_std = None if kid_subsets_are_the_sample(s) else \
         [r.get("kid_std") if r.get("kid_std") is not None else 0.0 for r in ok]
     return plot_fid([r["iteration"] for r in ok], [r["fid"] for r in ok], os.path.join(out, "fid.png"), title,
-                    kid=kid, kid_std=kid_std)
+                    kid=kid, kid_std=kid_std,
+                    diverged=([r["iteration"] for r in diverged], [r["fid"] for r in diverged]))
 
 
 def clean(obj):

@@ -30,11 +30,11 @@ from gan_keras.errors import CheckpointError, ConfigError, DatasetError, GanKera
 from gan_keras.evaluation import checkpoint as ckpt_mod
 from gan_keras.evaluation.checkpoint import NOISE_STREAM, SIMILARITY_K, SIMILARITY_QUERIES
 from gan_keras.evaluation.config import EvalConfig
-from gan_keras.evaluation.earlier import earlier_rows, kept_row, remove_folders
+from gan_keras.evaluation.earlier import METRICS_VERSION, earlier_rows, kept_row, remove_folders
 from gan_keras.evaluation.images import GRID_MAX, checkpoint_dir, images_match, save_real
 from gan_keras.evaluation.outputs import now, write_outputs
 from gan_keras.evaluation.preflight import check_resources, choose_checkpoints, run_shape, warn
-from gan_keras.evaluation.result import EvaluationResult
+from gan_keras.evaluation.result import EvaluationResult, model_fid
 
 TOOL = "GAN_evaluation.py"  # evaluation.json's "tool": the format, whichever way it was produced
 
@@ -77,8 +77,7 @@ SMALL_FID_SAMPLE = 2048   # below the 2,048 features' dimension the covariance i
 
 def fid_summary(rows) -> str:
     """One line for the terminal: the FID of each evaluated checkpoint and the best."""
-    scored = [(r["iteration"], r["fid"]) for r in rows if r.get("status", "ok") == "ok"   # not "nan": images replaced
-              and isinstance(r.get("fid"), (int, float)) and r["fid"] == r["fid"]]
+    scored = [(r["iteration"], model_fid(r)) for r in rows if model_fid(r) is not None]
     if not scored:
         return "FID: no checkpoint could be scored"
     best = min(scored, key=lambda pair: pair[1])
@@ -212,7 +211,7 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
         "run": {k: run_config.get(k) for k in run_keys},
         "fid_sample_number": fid_n, "generate_sample_number": gen_n, "seed": cfg.seed,
         "skipped_incomplete_checkpoints": incomplete,
-        "batch_size": cfg.batch_size,
+        "batch_size": cfg.batch_size, "metrics_version": METRICS_VERSION,
         "backbone": {"name": backbone.name, "resize": resize, "feature_dim": int(backbone.feature_dim),
                      "has_classifier": bool(backbone.has_classifier),
                      "description": getattr(backbone, "description", {}), "load_seconds": backbone_seconds},

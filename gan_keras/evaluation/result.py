@@ -5,8 +5,21 @@ instead of parsing metrics.csv; its ``rows`` and ``summary`` are exactly evaluat
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
+
+
+def model_fid(row: dict | None) -> float | None:
+    """The FID of a checkpoint's generator from its row (evaluation.json, metrics table), or None:
+    not evaluated, ``failed``, or ``nan``. A ``nan`` row's generator put out NaN or inf; its row
+    keeps the FID computed with those values replaced by 0 as a diagnostic, which is not the FID
+    of the model, so the summary line, ``fid_by_iteration`` and ``GAN_compare.py`` leave it out
+    and ``fid.png`` marks it apart."""
+    if not row or row.get("status", "ok") != "ok":
+        return None
+    value = row.get("fid")
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
 @dataclass
@@ -30,8 +43,8 @@ class EvaluationResult:
 
     @property
     def fid_by_iteration(self) -> dict[int, float | None]:
-        """``{iteration: FID}`` (None for a checkpoint without a FID)."""
-        return {int(r["iteration"]): r.get("fid") for r in self.rows}
+        """``{iteration: FID}`` (None for a checkpoint without a FID of its model: ``model_fid``)."""
+        return {int(r["iteration"]): model_fid(r) for r in self.rows}
 
     @property
     def failed(self) -> list[dict]:

@@ -20,13 +20,18 @@ def _save(fig, path: str) -> str:
     return path
 
 
-def plot_fid(iterations, fids, path: str, title: str, kid=None, kid_std=None) -> str:
+def plot_fid(iterations, fids, path: str, title: str, kid=None, kid_std=None, diverged=((), ())) -> str:
     """FID (left axis) against training iterations, KID x 10^3 (right axis, with its std; the unit
-    of the metrics table) when given; one legend for both."""
+    of the metrics table) when given; one legend for both. ``diverged``: (iterations, values) of
+    checkpoints whose images held NaN or inf, red crosses off the curve (not FIDs of the model)."""
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     it = np.asarray(iterations, np.float64)
     fid = np.asarray(fids, np.float64)
-    ax.plot(it, fid, "o-", color="tab:blue", label="FID")
+    if len(it):
+        ax.plot(it, fid, "o-", color="tab:blue", label="FID")
+    if len(diverged[0]):
+        ax.plot(diverged[0], diverged[1], "x", color="tab:red", markersize=9, markeredgewidth=2,
+                label="NaN/inf images, replaced by 0 (no FID of the model)")
     for x, y in zip(it, fid):
         if math.isfinite(y):
             ax.annotate(f"{y:.1f}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
