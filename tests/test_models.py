@@ -137,8 +137,14 @@ def test_wgangp_critic_has_no_batchnorm():
 def test_unknown_model_and_shape_are_clear_errors():
     with pytest.raises(ConfigError, match="choose one of GAN, DCGAN, WGAN, WGANGP"):
         get_model("VAE")
-    with pytest.raises(ConfigError, match="32x32x3 .*--arch radford has it"):
+    with pytest.raises(ConfigError, match=r"32x32x3 .*--arch radford has it, or --image-size 64 trains the images "
+                                          r"at that size$"):
         get_model("DCGAN").build_generator((32, 32, 3))
+    with pytest.raises(ConfigError, match=r"GAN \(dissertation architecture\) has no generator for images of shape "
+                                          r"32x32x3 \(its shapes: 28x28x1, 64x64x3\); --image-size 64 trains"):
+        get_model("GAN").build_generator((32, 32, 3))
+    with pytest.raises(ConfigError, match=r"\(its shapes: 28x28x1, 64x64x3\)$"):   # no colour size for grey images
+        get_model("GAN").build_generator((32, 32, 1))
     with pytest.raises(ConfigError, match="GAN has no architecture 'radford'"):
         get_model("GAN").hyperparams(arch="radford")
     with pytest.raises(ConfigError, match="--gp-weight does not apply to LSGAN"):

@@ -1,7 +1,7 @@
 """GAN_evaluation.py: FID (and KID, precision/recall, IS), samples and nearest neighbours of a run.
 
     python GAN_evaluation.py model_directory FID_sample_number Generate_sample_number [options]
-    python GAN_evaluation.py gan_models/test 1000 500
+    python GAN_evaluation.py gan_models/DCGAN_mnist 1000 500
 
 For every complete generator checkpoint of the run directory (``checkpoints/iter_*/``):
 
@@ -52,7 +52,7 @@ def build_parser() -> OneLineParser:
         prog=PROG,
         description="Evaluate every saved generator checkpoint of a training run: FID (dissertation eq. 2-15), "
                     "KID, precision/recall, Inception Score, generated samples and nearest real images.",
-        epilog="example: python GAN_evaluation.py gan_models/test 1000 500   (see README.md, 'Evaluation')")
+        epilog="example: python GAN_evaluation.py gan_models/DCGAN_mnist 5000 500   (see README.md, 'Evaluation')")
     p.add_argument("model_directory", help="run directory written by GAN_main.py (holds config.json and checkpoints/)")
     p.add_argument("FID_sample_number", type=positive_int,
                    help="images generated per checkpoint for FID; as many real training images are compared "

@@ -51,7 +51,7 @@ def build_parser() -> OneLineParser:
     run.add_argument("--seed", type=seed_int, help="random seed (default: a random one, recorded in config.json)")
     run.add_argument("--data-dir", metavar="DIR", type=existing_dir, help="folder holding one folder per dataset, named as "
                      "the dataset: mnist/, 102flowers/, celeba/, ... (README 'Datasets'; default: $GAN_KERAS_DATA_DIR, "
-                     "then ./data, then the Keras cache)")
+                     "then the project's data/, then the Keras cache)")
     run.add_argument("--limit", type=positive_int, metavar="N",
                      help="use only the first N source images (nlvr gives 3 crops each: --limit 3102 gives "
                           "the dissertation's 9,306 crops; shapes: the number of images generated)")

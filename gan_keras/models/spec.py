@@ -147,7 +147,11 @@ class ModelSpec:
         if shape not in table:
             shapes = ", ".join(_shape_text(s) for s in sorted(table))
             others = [a for a, n in self.networks.items() if a != hp.arch and shape in getattr(n, which)]
-            hint = f"; --arch {others[0]} has it" if others else ""
+            ways = [f"--arch {others[0]} has it"] if others else []
+            sizes = [str(s[0]) for s in sorted(table) if s[0] == s[1] and s[2] == shape[-1] and s != shape]
+            if sizes and shape[-1] == 3:   # a colour dataset can be trained at another size
+                ways.append(f"--image-size {'|'.join(sizes)} trains the images at that size")
+            hint = "; " + ", or ".join(ways) if ways else ""
             raise ConfigError(f"{self.name} ({hp.arch} architecture) has no {which[:-1]} for images of shape "
                               f"{_shape_text(shape)} (its shapes: {shapes}){hint}")
         return table[shape]
