@@ -31,14 +31,13 @@ def generate(a) -> None:
 
     import gan_keras  # noqa: F401  (registers the custom layers)
     from gan_keras import rundir
-    from gan_keras.data.base import to_uint8
-    from gan_keras.evaluation.checkpoint import generator_fn, latent_chunks
-    from gan_keras.evaluation.preflight import run_shape
+    from gan_keras.evaluation.checkpoint import generate_images, generator_fn, latent_chunks
+    from gan_keras.evaluation.preflight import run_latent, run_shape
     from gan_keras.training.checkpoints import load_generator
 
     config = rundir.read_config(a.run_dir)
     latent_dim, image_shape, _ = run_shape(a.run_dir, config)
-    latent = (config.get("hyperparams") or {}).get("latent", "normal")
+    latent = run_latent(config)
     checkpoints = rundir.list_checkpoints(a.run_dir)
     if a.checkpoint is not None:
         checkpoints = [c for c in checkpoints if c.iteration == a.checkpoint]
@@ -47,9 +46,8 @@ def generate(a) -> None:
     ckpt = checkpoints[-1]
     t = time.perf_counter()
     generate_batch = generator_fn(load_generator(os.path.join(ckpt.path, rundir.GENERATOR_FILE)))
-    images = np.concatenate([to_uint8(np.nan_to_num(generate_batch(z[i:i + a.batch_size])))
-                             for _, z in latent_chunks(a.seed, a.n, latent_dim, latent, a.batch_size)
-                             for i in range(0, len(z), a.batch_size)])
+    images = np.concatenate([generate_images(generate_batch, z, a.batch_size)[0]
+                             for _, z in latent_chunks(a.seed, a.n, latent_dim, latent, a.batch_size)])
     meta = {"run": os.path.basename(os.path.normpath(a.run_dir)), "iteration": ckpt.iteration, "seed": a.seed,
             "n": a.n, "dataset": config["dataset"], "data_dir": config.get("data_dir"), "model": config.get("model"),
             "versions": config.get("versions"), "seconds": time.perf_counter() - t}

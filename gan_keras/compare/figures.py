@@ -115,9 +115,7 @@ def _drawn(fig) -> list[dict]:
 
 def _save(fig, path: str) -> dict:
     drawn = _drawn(fig)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    plots.save_figure(fig, path)
     return {"file": os.path.basename(path), "axes": drawn}
 
 
@@ -252,9 +250,9 @@ def checkpoint_panel(run: Run, out: str, seed: int = 0, columns: int = PANEL_COL
     """
     from PIL import Image, ImageDraw
 
-    from gan_keras.data.base import to_uint8
-    from gan_keras.evaluation.checkpoint import load_generator
+    from gan_keras.evaluation.checkpoint import generate_images, generator_fn
     from gan_keras.hparams import draw_latent
+    from gan_keras.training.checkpoints import load_generator
     from gan_keras.report.grids import make_grid
 
     checkpoints = rundir.list_checkpoints(run.path)
@@ -265,12 +263,9 @@ def checkpoint_panel(run: Run, out: str, seed: int = 0, columns: int = PANEL_COL
     images, failed = [], []
     for ckpt in checkpoints:
         try:
-            model = load_generator(ckpt.generator_path)
-            x = model(z, training=False)
-            x = np.asarray(x.numpy() if hasattr(x, "numpy") else x, np.float32)
-            shape = shape or x.shape[1:]
-            images.append(to_uint8(np.nan_to_num(x)))
-            del model
+            u8, _ = generate_images(generator_fn(load_generator(ckpt.generator_path), compiled=False), z, len(z))
+            shape = shape or u8.shape[1:]
+            images.append(u8)
         except Exception as exc:  # noqa: BLE001 - one bad checkpoint must not cost the others
             failed.append({"iteration": ckpt.iteration, "error": f"{type(exc).__name__}: {str(exc)[:200]}"})
             images.append(None)

@@ -46,22 +46,29 @@ class CheckpointContext:
     log: Callable[[str], None]
 
 
-def load_generator(path: str):
-    """``keras.saving.load_model`` after registering the project's custom layers."""
-    try:  # registers GANBatchNormalization and the other custom objects
-        import gan_keras.registry  # noqa: F401
-    except Exception:  # noqa: BLE001 - a broken models package must not stop the evaluation
-        try:
-            import gan_keras.models  # noqa: F401
-        except Exception:  # noqa: BLE001
-            pass
-    import zipfile
+def load_checked_generator(path: str, latent_dim: int, image_shape):
+    """A checkpoint's generator, loaded and checked against the run (its noise size and image
+    shape); CheckpointError with one line when it does not load or does not fit."""
+    from gan_keras.training.checkpoints import load_generator
 
-    import keras
+    try:
+        model = load_generator(path)
+    except Exception as exc:  # noqa: BLE001 - one clear line instead of Keras' traceback
+        msg = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+        raise CheckpointError(f"cannot load {path}: {type(exc).__name__}: {msg}") from None
+    check_generator(model, latent_dim, image_shape)
+    return model
 
-    if os.path.isfile(path) and not zipfile.is_zipfile(path):   # Keras would say "File not found"
-        raise ValueError(f"damaged or truncated: not a .keras zip archive ({os.path.getsize(path):,} bytes)")
-    return keras.saving.load_model(path, compile=False)
+
+def generate_images(generate, z, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The 8-bit images (the saved PNGs' form) that ``generate`` (``generator_fn``) makes of the
+    noise ``z``, in batches of ``batch_size``, and which of them held NaN or inf (set to 0 first).
+    Every tool that shows or scores generated images makes them here."""
+    from gan_keras.data.base import to_uint8
+
+    images = np.concatenate([generate(z[i:i + batch_size]) for i in range(0, len(z), batch_size)], axis=0)
+    bad = ~np.isfinite(images).reshape(len(z), -1).all(axis=1)
+    return to_uint8(np.nan_to_num(images)), bad
 
 
 def latent_chunks(seed: int, total: int, latent_dim: int, latent: str, batch_size: int):
@@ -73,10 +80,13 @@ def latent_chunks(seed: int, total: int, latent_dim: int, latent: str, batch_siz
         yield start, draw_latent(rng, (min(step, total - start), latent_dim), latent, float64_normal=True)
 
 
-def generator_fn(model):
-    """A compiled forward pass (inference mode) when possible, else the model call."""
+def generator_fn(model, compiled: bool = True):
+    """A compiled forward pass (inference mode) when possible, else the model call; ``compiled``
+    False for one batch, which tracing would cost more than it saves."""
     from gan_keras import backend
 
+    if not compiled:
+        return lambda z: np.asarray(keras_to_numpy(model(z, training=False)), dtype=np.float32)
     if not backend.is_tensorflow():
         return lambda z: np.asarray(model.predict_on_batch(z), dtype=np.float32)
     # A partial, not a lambda: TensorFlow counts traces per function code, so one lambda per
@@ -106,15 +116,11 @@ def _generated(generate, ctx: CheckpointContext, total: int):
     own (DeLiGAN's component choice) draws it per batch, so the same batches give the same images.
     8-bit, exactly as the PNG files: the metrics then describe the saved images, real and generated
     images are treated alike, and the folder command on the PNGs gives the same FID."""
-    from gan_keras.data.base import to_uint8
-
     bs = ctx.config.batch_size
     for start, z in latent_chunks(ctx.config.seed, total, ctx.latent_dim, ctx.latent, bs):
         t = time.perf_counter()
-        images = np.concatenate([generate(z[i:i + bs]) for i in range(0, len(z), bs)], axis=0)
-        seconds = time.perf_counter() - t
-        bad = ~np.isfinite(images).reshape(len(z), -1).all(axis=1)
-        yield start, to_uint8(np.nan_to_num(images)), bad, seconds
+        u8, bad = generate_images(generate, z, bs)
+        yield start, u8, bad, time.perf_counter() - t
 
 
 def rewrite_saved_images(ckpt, ctx: CheckpointContext, row: dict) -> dict | None:
@@ -128,8 +134,8 @@ def rewrite_saved_images(ckpt, ctx: CheckpointContext, row: dict) -> dict | None
     loads (the checkpoint is then evaluated again, and its row says why it failed)."""
     cfg, out_dir = ctx.config, checkpoint_dir(ctx.out, ckpt.iteration)
     try:
-        generate = generator_fn(load_generator(ckpt.generator_path))
-    except Exception:  # noqa: BLE001
+        generate = generator_fn(load_checked_generator(ckpt.generator_path, ctx.latent_dim, ctx.image_shape))
+    except CheckpointError:
         return None
     saved = SavedImages(out_dir, cfg.generate_sample_number)   # the old files stay until the new ones are complete
     for start, u8, _, _ in _generated(generate, ctx, max(cfg.fid_sample_number, cfg.generate_sample_number)):
@@ -143,7 +149,8 @@ def keras_to_numpy(x):
     return x.numpy() if hasattr(x, "numpy") else np.asarray(x)
 
 
-def _check_generator(model, latent_dim: int, image_shape) -> None:
+def check_generator(model, latent_dim: int, image_shape) -> None:
+    """CheckpointError unless ``model`` takes the run's noise and makes its images."""
     in_shape = tuple(model.inputs[0].shape)[1:] if getattr(model, "inputs", None) else None
     out_shape = tuple(model.outputs[0].shape)[1:] if getattr(model, "outputs", None) else None
     if in_shape is not None and tuple(in_shape) != (latent_dim,):
@@ -175,11 +182,10 @@ def evaluate_checkpoint(ckpt, ctx: CheckpointContext) -> dict:
     try:
         # what was evaluated: a re-run keeps this row only while the generator is the same file
         row["generator_sha256"] = file_digest(ckpt.generator_path)
-        model = load_generator(ckpt.generator_path)
-        _check_generator(model, ctx.latent_dim, ctx.image_shape)
-    except Exception as exc:  # noqa: BLE001 - a damaged checkpoint is reported, the others evaluated
-        msg = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
-        row.update(status="failed", error=f"cannot load {ckpt.generator_path}: {type(exc).__name__}: {msg}")
+        model = load_checked_generator(ckpt.generator_path, ctx.latent_dim, ctx.image_shape)
+    except (OSError, CheckpointError) as exc:  # a damaged checkpoint is reported, the others evaluated
+        row.update(status="failed", error=str(exc) if isinstance(exc, CheckpointError) else
+                   f"cannot load {ckpt.generator_path}: {type(exc).__name__}: {exc}")
         ctx.log(f"  {row['error']}")
         return row
     times["load_seconds"] = time.perf_counter() - t0

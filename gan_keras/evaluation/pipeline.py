@@ -33,7 +33,7 @@ from gan_keras.evaluation.config import EvalConfig
 from gan_keras.evaluation.earlier import METRICS_VERSION, earlier_rows, kept_row, remove_folders
 from gan_keras.evaluation.images import GRID_MAX, checkpoint_dir, images_match, save_real
 from gan_keras.evaluation.outputs import now, write_outputs
-from gan_keras.evaluation.preflight import check_resources, choose_checkpoints, run_shape, warn
+from gan_keras.evaluation.preflight import check_resources, choose_checkpoints, run_latent, run_shape, warn
 from gan_keras.evaluation.result import EvaluationResult, model_fid
 
 TOOL = "GAN_evaluation.py"  # evaluation.json's "tool": the format, whichever way it was produced
@@ -149,7 +149,7 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
     rundir.not_a_checkpoint_folder(run_dir, "give its run directory and the checkpoint, {run} --checkpoint {iteration}")
     run_config = rundir.read_config(run_dir)
     latent_dim, image_shape, image_size = run_shape(run_dir, run_config)
-    latent = (run_config.get("hyperparams") or {}).get("latent", "normal")  # older runs: always N(0, 1)
+    latent = run_latent(run_config)
     checkpoints, incomplete = choose_checkpoints(run_dir, cfg.checkpoint_iteration, warnings)
     out = os.path.abspath(os.fspath(cfg.out) if cfg.out is not None else os.path.join(run_dir, rundir.EVALUATION))
     est = check_resources(cfg, run_config, image_shape, len(checkpoints), out)

@@ -52,6 +52,12 @@ def warn(warnings: list, msg: str) -> None:
     print(f"warning: {msg}", file=sys.stderr, flush=True)
 
 
+def run_latent(config: dict) -> str:
+    """The run's noise distribution, "normal" or "uniform" (runs written before it was a
+    hyperparameter drew N(0, 1))."""
+    return (config.get("hyperparams") or {}).get("latent", "normal")
+
+
 def run_shape(run_dir: str, config: dict) -> tuple[int, tuple, int | None]:
     """latent_dim, image shape (H, W, C) and image_size (or None) of the run."""
     from gan_keras import rundir

@@ -115,22 +115,13 @@ def _labels(configs: list, run_dirs: list, labels) -> list:
 
 def _generate(ckpt, latent_dim: int, image_shape, latent: str, n: int, rng) -> tuple[np.ndarray, int]:
     """``n`` generated images as uint8, from the same code path as the FID evaluation."""
-    from gan_keras.data.base import to_uint8
-    from gan_keras.errors import CheckpointError
-    from gan_keras.evaluation.checkpoint import _check_generator, generator_fn, load_generator
+    from gan_keras.evaluation.checkpoint import generate_images, generator_fn, load_checked_generator
     from gan_keras.hparams import draw_latent
 
-    try:
-        model = load_generator(ckpt.generator_path)
-    except Exception as exc:  # noqa: BLE001 - one clear line instead of Keras' traceback
-        raise CheckpointError(f"cannot load {ckpt.generator_path}: {type(exc).__name__}: "
-                              f"{str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ''}") from None
-    _check_generator(model, latent_dim, image_shape)
-    generate = generator_fn(model)
+    generate = generator_fn(load_checked_generator(ckpt.generator_path, latent_dim, image_shape))
     z = draw_latent(rng, (n, latent_dim), latent, float64_normal=True)
-    images = np.concatenate([generate(z[i:i + GENERATE_BATCH]) for i in range(0, n, GENERATE_BATCH)])
-    nonfinite = int((~np.isfinite(images).reshape(n, -1).all(axis=1)).sum())
-    return to_uint8(np.nan_to_num(images)), nonfinite
+    images, bad = generate_images(generate, z, GENERATE_BATCH)
+    return images, int(bad.sum())
 
 
 def _sample_model(index: int, run_dir: str, iteration, label: str, questions: int, examples: int, seed: int,
@@ -138,11 +129,11 @@ def _sample_model(index: int, run_dir: str, iteration, label: str, questions: in
     """One model's questions: (key entry, public question list, public part)."""
     from gan_keras import rundir
     from gan_keras.evaluation.pipeline import load_real_dataset
-    from gan_keras.evaluation.preflight import run_shape
+    from gan_keras.evaluation.preflight import run_latent, run_shape
 
     config = rundir.read_config(run_dir)
     latent_dim, image_shape, image_size = run_shape(run_dir, config)
-    latent = (config.get("hyperparams") or {}).get("latent", "normal")
+    latent = run_latent(config)
     ckpt = _choose_checkpoint(run_dir, iteration)
     folder = os.fspath(data_dir) if data_dir is not None else config.get("data_dir")
     dataset = load_real_dataset(config["dataset"], folder, image_size, config.get("data_limit"))

@@ -10,14 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from gan_keras.data.base import to_uint8  # noqa: E402
-from gan_keras.utils import atomic_path  # noqa: E402
-
-
-def _save(fig, path: str) -> str:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
+from gan_keras.report.plots import save_figure as _save  # noqa: E402
 
 
 def plot_fid(iterations, fids, path: str, title: str, kid=None, kid_std=None, diverged=((), ())) -> str:

@@ -41,10 +41,13 @@ def smooth(values: np.ndarray, window: int) -> np.ndarray:
 REFERENCE_STYLES = ("--", ":", "-.", (0, (5, 1, 1, 1)))   # one per reference line of a figure
 
 
-def _save(fig, path):
+def save_figure(fig, path: str) -> str:
+    """Every figure of the project is written so: PNG at 110 dpi, whole (written beside and renamed:
+    a reader never sees half a file), and closed."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
+    return path
 
 
 def plot_values(log: dict, plot, labels: dict[str, str], path: str, title: str,
@@ -87,7 +90,7 @@ def plot_values(log: dict, plot, labels: dict[str, str], path: str, title: str,
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
     else:
         ax.legend(loc="best", framealpha=0.6)
-    _save(fig, path)
+    save_figure(fig, path)
     return path
 
 

@@ -185,7 +185,11 @@ def latest_loadable(run_dir: str, engine, resume_point: bool = True) -> tuple[ru
 
 
 def load_generator(path: str) -> keras.Model:
-    """A saved generator (needs gan_keras's custom layers registered: import gan_keras first)."""
+    """A saved generator, uncompiled. Its custom layers are registered: this module's package,
+    gan_keras, has been imported, and it imports every model's module. A file that is no .keras
+    archive is a ValueError that says so (Keras would say "File not found")."""
+    if os.path.isfile(path) and not zipfile.is_zipfile(path):
+        raise ValueError(f"damaged or truncated: not a .keras zip archive ({os.path.getsize(path):,} bytes)")
     return keras.saving.load_model(path, compile=False)
 
 
