@@ -35,15 +35,19 @@ def _log_spec(model):
 
 
 def make_run(root, name, model="DCGAN", dataset="mnist", seed=0, batch=128, epochs=30000, fids=None,
-             backbone="keras", n=5000, resize="bilinear", iterations=300, **hp_changes):
-    """A run directory by hand; ``fids`` = {iteration: FID} writes an evaluation (None: not evaluated)."""
+             backbone="keras", n=5000, resize="bilinear", iterations=300, status=None, **hp_changes):
+    """A run directory by hand; ``fids`` = {iteration: FID} writes an evaluation (None: not evaluated),
+    ``status`` = {iteration: "nan"} a row's status; its training set is the dissertation's size."""
+    from gan_keras.compare.dissertation import EXPERIMENTS
+
     run = os.path.join(str(root), name)
     os.makedirs(run)
     spec = _log_spec(model)
     hyperparams = {**get_model(model).hyperparams().to_dict(), **hp_changes}
     config = {"model": model, "dataset": dataset, "seed": seed, "batch_size": batch, "epochs": epochs,
               "latent_dim": 100, "image_shape": [28, 28, 1], "hyperparams": hyperparams,
-              "dataset_size": 60000, "save_model_interval": 10000, "log": spec.to_json(),
+              "dataset_size": EXPERIMENTS[dataset].dataset_size if dataset in EXPERIMENTS else 60000,
+              "save_model_interval": 10000, "log": spec.to_json(),
               "loss": get_model(model).loss, "train_step": getattr(get_model(model).train_step, "__name__", None)}
     with open(os.path.join(run, "config.json"), "w") as f:
         json.dump(config, f)
@@ -57,7 +61,8 @@ def make_run(root, name, model="DCGAN", dataset="mnist", seed=0, batch=128, epoc
         record = {"tool": "GAN_evaluation.py", "fid_sample_number": n, "generate_sample_number": 500, "seed": 0,
                   "backbone": {"name": backbone, "resize": resize}, "real_images": {"n": n},
                   "run": {"model": model, "dataset": dataset, "seed": seed}, "complete": True,
-                  "checkpoints": [{"iteration": it, "status": "ok" if v is not None else "failed",
+                  "checkpoints": [{"iteration": it, "status": (status or {}).get(it) or ("ok" if v is not None else
+                                                                                          "failed"),
                                    "fid": v} for it, v in fids.items()]}
         with open(os.path.join(run, "evaluation", "evaluation.json"), "w") as f:
             json.dump(record, f)
@@ -92,6 +97,7 @@ def test_table_mean_std_and_dissertation(tmp_path):
     assert (s["n"], s["mean"], s["min"], s["max"]) == (3, 12.0, 10.0, 14.0)
     assert math.isclose(s["std"], 2.0)                      # sample std of 10, 12, 14
     assert dcgan["fid"][20000]["n"] == 2 and dcgan["fid"][20000]["mean"] == 7.5
+    assert dcgan["fid"][20000]["runs"] == 3 and dcgan["fid"][20000]["missing"] == (("not evaluated there", 1),)
     assert wgangp["fid"][30000]["std"] is None and wgangp["fid"][30000]["n"] == 1
     rows = {r["iteration"]: r for r in dcgan["dissertation"]["rows"]}
     assert dcgan["dissertation"]["matches"] and dcgan["dissertation"]["table"] == "Table 4-1"
@@ -99,7 +105,8 @@ def test_table_mean_std_and_dissertation(tmp_path):
     assert rows[30000]["dissertation"] == 8 and rows[30000]["difference"] == pytest.approx(0.0)
     assert dcgan["dissertation"]["notes"] == []             # keras backbone, 5,000 images, defaults
     md = result.markdown
-    assert "| DCGAN | 3 (0, 1, 2) | 12.00 ± 2.00 (10.00–14.00, n=3) |" in md
+    assert "| DCGAN | 3 (0, 1, 2) | 12.00 ± 2.00 (10.00–14.00, n=3) | 7.50 ± 2.12 (6.00–9.00, n=2 of 3, 1 not " \
+           "evaluated there) |" in md
     assert "| DCGAN | 10,000 | 12.00 ± 2.00 (10.00–14.00, n=3) | 10 | +2.00 | Table 4-1 |" in md
     assert "| dcgan_s2 | DCGAN | 2 | 14.00 | — | 9.00 |" in md
     # verdicts: WGAN-GP best at 30,000 agrees; GAN worst cannot be judged without a GAN run
@@ -167,12 +174,52 @@ def test_differences_from_the_dissertation_are_stated(tmp_path):
     assert best["status"] == "agrees" and best["iteration"] == 10000   # the only common checkpoint
     assert "no checkpoint" in result.markdown
     # both read from runs short of the experiment: the status stands, marked indicative, with why
-    assert verdict["indicative"] == ["read at 20,000 of the dissertation's 40,000 iterations",
-                                     "FIDs from 1,000 images, not 5,000"]
+    wgan_differs = ["WGAN: backbone fid, not the dissertation's Keras ImageNet InceptionV3",
+                    "WGAN: 1,000 generated images, not 5,000: the values are not directly comparable",
+                    "WGAN: hyperparameters changed: clip_value 0.05 (default 0.01)"]
+    assert verdict["indicative"] == ["read at 20,000 of the dissertation's 40,000 iterations", *wgan_differs]
     assert best["indicative"] == ["read at 10,000 of the dissertation's 40,000 iterations", "2 of its 4 models",
-                                  "not the dissertation's settings", "FIDs from 1,000 images, not 5,000"]
+                                  "not the dissertation's settings", *wgan_differs]
     assert ("**agrees** (indicative only: read at 10,000 of the dissertation's 40,000 iterations; 2 of its 4 "
-            "models; not the dissertation's settings; FIDs from 1,000 images, not 5,000)") in result.markdown
+            "models; not the dissertation's settings; WGAN: backbone fid, ") in result.markdown
+
+
+def test_a_seed_without_a_fid_is_counted_never_hidden(tmp_path):
+    """A seed whose checkpoint diverged (its row "nan": NaN images, no FID of the model) leaves the
+    mean, which then says "n=2 of 3, 1 nan"; the run's own row says nan; a verdict read from it is
+    indicative, naming the seeds left. The FID figure's legend gives the range of seeds."""
+    runs = [make_run(tmp_path, "dcgan_s0", seed=0, fids={10000: 10.0, 30000: 8.0}),
+            make_run(tmp_path, "dcgan_s1", seed=1, fids={10000: 12.0, 30000: 10.0}),
+            make_run(tmp_path, "dcgan_s2", seed=2, fids={10000: 14.0, 30000: 400.0}, status={30000: "nan"}),
+            make_run(tmp_path, "gan", model="GAN", fids={10000: 90.0, 30000: 80.0})]
+    result = compare_runs(runs, tmp_path / "out", panels=False)
+    dcgan = result.tables["mnist"]["groups"][0]
+    assert (dcgan["fid"][30000]["n"], dcgan["fid"][30000]["mean"], dcgan["fid"][30000]["missing"]) == (2, 9.0, (("nan", 1),))
+    assert "9.00 ± 1.41 (8.00–10.00, n=2 of 3, 1 nan)" in result.markdown
+    assert "| dcgan_s2 | DCGAN | 2 | 14.00 | nan |" in result.markdown
+    worst = next(v for v in result.data["verdicts"]["mnist"] if v["kind"] == "worst")
+    assert "FIDs of only some seeds (DCGAN at 30,000: 9.00 ± 1.41 (8.00–10.00, n=2 of 3, 1 nan))" in worst["indicative"]
+    fid_axes = result.data["figures"]["mnist"]["fid"]["axes"][0]
+    assert "DCGAN (mean of 2–3 seeds, band min–max)" in fid_axes["series"]
+    # the dissertation's values are Keras-InceptionV3 FIDs, and the legend says so
+    assert "DCGAN: dissertation (Table 4-1, Keras ImageNet InceptionV3)" in fid_axes["dissertation"]
+
+
+def test_allowed_mixed_evaluations_are_never_averaged_and_datasets_are_checked_apart(tmp_path):
+    keras_seed = make_run(tmp_path, "s0", seed=0, fids={10000: 10.0})
+    fid_seed = make_run(tmp_path, "s1", seed=1, fids={10000: 30.0}, backbone="fid")
+    with pytest.raises(MixedEvaluationsError, match=r"mnist backbone: keras \(s0\) vs fid \(s1\)"):
+        compare_runs([keras_seed, fid_seed], tmp_path / "out", panels=False)
+    result = compare_runs([keras_seed, fid_seed], tmp_path / "mixed", panels=False, allow_mixed=True)
+    groups = result.tables["mnist"]["groups"]
+    assert [g["runs"] for g in groups] == [["s0"], ["s1"]]                # two groups, no mean of 10 and 30
+    assert [g["label"] for g in groups] == ["DCGAN [evaluation keras bilinear, 5000 vs 5000 images]",
+                                            "DCGAN [evaluation fid bilinear, 5000 vs 5000 images]"]
+    fid_axes = result.data["figures"]["mnist"]["fid"]["axes"][0]
+    assert any("not comparable with our fid" in label for label in fid_axes["dissertation"])
+    # runs of two datasets are never compared: each evaluated its own way is no mix
+    nlvr = make_run(tmp_path, "nlvr", dataset="nlvr", batch=64, fids={10000: 50.0}, backbone="fid", n=1000)
+    assert compare_runs([keras_seed, nlvr], tmp_path / "two", panels=False).warnings == []
 
 
 # ------------------------------------------------------------------------------------------------

@@ -134,11 +134,12 @@ def compare_runs(run_dirs, out, *, eval_dir: str = rundir.EVALUATION, allow_mixe
     if eval_dir != rundir.EVALUATION and not any(os.path.isdir(r.eval_path) for r in runs):
         raise CompareError(f"no run has an evaluation folder {eval_dir!r} (--eval-dir): "
                            f"{', '.join(r.eval_path for r in runs)} do not exist")
-    warnings += check_evaluations(runs, allow_mixed)
+    mixed = check_evaluations(runs, allow_mixed)
+    warnings += mixed
     out = os.path.abspath(os.fspath(out))
     _check_out(out)
     os.makedirs(out, exist_ok=True)
-    grouped = group_runs(runs)
+    grouped = group_runs(runs, by_evaluation=bool(mixed))
     by_name = {r.name: r for r in runs}
     for dataset, groups in grouped.items():
         for g in groups:

@@ -200,7 +200,10 @@ def fid_figure(dataset: str, groups: list[Group], out: str, settings_text: str =
         stats = [group_stat(g, it) for it in its]
         mean = np.array([s.mean for s in stats])
         n = max(s.n for s in stats)
-        (line,) = ax.plot(its, mean, "o-", color=colour, markersize=4, label=_line_label(g, n))
+        label = _line_label(g, n)
+        if min(s.n for s in stats) < n:   # a seed without a FID at some checkpoints
+            label = label.replace(f"mean of {n} seeds", f"mean of {min(s.n for s in stats)}–{n} seeds")
+        (line,) = ax.plot(its, mean, "o-", color=colour, markersize=4, label=label)
         line.set_gid(SERIES)
         if n > 1:
             lo, hi = np.array([s.min for s in stats]), np.array([s.max for s in stats])
@@ -208,8 +211,11 @@ def fid_figure(dataset: str, groups: list[Group], out: str, settings_text: str =
         first = g.runs[0]
         if diss.mismatch(g.model, dataset, first.batch_size, first.arch) is None:
             ref = diss.reference_fid(dataset, g.model)
+            ours = {r.eval_settings().get("backbone") for r in g.runs if r.evaluated}
+            caveat = "" if ours <= {diss.BACKBONE} else f"; not comparable with our {'/'.join(sorted(map(str, ours)))}"
             (dl,) = ax.plot(list(ref), list(ref.values()), "x--", color=colour, alpha=0.8,
-                            label=f"{g.label}: dissertation ({diss.TABLE_OF[(dataset, g.model)]})")
+                            label=f"{g.label}: dissertation ({diss.TABLE_OF[(dataset, g.model)]}, "
+                                  f"{diss.BACKBONE_TEXT}{caveat})")
             dl.set_gid(REFERENCE)
     ax.set_title(f"{dataset}: FID against iterations" + (f"\n{settings_text}" if settings_text else ""), fontsize=9)
     ax.set_xlabel("iteration")

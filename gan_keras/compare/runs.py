@@ -25,8 +25,11 @@ class MixedEvaluationsError(CompareError):
     """The runs' FIDs were computed differently (backbone, resize, sample number)."""
 
 
-# The evaluation settings that make two FIDs comparable, with their names in messages.
-EVAL_KEYS = (("backbone", "backbone"), ("resize", "resize"), ("fid_sample_number", "FID sample number"))
+# The evaluation settings that make two FIDs comparable, with their names in messages: the real
+# images' number too (min(FID sample number, dataset size): FID depends on both sample sizes), and
+# the version of the metrics code (evaluation/earlier.py's METRICS_VERSION).
+EVAL_KEYS = (("backbone", "backbone"), ("resize", "resize"), ("fid_sample_number", "FID sample number"),
+             ("real_images", "real images"), ("metrics_version", "metrics version"))
 
 
 @dataclass
@@ -91,13 +94,15 @@ class Run:
         return self.evaluation is not None
 
     def eval_settings(self) -> dict:
-        """backbone, resize, fid_sample_number and the number of real images ({} when not evaluated)."""
+        """backbone, resize, fid_sample_number, the number of real images and the metrics code's
+        version ({} when not evaluated)."""
         if self.evaluation is None:
             return {}
         e = self.evaluation
         return {"backbone": (e.get("backbone") or {}).get("name"), "resize": (e.get("backbone") or {}).get("resize"),
                 "fid_sample_number": e.get("fid_sample_number"),
-                "real_images": (e.get("real_images") or {}).get("n")}
+                "real_images": (e.get("real_images") or {}).get("n"),
+                "metrics_version": e.get("metrics_version", 1)}
 
     @property
     def rows(self) -> dict[int, dict]:
@@ -207,19 +212,26 @@ def load_runs(paths, eval_dir: str = rundir.EVALUATION) -> tuple[list[Run], list
 
 
 def check_evaluations(runs: list[Run], allow_mixed: bool = False) -> list[str]:
-    """MixedEvaluationsError when the evaluated runs' FIDs were computed differently.
+    """MixedEvaluationsError when evaluated runs of one dataset had their FIDs computed differently.
 
-    Backbone, resize and FID sample number each change FID's value (a smaller sample gives a larger
-    FID), so such FIDs are not comparable. With ``allow_mixed`` the difference becomes a warning.
+    Backbone, resize and both sample numbers each change FID's value (a smaller sample gives a
+    larger FID), so such FIDs are not comparable. Runs of different datasets are never compared, so
+    each dataset is checked on its own. With ``allow_mixed`` the difference becomes a warning (and
+    ``group_runs(..., by_evaluation=True)`` keeps such runs in separate groups).
     """
     problems = []
-    for key, what in EVAL_KEYS:
-        values: dict = {}
-        for run in runs:
-            if run.evaluated:
+    datasets: dict = {}
+    for run in runs:
+        if run.evaluated:
+            datasets.setdefault(run.dataset, []).append(run)
+    for dataset, evaluated in datasets.items():
+        for key, what in EVAL_KEYS:
+            values: dict = {}
+            for run in evaluated:
                 values.setdefault(run.eval_settings()[key], []).append(run.name)
-        if len(values) > 1:
-            problems.append(f"{what}: " + " vs ".join(f"{v} ({', '.join(names)})" for v, names in values.items()))
+            if len(values) > 1:
+                problems.append(f"{dataset} {what}: " + " vs ".join(f"{v} ({', '.join(names)})"
+                                                                   for v, names in values.items()))
     if not problems:
         return []
     text = "the runs were evaluated differently, so their FIDs are not comparable: " + "; ".join(problems)
@@ -245,13 +257,14 @@ class Group:
 _NOT_EXPERIMENT = ("seed", "engine", "jit", "upsampled_conv")
 
 
-def _experiment(run: Run) -> dict:
+def _experiment(run: Run, by_evaluation: bool = False) -> dict:
     """What makes a run's experiment, beyond its model and dataset: the batch size, the image shape,
     the training images (``data_limit``, the F1's held-out ``f1_images``), a fine-tuning start
     (``init_from``) and the hyperparameters. Those are read as the run's code meant them: a
     hyperparameter added since it was written takes its declared default, the behaviour of that code
     (``run_setup.comparable_hyperparams``, as a resume reads them), so seeds written by different
-    versions still group together."""
+    versions still group together. ``by_evaluation``: how its FIDs were computed too (with
+    ``--allow-mixed``: FIDs computed differently are never averaged together)."""
     from gan_keras.errors import GanKerasError
     from gan_keras.registry import get_model
     from gan_keras.training.run_setup import comparable_hyperparams
@@ -265,25 +278,36 @@ def _experiment(run: Run) -> dict:
     return {"batch": run.batch_size, "image": "x".join(map(str, run.config.get("image_shape") or ())),
             **{k: run.config.get(k) for k in ("data_limit", "f1_images") if run.config.get(k) is not None},
             **({"init_from": init_from.get("path") if isinstance(init_from, dict) else init_from} if init_from else {}),
-            **{k: v for k, v in hp.items() if k not in _NOT_EXPERIMENT}}
+            **{k: v for k, v in hp.items() if k not in _NOT_EXPERIMENT},
+            **({"evaluation": _evaluation_text(run)} if by_evaluation else {})}
 
 
-_FIRST = ("batch", "image", "data_limit", "f1_images", "init_from")   # a label's order; then the rest by name
+def _evaluation_text(run: Run) -> str:
+    """How a run's FIDs were computed, for a group's label: "fid bilinear, 5000 vs 5000 images"."""
+    e = run.eval_settings()
+    if not e:
+        return "none"
+    version = f", metrics v{e['metrics_version']}" if e["metrics_version"] != 1 else ""
+    return f"{e['backbone']} {e['resize']}, {e['fid_sample_number']} vs {e['real_images']} images{version}"
 
 
-def _group_key(run: Run) -> tuple:
-    return (run.model, json.dumps(_experiment(run), sort_keys=True, default=str))
+_FIRST = ("batch", "image", "data_limit", "f1_images", "init_from", "evaluation")   # a label's order; then the rest
 
 
-def group_runs(runs: list[Run]) -> dict[str, list[Group]]:
+def group_runs(runs: list[Run], by_evaluation: bool = False) -> dict[str, list[Group]]:
     """``{dataset: [Group, ...]}``, datasets and groups in the order first given.
 
     A group's label is the model's name; when one model has several groups in a dataset (other
-    batch size, architecture or hyperparameters), the settings that differ are added to it.
+    batch size, architecture or hyperparameters; with ``by_evaluation``, FIDs computed otherwise),
+    the settings that differ are added to it.
     """
+    def experiment(run):
+        return _experiment(run, by_evaluation)
+
     by_dataset: dict[str, dict[tuple, list[Run]]] = {}
     for run in runs:
-        by_dataset.setdefault(run.dataset, {}).setdefault(_group_key(run), []).append(run)
+        key = (run.model, json.dumps(experiment(run), sort_keys=True, default=str))
+        by_dataset.setdefault(run.dataset, {}).setdefault(key, []).append(run)
     from gan_keras.compare.dissertation import display
 
     out = {}
@@ -294,7 +318,7 @@ def group_runs(runs: list[Run]) -> dict[str, list[Group]]:
             same_model = [m[0] for k, m in groups.items() if k[0] == model]
             label = display(model)
             if len(same_model) > 1:
-                mine, others = _experiment(members[0]), [_experiment(r) for r in same_model if r is not members[0]]
+                mine, others = experiment(members[0]), [experiment(r) for r in same_model if r is not members[0]]
                 differ = sorted({k for o in others for k in {*mine, *o} if o.get(k) != mine.get(k)},
                                 key=lambda k: (_FIRST.index(k) if k in _FIRST else len(_FIRST), k))
                 label += " [" + ", ".join(f"{k} {mine.get(k, '-')}" for k in differ) + "]"

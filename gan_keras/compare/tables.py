@@ -12,7 +12,7 @@ Per dataset there are three tables:
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from gan_keras.compare import dissertation as diss
 from gan_keras.compare.runs import Group, Run
@@ -22,19 +22,29 @@ NOT_EVALUATED = "not evaluated"
 
 @dataclass(frozen=True)
 class Stat:
-    """Mean and spread of one checkpoint's FIDs over seeds (std is None below two values)."""
+    """Mean and spread of one checkpoint's FIDs over seeds (std is None below two values).
+
+    ``runs``: the group's evaluated runs, when more than the ``n`` values (a seed that diverged, a
+    checkpoint not evaluated): the text then says "n=1 of 3" and ``missing`` why, e.g. (("nan",
+    2),), so that a mean over the seeds that survived is never read as one over all of them.
+    """
 
     n: int
     mean: float
     std: float | None
     min: float
     max: float
+    runs: int = 0
+    missing: tuple = ()
 
     def text(self, digits: int = 2) -> str:
+        count = f"n={self.n}"
+        if self.runs > self.n:
+            count += f" of {self.runs}" + "".join(f", {k} {why}" for why, k in self.missing)
         if self.n == 1:
-            return f"{self.mean:.{digits}f}"
+            return f"{self.mean:.{digits}f}" + (f" ({count})" if self.runs > 1 else "")
         return (f"{self.mean:.{digits}f} ± {self.std:.{digits}f} "
-                f"({self.min:.{digits}f}–{self.max:.{digits}f}, n={self.n})")
+                f"({self.min:.{digits}f}–{self.max:.{digits}f}, {count})")
 
 
 def aggregate(values) -> Stat | None:
@@ -49,7 +59,20 @@ def aggregate(values) -> Stat | None:
 
 
 def group_stat(group: Group, iteration: int) -> Stat | None:
-    return aggregate(run.fid(iteration) for run in group.runs if run.evaluated)
+    """The FIDs of the group's evaluated runs at ``iteration``, with the count of those that have
+    none there and why (their row's status: "nan", "failed"; or "not evaluated there")."""
+    evaluated = [run for run in group.runs if run.evaluated]
+    stat = aggregate(run.fid(iteration) for run in evaluated)
+    if stat is None or stat.n == len(evaluated):
+        return stat
+    why = [_no_fid(run.rows.get(iteration)) for run in evaluated if run.fid(iteration) is None]
+    return replace(stat, runs=len(evaluated), missing=tuple((w, why.count(w)) for w in dict.fromkeys(why)))
+
+
+def _no_fid(row: dict | None) -> str:
+    if row is None:
+        return "not evaluated there"
+    return row["status"] if row.get("status") not in (None, "ok") else "no finite FID"
 
 
 def group_iterations(group: Group) -> list[int]:

@@ -11,14 +11,19 @@ Each verdict of ``dissertation.VERDICTS`` is checked on the runs' FIDs, as mean 
 
 A verdict whose model (or a rival) was not run or not evaluated is "not enough runs", never a guess.
 One read from runs short of the dissertation's experiment (fewer iterations than its tables, a
-model missing from a ranking, another batch size or architecture, FIDs from fewer than its 5,000
-images) keeps its status and is marked indicative only, with the reasons (``indicative``).
+model missing from a ranking, another batch size or architecture, any difference that
+``tables.setting_notes`` names: backbone, sample sizes, dataset size, hyperparameters; FIDs
+computed differently, or of only some of a group's seeds) keeps its status and is marked
+indicative only, with the reasons (``indicative``). Of several groups of a model that are its
+experiment, the one with the fewest such differences is read.
 """
 from __future__ import annotations
 
+import json
+
 from gan_keras.compare import dissertation as diss
 from gan_keras.compare.runs import Group
-from gan_keras.compare.tables import group_iterations, group_stat
+from gan_keras.compare.tables import group_iterations, group_stat, setting_notes
 
 AGREES, DISAGREES, TIED, NOT_ENOUGH = "agrees", "disagrees", "tied", "not enough runs"
 
@@ -34,6 +39,7 @@ def _candidates(groups: list[Group]) -> tuple[dict[str, Group], dict[str, list[s
             continue
         first = mine[0].runs[0]
         matching = [g for g in mine if diss.mismatch(model, g.dataset, g.runs[0].batch_size, g.runs[0].arch) is None]
+        matching.sort(key=lambda g: len(setting_notes(g)))   # the closest to the experiment (stable: else as given)
         pick = (matching or mine)[0]
         chosen[model] = pick
         if len(mine) > 1:
@@ -112,10 +118,20 @@ def _indicative(verdict, result: dict, chosen: dict[str, Group], about: list[str
         reasons.append(f"{len(chosen)} of its {len(diss.MODELS)} models")
     if off & set(about):
         reasons.append("not the dissertation's settings")
-    images = {r.eval_settings().get("fid_sample_number") for m in about if m in chosen for r in chosen[m].runs}
-    if any(isinstance(n, int) and n < diss.FID_SAMPLE_NUMBER for n in images):
-        reasons.append(f"FIDs from {min(n for n in images if isinstance(n, int)):,} images, not "
-                       f"{diss.FID_SAMPLE_NUMBER:,}")
+    # how the experiment's settings differ (backbone, sample sizes, dataset size, hyperparameters);
+    # the iterations trained are said above, at the iteration read
+    differ = dict.fromkeys(f"{chosen[m].label}: {note}" for m in about if m in chosen and m not in off
+                           for note in setting_notes(chosen[m]) if not note.startswith("trained "))
+    reasons += differ
+    evaluations = {json.dumps(r.eval_settings(), sort_keys=True) for m in about if m in chosen
+                   for r in chosen[m].runs if r.evaluated}
+    if len(evaluations) > 1:
+        reasons.append("its runs' FIDs were computed differently (--allow-mixed)")
+    its = [result["iteration"]] if "iteration" in result else result.get("iterations") or []
+    short = [f"{chosen[m].label} at {it:,}: {stat.text()}" for m in about if m in chosen for it in its
+             if (stat := group_stat(chosen[m], it)) is not None and stat.runs > stat.n]
+    if short:
+        reasons.append("FIDs of only some seeds (" + "; ".join(short) + ")")
     return reasons
 
 
