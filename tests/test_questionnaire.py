@@ -132,14 +132,14 @@ def test_wilson_interval_matches_hand_computed_values():
 
 
 def test_report_counts_wrong_picks_per_model_and_question(folder):
-    from gan_keras.questionnaire.report import render_markdown, write_report
+    from gan_keras.questionnaire.report import compute_report, render_markdown, write_report
     from gan_keras.questionnaire.store import Store
 
     key = read_key(folder)
     store = Store(os.path.join(folder, "answers.sqlite"), key["id"])
     order = list(key["questions"])
     patterns = [[0, 1, 2, 0, 0, 0], [1, 1, 2, 2, 0, 1]]  # wrong picks per question, two participants
-    for wrong in patterns:
+    for wrong in patterns + [[2, 2]]:   # the third stopped after two questions
         pid = store.participant(store.new_participant())
         for qid, w in zip(order, wrong):
             store.mark_shown(pid, qid)
@@ -155,14 +155,17 @@ def test_report_counts_wrong_picks_per_model_and_question(folder):
                    "VALUES (?, 'q2', 0, 1, NULL, '2024-01-01T00:00:00.000+00:00')", (other,))
     rep = write_report(folder, log=lambda m: None)
     assert rep["questions"][0]["median_seconds"] == 2.0
-    assert (rep["answers"], rep["ignored_answers"], rep["unshown_answers"]) == (12, 1, 1)
+    assert (rep["answers"], rep["ignored_answers"], rep["unshown_answers"], rep["partial_answers"]) == (12, 1, 1, 2)
+    assert (rep["participants_answering"], rep["participants_complete"], rep["participants_counted"]) == (3, 2, 2)
     gan, dcgan = rep["models"]
     assert (gan["wrong_picks"], gan["picks"], gan["answers"]) == (7, 12, 6)
     assert gan["error_rate"] == pytest.approx(7 / 12) and dcgan["error_rate"] == pytest.approx(3 / 12)
     assert gan["answers_by_wrong_picks"] == {"0": 1, "1": 3, "2": 2}
-    assert rep["participants_answering"] == 2 and rep["participants_complete"] == 2
     assert [q["wrong_picks"] for q in rep["questions"]] == [1, 2, 4, 2, 0, 1]
     md = open(os.path.join(folder, "report.md")).read()
+    assert "counted: the answers of those who completed it, as the dissertation counted submitted forms; 2 " \
+           "answer(s) of the 1 who stopped part-way left out (report --include-partial counts them). 12 answers." \
+           in " ".join(md.split())
     assert "| GAN | mnist | 2 | 2 | 6 | 7 / 12 | 58.33 % |" in md
     assert "got error rates of 58.33 % and 25.00 % respectively" in md
     # beside the dissertation's own rates for those models on MNIST (section 4.1.5)
@@ -176,6 +179,11 @@ def test_report_counts_wrong_picks_per_model_and_question(folder):
            "a question this build does not have" in " ".join(render_markdown(rep).split())
     assert open(os.path.join(folder, "report.png"), "rb").read(4) == b"\x89PNG"
     assert json.load(open(os.path.join(folder, "report.json")))["models"][1]["wrong_picks"] == 3
+    # --include-partial: the third participant's two answers (both picks wrong, GAN's questions) too
+    every = compute_report(folder, include_partial=True)
+    assert (every["answers"], every["partial_answers"], every["participants_counted"]) == (14, 0, 3)
+    assert (every["models"][0]["wrong_picks"], every["models"][0]["picks"]) == (11, 16)
+    assert "those of the 1 who stopped part-way included" in render_markdown(every)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -59,6 +59,9 @@ def parser() -> OneLineParser:
     r = sub.add_parser("report", help="error rates, Wilson intervals, per-question difficulty, chart")
     r.add_argument("folder", metavar="Q", help="a folder written by build and answered through serve")
     r.add_argument("--out", help="where to write report.md, report.json, report.png (default: Q)")
+    r.add_argument("--include-partial", action="store_true",
+                   help="also score the answers of participants who stopped before the last question (default: "
+                        "only those who completed it, as the dissertation counted submitted forms)")
     return p
 
 
@@ -80,7 +83,7 @@ def main(argv=None) -> int:
         else:
             from gan_keras.questionnaire.report import write_report
 
-            write_report(args.folder, args.out)
+            write_report(args.folder, args.out, include_partial=args.include_partial)
     except GanKerasError as exc:
         return fail(PROG, str(exc))
     except OSError as exc:

@@ -20,7 +20,11 @@ picks right are written too, for anyone who prefers to count per answer.
 
 Only answers to questions that were shown to their participant count (the server refuses the
 others; a row without ``shown_at``, which an older server could store, is skipped and counted in
-``unshown_answers``).
+``unshown_answers``). And only the answers of participants who answered every question, as the
+dissertation counted submitted forms: the consent page lets a participant stop at any time (its
+Appendix A promises the right to withdraw), and the questions come in one order, so counting those
+who stopped would give the early questions' models more answers than the later ones. Their answers
+are counted in ``partial_answers``; ``include_partial`` (``report --include-partial``) scores them too.
 """
 from __future__ import annotations
 
@@ -58,8 +62,9 @@ def _pct(x) -> str:
     return "n/a" if x is None else f"{100 * x:.2f} %"
 
 
-def compute_report(folder: str) -> dict:
-    """Everything the report shows, from key.json and answers.sqlite (read only)."""
+def compute_report(folder: str, include_partial: bool = False) -> dict:
+    """Everything the report shows, from key.json and answers.sqlite (read only); the answers of
+    participants who did not answer every question only with ``include_partial``."""
     from gan_keras.questionnaire.store import Store
 
     folder = os.path.abspath(folder)
@@ -77,7 +82,7 @@ def compute_report(folder: str) -> dict:
     order = [q["id"] for q in public["questions"]]
     per_q = {qid: {"question": qid, "number": i + 1, "model": key["questions"][qid]["model"], "answers": 0,
                    "wrong_picks": 0, "all_right": 0, "seconds": []} for i, qid in enumerate(order)}
-    scored = []  # (answer, wrong picks) of every answer to a known question that was shown
+    valid = []  # (answer, wrong picks) of every answer to a known question that was shown
     unshown = 0
     for a in answers:
         if a["question"] not in per_q:  # never, through the server (it validates ids); counted only
@@ -85,7 +90,12 @@ def compute_report(folder: str) -> dict:
         if not a["shown_at"]:  # never shown to this participant: an older server accepted such answers
             unshown += 1
             continue
-        scored.append((a, wrong_picks(key["questions"][a["question"]]["generated"], (a["pick1"], a["pick2"]))))
+        valid.append((a, wrong_picks(key["questions"][a["question"]]["generated"], (a["pick1"], a["pick2"]))))
+    answered: dict = {}
+    for a, _ in valid:
+        answered.setdefault(a["participant"], set()).add(a["question"])
+    complete = {p for p, done in answered.items() if len(done) == len(order)}
+    scored = valid if include_partial else [(a, w) for a, w in valid if a["participant"] in complete]
     for a, w in scored:
         q = per_q[a["question"]]
         q["answers"] += 1
@@ -123,13 +133,12 @@ def compute_report(folder: str) -> dict:
             "all_right_share": sum(1 for _, w in mine if w == 0) / n_answers if n_answers else None,
             "dissertation_error_rate": published[0] if published else None,
             "dissertation_source": published[1] if published else None})
-    per_participant = {}
-    for a, _ in scored:
-        per_participant[a["participant"]] = per_participant.get(a["participant"], 0) + 1
     return {"format": FORMAT, "questionnaire": key["id"], "folder": folder,
-            "participants_consented": store.participants(), "participants_answering": len(per_participant),
-            "participants_complete": sum(1 for n in per_participant.values() if n == len(order)),
-            "answers": len(scored), "ignored_answers": len(answers) - len(scored), "unshown_answers": unshown,
+            "participants_consented": store.participants(), "participants_answering": len(answered),
+            "participants_complete": len(complete), "include_partial": include_partial,
+            "participants_counted": len({a["participant"] for a, _ in scored}),
+            "answers": len(scored), "partial_answers": len(valid) - len(scored),
+            "ignored_answers": len(answers) - len(valid), "unshown_answers": unshown,
             "scoring": "a pick is wrong when the picked image is real; human error rate = wrong picks / all picks "
                        "(2 per answer); 95 % Wilson score interval over picks; chance level 50 %",
             "models": models, "questions": questions}
@@ -142,10 +151,16 @@ def _cell(value) -> str:
 
 def render_markdown(rep: dict) -> str:
     models = rep["models"]
+    partial = rep["participants_answering"] - rep["participants_complete"]
+    counted = (f"every answer counted, those of the {partial} who stopped part-way included (--include-partial)"
+               if rep.get("include_partial") else
+               f"counted: the answers of those who completed it, as the dissertation counted submitted forms"
+               + (f"; {rep['partial_answers']} answer(s) of the {partial} who stopped part-way left out "
+                  "(report --include-partial counts them)" if partial else ""))
     lines = ["# Human evaluation", "",
              f"Questionnaire `{rep['questionnaire']}`: {rep['participants_answering']} participant(s) answered "
              f"({rep['participants_complete']} completed all {len(rep['questions'])} questions; "
-             f"{rep['participants_consented']} consented), {rep['answers']} answers.", "",
+             f"{rep['participants_consented']} consented); {counted}. {rep['answers']} answers.", "",
              "| Human error rate | dataset | checkpoint | participants | answers | wrong picks / picks "
              "| error rate | 95 % Wilson interval | dissertation |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -217,16 +232,17 @@ def plot_report(rep: dict, path: str) -> None:
     ax.set_title(f"Human error rate, 95 % Wilson intervals ({rep['participants_answering']} participants)",
                  fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    from gan_keras.report.plots import save_figure
+
+    save_figure(fig, path)
 
 
-def write_report(folder: str, out: str | None = None, log=None) -> dict:
+def write_report(folder: str, out: str | None = None, log=None, include_partial: bool = False) -> dict:
     """Write report.md, report.json and report.png to ``out`` (default: the questionnaire folder)."""
     from gan_keras.utils import write_json_atomic, write_text_atomic
 
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    rep = compute_report(folder)
+    rep = compute_report(folder, include_partial)
     out = os.path.abspath(out or folder)
     os.makedirs(out, exist_ok=True)
     write_json_atomic(os.path.join(out, "report.json"), rep)
