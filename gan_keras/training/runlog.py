@@ -25,7 +25,8 @@ class LogWriter:
         self.file = None
 
     def open(self, keep_until: int | None, backup: str | None = None):
-        """Open for appending; with ``keep_until``, first keep only rows up to that iteration.
+        """Open for appending. ``keep_until``: first keep only the rows up to that iteration (a
+        resume); None: a new run, so the file starts again from its header.
 
         When the log does not hold every row 1..keep_until (deleted, truncated, overwritten with
         garbage), the rows are taken from ``backup``, the copy saved in the checkpoint.
