@@ -20,7 +20,6 @@ import argparse
 import datetime
 import json
 import os
-import shlex
 import sys
 import time
 
@@ -28,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 sys.path.insert(0, HERE)
-from runs_common import machine, machine_line  # noqa: E402
+from runs_common import command_line, machine, machine_line  # noqa: E402
 
 SEED = 7
 
@@ -133,7 +132,7 @@ def main(argv=None):
 
     enable_determinism()
     images = load_dataset("mnist", data_dir=a.data_dir, allow_download=False).images
-    info = {"command": "python " + " ".join(shlex.quote(x) for x in [os.path.relpath(__file__, ROOT), *sys.argv[1:]]),
+    info = {"command": command_line(argv, __file__),
             "date": datetime.datetime.now().isoformat(timespec="seconds"), "machine": machine(),
             "versions": f"keras {keras.__version__}, tensorflow {tf.__version__}"}
     stem = os.path.splitext(a.out)[0]

@@ -32,7 +32,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(1, os.path.join(ROOT, "benchmarks"))
-from runs_common import machine_line  # noqa: E402
+from runs_common import command_line, machine_line  # noqa: E402
 
 
 def _run(args):
@@ -83,7 +83,7 @@ def main():
     lines = [
         "# FID agreement: GAN_evaluation.py vs a folder-to-folder FID of its PNG files",
         "",
-        f"Command: `python benchmarks/fid_agreement.py {args.run_dir} --checkpoint {args.checkpoint} -n {args.n}`  ",
+        f"Command: `{command_line(script=__file__)}`  ",
         f"Machine: {machine_line()}; {seconds:.0f} s in all",
         "",
         f"{args.n} real training images vs {args.n} generated images of checkpoint {args.checkpoint}, "

@@ -21,7 +21,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(1, ROOT)
 import generated_images  # noqa: E402
-from runs_common import machine_line  # noqa: E402
+from runs_common import command_line, machine_line  # noqa: E402
 
 
 def main(argv=None) -> None:
@@ -64,8 +64,8 @@ def main(argv=None) -> None:
     f32, b16 = rows["float32"], rows["mixed_bfloat16"]
     rel = b16["fid"] / f32["fid"] - 1
     lines = ["# The FID Inception in bfloat16 against float32", "",
-             f"- command: `python benchmarks/fid_precision.py {' '.join(os.path.basename(f) for f in a.images)} "
-             f"--n {a.n}` (images: {meta['model']} {meta['dataset']} iteration {meta['iteration']}, "
+             f"- command: `{command_line(argv, __file__)}` (images: {meta['model']} {meta['dataset']} "
+             f"iteration {meta['iteration']}, "
              "made by benchmarks/generated_images.py generate)",
              f"- machine: {machine_line()}",
              f"- {a.n} generated against the dataset's last {a.n} real images, batch 50, features timed after one "

@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(1, os.path.dirname(os.path.abspath(__file__)))
 
-from runs_common import machine_line  # noqa: E402
+from runs_common import command_line, machine_line  # noqa: E402
 
 from gan_keras.metrics.fid import frechet_distance  # noqa: E402
 
@@ -52,7 +52,7 @@ def main():
     lines = [
         "# FID square root accuracy, 2048-d Gaussians with a closed-form FID",
         "",
-        f"Command: `python benchmarks/fid_sqrt_accuracy.py --seed {args.seed}`  ",
+        f"Command: `{command_line(script=__file__)}`  ",
         f"Machine: {machine_line()}; numpy {np.__version__}",
         "",
         "| ranks (cov 1 / cov 2) | closed-form FID | abs error, eigh (ours) | abs error, scipy sqrtm | time eigh / scipy (s) |",

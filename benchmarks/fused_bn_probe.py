@@ -73,11 +73,11 @@ def write_report(a, rounds, seconds):
     import statistics
 
     sys.path.insert(0, HERE)
-    from runs_common import machine_line
+    from runs_common import command_line, machine_line
 
     medians = {v: [r[v] for r in rounds if r.get(v) is not None] for v in VARIANTS}
     lines = ["# Fused BatchNormalization probe (compiled engine, DCGAN-28, batch 128)", "",
-             f"- command: `python benchmarks/fused_bn_probe.py {' '.join(sys.argv[1:])}`".rstrip(),
+             f"- command: `{command_line(script=__file__)}`",
              f"- machine: {machine_line()}",
              f"- load average (1 min) after: {os.getloadavg()[0]:.2f}; {seconds:.0f} s in all",
              "- each measurement its own process: op determinism on, Grappler off, 2 warm-up iterations, "

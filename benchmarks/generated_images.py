@@ -24,6 +24,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+if HERE not in sys.path:   # runs_common, when imported from elsewhere
+    sys.path.insert(1, HERE)
 
 
 def generate(a) -> None:
@@ -80,7 +82,9 @@ def read_images(paths):
     return out
 
 
-def fid(a) -> None:
+def fid(a, argv=None) -> None:
+    """The FID of each image set; ``--out``: a JSON object with the command (``argv``: main's), the
+    machine (CPU model and flags, code revision, date: runs_common.machine) and one row per set."""
     import gan_keras  # noqa: F401
     from gan_keras.data import load_dataset
     from gan_keras.data.base import to_unit_range
@@ -100,8 +104,10 @@ def fid(a) -> None:
         print(f"{meta['run']}: {meta['model']} {meta['dataset']} iteration {meta['iteration']}: FID {value:.2f} "
               f"({meta['n']} vs {len(real.features)} real, 2015 FID Inception)", flush=True)
     if a.out:
+        from runs_common import command_line, machine
+
         with open(a.out, "w") as f:
-            json.dump(rows, f, indent=1)
+            json.dump({"command": command_line(argv, __file__), "machine": machine(), "rows": rows}, f, indent=1)
 
 
 def main(argv=None) -> None:
@@ -118,9 +124,12 @@ def main(argv=None) -> None:
     f = sub.add_parser("fid", help="FID of .npz files written by generate (2015 FID Inception)")
     f.add_argument("files", nargs="+")
     f.add_argument("--data-dir", default=None)
-    f.add_argument("--out", default=None, help="JSON with one row per file")
+    f.add_argument("--out", default=None, help="JSON: the command, the machine and one row per file")
     a = p.parse_args(argv)
-    (generate if a.command == "generate" else fid)(a)
+    if a.command == "generate":
+        generate(a)
+    else:
+        fid(a, argv)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ import tensorflow as tf  # noqa: E402
 
 from gan_keras.registry import get_model  # noqa: E402
 from gan_keras.training.engine import build_engine  # noqa: E402
-from runs_common import machine_line  # noqa: E402
+from runs_common import command_line, machine_line  # noqa: E402
 
 SETTINGS = {28: ((28, 28, 1), 128), 64: ((64, 64, 3), 64)}  # mnist batch 128; nlvr/flowers batch 64
 
@@ -93,7 +93,7 @@ def main():
 
     lines = [
         "# Seconds per training iteration", "",
-        f"- command: `python {' '.join(sys.argv)}`",
+        f"- command: `{command_line(script=__file__)}`",
         f"- machine: {machine_line()}",
         f"- keras {keras.__version__}, tensorflow {tf.__version__}, op determinism on, "
         f"--upsampled-conv {args.upsampled_conv}; median of "

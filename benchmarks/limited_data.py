@@ -27,11 +27,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runs_common import (add_common_arguments, call, copy_png, evaluated, finished, fmt, machine_line,  # noqa: E402
+from runs_common import (add_common_arguments, call, command_line, copy_png, evaluated, finished, fmt, machine_line,  # noqa: E402
                          mean, prepare_dirs, read_fids, read_log, show)
 
 ALL_OFF = ["--cft", "off", "--mean-rescaling", "off", "--edge-loss", "off"]
@@ -106,12 +105,12 @@ def write_report(a, runs, rows, results):
                 copy_png(os.path.join(run_dir, "plots/losses.png"), os.path.join(results, f"{name}_losses.png")))
                 if f]
     with open(os.path.join(results, "summary.json"), "w") as f:
-        json.dump({"settings": {k: v for k, v in vars(a).items() if k not in ("argv",)}, "runs": rows}, f, indent=1)
+        json.dump({"settings": {k: v for k, v in vars(a).items() if k not in ("command",)}, "runs": rows}, f, indent=1)
 
     any_cfg = next((os.path.join(a.runs_dir, n, "config.json") for n in rows), None)
     versions = json.load(open(any_cfg))["versions"] if any_cfg else {}
     L = ["# Limited data: DCGAN, EDGEGAN (seed 000) and its ablations, DeLiGAN, DiffAugment", "",
-         f"Produced by `python benchmarks/limited_data.py {' '.join(a.argv)}`.", "",
+         f"Produced by `{a.command}`.", "",
          f"- Machine: {machine_line()}.",
          f"- Versions: {', '.join(f'{k} {v}' for k, v in versions.items())}.",
          f"- Every run: {a.iterations} iterations, batch {a.batch}, the DCGAN paper's networks at 32x32 "
@@ -181,7 +180,7 @@ def main():
     p.add_argument("--skip-train", action="store_true")
     p.add_argument("--skip-eval", action="store_true")
     a = p.parse_args()
-    a.argv = [shlex.quote(x) for x in sys.argv[1:]] or ["(defaults)"]
+    a.command = command_line(script=__file__)
     if a.quick:
         a.iterations, a.fid_n, a.gen_n = 20, 50, 16
     out_log, timings_path, timings = prepare_dirs(a)

@@ -23,7 +23,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(1, os.path.dirname(os.path.abspath(__file__)))
 
-from runs_common import ROOT, machine_line  # noqa: E402
+from runs_common import ROOT, command_line, machine_line  # noqa: E402
 
 OUT = os.path.join(ROOT, "benchmarks", "results", "memory_per_run.md")
 
@@ -78,8 +78,7 @@ def main() -> None:
             label = "released (the library)" if release else "kept (before)"
             rows.append(f"| {model} | {label} | {' -> '.join(map(str, sizes))} | {growth:+.0f} |")
             print(rows[-1], flush=True)
-    command = "python benchmarks/memory_per_run.py " + " ".join(
-        ["--runs", str(a.runs), "--models", *a.models])
+    command = command_line(script=__file__)
     with open(OUT, "w") as f:
         f.write("# Memory of one process over several training runs\n\n"
                 f"`{command}` (each run: `MODEL mnist 2 8 2 2 --limit 200 --seed 1`, through `main`).\n"

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from runs_common import machine_line  # noqa: E402
+from runs_common import command_line, machine_line  # noqa: E402
 
 CHILD = r"""
 import json, os, sys
@@ -73,8 +72,7 @@ def child(script, model, devices, iterations, force, out):
 
 def write_report(a, rows, out):
     lines = ["# How far N logical CPU devices (--strategy mirrored) drift from one device", "",
-             "- command: `python " + " ".join(shlex.quote(x) for x in [os.path.relpath(__file__, ROOT), *sys.argv[1:]])
-             + "`",
+             f"- command: `{command_line(script=__file__)}`",
              f"- machine: {machine_line()}",
              f"- compiled engine, seed 5, op determinism on, random MNIST-shaped data at batch 8, {a.iterations} "
              f"iteration(s) on 1 device and on {a.devices} logical CPU devices (GAN_KERAS_LOGICAL_CPUS); WGAN and "

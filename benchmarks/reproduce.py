@@ -37,13 +37,12 @@ import argparse
 import json
 import os
 import re
-import shlex
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # gan_keras
-from runs_common import ROOT, call, evaluated, finished, machine_line, read_log, show  # noqa: E402
+from runs_common import ROOT, call, command_line, evaluated, finished, machine_line, read_log, show  # noqa: E402
 
 # The dissertation's experiments (3.3, Tables 4-1 ... 4-6): dataset -> (batch size, iterations).
 DATASETS = {"mnist": (128, 30_000), "nlvr": (64, 30_000), "102flowers": (64, 40_000)}
@@ -140,7 +139,7 @@ def write_report(a, timings):
     body = result.markdown_at(os.path.dirname(a.report))
     lines = [
         "# Reproducing Chapter 4 of the dissertation", "",
-        f"Written by `{show('benchmarks/reproduce.py', a.argv)}` on {time.strftime('%Y-%m-%d')}.", "",
+        f"Written by `{a.command}` on {time.strftime('%Y-%m-%d')}.", "",
         f"- machine: {machine_line()} (a run's own revision: its config.json's code_revision, where recorded)",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in versions().items() if k != "platform"),
         f"- scale {a.scale:g}: FID on {a.fid_n} generated images per checkpoint against as many real training "
@@ -190,7 +189,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     if not 0 < a.scale <= 1:
         p.error("--scale must be in (0, 1]")
-    a.argv = [shlex.quote(x) for x in (sys.argv[1:] if argv is None else argv)] or ["(defaults)"]
+    a.command = command_line(argv, __file__)
     a.data_dir = os.path.abspath(a.data_dir)
     a.runs_dir = os.path.abspath(a.runs_dir or os.path.join(ROOT, "gan_models", "reproduce" + suffix(a.scale)))
     a.report = os.path.abspath(a.report or os.path.join(ROOT, "benchmarks", "results",

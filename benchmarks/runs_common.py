@@ -1,6 +1,6 @@
 """What the benchmark scripts share: running the two command-line tools with their output kept,
-the machine's description (with the code revision and the date), PNG copies small enough to
-commit, and reading a run's log.csv."""
+the machine's description (with the code revision and the date), the command line a script was
+run with, PNG copies small enough to commit, reading a run's log.csv, and the real-vs-real FID floor."""
 from __future__ import annotations
 
 import csv
@@ -22,6 +22,19 @@ MAX_PNG_BYTES = 300_000
 
 def show(script, args):
     return " ".join(["python", script] + [shlex.quote(x) for x in args])
+
+
+def command_line(argv=None, script=None):
+    """The command that ran a benchmark, for its results file: ``python benchmarks/<script> ARGS``,
+    ARGS the arguments it was really given, quoted for the shell (``shlex.join``), none left out.
+    ``argv``: those arguments (default ``sys.argv[1:]``; a ``main(argv)`` passes its own ``argv``);
+    ``script``: the script's path (default ``sys.argv[0]``; pass ``__file__``), shown relative to the
+    repository root when it lies inside it."""
+    script = os.path.abspath(sys.argv[0] if script is None else script)
+    if os.path.commonpath([script, ROOT]) == ROOT:
+        script = os.path.relpath(script, ROOT)
+    args = sys.argv[1:] if argv is None else list(argv)
+    return " ".join(["python", shlex.quote(script)] + ([shlex.join(args)] if args else []))
 
 
 def call(script, args, log_path):
@@ -145,6 +158,40 @@ def evaluated(run_dir, fid_n):
         return False
     saved = {int(d[5:]) for d in os.listdir(os.path.join(run_dir, "checkpoints")) if d.startswith("iter_")}
     return saved <= set(got["rows"])
+
+
+def real_floor(dataset, n, seed, data_dir, weights, runs_dir, out_log, *, image_size=None, tag=None, label=""):
+    """FID between two disjoint random samples of n real training images of ``dataset`` (at
+    ``image_size`` where given, else the dataset's own size): what FID reads for a perfect generator
+    at this sample size (the sample-size bias). The images and the result are kept in
+    <runs_dir>/real_floor_<tag>_n<n>/ (``tag`` default: the dataset's name); a result already there
+    is read back. ``label``: named in the line printed. Returns (the result's dict: fid, n, the FID
+    command, the sample drawn; seconds, or None when read back)."""
+    folder = os.path.join(runs_dir, f"real_floor_{tag or dataset}_n{n}")
+    result = os.path.join(folder, "fid.json")
+    if os.path.exists(result):
+        with open(result) as f:
+            return json.load(f), None
+    import numpy as np
+    from PIL import Image
+
+    from gan_keras.data.loading import load_dataset
+
+    size = {} if image_size is None else {"image_size": image_size}
+    images = load_dataset(dataset, data_dir, progress=False, **size).images
+    pick = np.random.default_rng([seed, 2]).permutation(len(images))[:2 * n]
+    for half, idx in (("a", pick[:n]), ("b", pick[n:])):
+        os.makedirs(os.path.join(folder, half), exist_ok=True)
+        for i in idx:
+            img = images[i]
+            Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img).save(os.path.join(folder, half, f"{i:05d}.png"))
+    fid, command, seconds = folder_fid(os.path.join(folder, "a"), os.path.join(folder, "b"), weights, out_log)
+    got = {"fid": fid, "n": n, "command": command,
+           "sample": f"numpy.random.default_rng([{seed}, 2]).permutation({len(images)})[:{2 * n}], halves"}
+    with open(result, "w") as f:
+        json.dump(got, f, indent=1)
+    print(f"FID real vs real {label + ' ' if label else ''}({n} vs {n}): {fid:.2f}")
+    return got, seconds
 
 
 def add_common_arguments(p, name):

@@ -38,13 +38,12 @@ import csv
 import json
 import math
 import os
-import shlex
 import sys
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runs_common import (ROOT, call, copy_png, finished, fmt, folder_fid, machine, machine_line, mean,  # noqa: E402
-                         prepare_dirs, read_fids, read_log, show)
+from runs_common import (ROOT, call, command_line, copy_png, finished, fmt, machine, machine_line, mean,  # noqa: E402
+                         prepare_dirs, read_fids, read_log, real_floor, show)
 
 sys.path.insert(0, ROOT)  # gan_keras, for the real-vs-real floor
 MODELS = ("BEGAN", "BEGANCS", "BEGANV3")
@@ -116,41 +115,12 @@ def fid_n(a, ds):
     return a.fid_n_mnist if ds == "mnist" else a.fid_n_celeba
 
 
-
-def real_floor(a, ds, out_log):
-    """FID between two disjoint random samples of fid_n real training images of ``ds``: what FID
-    reads for a perfect generator at this sample size (the sample-size bias)."""
-    n = fid_n(a, ds)
-    folder = os.path.join(a.runs_dir, f"real_floor_{ds}_n{n}")
-    result = os.path.join(folder, "fid.json")
-    if os.path.exists(result):
-        with open(result) as f:
-            return json.load(f), None
-    import numpy as np
-    from PIL import Image
-
-    from gan_keras.data.loading import load_dataset
-
-    images = load_dataset(ds, a.data_dir, progress=False).images
-    pick = np.random.default_rng([a.seed, 2]).permutation(len(images))[:2 * n]
-    for half, idx in (("a", pick[:n]), ("b", pick[n:])):
-        os.makedirs(os.path.join(folder, half), exist_ok=True)
-        for i in idx:
-            img = images[i]
-            Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img).save(os.path.join(folder, half, f"{i:05d}.png"))
-    fid, command, seconds = folder_fid(os.path.join(folder, "a"), os.path.join(folder, "b"), a.weights, out_log)
-    got = {"fid": fid, "n": n, "command": command,
-           "sample": f"numpy.random.default_rng([{a.seed}, 2]).permutation({len(images)})[:{2 * n}], halves"}
-    with open(result, "w") as f:
-        json.dump(got, f, indent=1)
-    print(f"FID real vs real {ds} ({n} vs {n}): {fid:.2f}")
-    return got, seconds
-
-
 # ---------------------------------------------------------------------------- collecting
 
 def read_log_raw(path):
-    """log.csv as (header, rows of strings)."""
+    """log.csv as (header, every row as a list of strings), as written. Not runs_common.read_log (floats,
+    no header) nor gan_keras.rundir.read_log_rows (dicts, damaged or repeated rows dropped): the resume
+    check compares the two logs' rows verbatim, by position."""
     with open(path, newline="") as f:
         reader = csv.reader(f)
         header = next(reader)
@@ -341,7 +311,7 @@ def write_report(a, runs, resumes, timings, machine_info, floors, results_dir):
     w("NaNs, write every artefact (samples, D's reconstructions, the k_t and M_global curves, checkpoints), resume")
     w("exactly, and get an FID from `GAN_evaluation.py`, at a scale that 2 CPU cores manage in about half an hour. "
       + NOTES["summary"] + " "
-      "`python benchmarks/seed001.py` (its defaults) ran the commands below and wrote this folder; "
+      f"`{a.command}` ran the commands below and wrote this folder; "
       "`--skip-train --skip-resume --skip-eval` rewrites it from the existing runs. The run directories stay "
       f"outside the repository (`--runs-dir`, here {a.runs_dir}).\n")
     if a.quick:
@@ -680,7 +650,7 @@ def main():
                    help="the datasets to train, evaluate and report (default both)")
     a = p.parse_args()
     globals()["DATASETS"] = tuple(ds for ds in DATASETS if ds in a.datasets)  # what every step loops over
-    a.argv = [shlex.quote(x) for x in sys.argv[1:]]
+    a.command = command_line(script=__file__)
     if a.quick:
         a.mnist_iterations, a.mnist_batch, a.mnist_sample_every, a.mnist_save_every = 6, 8, 3, 2
         a.celeba_iterations, a.celeba_batch, a.celeba_sample_every, a.celeba_save_every = 4, 2, 2, 2
@@ -736,7 +706,8 @@ def main():
             if a.skip_eval:
                 floors[ds] = json.load(open(path)) if os.path.exists(path) else None
             else:
-                floors[ds], seconds = real_floor(a, ds, out_log)
+                floors[ds], seconds = real_floor(ds, fid_n(a, ds), a.seed, a.data_dir, a.weights, a.runs_dir,
+                                                 out_log, label=ds)
                 if seconds is not None:
                     timings[f"FID real vs real {ds}"] = seconds
                     with open(timings_path, "w") as f:

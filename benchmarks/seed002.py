@@ -25,12 +25,11 @@ import argparse
 import json
 import math
 import os
-import shlex
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runs_common import (ROOT, add_common_arguments, call, copy_png, evaluated, finished, fmt,  # noqa: E402
-                         folder_fid, machine, machine_line, mean, prepare_dirs, read_fids, read_log, show)
+from runs_common import (ROOT, add_common_arguments, call, command_line, copy_png, evaluated, finished,  # noqa: E402
+                         fmt, machine, machine_line, mean, prepare_dirs, read_fids, read_log, real_floor, show)
 
 sys.path.insert(0, ROOT)  # gan_keras, for the real-vs-real floor
 
@@ -62,35 +61,6 @@ def plan(a):
 def eval_args(a, run_dir):
     return [run_dir, str(a.fid_n), str(a.gen_n), "--inception", "fid", "--inception-weights", a.weights,
             "--no-similarity"]
-
-
-
-def real_floor(a, out_log):
-    """FID between two disjoint random samples of fid_n real CelebA 32x32 training images: what FID
-    reads for a perfect generator at this sample size (the sample-size bias)."""
-    import numpy as np
-    from PIL import Image
-
-    from gan_keras.data.loading import load_dataset
-
-    folder = os.path.join(a.runs_dir, f"real_floor_celeba32_n{a.fid_n}")
-    result = os.path.join(folder, "fid.json")
-    if os.path.exists(result):
-        with open(result) as f:
-            return json.load(f), None
-    images = load_dataset("celeba", a.data_dir, progress=False, image_size=32).images
-    pick = np.random.default_rng([a.seed, 2]).permutation(len(images))[:2 * a.fid_n]
-    for half, idx in (("a", pick[:a.fid_n]), ("b", pick[a.fid_n:])):
-        os.makedirs(os.path.join(folder, half), exist_ok=True)
-        for i in idx:
-            Image.fromarray(images[i]).save(os.path.join(folder, half, f"{i:05d}.png"))
-    fid, command, seconds = folder_fid(os.path.join(folder, "a"), os.path.join(folder, "b"), a.weights, out_log)
-    got = {"fid": fid, "n": a.fid_n, "command": command,
-           "sample": f"numpy.random.default_rng([{a.seed}, 2]).permutation(5000)[:{2 * a.fid_n}], halves"}
-    with open(result, "w") as f:
-        json.dump(got, f, indent=1)
-    print(f"FID real vs real ({a.fid_n} vs {a.fid_n}): {fid:.2f}")
-    return got, seconds
 
 
 # ---------------------------------------------------------------------------- collecting
@@ -185,9 +155,9 @@ def write_report(a, runs, timings, machine_info, results_dir):
     w("the DCGAN paper's networks on CelebA for tens of epochs, plotted the discriminator's F1, precision and")
     w("recall (their Figures 4, 5, 12) and fine-tuned a CelebA model on another dataset (Appendix A).")
     w("This is the same experiment shrunk to what 2 CPU cores do in about half an hour. "
-      "`python benchmarks/seed002.py` ran the commands below (its defaults) and wrote this folder; "
+      f"`{a.command}` ran the commands below and wrote this folder; "
       "`--skip-train --skip-eval` rewrites it from the existing runs, `--quick` is a 2-minute smoke test. "
-      "The run directories stay outside the repository (`--runs-dir`, here /tmp/seed002_runs).\n")
+      f"The run directories stay outside the repository (`--runs-dir`, here {a.runs_dir}).\n")
     w(f"Machine: {machine_line(machine_info)}; keras {versions['keras']}, tensorflow {versions['tensorflow']}, numpy {versions['numpy']}, "
       f"python {versions['python']}. " + NOTES["machine"] + " CelebA here is the 5,000-image")
     w("copy in the data folder (the paper used the full 200k), resized to 32x32; 102flowers has 8,189 images.\n")
@@ -412,7 +382,7 @@ def main():
     p.add_argument("--skip-train", action="store_true")
     p.add_argument("--skip-eval", action="store_true")
     a = p.parse_args()
-    a.argv = sys.argv[1:] and [shlex.quote(x) for x in sys.argv[1:]] or ["defaults"]
+    a.command = command_line(script=__file__)
     if a.quick:
         a.iterations, a.save_every, a.sample_every, a.f1_every = 40, 20, 20, 10
         a.source_iterations, a.finetune_iterations, a.finetune_save_every, a.finetune_f1_every = 20, 20, 10, 10
@@ -435,7 +405,8 @@ def main():
                 json.dump(timings, open(timings_path, "w"), indent=1)
     floor = None
     if not a.skip_eval:
-        floor, seconds = real_floor(a, out_log)
+        floor, seconds = real_floor("celeba", a.fid_n, a.seed, a.data_dir, a.weights, a.runs_dir, out_log,
+                                    image_size=32, tag="celeba32")
         if seconds is not None:
             timings["FID real vs real"] = seconds
             json.dump(timings, open(timings_path, "w"), indent=1)

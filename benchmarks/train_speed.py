@@ -63,7 +63,6 @@ import datetime
 import json
 import math
 import os
-import shlex
 import statistics
 import subprocess
 import sys
@@ -73,7 +72,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(1, ROOT)
-from runs_common import machine  # noqa: E402
+from runs_common import command_line, machine  # noqa: E402
 import speed_backends  # noqa: E402  (TensorFlow or JAX: environment, memory, determinism, the peak)
 
 DISSERTATION_MODELS = ["GAN", "DCGAN", "WGAN", "WGANGP"]
@@ -302,8 +301,7 @@ def main(argv=None):
     peak_cfg = {"what": "peak", "calls": a.peak_calls,
                 "conv": dict(PEAK_CONV, batch=QUICK_BATCH) if a.quick else PEAK_CONV,
                 "matmul": 512 if a.quick else PEAK_MATMUL}
-    info = {"command": "python " + " ".join(shlex.quote(x) for x in [os.path.relpath(__file__, ROOT), *sys.argv[1:]])
-            if argv is None else "train_speed.main(" + repr(argv) + ")",
+    info = {"command": command_line(script=__file__) if argv is None else "train_speed.main(" + repr(argv) + ")",
             "date": datetime.datetime.now().isoformat(timespec="seconds"), "machine": machine(),
             "load_before": os.getloadavg()[0], "peak_shape": {"conv": peak_cfg["conv"], "matmul": peak_cfg["matmul"]}}
     print(f"{len(configs)} configurations x {a.repeats} round(s), plus the peak each round", flush=True)

@@ -22,7 +22,6 @@ import argparse
 import datetime
 import json
 import os
-import shlex
 import statistics
 import sys
 import time
@@ -30,6 +29,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import train_speed  # noqa: E402  (our child process, the settings, the machine)
+from runs_common import command_line  # noqa: E402
 from speed_report import _sec  # noqa: E402
 TORCH_MARK = "TORCH_REFERENCE_RESULT "   # torch_reference.MARK (that module needs torch)
 
@@ -131,7 +131,7 @@ def main(argv=None):
     p.add_argument("--out", default=os.path.join(HERE, "results", "versus_torch", "versus_torch.md"))
     a = p.parse_args(argv)
     configs = entries(a)
-    info = {"command": "python " + " ".join(shlex.quote(x) for x in [os.path.relpath(__file__, ROOT), *sys.argv[1:]]),
+    info = {"command": command_line(argv, __file__),
             "date": datetime.datetime.now().isoformat(timespec="seconds"), "machine": train_speed.machine(),
             "load_before": os.getloadavg()[0]}
     results = {key: [] for key, _ in configs}

@@ -27,8 +27,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from runs_common import (ROOT, add_common_arguments, call, copy_png, fmt, machine, machine_line, read_fids,  # noqa: E402
-                         read_log)
+from runs_common import (ROOT, add_common_arguments, call, command_line, copy_png, fmt, machine, machine_line,  # noqa: E402
+                         read_fids, read_log)
 
 FORMS = {"keras2": "Keras 2.2 / PyTorch: lr g / (sqrt(v) + eps) (gan_keras's rmsprop)",
          "keras3": "Keras 3: lr g / sqrt(v + eps) (keras.optimizers.RMSprop)"}
@@ -85,9 +85,9 @@ def step_sizes(warmups=(1, 10), batch=16):
     return out
 
 
-def write_steps(a, steps):
+def write_steps(a, steps, argv=None):
     lines = ["# How far one WGAN iteration moves the weights: Keras 2.2's RMSprop against Keras 3's", "",
-             "Command: `python benchmarks/wgan_rmsprop.py --steps`  ", f"Machine: {machine_line()}", "",
+             f"Command: `{command_line(argv, __file__)}`  ", f"Machine: {machine_line()}", "",
              "Mean |change| / lr over the trainable weights in one iteration (5 critic updates with clipping, "
              "1 generator update), batch 16, from the same seed, after N iterations.", "",
              "| network | after | G: Keras 2.2 | G: Keras 3 | G: ratio | critic: Keras 2.2 | critic: Keras 3 | critic: ratio |",
@@ -114,7 +114,7 @@ def main(argv=None):
     os.makedirs(a.results, exist_ok=True)
     if a.steps:
         sys.path.insert(0, ROOT)
-        return write_steps(a, step_sizes())
+        return write_steps(a, step_sizes(), argv)
     os.makedirs(a.runs_dir, exist_ok=True)
     log_path = os.path.join(a.results, "output.log")
     open(log_path, "w").close()
@@ -143,7 +143,7 @@ def write_report(a, results, argv):
     its = sorted({it for r in results.values() for it in r["fid"]})
     lines = [f"# WGAN on MNIST: the dissertation's RMSprop against Keras 3's ({a.iterations} iterations, "
              f"batch {a.batch}, seed {a.seed})", "",
-             f"Command: `python benchmarks/wgan_rmsprop.py {' '.join(argv or sys.argv[1:])}`  ",
+             f"Command: `{command_line(argv, __file__)}`  ",
              f"Machine: {machine_line()}", "",
              f"FID: 2015 FID Inception network, {a.fid_n} generated vs {a.fid_n} real MNIST training images.", "",
              "| RMSprop | " + " | ".join(f"FID at {it:,}" for it in its) + " | mean abs W estimate, last 50 iterations "

@@ -104,6 +104,18 @@ def remove_stale_temporaries(folder: str, max_age: float = STALE_TMP_SECONDS) ->
     return removed
 
 
+def cache_and_record(info: dict, images: np.ndarray, *, use_cache: bool, path: str, key: str, count: int,
+                     skipped: int) -> None:
+    """Write a freshly loaded dataset's cache when caching is on, and record in ``info`` (which the
+    cache keeps too) what became of it: ``cache`` "built", "write-failed" or "off", and its path."""
+    if not use_cache:
+        info["cache"] = "off"
+        return
+    meta = {"key": key, "count": count, "skipped": skipped, "info": info}
+    info["cache"] = "built" if write_cache(path, images, meta) else "write-failed"
+    info["cache_path"] = path
+
+
 def write_cache(path: str, images: np.ndarray, meta: dict) -> bool:
     """Write the cache atomically; on failure (read-only dir, full disk) warn and return False.
 

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import ConfigError, DatasetError
 from . import celeba, emoji, flowers, imagefolder, nlvr
 from .base import ImageDataset
-from .cache import cache_path_for, content_fingerprint, read_cache, source_key, write_cache
+from .cache import cache_and_record, cache_path_for, content_fingerprint, read_cache, source_key
 from .imageio import (RESAMPLE_NAME, Progress, SkipImage, SkipLog, emit_skip_warning, list_image_files,
                       parallel_map)
 from .locate import resolve_cache_dir
@@ -185,12 +185,7 @@ def load_folder(spec: FolderSpec, worker, folder: str, data_dir: str, *, cache_d
     if spec.per_file > 1:
         info["crops"] = count
     log.warn(len(files))
-    if use_cache:
-        meta = {"key": key, "count": count, "skipped": len(log), "info": info}
-        info["cache"] = "built" if write_cache(cache_path, images, meta) else "write-failed"
-        info["cache_path"] = cache_path
-    else:
-        info["cache"] = "off"
+    cache_and_record(info, images, use_cache=use_cache, path=cache_path, key=key, count=count, skipped=len(log))
     info["load_seconds"] = round(time.monotonic() - start, 3)
     return ImageDataset(name=spec.name, images=images, source=folder, skipped=len(log), info=info)
 

@@ -20,7 +20,7 @@ import PIL
 from ..errors import ConfigError, DatasetError
 from . import cifar10, mnist, shapes
 from .base import ImageDataset
-from .cache import cache_path_for, content_fingerprint, read_cache, source_key, write_cache
+from .cache import cache_and_record, cache_path_for, content_fingerprint, read_cache, source_key, write_cache
 from .folders import FOLDERS, WORKERS, check_limit, find_folder, load_folder, load_image_dir, load_image_folder
 from .imageio import DatasetWarning, Progress, downscale_images
 from .locate import DATA_DIR_ENV, data_dirs_with_origin, describe_dirs, resolve_cache_dir
@@ -214,12 +214,7 @@ def _load_cifar10(dirs, cache_dir, use_cache, limit) -> ImageDataset:
     images, facts = cifar10.load(folder, limit)
     info = dict(base_info, **facts)
     info.update(count=len(images), fingerprint=content_fingerprint("cifar10", images))
-    if use_cache:
-        meta = {"key": key, "count": len(images), "skipped": 0, "info": info}
-        info["cache"] = "built" if write_cache(cache_path, images, meta) else "write-failed"
-        info["cache_path"] = cache_path
-    else:
-        info["cache"] = "off"
+    cache_and_record(info, images, use_cache=use_cache, path=cache_path, key=key, count=len(images), skipped=0)
     info["load_seconds"] = round(time.monotonic() - start, 3)
     return ImageDataset(name="cifar10", images=images, source=folder, skipped=0, info=info)
 
