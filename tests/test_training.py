@@ -433,7 +433,7 @@ def test_reference_lines_stay_in_view_and_the_fid_figure_says_what_it_shows(tmp_
     from gan_keras.training.logspec import Plot
 
     figures = []
-    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig))
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: figures.append(fig))
     monkeypatch.setattr(eval_plots, "_save", lambda fig, path: figures.append(fig) or path)
     rng = np.random.default_rng(0)
     log = {"iteration": np.arange(1, 201, dtype=float), "divergence": -0.4 + 0.05 * rng.standard_normal(200)}
