@@ -200,9 +200,14 @@ def test_a_seed_without_a_fid_is_counted_never_hidden(tmp_path):
     worst = next(v for v in result.data["verdicts"]["mnist"] if v["kind"] == "worst")
     assert "FIDs of only some seeds (DCGAN at 30,000: 9.00 ± 1.41 (8.00–10.00, n=2 of 3, 1 nan))" in worst["indicative"]
     fid_axes = result.data["figures"]["mnist"]["fid"]["axes"][0]
-    assert "DCGAN (mean of 2–3 seeds, band min–max)" in fid_axes["series"]
+    assert "DCGAN (mean of 2–3 of 3 seeds, band min–max)" in fid_axes["series"]
     # the dissertation's values are Keras-InceptionV3 FIDs, and the legend says so
     assert "DCGAN: dissertation (Table 4-1, Keras ImageNet InceptionV3)" in fid_axes["dissertation"]
+    # a seed without a FID anywhere is counted too
+    runs[2] = make_run(tmp_path, "dcgan_s2_lost", seed=2, fids={10000: 1.0, 30000: 1.0},
+                       status={10000: "nan", 30000: "failed"})
+    fid_axes = compare_runs(runs, tmp_path / "out2", panels=False).data["figures"]["mnist"]["fid"]["axes"][0]
+    assert "DCGAN (mean of 2 of 3 seeds, band min–max)" in fid_axes["series"]
 
 
 def test_allowed_mixed_evaluations_are_never_averaged_and_datasets_are_checked_apart(tmp_path):
@@ -220,6 +225,17 @@ def test_allowed_mixed_evaluations_are_never_averaged_and_datasets_are_checked_a
     # runs of two datasets are never compared: each evaluated its own way is no mix
     nlvr = make_run(tmp_path, "nlvr", dataset="nlvr", batch=64, fids={10000: 50.0}, backbone="fid", n=1000)
     assert compare_runs([keras_seed, nlvr], tmp_path / "two", panels=False).warnings == []
+    # and a dataset evaluated alike keeps its seeds together, an unevaluated one among them, beside a mixed one
+    nlvr_s1 = make_run(tmp_path, "nlvr_s1", dataset="nlvr", batch=64, seed=1)
+    result = compare_runs([keras_seed, fid_seed, nlvr, nlvr_s1], tmp_path / "three", panels=False, allow_mixed=True)
+    assert [g["runs"] for g in result.tables["nlvr"]["groups"]] == [["nlvr", "nlvr_s1"]]
+    assert result.tables["nlvr"]["groups"][0]["label"] == "DCGAN"
+    # a ranking of FIDs computed differently is no ranking
+    wgangp = make_run(tmp_path, "wgangp", model="WGANGP", seed=0, fids={10000: 20.0}, backbone="fid")
+    best = next(v for v in compare_runs([keras_seed, wgangp], tmp_path / "four", panels=False, allow_mixed=True)
+                .data["verdicts"]["mnist"] if v["kind"] == "best")
+    assert (best["status"], best["ours"]) == ("not enough runs",
+                                              "their FIDs were computed differently (--allow-mixed): not ranked")
 
 
 # ------------------------------------------------------------------------------------------------

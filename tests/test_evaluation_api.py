@@ -613,6 +613,12 @@ def test_a_training_set_smaller_than_the_sample_is_all_used_and_said_so(run_dir,
     table = (out / "metrics.md").read_text()
     assert "300 generated vs 200 real training images (all of them: the training set has no more)" in table
     assert f"Note: {note}." in table and "seeded random sample" not in table
+    exactly = evaluate_run(run_dir, EvalConfig(fid_sample_number=N_REAL, generate_sample_number=1, out=tmp_path / "all",
+                                               progress=False, checkpoint=300),
+                           backbone=FakeBackbone(), dataset=make_dataset())
+    assert exactly.summary["notes"] == []
+    assert f"{N_REAL} generated vs {N_REAL} real training images (all of them)" in \
+        (tmp_path / "all" / "metrics.md").read_text()
 
 
 def test_a_checkpoint_whose_images_hold_nan_has_no_fid_of_its_model(run_dir, tmp_path, monkeypatch):

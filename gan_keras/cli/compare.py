@@ -1,7 +1,7 @@
 """The command line of ``python GAN_compare.py RUN_DIR [RUN_DIR ...] --out DIR``: compare runs (chapter 4's tables and figures).
 
 Prints the files written. Input that cannot be compared (not a run directory, an unreadable
-evaluation, runs evaluated with different backbones or sample sizes without ``--allow-mixed``)
+evaluation, runs of one dataset evaluated differently without ``--allow-mixed``)
 gives one line on stderr and exit code 2.
 """
 from __future__ import annotations
@@ -24,8 +24,8 @@ def build_parser() -> OneLineParser:
                    help="each run's evaluation folder, relative to the run (GAN_evaluation.py --out; "
                         "default: evaluation)")
     p.add_argument("--allow-mixed", action="store_true",
-                   help="compare runs evaluated with different backbones, resizes or FID sample numbers "
-                        "(with a warning)")
+                   help="compare runs of one dataset evaluated differently (backbone, resize, generated or real "
+                        "sample size, metrics version), with a warning; such runs are never averaged together")
     p.add_argument("--seed", type=seed_int, default=0, help="seed of the panels' fixed noise (default 0)")
     p.add_argument("--no-panels", action="store_true", help="skip the checkpoint panels (no generator is loaded)")
     p.add_argument("--title", default=None, help="title of comparison.md")

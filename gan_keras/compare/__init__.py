@@ -20,7 +20,8 @@ import os
 from dataclasses import dataclass, field
 
 from gan_keras import rundir
-from gan_keras.compare.runs import CompareError, MixedEvaluationsError, check_evaluations, group_runs, load_runs
+from gan_keras.compare.runs import (CompareError, MixedEvaluationsError, check_evaluations, evaluation_differences,
+                                    group_runs, load_runs)
 
 __all__ = ["compare_runs", "ComparisonResult", "CompareError", "MixedEvaluationsError"]
 
@@ -118,8 +119,9 @@ def compare_runs(run_dirs, out, *, eval_dir: str = rundir.EVALUATION, allow_mixe
         run_dirs: run directories (``GAN_main.py --out``), in the order to show them.
         out: output folder (created): comparison.md, comparison.json and the PNGs.
         eval_dir: each run's evaluation folder, relative to the run (``GAN_evaluation.py --out``).
-        allow_mixed: compare runs evaluated with different backbones, resizes or FID sample numbers
-            (a warning is written); otherwise that raises MixedEvaluationsError.
+        allow_mixed: compare runs of one dataset evaluated differently (backbone, resize, either
+            sample size, metrics version): a warning is written, and such runs are never averaged
+            together; otherwise that raises MixedEvaluationsError.
         seed: seed of the panels' fixed noise (the same noise for every checkpoint).
         panels: draw one checkpoint panel per run (loads every generator checkpoint).
         title: the document's title.
@@ -134,12 +136,11 @@ def compare_runs(run_dirs, out, *, eval_dir: str = rundir.EVALUATION, allow_mixe
     if eval_dir != rundir.EVALUATION and not any(os.path.isdir(r.eval_path) for r in runs):
         raise CompareError(f"no run has an evaluation folder {eval_dir!r} (--eval-dir): "
                            f"{', '.join(r.eval_path for r in runs)} do not exist")
-    mixed = check_evaluations(runs, allow_mixed)
-    warnings += mixed
+    warnings += check_evaluations(runs, allow_mixed)
     out = os.path.abspath(os.fspath(out))
     _check_out(out)
     os.makedirs(out, exist_ok=True)
-    grouped = group_runs(runs, by_evaluation=bool(mixed))
+    grouped = group_runs(runs, by_evaluation=set(evaluation_differences(runs)))
     by_name = {r.name: r for r in runs}
     for dataset, groups in grouped.items():
         for g in groups:

@@ -199,10 +199,12 @@ def fid_figure(dataset: str, groups: list[Group], out: str, settings_text: str =
             continue
         stats = [group_stat(g, it) for it in its]
         mean = np.array([s.mean for s in stats])
-        n = max(s.n for s in stats)
+        n, fewest = max(s.n for s in stats), min(s.n for s in stats)
+        runs = sum(r.evaluated for r in g.runs)
         label = _line_label(g, n)
-        if min(s.n for s in stats) < n:   # a seed without a FID at some checkpoints
-            label = label.replace(f"mean of {n} seeds", f"mean of {min(s.n for s in stats)}–{n} seeds")
+        if fewest < n or n < runs:   # seeds without a FID at some checkpoints, or at all of them
+            label = f"{g.label} (mean of {fewest if fewest == n else f'{fewest}–{n}'} of {runs} seeds" + \
+                    (", band min–max)" if n > 1 else ")")
         (line,) = ax.plot(its, mean, "o-", color=colour, markersize=4, label=label)
         line.set_gid(SERIES)
         if n > 1:

@@ -211,27 +211,34 @@ def load_runs(paths, eval_dir: str = rundir.EVALUATION) -> tuple[list[Run], list
     return runs, warnings
 
 
-def check_evaluations(runs: list[Run], allow_mixed: bool = False) -> list[str]:
-    """MixedEvaluationsError when evaluated runs of one dataset had their FIDs computed differently.
-
-    Backbone, resize and both sample numbers each change FID's value (a smaller sample gives a
-    larger FID), so such FIDs are not comparable. Runs of different datasets are never compared, so
-    each dataset is checked on its own. With ``allow_mixed`` the difference becomes a warning (and
-    ``group_runs(..., by_evaluation=True)`` keeps such runs in separate groups).
-    """
-    problems = []
+def evaluation_differences(runs: list[Run]) -> dict[str, list[str]]:
+    """``{dataset: ["<dataset> backbone: keras (a) vs fid (b)", ...]}`` for each dataset whose
+    evaluated runs had their FIDs computed differently (``EVAL_KEYS``); {} when none."""
     datasets: dict = {}
     for run in runs:
         if run.evaluated:
             datasets.setdefault(run.dataset, []).append(run)
+    found: dict = {}
     for dataset, evaluated in datasets.items():
         for key, what in EVAL_KEYS:
             values: dict = {}
             for run in evaluated:
                 values.setdefault(run.eval_settings()[key], []).append(run.name)
             if len(values) > 1:
-                problems.append(f"{dataset} {what}: " + " vs ".join(f"{v} ({', '.join(names)})"
-                                                                   for v, names in values.items()))
+                found.setdefault(dataset, []).append(
+                    f"{dataset} {what}: " + " vs ".join(f"{v} ({', '.join(names)})" for v, names in values.items()))
+    return found
+
+
+def check_evaluations(runs: list[Run], allow_mixed: bool = False) -> list[str]:
+    """MixedEvaluationsError when evaluated runs of one dataset had their FIDs computed differently.
+
+    Backbone, resize and both sample numbers each change FID's value (a smaller sample gives a
+    larger FID), so such FIDs are not comparable. Runs of different datasets are never compared, so
+    each dataset is checked on its own. With ``allow_mixed`` the difference becomes a warning (and
+    ``group_runs(..., by_evaluation=<those datasets>)`` keeps such runs in separate groups).
+    """
+    problems = [p for found in evaluation_differences(runs).values() for p in found]
     if not problems:
         return []
     text = "the runs were evaluated differently, so their FIDs are not comparable: " + "; ".join(problems)
@@ -263,8 +270,8 @@ def _experiment(run: Run, by_evaluation: bool = False) -> dict:
     (``init_from``) and the hyperparameters. Those are read as the run's code meant them: a
     hyperparameter added since it was written takes its declared default, the behaviour of that code
     (``run_setup.comparable_hyperparams``, as a resume reads them), so seeds written by different
-    versions still group together. ``by_evaluation``: how its FIDs were computed too (with
-    ``--allow-mixed``: FIDs computed differently are never averaged together)."""
+    versions still group together. ``by_evaluation``: how its FIDs were computed too, when it has
+    an evaluation (with ``--allow-mixed``: FIDs computed differently are never averaged together)."""
     from gan_keras.errors import GanKerasError
     from gan_keras.registry import get_model
     from gan_keras.training.run_setup import comparable_hyperparams
@@ -279,14 +286,12 @@ def _experiment(run: Run, by_evaluation: bool = False) -> dict:
             **{k: run.config.get(k) for k in ("data_limit", "f1_images") if run.config.get(k) is not None},
             **({"init_from": init_from.get("path") if isinstance(init_from, dict) else init_from} if init_from else {}),
             **{k: v for k, v in hp.items() if k not in _NOT_EXPERIMENT},
-            **({"evaluation": _evaluation_text(run)} if by_evaluation else {})}
+            **({"evaluation": _evaluation_text(run)} if by_evaluation and run.evaluated else {})}
 
 
 def _evaluation_text(run: Run) -> str:
     """How a run's FIDs were computed, for a group's label: "fid bilinear, 5000 vs 5000 images"."""
     e = run.eval_settings()
-    if not e:
-        return "none"
     version = f", metrics v{e['metrics_version']}" if e["metrics_version"] != 1 else ""
     return f"{e['backbone']} {e['resize']}, {e['fid_sample_number']} vs {e['real_images']} images{version}"
 
@@ -294,15 +299,15 @@ def _evaluation_text(run: Run) -> str:
 _FIRST = ("batch", "image", "data_limit", "f1_images", "init_from", "evaluation")   # a label's order; then the rest
 
 
-def group_runs(runs: list[Run], by_evaluation: bool = False) -> dict[str, list[Group]]:
+def group_runs(runs: list[Run], by_evaluation=frozenset()) -> dict[str, list[Group]]:
     """``{dataset: [Group, ...]}``, datasets and groups in the order first given.
 
     A group's label is the model's name; when one model has several groups in a dataset (other
-    batch size, architecture or hyperparameters; with ``by_evaluation``, FIDs computed otherwise),
-    the settings that differ are added to it.
+    batch size, architecture or hyperparameters; in the datasets ``by_evaluation`` names, FIDs
+    computed otherwise), the settings that differ are added to it.
     """
     def experiment(run):
-        return _experiment(run, by_evaluation)
+        return _experiment(run, run.dataset in by_evaluation)
 
     by_dataset: dict[str, dict[tuple, list[Run]]] = {}
     for run in runs:

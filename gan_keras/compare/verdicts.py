@@ -67,6 +67,8 @@ def _rank(verdict, chosen: dict[str, Group]) -> dict:
     if len(chosen) < 2:
         return {"status": NOT_ENOUGH, "ours": f"only {diss.display(verdict.model)} was evaluated: nothing to rank"}
     groups = list(chosen.values())
+    if len({json.dumps(r.eval_settings(), sort_keys=True) for g in groups for r in g.runs if r.evaluated}) > 1:
+        return {"status": NOT_ENOUGH, "ours": "their FIDs were computed differently (--allow-mixed): not ranked"}
     it = _common_iteration(groups, verdict.dataset)
     if it is None:
         return {"status": NOT_ENOUGH, "ours": "no iteration evaluated in every model's runs"}

@@ -65,8 +65,9 @@ def write_tables(rows, out: str, summary: dict) -> None:
     write_text_atomic(os.path.join(out, "metrics.csv"), buf.getvalue())
 
     n_real = s['real_images']['n']
-    sample = (f"seeded random sample, seed {s['seed']}" if n_real >= s['fid_sample_number'] else
-              "all of them: the training set has no more")
+    every = n_real >= (s['real_images'].get('dataset_size') or math.inf)   # the whole training set
+    sample = (f"seeded random sample, seed {s['seed']}" if n_real >= s['fid_sample_number'] and not every else
+              "all of them" + ("" if n_real >= s['fid_sample_number'] else ": the training set has no more"))
     lines = [
         f"# Evaluation of {s['run'].get('model') or '?'} on {s['run']['dataset']}",
         "",

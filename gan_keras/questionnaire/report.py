@@ -229,7 +229,7 @@ def plot_report(rep: dict, path: str) -> None:
     ax.set_ylim(0, 122)  # room for the two-line value labels above 100 %
     ax.set_yticks(range(0, 101, 20))
     ax.set_ylabel("human error rate (%)\nhigher: fakes taken for real more often")
-    ax.set_title(f"Human error rate, 95 % Wilson intervals ({rep['participants_answering']} participants)",
+    ax.set_title(f"Human error rate, 95 % Wilson intervals ({rep['participants_counted']} participants)",
                  fontsize=9)
     fig.tight_layout()
     from gan_keras.report.plots import save_figure
