@@ -154,7 +154,7 @@ def render_markdown(rep: dict) -> str:
     partial = rep["participants_answering"] - rep["participants_complete"]
     counted = (f"every answer counted, those of the {partial} who stopped part-way included (--include-partial)"
                if rep.get("include_partial") else
-               f"counted: the answers of those who completed it, as the dissertation counted submitted forms"
+               "counted: the answers of those who completed it, as the dissertation counted submitted forms"
                + (f"; {rep['partial_answers']} answer(s) of the {partial} who stopped part-way left out "
                   "(report --include-partial counts them)" if partial else ""))
     lines = ["# Human evaluation", "",
