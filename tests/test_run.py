@@ -532,14 +532,19 @@ def test_saved_models_load_in_a_fresh_interpreter_after_import_gan_keras(tmp_pat
     run_dir = run(tmp_path, model="WGAN", epochs=1, batch_size=2, sample_interval=1, save_model_interval=1,
                   hyperparams={"critic_steps": 1})
     (checkpoint,) = rundir.list_checkpoints(run_dir)
-    paths, counts = [checkpoint.generator_path, checkpoint.discriminator_path], ["7276993", "5336961"]
+    paths, counts = [checkpoint.generator_path, checkpoint.discriminator_path], ["7276993/1", "5336961/1"]
     for name, spec in MODELS.items():
         shape = min(spec.architecture().generators, key=lambda s: s[0] * s[1] * s[2])
         for which, net in (("g", spec.build_generator(shape)), ("d", spec.build_discriminator(shape))):
             paths.append(str(tmp_path / f"{name}_{which}.keras"))
             net.save(paths[-1])
-            counts.append(str(net.count_params()))
-    code = "import gan_keras, keras, sys; print(*(keras.saving.load_model(p).count_params() for p in sys.argv[1:]))"
+            counts.append(f"{net.count_params()}/{len(net.outputs)}")
+    assert counts[2 + 2 * list(MODELS).index("BEGANV3") + 1].endswith("/3")  # its VAE D: image, mean, log variance
+    code = ("import gan_keras, keras, numpy as np, sys\n"
+            "for p in sys.argv[1:]:\n"
+            "    m = keras.saving.load_model(p)\n"
+            "    out = m(np.zeros((1,) + tuple(m.inputs[0].shape[1:]), 'float32'), training=False)\n"
+            "    print(f'{m.count_params()}/{len(out) if isinstance(out, (list, tuple)) else 1}')")
     result = subprocess.run([sys.executable, "-c", code, *paths], capture_output=True, text=True, timeout=300,
                             cwd=str(tmp_path), env={**os.environ, "PYTHONPATH": ROOT})
     assert result.returncode == 0, result.stderr[-3000:]
