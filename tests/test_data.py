@@ -285,6 +285,9 @@ def test_nlvr_real_crops(nlvr_subset, tmp_path):
     assert ds.images.shape == (72, 64, 64, 3) and ds.images.dtype == np.uint8
     assert ds.info["images_read"] == 24 and ds.info["crops"] == 72 and ds.info["images_skipped"] == 0
     assert ds.skipped == 0 and ds.info["bar_fallback"] == 0
+    # an NLVR example's boxes come in 6 orders (files -img0 .. -img5): most crops repeat, and the count says so
+    distinct = len({crop.tobytes() for crop in ds.images})
+    assert ds.info["distinct_images"] == distinct and distinct < 72
     for crop in ds.images:
         # The box, not the bar: light grey background dominates and no column is bar grey.
         assert (crop == 211).all(axis=2).mean() > 0.3
@@ -846,6 +849,9 @@ def test_folder_cache_rebuilt_after_adding_a_file(tmp_path):
     third = load_dataset(f"folder:{d}", cache_dir=cache, progress=False)
     assert third.info["cache"] == "built" and len(third) == 4 and (third.images[3] == (0, 0, 250)).all()
     assert third.info["fingerprint"] != first.info["fingerprint"] and len(os.listdir(cache)) == 1
+    assert (first.info["distinct_images"], second.info["distinct_images"]) == (3, 3)   # kept with the cache
+    shutil.copy(d / "0.png", d / "copy_of_0.png")
+    assert load_dataset(f"folder:{d}", cache_dir=cache, progress=False).info["distinct_images"] == 4   # of 5
 
 
 def test_folder_relative_home_missing_and_all_bad(tmp_path, monkeypatch):

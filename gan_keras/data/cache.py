@@ -36,6 +36,13 @@ def content_fingerprint(name: str, images: np.ndarray) -> str:
     return f"{name}-{'x'.join(str(d) for d in images.shape)}-{digest.hexdigest()[:16]}"
 
 
+def distinct_count(images: np.ndarray) -> int:
+    """How many of the images differ, pixel for pixel (NLVR's boxes come in 6 orders of one
+    example, so most of its crops repeat; a folder may hold one file twice)."""
+    return len({hashlib.blake2b(memoryview(np.ascontiguousarray(image)).cast("B"), digest_size=16).digest()
+                for image in images})
+
+
 def source_key(version: str, folder: str, rel_paths: list[str], options: dict) -> str:
     """Hash of everything the preprocessed array depends on (file list, sizes, mtimes, ctimes, versions)."""
     h = hashlib.sha256()

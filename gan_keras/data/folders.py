@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import ConfigError, DatasetError
 from . import celeba, emoji, flowers, imagefolder, nlvr
 from .base import ImageDataset
-from .cache import cache_and_record, cache_path_for, content_fingerprint, read_cache, source_key
+from .cache import cache_and_record, cache_path_for, content_fingerprint, distinct_count, read_cache, source_key
 from .imageio import (RESAMPLE_NAME, Progress, SkipImage, SkipLog, emit_skip_warning, list_image_files,
                       parallel_map)
 from .locate import resolve_cache_dir
@@ -180,7 +180,7 @@ def load_folder(spec: FolderSpec, worker, folder: str, data_dir: str, *, cache_d
     info.update({
         "images_read": read, "images_skipped": len(log), spec.flag_name: flags,
         "skipped_examples": log.examples(), "skipped_reasons": log.reasons(), "count": count,
-        "fingerprint": content_fingerprint(spec.name, images),
+        "fingerprint": content_fingerprint(spec.name, images), "distinct_images": distinct_count(images),
     })
     if spec.per_file > 1:
         info["crops"] = count

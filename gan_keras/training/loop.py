@@ -213,7 +213,10 @@ class Trainer:
             print(f"{self.run_dir} already has {start} iterations (asked for {c.epochs}): nothing to do")
             self._finish(start, elapsed)
             return self.run_dir
-        print(f"training {spec.name} on {c.dataset} ({len(self.dataset)} images, {'x'.join(map(str, self.image_shape))}) "
+        distinct = (getattr(self.dataset, "info", None) or {}).get("distinct_images")
+        count = f"{len(self.dataset)} images" + (f" of which {distinct} distinct" if distinct and
+                                                 distinct < len(self.dataset) else "")
+        print(f"training {spec.name} on {c.dataset} ({count}, {'x'.join(map(str, self.image_shape))}) "
               f"for {c.epochs} iterations, batch {c.batch_size}, seed {self.seed} -> {self.run_dir}\n"
               "  (each progress line: the mean of every value since the line before)", flush=True)
         interval = IntervalMeans()
