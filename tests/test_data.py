@@ -638,6 +638,12 @@ def test_celeba_missing_names_the_folder_and_download(tmp_path):
     msg = str(err.value)
     assert "celeba/img_align_celeba/" in msg and str(tmp_path) in msg and "\n" not in msg
     assert "img_align_celeba.zip" in msg and "mmlab.ie.cuhk.edu.hk/projects/CelebA.html" in msg
+    assert f"{tmp_path / 'celeba'}/ exists but holds nothing instead" in msg
+    for i in range(7):   # the images one folder too high: the error says what the folder holds
+        _save(str(tmp_path / "celeba" / f"{i:06d}.jpg"), _solid((9, 9, 9), (20, 20)))
+    with pytest.raises(DatasetError, match=r"celeba/ exists but holds 000000.jpg, 000001.jpg, 000002.jpg, "
+                                           r"000003.jpg, 000004.jpg and 2 more instead\. To get it"):
+        load_dataset("celeba", data_dir=str(tmp_path), progress=False)
     (tmp_path / "celeba" / "img_align_celeba").mkdir()
     with pytest.raises(DatasetError, match="no image files.*img_align_celeba"):
         load_dataset("celeba", data_dir=str(tmp_path), progress=False)

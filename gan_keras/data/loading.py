@@ -63,9 +63,25 @@ def _missing(name: str, expected: str, dirs, extra: str = "") -> DatasetError:
     info = DATASETS[name]
     return DatasetError(
         f"dataset {name!r} not found: expected {expected} under one of the data dirs searched: "
-        f"{describe_dirs(dirs)}{extra}. To get it: {info.how_to_get}. Then pass --data-dir (data_dir) "
-        f"or set ${DATA_DIR_ENV} to the folder that contains it"
+        f"{describe_dirs(dirs)}{extra}{_mislaid(name, dirs)}. To get it: {info.how_to_get}. Then pass --data-dir "
+        f"(data_dir) or set ${DATA_DIR_ENV} to the folder that contains it"
     )
+
+
+def _mislaid(name: str, dirs) -> str:
+    """What a data dir holds where the dataset's folder is, but not in its layout (images one folder
+    too high, say): "; <dir>/nlvr/ exists but holds 0/, 1/, ... instead", or ""."""
+    for data_dir, _origin in dirs:
+        folder = os.path.join(data_dir, name)
+        if os.path.isdir(folder):
+            try:
+                entries = sorted(os.listdir(folder))
+            except OSError:
+                continue
+            shown = ", ".join(e + ("/" if os.path.isdir(os.path.join(folder, e)) else "") for e in entries[:5])
+            more = f" and {len(entries) - 5} more" if len(entries) > 5 else ""
+            return f"; {folder}/ exists but holds {shown or 'nothing'}{more} instead"
+    return ""
 
 
 def _load_mnist(dirs, limit, allow_download: bool) -> ImageDataset:
