@@ -190,7 +190,8 @@ def test_a_seed_without_a_fid_is_counted_never_hidden(tmp_path):
     indicative, naming the seeds left. The FID figure's legend gives the range of seeds."""
     runs = [make_run(tmp_path, "dcgan_s0", seed=0, fids={10000: 10.0, 30000: 8.0}),
             make_run(tmp_path, "dcgan_s1", seed=1, fids={10000: 12.0, 30000: 10.0}),
-            make_run(tmp_path, "dcgan_s2", seed=2, fids={10000: 14.0, 30000: 400.0}, status={30000: "nan"}),
+            make_run(tmp_path, "dcgan_s2", seed=2, fids={10000: 14.0, 30000: 400.0}, status={30000: "nan"},
+                     iterations=500),
             make_run(tmp_path, "gan", model="GAN", fids={10000: 90.0, 30000: 80.0})]
     result = compare_runs(runs, tmp_path / "out", panels=False)
     dcgan = result.tables["mnist"]["groups"][0]
@@ -200,7 +201,10 @@ def test_a_seed_without_a_fid_is_counted_never_hidden(tmp_path):
     worst = next(v for v in result.data["verdicts"]["mnist"] if v["kind"] == "worst")
     assert "FIDs of only some seeds (DCGAN at 30,000: 9.00 ± 1.41 (8.00–10.00, n=2 of 3, 1 nan))" in worst["indicative"]
     fid_axes = result.data["figures"]["mnist"]["fid"]["axes"][0]
-    assert "DCGAN (mean of 2–3 of 3 seeds, band min–max)" in fid_axes["series"]
+    losses = result.data["figures"]["mnist"]["losses"]["axes"][0]["series"]   # seeds of 300, 300, 500 iterations
+    assert "DCGAN (mean of 3 seeds, band min–max; to iteration 300, where the shortest seed ends)" in losses
+    assert "DCGAN (mean of 3 seeds, band min–max)" in fid_axes["series"]
+    assert "DCGAN: mean of 2 seed(s) where fewer have a FID" in fid_axes["legend"]
     # the dissertation's values are Keras-InceptionV3 FIDs, and the legend says so
     assert "DCGAN: dissertation (Table 4-1, Keras ImageNet InceptionV3)" in fid_axes["dissertation"]
     # a seed without a FID anywhere is counted too

@@ -97,17 +97,30 @@ def test_run_directory_is_self_describing(tmp_path):
     assert grid.size[0] > 8 * 28  # an 8x8 grid of 28x28 samples (enlarged)
 
 
-def test_the_terminal_says_what_is_happening_and_what_to_do_next(tmp_path, capsys):
+def test_the_terminal_says_what_is_happening_and_what_to_do_next(tmp_path, capsys, monkeypatch):
     """The first progress line times the start (tracing), not a rate to extrapolate; the others
-    give the rate and time left; the last names the samples, the curves and the evaluation command."""
+    give the rate and time left; the last names the samples, the curves and the evaluation command,
+    with --inception fid where Keras' InceptionV3 weights are not on the machine (as here)."""
+    from gan_keras.errors import WeightsError
+    from gan_keras.metrics import weights
+    from gan_keras.training import loop
+
+    def missing(**kw):
+        raise WeightsError("not here")
+
+    monkeypatch.setattr(weights, "find_keras_weights", missing)
     run_dir = run(tmp_path, epochs=3, progress_seconds=0)
     lines = capsys.readouterr().out.splitlines()
     progress = [ln for ln in lines if ln.startswith("[")]
     assert "s to start (building and tracing; the ETA follows)" in progress[0] and "ETA 0:" not in progress[0]
     assert all("it/s | ETA " in ln for ln in progress[1:]) and len(progress) == 3
+    assert lines[-2].startswith("done: 3 iterations, ") and "s of training in all its sessions; run directory" \
+        in lines[-2]
     assert lines[-1] == f"  samples in {run_dir}/samples, curves in {run_dir}/plots; its FID: " \
-                        f"python GAN_evaluation.py {run_dir} 5000 500  (README 'Evaluation': which Inception " \
-                        "weights, and how long on a CPU)"
+                        f"python GAN_evaluation.py {run_dir} 5000 500 --inception fid  (README 'Evaluation': " \
+                        "which Inception weights, and how long on a CPU)"
+    monkeypatch.setattr(weights, "find_keras_weights", lambda **kw: ("/models/inception.h5", True))
+    assert loop._inception_option() == ""    # with Keras' weights found, the default network
 
 
 def test_a_progress_line_shows_the_means_since_the_line_before(tmp_path, capsys):

@@ -315,4 +315,8 @@ def test_evaluation_no_download_flag(tmp_path, monkeypatch, capsys):
     assert seen == [("fid", None, False)]
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("GAN_evaluation.py: error: FID Inception weights not found")
+    assert not (tmp_path / "out").exists()   # the folder made to check it is writable is not left behind
+    (tmp_path / "kept").mkdir()
+    assert evaluate.main([*argv[:-3], "--out", str(tmp_path / "kept"), "--quiet"]) == 2
+    assert (tmp_path / "kept").is_dir()      # one that was there before stays
     assert evaluate.config_from_args(evaluate.build_parser().parse_args(argv[:3]), []).download is True

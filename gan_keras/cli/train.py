@@ -196,7 +196,7 @@ def _train(parser, argv) -> int:
         try:
             rundir.not_a_checkpoint_folder(args.resume, CHECKPOINT_FOLDER_ADVICE)
         except GanKerasError as exc:
-            return fail(PROG, f"cannot resume {exc}", 2)
+            return fail(PROG, f"cannot resume: {exc}", 2)
         if not (os.path.isfile(os.path.join(args.resume, rundir.CONFIG)) or rundir.list_checkpoints(args.resume)):
             return fail(PROG, f"cannot resume {args.resume}: it is not a run directory (no config.json)", 2)
         out = args.resume

@@ -75,7 +75,8 @@ def _xlabel(window: int) -> str:
 
 
 def _series(curves: list[RunCurves], column: str, window: int):
-    """(iterations, mean, min, max, n) of a column's smoothed curves over the runs that log it."""
+    """(iterations, mean, min, max, n, the longest run's last iteration) of a column's smoothed
+    curves over the runs that log it, at the iterations they all have (the shortest run's)."""
     have = [c.log for c in curves if column in c.log]
     if not have:
         return None
@@ -89,7 +90,8 @@ def _series(curves: list[RunCurves], column: str, window: int):
         keep = np.isin(log["iteration"], common)
         stacked.append(plots.smooth(log[column][keep], window))
     stacked = np.vstack(stacked)
-    return common, stacked.mean(axis=0), stacked.min(axis=0), stacked.max(axis=0), len(have)
+    longest = max(float(log["iteration"][-1]) for log in have)
+    return common, stacked.mean(axis=0), stacked.min(axis=0), stacked.max(axis=0), len(have), longest
 
 
 def _line_label(group: Group, n: int) -> str:
@@ -99,8 +101,11 @@ def _line_label(group: Group, n: int) -> str:
 
 
 def _draw(ax, series, group: Group, colour):
-    it, mean, lo, hi, n = series
-    (line,) = ax.plot(it, mean, color=colour, linewidth=1.4, label=_line_label(group, n))
+    it, mean, lo, hi, n, longest = series
+    label = _line_label(group, n)
+    if longest > it[-1]:   # seeds of other lengths: the mean stops where the shortest does
+        label = label[:-1] + f"; to iteration {int(it[-1]):,}, where the shortest seed ends)"
+    (line,) = ax.plot(it, mean, color=colour, linewidth=1.4, label=label)
     line.set_gid(SERIES)
     if n > 1:
         ax.fill_between(it, lo, hi, color=colour, alpha=0.2, linewidth=0)
@@ -109,7 +114,8 @@ def _draw(ax, series, group: Group, colour):
 def _drawn(fig) -> list[dict]:
     return [{"title": ax.get_title(), "xlabel": ax.get_xlabel(),
              "series": [ln.get_label() for ln in ax.get_lines() if ln.get_gid() == SERIES],
-             "dissertation": [ln.get_label() for ln in ax.get_lines() if ln.get_gid() == REFERENCE]}
+             "dissertation": [ln.get_label() for ln in ax.get_lines() if ln.get_gid() == REFERENCE],
+             "legend": [t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() else []}
             for ax in fig.axes]
 
 
@@ -199,14 +205,20 @@ def fid_figure(dataset: str, groups: list[Group], out: str, settings_text: str =
             continue
         stats = [group_stat(g, it) for it in its]
         mean = np.array([s.mean for s in stats])
-        n, fewest = max(s.n for s in stats), min(s.n for s in stats)
+        n = max(s.n for s in stats)
         runs = sum(r.evaluated for r in g.runs)
         label = _line_label(g, n)
-        if fewest < n or n < runs:   # seeds without a FID at some checkpoints, or at all of them
-            label = f"{g.label} (mean of {fewest if fewest == n else f'{fewest}–{n}'} of {runs} seeds" + \
-                    (", band min–max)" if n > 1 else ")")
-        (line,) = ax.plot(its, mean, "o-", color=colour, markersize=4, label=label)
+        if n < runs:   # a seed without a FID at any checkpoint
+            label = f"{g.label} (mean of {n} of {runs} seeds" + (", band min–max)" if n > 1 else ")")
+        # The line joins means over the same seeds only; a checkpoint that fewer seeds reached (a seed
+        # diverged there, or stopped earlier) is a hollow marker of its own.
+        full = np.array([s.n == n for s in stats])
+        (line,) = ax.plot(np.asarray(its)[full], mean[full], "o-", color=colour, markersize=4, label=label)
         line.set_gid(SERIES)
+        if not full.all():
+            fewer = ", ".join(sorted({str(s.n) for s in stats if s.n < n}))
+            ax.plot(np.asarray(its)[~full], mean[~full], "o", color=colour, markersize=6, markerfacecolor="none",
+                    label=f"{g.label}: mean of {fewer} seed(s) where fewer have a FID")
         if n > 1:
             lo, hi = np.array([s.min for s in stats]), np.array([s.max for s in stats])
             ax.errorbar(its, mean, yerr=[mean - lo, hi - mean], fmt="none", ecolor=colour, capsize=3, alpha=0.7)

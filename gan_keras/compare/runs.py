@@ -200,7 +200,9 @@ def load_runs(paths, eval_dir: str = rundir.EVALUATION) -> tuple[list[Run], list
         run.evaluation = _load_evaluation(run)
         if run.evaluation is None:
             warnings.append(f"run {name} has no evaluation ({os.path.join(run.eval_path, 'evaluation.json')}): "
-                            "its FIDs are shown as not evaluated")
+                            "its FIDs are shown as not evaluated (an evaluation written elsewhere with "
+                            "GAN_evaluation.py --out is read from inside the run only: evaluate into "
+                            "<run>/<NAME> and give --eval-dir NAME)")
         else:
             missing = sorted(set(run.checkpoints) - set(run.rows))
             if missing:

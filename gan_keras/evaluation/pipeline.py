@@ -18,6 +18,7 @@ nothing here exits the process.
 """
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import platform
@@ -152,6 +153,7 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
     latent = run_latent(run_config)
     checkpoints, incomplete = choose_checkpoints(run_dir, cfg.checkpoint_iteration, warnings)
     out = os.path.abspath(os.fspath(cfg.out) if cfg.out is not None else os.path.join(run_dir, rundir.EVALUATION))
+    created = not os.path.exists(out)   # check_resources makes it, to see that it can be written
     est = check_resources(cfg, run_config, image_shape, len(checkpoints), out)
 
     injected_backbone = backbone is not None
@@ -164,8 +166,14 @@ def evaluate_run(run_dir: str | os.PathLike, config: EvalConfig, *, backbone=Non
         # download is passed only when it is not the default, so that replacement loaders written
         # for the older (name, weights, resize) signature keep working
         extra = {} if cfg.download else {"download": False}
-        backbone = load_backbone(cfg.inception, None if cfg.inception_weights is None
-                                 else os.fspath(cfg.inception_weights), cfg.resize, **extra)
+        try:
+            backbone = load_backbone(cfg.inception, None if cfg.inception_weights is None
+                                     else os.fspath(cfg.inception_weights), cfg.resize, **extra)
+        except BaseException:   # no weights (say): no empty output folder is left behind
+            if created:
+                with contextlib.suppress(OSError):
+                    os.rmdir(out)
+            raise
     backbone_seconds = time.perf_counter() - t
     if dataset is None:
         data_dir = os.fspath(cfg.data_dir) if cfg.data_dir is not None else run_config.get("data_dir")

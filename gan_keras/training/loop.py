@@ -397,10 +397,25 @@ class Trainer:
         d = self.read_dir
         # The dissertation's 5,000 images, or as many as the dataset has (FID compares as many real ones).
         n = min(5000, len(self.dataset))
-        print(f"done: {iteration} iterations in {elapsed:.0f} s; run directory {d}\n"
+        print(f"done: {iteration} iterations, {elapsed:.0f} s of training in all its sessions; run directory {d}\n"
               f"  samples in {os.path.join(d, rundir.SAMPLES)}, curves in {os.path.join(d, rundir.PLOTS)}; "
-              f"its FID: python GAN_evaluation.py {shlex.quote(d)} {n} {min(500, n)}  (README 'Evaluation': "
-              "which Inception weights, and how long on a CPU)", flush=True)
+              f"its FID: python GAN_evaluation.py {shlex.quote(d)} {n} {min(500, n)}{_inception_option()}  "
+              "(README 'Evaluation': which Inception weights, and how long on a CPU)", flush=True)
 
     def _resume_command(self):
         return self.config.resume_command(self.run_dir)
+
+
+def _inception_option() -> str:
+    """" --inception fid" where the evaluation's default network, Keras' InceptionV3, has no weights
+    on this machine (the FID network's are fetched from the package registry, or found), else ""."""
+    from gan_keras.errors import WeightsError
+    from gan_keras.metrics.weights import find_keras_weights
+
+    try:
+        find_keras_weights(download=False)
+        return ""
+    except WeightsError:
+        return " --inception fid"
+    except Exception:  # noqa: BLE001 - advice must never cost a finished run
+        return ""

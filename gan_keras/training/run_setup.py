@@ -119,8 +119,8 @@ def existing_run(run_dir: str, c: RunConfig, spec, hp, image_shape):
         same_model = theirs.get("model") == mine.get("model")
         diff = "; ".join(_difference(k, theirs.get(k), mine.get(k), advise=same_model) for k in IDENTITY_KEYS
                          if theirs.get(k) != mine.get(k))
-        raise RunDirError(f"{run_dir} already holds a different run ({diff}); choose another --out, "
-                          f"or pass --force to overwrite it")
+        raise RunDirError(f"{run_dir} already holds a different run ({diff}); to continue that run, give its "
+                          f"values; to train another, choose another --out, or pass --force to overwrite it")
     return previous
 
 
