@@ -95,6 +95,20 @@ def image_folder(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _caches_outside_the_project(tmp_path_factory):
+    """The dataset and real-feature caches of the tests go to a temporary folder (one per test
+    worker, kept for its session), not to the project's data/cache/, which the user's own runs
+    use: the tests' folders of random images filled it with caches nobody would read again."""
+    before = os.environ.get("GAN_KERAS_CACHE_DIR")
+    os.environ["GAN_KERAS_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if before is None:
+        os.environ.pop("GAN_KERAS_CACHE_DIR", None)
+    else:
+        os.environ["GAN_KERAS_CACHE_DIR"] = before
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _graph_optimizer_off():
     """What every training run sets (backend.disable_graph_optimizer), so that tests which build
     engines directly train as a run does: with Grappler on, tests/test_update_rules.py's WGAN
