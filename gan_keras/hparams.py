@@ -250,8 +250,9 @@ class Hyperparams:
         unknown = sorted(set(changes) - set(self._declared))
         if unknown:
             names = ", ".join("--" + n.replace("_", "-") for n in unknown)
+            flags = [a.name for a in ALIASES if set(a.targets) <= set(self._declared)] + list(self._declared)
             raise ConfigError(f"{names} does not apply to {self._owner} (its flags: "
-                              f"{', '.join('--' + n.replace('_', '-') for n in self._declared)})")
+                              f"{', '.join('--' + n.replace('_', '-') for n in flags)})")
         checked = {name: self._declared[name].check(value) for name, value in changes.items()}
         return Hyperparams(self._declared, {**self._values, **checked}, self._owner)
 
