@@ -20,7 +20,7 @@ WAIT = 20
 
 
 @pytest.fixture(scope="module")
-def driver():
+def driver(tmp_path_factory):
     missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.path.isfile(p)]
     if missing:
         pytest.fail(f"the browser tests need Chromium and its driver; {', '.join(missing)} not found: {INSTALL}")
@@ -35,7 +35,9 @@ def driver():
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 "--window-size=412,915", "--disable-extensions", "--no-first-run"):
         options.add_argument(arg)
-    drv = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    # Chromium leaves a folder of its own in $TMPDIR after quitting: this module's temporary folder, not /tmp
+    env = {**os.environ, "TMPDIR": str(tmp_path_factory.mktemp("chromium_tmp"))}
+    drv = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER, env=env), options=options)
     drv.set_page_load_timeout(WAIT)
     yield drv
     drv.quit()
