@@ -12,9 +12,10 @@ Each verdict of ``dissertation.VERDICTS`` is checked on the runs' FIDs, as mean 
 A verdict whose model (or a rival) was not run or not evaluated is "not enough runs", never a guess.
 One read from runs short of the dissertation's experiment (fewer iterations than its tables, a
 model missing from a ranking, another batch size or architecture, any difference that
-``tables.setting_notes`` names: backbone, sample sizes, dataset size, hyperparameters; FIDs
-computed differently, or of only some of a group's seeds) keeps its status and is marked
-indicative only, with the reasons (``indicative``). Of several groups of a model that are its
+``tables.setting_notes`` names: backbone, sample sizes, dataset size, hyperparameters; FIDs of
+only some of a group's seeds) keeps its status and is marked indicative only, with the reasons
+(``indicative``). A ranking of FIDs computed differently (``--allow-mixed``) is no ranking: "not
+enough runs" (a group's own runs are always evaluated alike: ``runs.group_runs``). Of several groups of a model that are its
 experiment, the one with the fewest such differences is read.
 """
 from __future__ import annotations
@@ -125,10 +126,6 @@ def _indicative(verdict, result: dict, chosen: dict[str, Group], about: list[str
     differ = dict.fromkeys(f"{chosen[m].label}: {note}" for m in about if m in chosen and m not in off
                            for note in setting_notes(chosen[m]) if not note.startswith("trained "))
     reasons += differ
-    evaluations = {json.dumps(r.eval_settings(), sort_keys=True) for m in about if m in chosen
-                   for r in chosen[m].runs if r.evaluated}
-    if len(evaluations) > 1:
-        reasons.append("its runs' FIDs were computed differently (--allow-mixed)")
     its = [result["iteration"]] if "iteration" in result else result.get("iterations") or []
     short = [f"{chosen[m].label} at {it:,}: {stat.text()}" for m in about if m in chosen for it in its
              if (stat := group_stat(chosen[m], it)) is not None and stat.runs > stat.n]
