@@ -202,21 +202,20 @@ class Backbone:
         probs = np.zeros((n, 1000), np.float64) if (want_logits and self.has_classifier) else None
         fn = self._fn(int(images.shape[-1]))
         where = f" on {len(self.devices)} devices" if self.devices else ""
-        bar = Progress(n, f"Inception ({self.name}) features{where}", unit="images", enabled=progress)
-        warned = False
-        for i in range(0, n, batch_size):
-            batch = np.asarray(images[i:i + batch_size], dtype=np.float32)
-            if not warned and batch.size and (batch.min() < -1.01 or batch.max() > 1.01):
-                warnings.warn(
-                    f"images passed to the {self.name} Inception range over [{batch.min():.3g}, "
-                    f"{batch.max():.3g}]; expected floats in [-1, 1]", stacklevel=3)
-                warned = True
-            f, p = fn(batch) if self.strategy is None else self._run_on_devices(fn, batch)
-            feats[i:i + len(batch)] = np.asarray(f)
-            if probs is not None:
-                probs[i:i + len(batch)] = np.asarray(p)
-            bar.update(len(batch))
-        bar.close()
+        with Progress(n, f"Inception ({self.name}) features{where}", unit="images", enabled=progress) as bar:
+            warned = False
+            for i in range(0, n, batch_size):
+                batch = np.asarray(images[i:i + batch_size], dtype=np.float32)
+                if not warned and batch.size and (batch.min() < -1.01 or batch.max() > 1.01):
+                    warnings.warn(
+                        f"images passed to the {self.name} Inception range over [{batch.min():.3g}, "
+                        f"{batch.max():.3g}]; expected floats in [-1, 1]", stacklevel=3)
+                    warned = True
+                f, p = fn(batch) if self.strategy is None else self._run_on_devices(fn, batch)
+                feats[i:i + len(batch)] = np.asarray(f)
+                if probs is not None:
+                    probs[i:i + len(batch)] = np.asarray(p)
+                bar.update(len(batch))
         return feats, probs
 
     def _run_on_devices(self, fn, batch):
