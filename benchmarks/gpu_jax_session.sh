@@ -9,8 +9,14 @@
 #      copy DATASET's folder into DATA_DIR;
 #   2. the evaluation images of its last checkpoint (GAN_evaluation.py's noise, seed 0, 8-bit),
 #      measured on a machine with the FID network: benchmarks/generated_images.py fid OUT/*.npz;
-#   3. benchmarks/train_speed.py on the same GPU (SPEED_ARGS): by default DCGAN and WGAN-GP at 64x64, both
-#      engines, float32 and bf16 mixed precision, both forms of the upsampled convolution.
+#   3. benchmarks/train_speed.py on the same GPU (SPEED_ARGS): by default WGAN-GP and DCGAN at 64x64 on
+#      the compiled engine, float32 and bf16 mixed precision (stopped by SIGINT after SPEED_SECONDS; what
+#      was measured by then is written).
+# The defaults are the dissertation's flowers command (40,000 iterations, batch 64, a sample grid every
+# 1,000, a checkpoint every 10,000) with the logs fetched every 100 iterations (--fetch-every 100: the
+# same training, without a host-device wait per iteration). What comes back from the lent machines is
+# at most 8 files of 16 MiB: the run's files (no checkpoints) come as bundle.tgz.part-aa, -ab, ...
+# (cat them | tar -xz).
 #
 # Run from the repository root, with the data in DATA_DIR (default .devdata) and, where Keras is not
 # installed, its wheels in .whl/ (keras, namex, optree). Results go to $OUT (default /tmp/gpu_out).
@@ -20,7 +26,9 @@
 #       --only-binary=:all: --python-version 3.12 --implementation cp --platform manylinux_2_28_x86_64 \
 #       --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 -d .whl $w; done
 # On the lent machines (issue 15/16 notes):
-#   run(command="bash benchmarks/gpu_jax_session.sh", carry=[".whl", ".devdata"], timeout_s=560)
+#   run(command="OUT=$OUT bash benchmarks/gpu_jax_session.sh", carry=[".whl", ".devdata"], timeout_s=598)
+# The session of 2026-11-27 (benchmarks/results/gpu_jax_40k/) was, with today's defaults:
+#   TRAIN_ARGS="--mixed-precision bf16 --fetch-every 100" OUT=$OUT bash benchmarks/gpu_jax_session.sh
 # The settings are environment variables: bash benchmarks/gpu_jax_session.sh --help lists them.
 set -u
 usage() {
@@ -38,23 +46,26 @@ benchmarks/train_speed.py SPEED_ARGS. The settings are environment variables (de
   DATASET        its dataset [102flowers]
   BATCH          batch size [64]
   ENGINE         compiled or stacked [compiled]; a failed compiled run falls back to stacked
-  TRAIN_ARGS     more GAN_main.py arguments, e.g. "--upsampled-conv literal" [none]
-  ITERATIONS     the run's iteration count [10000]
-  SAVE_EVERY     checkpoint interval [2500]
-  TRAIN_SECONDS  training stops after this many seconds [260]
+  TRAIN_ARGS     more GAN_main.py arguments, e.g. "--mixed-precision bf16 --fetch-every 100" [--fetch-every 100]
+  ITERATIONS     the run's iteration count [40000]
+  SAVE_EVERY     checkpoint interval [10000]
+  TRAIN_SECONDS  training stops after this many seconds [400]
   FID_N          evaluation images of the last checkpoint [5000]
-  SPEED_SECONDS  train_speed.py stops after this many seconds [160]
-  SPEED_ARGS     train_speed.py's arguments [--models DCGAN WGANGP --sizes 64 --engines stacked compiled
-                 --determinism off --jit off --precision off bf16 --upsampled-conv grouped literal
-                 --warmup 2 --iterations 15 --repeats 1]
+  SPEED_SECONDS  train_speed.py stops after this many seconds (SIGINT: it writes what it measured) [125]
+  SPEED_ARGS     train_speed.py's arguments [--models WGANGP DCGAN --sizes 64 --engines compiled
+                 --determinism off --jit off --precision off bf16 --upsampled-conv grouped
+                 --inception-images 0 --warmup 2 --iterations 15 --repeats 1]
   KERAS_BACKEND  [jax]
   ALLOW_CPU      set to run without a GPU visible to JAX (a check of the script, not a measurement)
 
+The session in benchmarks/results/gpu_jax_40k/ (2026-11-27) is, with today's script:
+  TRAIN_ARGS="--mixed-precision bf16 --fetch-every 100" bash benchmarks/gpu_jax_session.sh
 The session in benchmarks/results/gpu_jax/ (2026-11-26, before ENGINE, TRAIN_ARGS and the grouped
 upsampled convolution existed) is, with today's script:
-  ENGINE=stacked TRAIN_ARGS="--upsampled-conv literal" SPEED_ARGS="--models DCGAN WGAN --sizes 64
-  --engines stacked --determinism off --jit off --precision off bf16 --upsampled-conv literal
-  --inception-images 0 --warmup 2 --iterations 15 --repeats 1" bash benchmarks/gpu_jax_session.sh
+  ENGINE=stacked TRAIN_ARGS="--upsampled-conv literal" ITERATIONS=10000 SAVE_EVERY=2500
+  TRAIN_SECONDS=260 SPEED_SECONDS=160 SPEED_ARGS="--models DCGAN WGAN --sizes 64 --engines stacked
+  --determinism off --jit off --precision off bf16 --upsampled-conv literal --inception-images 0
+  --warmup 2 --iterations 15 --repeats 1" bash benchmarks/gpu_jax_session.sh
 USAGE
 }
 case "${1:-}" in
@@ -68,13 +79,13 @@ MODEL=${MODEL:-DCGAN}
 DATASET=${DATASET:-102flowers}
 BATCH=${BATCH:-64}
 ENGINE=${ENGINE:-compiled}   # the whole iteration as one jax.jit (training/compiled_jax.py); stacked: train_on_batch
-TRAIN_ARGS=${TRAIN_ARGS:-}   # more GAN_main.py arguments (split on spaces), e.g. --upsampled-conv literal
-ITERATIONS=${ITERATIONS:-10000}
-SAVE_EVERY=${SAVE_EVERY:-2500}
-TRAIN_SECONDS=${TRAIN_SECONDS:-260}
+TRAIN_ARGS=${TRAIN_ARGS---fetch-every 100}   # more GAN_main.py arguments (split on spaces); set, even empty, it replaces the default
+ITERATIONS=${ITERATIONS:-40000}
+SAVE_EVERY=${SAVE_EVERY:-10000}
+TRAIN_SECONDS=${TRAIN_SECONDS:-400}
 FID_N=${FID_N:-5000}
-SPEED_SECONDS=${SPEED_SECONDS:-160}
-SPEED_ARGS=${SPEED_ARGS:---models DCGAN WGANGP --sizes 64 --engines stacked compiled --determinism off --jit off --precision off bf16 --upsampled-conv grouped literal --warmup 2 --iterations 15 --repeats 1}
+SPEED_SECONDS=${SPEED_SECONDS:-125}
+SPEED_ARGS=${SPEED_ARGS:---models WGANGP DCGAN --sizes 64 --engines compiled --determinism off --jit off --precision off bf16 --upsampled-conv grouped --inception-images 0 --warmup 2 --iterations 15 --repeats 1}
 mkdir -p "$OUT"
 exec > >(tee "$OUT/log.txt") 2>&1
 export PYTHONUNBUFFERED=1 KERAS_BACKEND=${KERAS_BACKEND:-jax} GAN_KERAS_DATA_DIR="$DATA_DIR"
@@ -100,6 +111,7 @@ rc=$?
 echo "train exit $rc"
 if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$ENGINE" != stacked ]; then   # never tried on a GPU before: fall back
     RUN=${RUN}_stacked
+    TRAIN_ARGS=$(echo " $TRAIN_ARGS " | sed -E 's/ --fetch-every[ =][0-9]+ / /')   # the compiled engine's alone
     stamp "engine $ENGINE failed: the stacked engine instead"
     # shellcheck disable=SC2086
     timeout -s TERM -k 30 "$TRAIN_SECONDS" python3 GAN_main.py "$MODEL" "$DATASET" "$ITERATIONS" "$BATCH" 1000 \
@@ -114,6 +126,7 @@ stamp "train_speed $SPEED_ARGS"
 # shellcheck disable=SC2086
 timeout -s INT "$SPEED_SECONDS" python3 benchmarks/train_speed.py $SPEED_ARGS --out /tmp/gpu_speed/train_speed_gpu.md
 stamp "bundle"
-tar -czf "$OUT/bundle.tgz" --exclude=checkpoints -C /tmp gpu_run gpu_speed 2>/dev/null
+# files of at most 15 MiB: what comes back from the lent machines is at most 8 files of 16 MiB each
+tar -czf - --exclude=checkpoints -C /tmp gpu_run $(test -d /tmp/gpu_speed && echo gpu_speed) | split -b 15M - "$OUT/bundle.tgz.part-"
 ls -la "$OUT"
 stamp done

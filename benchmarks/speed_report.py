@@ -239,6 +239,7 @@ def write_report(a, info: dict, rows: list[dict], peak: dict, path: str) -> None
              f"- command: `{info['command']}`",
              f"- date: {info['date']}; wall time {info['wall_s'] / 60:.1f} min; "
              f"code revision {m.get('revision', 'not recorded')}",
+             *([f"- **{info['interrupted']}**"] if info.get("interrupted") else []),
              f"- machine: {m['model']}, {m['cpus']} CPUs ({env.get('threads', {}).get('cpu_affinity', '?')} usable), "
              f"AVX2 {'yes' if m['avx2'] else 'no'}, AVX-512 {', '.join(m['avx512']) or 'no'}; {m['platform']}",
              f"- Keras backend: {env.get('backend', 'tensorflow')}; devices: {', '.join(env.get('devices') or []) or '?'}",

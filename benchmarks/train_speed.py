@@ -310,36 +310,45 @@ def main(argv=None):
     peaks, unavailable, inception = [], set(), {}
     inception_cfgs = [{"what": "inception", "images": a.inception_images, "batch": 50, "jit": jit == "on",
                        "precision": precision} for jit in a.jit for precision in a.precision] if a.inception_images else []
-    for rnd in range(a.repeats):
-        peak = run_child(peak_cfg, a.child_timeout)
-        peaks.append(peak)
-        if "peak" in peak:
-            p = peak["peak"]["conv_forward"]
-            print(f"[round {rnd + 1}] peak: conv forward {p['flops'] / statistics.median(p['times']) / 1e9:.1f} GFLOP/s",
-                  flush=True)
-        else:
-            print(f"[round {rnd + 1}] peak FAILED: {peak.get('error')}", flush=True)
-        for cfg in inception_cfgs:
-            r = run_child(cfg, a.child_timeout)
-            inception.setdefault(inception_key(cfg), []).append(r)
-            print(f"[round {rnd + 1}] Inception {inception_key(cfg)}: "
-                  + (f"{r['images_per_s']:.1f} images/s" if "images_per_s" in r else r.get("unavailable") or r.get("error")),
-                  flush=True)
-        for cfg in (configs if rnd % 2 == 0 else configs[::-1]):
-            key = config_key(cfg)
-            if key in unavailable:
-                continue
-            r = run_child(cfg, a.child_timeout)
-            results[key].append(r)
-            if "unavailable" in r:
-                unavailable.add(key)
-                print(f"[round {rnd + 1}] {key}: not available ({r['unavailable']})", flush=True)
-            elif "times" in r:
-                print(f"[round {rnd + 1}] {key}: {statistics.median(r['times']):.3f} s/iteration "
-                      f"(first {r['warmup_times'][0] if r['warmup_times'] else float('nan'):.1f} s), "
-                      f"{r['flops']['total'] / 1e9:.1f} GFLOP/iter, peak RSS {r['peak_rss_mib']:.0f} MiB", flush=True)
+    # Ctrl-C (or `timeout -s INT`, as benchmarks/gpu_jax_session.sh stops it) ends the rounds early:
+    # what was measured by then is still written, and the report says it was cut short.
+    info["interrupted"] = None
+    try:
+        for rnd in range(a.repeats):
+            peak = run_child(peak_cfg, a.child_timeout)
+            peaks.append(peak)
+            if "peak" in peak:
+                p = peak["peak"]["conv_forward"]
+                print(f"[round {rnd + 1}] peak: conv forward {p['flops'] / statistics.median(p['times']) / 1e9:.1f} GFLOP/s",
+                      flush=True)
             else:
-                print(f"[round {rnd + 1}] {key}: FAILED {r['error']}", flush=True)
+                print(f"[round {rnd + 1}] peak FAILED: {peak.get('error')}", flush=True)
+            for cfg in inception_cfgs:
+                r = run_child(cfg, a.child_timeout)
+                inception.setdefault(inception_key(cfg), []).append(r)
+                print(f"[round {rnd + 1}] Inception {inception_key(cfg)}: "
+                      + (f"{r['images_per_s']:.1f} images/s" if "images_per_s" in r else r.get("unavailable") or r.get("error")),
+                      flush=True)
+            for cfg in (configs if rnd % 2 == 0 else configs[::-1]):
+                key = config_key(cfg)
+                if key in unavailable:
+                    continue
+                r = run_child(cfg, a.child_timeout)
+                results[key].append(r)
+                if "unavailable" in r:
+                    unavailable.add(key)
+                    print(f"[round {rnd + 1}] {key}: not available ({r['unavailable']})", flush=True)
+                elif "times" in r:
+                    print(f"[round {rnd + 1}] {key}: {statistics.median(r['times']):.3f} s/iteration "
+                          f"(first {r['warmup_times'][0] if r['warmup_times'] else float('nan'):.1f} s), "
+                          f"{r['flops']['total'] / 1e9:.1f} GFLOP/iter, peak RSS {r['peak_rss_mib']:.0f} MiB", flush=True)
+                else:
+                    print(f"[round {rnd + 1}] {key}: FAILED {r['error']}", flush=True)
+    except KeyboardInterrupt:
+        done = sum(len(rs) for rs in results.values())
+        info["interrupted"] = (f"interrupted (SIGINT) after {done} of {len(configs) * a.repeats} configuration "
+                               "runs: the rest have no result")
+        print(f"\n{info['interrupted']}; writing what was measured", flush=True)
     info["wall_s"] = time.perf_counter() - t_start
     info["inception"] = inception
     info["load_after"] = os.getloadavg()[0]

@@ -44,6 +44,21 @@ def require_tensorflow(what: str) -> None:
                           "or the stacked engine with a model that has a stacked form")
 
 
+def gpu_visible() -> bool:
+    """Whether this backend sees a GPU (TensorFlow: a physical GPU; JAX: a device on a "gpu"
+    platform); False on any other backend, and where asking fails (advice only)."""
+    try:
+        if is_tensorflow():
+            return bool(tf.config.list_physical_devices("GPU"))
+        if name() == "jax":
+            import jax
+
+            return any(d.platform == "gpu" for d in jax.devices())
+    except Exception:  # noqa: BLE001 - a hint must never stop a run
+        return False
+    return False
+
+
 class _TensorFlowOnFirstUse:
     """``tensorflow``, imported when an attribute is first read (``tf.GradientTape``...)."""
 

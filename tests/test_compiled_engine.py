@@ -151,7 +151,9 @@ def test_a_compiled_run_resumes_bit_identically_and_records_its_engine(tmp_path,
     assert _rows(resumed) == _rows(straight) and len(_rows(straight)) == 4
     for a, b in zip(_weights(resumed), _weights(straight)):
         assert all(np.array_equal(x, y) for x, y in zip(a, b))
-    assert rundir.read_config(straight)["hyperparams"]["engine"] == "compiled"
+    config = rundir.read_config(straight)
+    # the engine that ran, and the model's own form (config.json said "stacked" for both before)
+    assert (config["hyperparams"]["engine"], config["engine"], config["training_form"]) == ("compiled", "compiled", "stacked")
     with pytest.raises(RunDirError, match="engine"):  # an engine change is a different run
         _run(tmp_path, "straight", epochs=6, hyperparams={"engine": "stacked"})
     rerun = _run(tmp_path, "again")               # same seed, fresh directory: the same numbers

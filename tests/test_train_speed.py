@@ -69,3 +69,34 @@ def test_flop_kind():
 
     assert [train_speed.flop_kind(get_model(m)) for m in ("DCGAN", "WGAN", "WGANGP", "BEGAN", "EDGEGAN")] == \
         ["stacked", "stacked", "wgangp", "stacked", "stacked"]
+
+
+def test_an_interrupted_benchmark_writes_what_it_measured(tmp_path, monkeypatch):
+    """`timeout -s INT` (benchmarks/gpu_jax_session.sh) stops the rounds: the configurations measured
+    by then are written, and the report says the rest were cut short (a GPU session lost its
+    WGAN-GP figures to a traceback before this)."""
+    calls = []
+
+    def fake_child(cfg, timeout):
+        calls.append(cfg["what"])
+        if cfg["what"] == "peak":
+            return {"error": "no peak in this test"}
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return {"times": [0.5, 0.7, 0.6], "warmup_times": [9.0], "build_s": 1.0, "finite": True,
+                "flops": {"total": 3e9, "executed": 2e9}, "real_batches": 1, "critic_steps": 1,
+                "peak_rss_mib": 100.0}
+
+    monkeypatch.setattr(train_speed, "run_child", fake_child)
+    out = tmp_path / "speed.md"
+    train_speed.main(["--models", "DCGAN", "--sizes", "28", "--engines", "stacked", "--determinism", "off",
+                      "--jit", "off", "--precision", "off", "bf16", "--inception-images", "0", "--repeats", "1",
+                      "--out", str(out)])
+    assert calls == ["peak", "train", "train"]
+    report = out.read_text()
+    assert "interrupted (SIGINT) after 1 of 2 configuration runs" in report
+    assert "| 0.6 (0.5-0.7) |" in report                     # the measured configuration's median and range
+    import json
+    written = json.loads(out.with_suffix(".json").read_text())
+    assert written["info"]["interrupted"].startswith("interrupted (SIGINT) after 1 of 2")
+    assert [("seconds" in r) for r in written["rows"]] == [True, False]

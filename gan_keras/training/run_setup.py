@@ -225,7 +225,10 @@ def describe_run(c: RunConfig, spec, hp, image_shape, *, seed, start, dataset, e
         "data_dir": c.data_dir, "dataset_source": dataset.source, "dataset_size": len(dataset),
         "dataset_skipped": dataset.skipped, "dataset_info": dataset.info,
         "image_size": c.image_size, "architecture": spec.architecture(hp).source,
-        "engine": spec.engine, "loss": getattr(spec.loss, "name", spec.loss), "strategy": c.strategy or "none",
+        # the engine that ran (--engine), and the model's own form: "stacked" (train_on_batch on D and
+        # the stacked G->D model) or "train_step" (its keras.Model subclass), which either engine runs
+        "engine": hp.get("engine", "stacked"), "training_form": spec.engine,
+        "loss": getattr(spec.loss, "name", spec.loss), "strategy": c.strategy or "none",
         "replicas": getattr(engine, "replicas", 1),
         "train_step": spec.train_step.__name__ if spec.train_step else None,
         "description": spec.description, "on_nan": c.on_nan, "deterministic": c.deterministic,
