@@ -221,7 +221,7 @@ class Trainer:
               "  (each progress line: the mean of every value since the line before)", flush=True)
         if self.hp.get("engine", "stacked") != "compiled" and backend.gpu_visible():
             print("  (a GPU is visible: --engine compiled --fetch-every 100 trains this model several times "
-                  "faster there, e.g. DCGAN-64 at 94 it/s against the stacked engine's 34 on an H100; "
+                  "faster there, e.g. DCGAN-64 at 94 it/s against the stacked engine's 37 on an H100; "
                   "README 'Speed')", flush=True)
         interval = IntervalMeans()
         while iteration < c.epochs:
