@@ -126,8 +126,7 @@ def test_the_terminal_says_what_is_happening_and_what_to_do_next(tmp_path, capsy
 
 def test_a_stacked_run_on_a_gpu_is_pointed_to_the_compiled_engine(tmp_path, capsys, monkeypatch):
     """On an H100 the compiled engine trained DCGAN-64 at 94 it/s, the stacked one at 37 (README
-    'Speed'): a stacked run
-    there says so once, at its start; a compiled run does not."""
+    'Speed'): a stacked run there says so once, at its start; a compiled run does not."""
     from gan_keras import backend
 
     monkeypatch.setattr(backend, "gpu_visible", lambda: True)
