@@ -29,6 +29,8 @@
 #   run(command="OUT=$OUT bash benchmarks/gpu_jax_session.sh", carry=[".whl", ".devdata"], timeout_s=598)
 # The session of 2026-11-27 (benchmarks/results/gpu_jax_40k/) was, with today's defaults:
 #   TRAIN_ARGS="--mixed-precision bf16 --fetch-every 100" OUT=$OUT bash benchmarks/gpu_jax_session.sh
+# Not yet run, and it fits one session's 15 minutes: the float32 flowers run end to end (about 7.4
+# minutes of training on an H100), TRAIN_SECONDS=520 SPEED_SECONDS=30 OUT=$OUT bash benchmarks/gpu_jax_session.sh
 # The settings are environment variables: bash benchmarks/gpu_jax_session.sh --help lists them.
 set -u
 usage() {
