@@ -304,6 +304,25 @@ def test_bad_inputs_give_one_line(tmp_path, capsys):
 # figures
 # ------------------------------------------------------------------------------------------------
 
+def test_evaluations_written_outside_the_runs_are_read_with_a_run_placeholder(tmp_path, capsys):
+    """GAN_evaluation.py RUN ... --out /evals/NAME leaves the run without evaluation/: --eval-dir
+    /evals/{run} finds each run's by its folder name; a folder two runs would share is refused."""
+    runs = [make_run(tmp_path / "runs", f"dcgan_s{seed}", seed=seed, fids={10000: 10.0 + 2 * seed})
+            for seed in (0, 1)]
+    os.makedirs(tmp_path / "evals")
+    for run in runs:
+        shutil.move(os.path.join(run, "evaluation"), tmp_path / "evals" / os.path.basename(run))
+    result = compare_runs(runs, tmp_path / "out", panels=False, eval_dir=str(tmp_path / "evals" / "{run}"))
+    assert result.tables["mnist"]["groups"][0]["fid"][10000]["mean"] == 11.0    # both runs' FIDs, 10 and 12
+    assert not any("has no evaluation" in w for w in result.warnings)
+    plain = compare_runs(runs, tmp_path / "out2", panels=False)                  # the default: inside the runs
+    assert "--eval-dir /evals/{run}" in next(w for w in plain.warnings if "has no evaluation" in w)
+    twin = make_run(tmp_path / "other", "dcgan_s0", seed=0)   # the same folder name, model, dataset, seed
+    assert main([runs[0], twin, "--out", str(tmp_path / "o3"), "--no-panels",
+                 "--eval-dir", str(tmp_path / "evals" / "{run}")]) == 2
+    assert "would read the same evaluation folder" in capsys.readouterr().err
+
+
 def test_every_curve_of_a_panel_is_smoothed_with_the_panels_window(tmp_path, monkeypatch):
     """The window under a panel is the one its curves were drawn with (not only the label)."""
     from gan_keras.compare import figures

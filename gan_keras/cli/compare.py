@@ -22,7 +22,8 @@ def build_parser() -> OneLineParser:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created; an earlier comparison there is replaced, figures included)")
     p.add_argument("--eval-dir", default="evaluation", metavar="NAME",
                    help="each run's evaluation folder, relative to the run (GAN_evaluation.py --out; "
-                        "default: evaluation)")
+                        "default: evaluation); a path with {run} is taken as given, {run} replaced by each "
+                        "run folder's name, for evaluations written outside the runs (e.g. /evals/{run})")
     p.add_argument("--allow-mixed", action="store_true",
                    help="compare runs of one dataset evaluated differently (backbone, resize, generated or real "
                         "sample size, metrics version), with a warning; such runs are never averaged together")

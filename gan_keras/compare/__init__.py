@@ -118,7 +118,8 @@ def compare_runs(run_dirs, out, *, eval_dir: str = rundir.EVALUATION, allow_mixe
     Args:
         run_dirs: run directories (``GAN_main.py --out``), in the order to show them.
         out: output folder (created): comparison.md, comparison.json and the PNGs.
-        eval_dir: each run's evaluation folder, relative to the run (``GAN_evaluation.py --out``).
+        eval_dir: each run's evaluation folder, relative to the run (``GAN_evaluation.py --out``), or
+            a path with ``{run}``, the run folder's name (``runs.evaluation_folder``).
         allow_mixed: compare runs of one dataset evaluated differently (backbone, resize, either
             sample size, metrics version): a warning is written, and such runs are never averaged
             together; otherwise that raises MixedEvaluationsError.

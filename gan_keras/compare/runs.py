@@ -168,10 +168,21 @@ def _names(paths: list[str]) -> list[str]:
     return names
 
 
+def evaluation_folder(run_path: str, eval_dir: str) -> str:
+    """A run's evaluation folder: ``eval_dir`` relative to the run (``evaluation``, GAN_evaluation.py's
+    default), or, where it holds ``{run}``, that path as given with ``{run}`` replaced by the run
+    folder's name (evaluations written outside the runs, ``GAN_evaluation.py RUN ... --out
+    /evals/NAME``: ``--eval-dir /evals/{run}``). Either way the evaluation must name the run's
+    model, dataset and seed (``_load_evaluation``), so a folder of another run is refused."""
+    if "{run}" in eval_dir:
+        return eval_dir.replace("{run}", os.path.basename(os.path.normpath(run_path)))
+    return os.path.join(run_path, eval_dir)
+
+
 def load_runs(paths, eval_dir: str = rundir.EVALUATION) -> tuple[list[Run], list[str]]:
     """The runs (with their evaluations where present) and warnings; CompareError for bad input.
 
-    ``eval_dir`` is each run's evaluation folder, relative to the run (an absolute path is used as is).
+    ``eval_dir``: each run's evaluation folder (``evaluation_folder``).
     """
     paths = [os.fspath(p) for p in paths]
     if not paths:
@@ -184,7 +195,7 @@ def load_runs(paths, eval_dir: str = rundir.EVALUATION) -> tuple[list[Run], list
             continue
         seen[real] = p
         unique.append(p)
-    runs = []
+    runs, readers = [], {}
     for path, name in zip(unique, _names(unique)):
         if not os.path.isdir(path):
             raise CompareError(f"{path} is not a run directory ("
@@ -195,14 +206,19 @@ def load_runs(paths, eval_dir: str = rundir.EVALUATION) -> tuple[list[Run], list
             config = rundir.read_config(path)
         except RunDirError as exc:
             raise CompareError(str(exc)) from None
-        run = Run(name=name, path=path, config=config, eval_path=os.path.join(path, eval_dir),
+        run = Run(name=name, path=path, config=config, eval_path=evaluation_folder(path, eval_dir),
                   checkpoints=[c.iteration for c in rundir.list_checkpoints(path)])
+        folder = os.path.abspath(run.eval_path)
+        if folder in readers:   # two runs of one folder name under --eval-dir .../{run}
+            raise CompareError(f"runs {readers[folder]} and {name} would read the same evaluation folder {folder} "
+                               f"(--eval-dir {eval_dir!r}): give each run its own, e.g. by folder names that differ")
+        readers[folder] = name
         run.evaluation = _load_evaluation(run)
         if run.evaluation is None:
             warnings.append(f"run {name} has no evaluation ({os.path.join(run.eval_path, 'evaluation.json')}): "
                             "its FIDs are shown as not evaluated (an evaluation written elsewhere with "
-                            "GAN_evaluation.py --out is read from inside the run only: evaluate into "
-                            "<run>/<NAME> and give --eval-dir NAME)")
+                            "GAN_evaluation.py --out: give --eval-dir NAME for <run>/NAME, or a path with "
+                            "{run}, the run folder's name, e.g. --eval-dir /evals/{run})")
         else:
             missing = sorted(set(run.checkpoints) - set(run.rows))
             if missing:
