@@ -60,7 +60,8 @@ def make_run(root, name, model="DCGAN", dataset="mnist", seed=0, batch=128, epoc
         os.makedirs(os.path.join(run, "evaluation"))
         record = {"tool": "GAN_evaluation.py", "fid_sample_number": n, "generate_sample_number": 500, "seed": 0,
                   "backbone": {"name": backbone, "resize": resize}, "real_images": {"n": n},
-                  "run": {"model": model, "dataset": dataset, "seed": seed}, "complete": True,
+                  "run": {"model": model, "dataset": dataset, "seed": seed, "batch_size": batch},
+                  "complete": True,
                   "checkpoints": [{"iteration": it, "status": (status or {}).get(it) or ("ok" if v is not None else
                                                                                           "failed"),
                                    "fid": v} for it, v in fids.items()]}
@@ -320,7 +321,15 @@ def test_evaluations_written_outside_the_runs_are_read_with_a_run_placeholder(tm
     twin = make_run(tmp_path / "other", "dcgan_s0", seed=0)   # the same folder name, model, dataset, seed
     assert main([runs[0], twin, "--out", str(tmp_path / "o3"), "--no-panels",
                  "--eval-dir", str(tmp_path / "evals" / "{run}")]) == 2
-    assert "would read the same evaluation folder" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "have the same folder name" in err and f"ln -s {twin} dcgan_s0_b" in err
+    assert main(runs + ["--out", str(tmp_path / "o4"), "--no-panels", "--eval-dir", str(tmp_path / "evals")]) == 2
+    assert f"put {{run}} where each run's folder name goes, e.g. --eval-dir {tmp_path / 'evals' / '{run}'}" \
+        in capsys.readouterr().err
+    # an evaluation of a run with another batch size (the same model, dataset and seed) is refused
+    other_batch = make_run(tmp_path / "batch8", "dcgan_s1", seed=1, batch=8)
+    with pytest.raises(CompareError, match="evaluates a different run \\(batch_size 128, run dcgan_s1 has 8\\)"):
+        compare_runs([other_batch], tmp_path / "o5", panels=False, eval_dir=str(tmp_path / "evals" / "{run}"))
 
 
 def test_every_curve_of_a_panel_is_smoothed_with_the_panels_window(tmp_path, monkeypatch):

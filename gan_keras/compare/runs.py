@@ -147,7 +147,8 @@ def _load_evaluation(run: Run) -> dict | None:
         raise CompareError(f"cannot read the evaluation of run {run.name}: {path}: {problem} "
                            "(not written by GAN_evaluation.py?)")
     described = record.get("run") or {}
-    for key in ("model", "dataset", "seed"):
+    # what a run cannot change when resumed (its iteration count and data folder can change)
+    for key in ("model", "dataset", "seed", "batch_size", "latent_dim", "image_shape"):
         if described.get(key) is not None and run.config.get(key) is not None and described[key] != run.config[key]:
             raise CompareError(f"{path} evaluates a different run ({key} {described[key]!r}, "
                                f"run {run.name} has {run.config[key]!r}); pass the right --eval-dir")
@@ -177,6 +178,18 @@ def evaluation_folder(run_path: str, eval_dir: str) -> str:
     if "{run}" in eval_dir:
         return eval_dir.replace("{run}", os.path.basename(os.path.normpath(run_path)))
     return os.path.join(run_path, eval_dir)
+
+
+def _shared_folder(first: str, second: str, folder: str, eval_dir: str) -> str:
+    """Why two runs would read one evaluation folder, and what to do instead."""
+    if "{run}" not in eval_dir:
+        return (f"--eval-dir {eval_dir} is one folder for every run ({first} and {second}): for evaluations "
+                f"written outside the runs, put {{run}} where each run's folder name goes, e.g. "
+                f"--eval-dir {os.path.join(eval_dir, '{run}')}")
+    base = os.path.basename(os.path.normpath(second))
+    return (f"runs {first} and {second} have the same folder name, so --eval-dir {eval_dir} gives both {folder}: "
+            f"compare one of them through a link of another name (ln -s {os.path.abspath(second)} {base}_b), "
+            f"with its evaluation in {eval_dir.replace('{run}', base + '_b')}")
 
 
 def load_runs(paths, eval_dir: str = rundir.EVALUATION) -> tuple[list[Run], list[str]]:
@@ -209,10 +222,9 @@ def load_runs(paths, eval_dir: str = rundir.EVALUATION) -> tuple[list[Run], list
         run = Run(name=name, path=path, config=config, eval_path=evaluation_folder(path, eval_dir),
                   checkpoints=[c.iteration for c in rundir.list_checkpoints(path)])
         folder = os.path.abspath(run.eval_path)
-        if folder in readers:   # two runs of one folder name under --eval-dir .../{run}
-            raise CompareError(f"runs {readers[folder]} and {name} would read the same evaluation folder {folder} "
-                               f"(--eval-dir {eval_dir!r}): give each run its own, e.g. by folder names that differ")
-        readers[folder] = name
+        if folder in readers:
+            raise CompareError(_shared_folder(readers[folder], path, folder, eval_dir))
+        readers[folder] = path
         run.evaluation = _load_evaluation(run)
         if run.evaluation is None:
             warnings.append(f"run {name} has no evaluation ({os.path.join(run.eval_path, 'evaluation.json')}): "
