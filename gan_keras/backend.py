@@ -44,19 +44,26 @@ def require_tensorflow(what: str) -> None:
                           "or the stacked engine with a model that has a stacked form")
 
 
-def gpu_visible() -> bool:
-    """Whether this backend sees a GPU (TensorFlow: a physical GPU; JAX: a device on a "gpu"
-    platform); False on any other backend, and where asking fails (advice only)."""
+def gpu_count() -> int:
+    """How many GPUs this backend sees (TensorFlow: physical GPUs; JAX: devices on a "gpu"
+    platform); 0 on any other backend, and where asking fails (it only informs and advises)."""
     try:
         if is_tensorflow():
-            return bool(tf.config.list_physical_devices("GPU"))
+            return len(tf.config.list_physical_devices("GPU"))
         if name() == "jax":
             import jax
 
-            return any(d.platform == "gpu" for d in jax.devices())
-    except Exception:  # noqa: BLE001 - a hint must never stop a run
-        return False
-    return False
+            return sum(d.platform == "gpu" for d in jax.devices())
+    except Exception:  # noqa: BLE001 - a banner must never stop a run
+        return 0
+    return 0
+
+
+def where_it_runs() -> str:
+    """For a run's first lines: "Keras on tensorflow, the CPU" or "Keras on jax, 1 GPU". A GPU
+    machine whose framework build has no CUDA trains on the CPU, silently but for this line."""
+    gpus = gpu_count()
+    return f"Keras on {name()}, " + (f"{gpus} GPU{'s' if gpus > 1 else ''}" if gpus else "the CPU")
 
 
 class _TensorFlowOnFirstUse:

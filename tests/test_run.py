@@ -121,7 +121,9 @@ def test_the_terminal_says_what_is_happening_and_what_to_do_next(tmp_path, capsy
                         "which Inception weights, and how long on a CPU)"
     monkeypatch.setattr(weights, "find_keras_weights", lambda **kw: ("/models/inception.h5", True))
     assert loop._inception_option() == ""    # with Keras' weights found, the default network
-    assert not any("a GPU is visible" in ln for ln in lines)   # no GPU here: no hint
+    assert "  (Keras on tensorflow, the CPU; each progress line: the mean of every value since the line before)" \
+        in lines                                                 # where it runs: no GPU here
+    assert not any("a GPU is visible" in ln for ln in lines)    # so no hint
 
 
 def test_a_stacked_run_on_a_gpu_is_pointed_to_the_compiled_engine(tmp_path, capsys, monkeypatch):
@@ -129,9 +131,11 @@ def test_a_stacked_run_on_a_gpu_is_pointed_to_the_compiled_engine(tmp_path, caps
     'Speed'): a stacked run there says so once, at its start; a compiled run does not."""
     from gan_keras import backend
 
-    monkeypatch.setattr(backend, "gpu_visible", lambda: True)
+    monkeypatch.setattr(backend, "gpu_count", lambda: 2)
     run(tmp_path, epochs=1)
-    hints = [ln for ln in capsys.readouterr().out.splitlines() if "a GPU is visible" in ln]
+    lines = capsys.readouterr().out.splitlines()
+    assert any(ln.startswith("  (Keras on tensorflow, 2 GPUs; each progress line") for ln in lines)
+    hints = [ln for ln in lines if "a GPU is visible" in ln]
     assert len(hints) == 1 and "--engine compiled --fetch-every 100" in hints[0]
     run(tmp_path, name="compiled", epochs=1, hyperparams={"engine": "compiled"})
     assert "a GPU is visible" not in capsys.readouterr().out

@@ -218,8 +218,9 @@ class Trainer:
                                                  distinct < len(self.dataset) else "")
         print(f"training {spec.name} on {c.dataset} ({count}, {'x'.join(map(str, self.image_shape))}) "
               f"for {c.epochs} iterations, batch {c.batch_size}, seed {self.seed} -> {self.run_dir}\n"
-              "  (each progress line: the mean of every value since the line before)", flush=True)
-        if self.hp.get("engine", "stacked") != "compiled" and backend.gpu_visible():
+              f"  ({backend.where_it_runs()}; each progress line: the mean of every value since the line before)",
+              flush=True)
+        if self.hp.get("engine", "stacked") != "compiled" and backend.gpu_count():
             print("  (a GPU is visible: --engine compiled --fetch-every 100 trains this model several times "
                   "faster there, e.g. DCGAN-64 at 94 it/s against the stacked engine's 37 on an H100; "
                   "README 'Speed')", flush=True)
