@@ -59,10 +59,10 @@ def gpu_count() -> int:
     return 0
 
 
-def where_it_runs() -> str:
-    """For a run's first lines: "Keras on tensorflow, the CPU" or "Keras on jax, 1 GPU". A GPU
-    machine whose framework build has no CUDA trains on the CPU, silently but for this line."""
-    gpus = gpu_count()
+def where_it_runs(gpus: int) -> str:
+    """For a run's first lines, given ``gpu_count()``: "Keras on tensorflow, the CPU" or "Keras on
+    jax, 1 GPU". A GPU machine whose framework build has no CUDA trains on the CPU, silently but
+    for this line."""
     return f"Keras on {name()}, " + (f"{gpus} GPU{'s' if gpus > 1 else ''}" if gpus else "the CPU")
 
 

@@ -216,11 +216,12 @@ class Trainer:
         distinct = (getattr(self.dataset, "info", None) or {}).get("distinct_images")
         count = f"{len(self.dataset)} images" + (f" of which {distinct} distinct" if distinct and
                                                  distinct < len(self.dataset) else "")
+        gpus = backend.gpu_count()
         print(f"training {spec.name} on {c.dataset} ({count}, {'x'.join(map(str, self.image_shape))}) "
               f"for {c.epochs} iterations, batch {c.batch_size}, seed {self.seed} -> {self.run_dir}\n"
-              f"  ({backend.where_it_runs()}; each progress line: the mean of every value since the line before)",
+              f"  ({backend.where_it_runs(gpus)}; each progress line: the mean of every value since the line before)",
               flush=True)
-        if self.hp.get("engine", "stacked") != "compiled" and backend.gpu_count():
+        if self.hp.get("engine", "stacked") != "compiled" and gpus:
             print("  (a GPU is visible: --engine compiled --fetch-every 100 trains this model several times "
                   "faster there, e.g. DCGAN-64 at 94 it/s against the stacked engine's 37 on an H100; "
                   "README 'Speed')", flush=True)
