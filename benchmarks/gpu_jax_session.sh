@@ -51,9 +51,10 @@ benchmarks/train_speed.py SPEED_ARGS. The settings are environment variables (de
   TRAIN_ARGS     more GAN_main.py arguments, e.g. "--mixed-precision bf16 --fetch-every 100" [--fetch-every 100]
   ITERATIONS     the run's iteration count [40000]
   SAVE_EVERY     checkpoint interval [10000]
-  TRAIN_SECONDS  training stops after this many seconds [400]
+  TRAIN_SECONDS  training stops after this many seconds [400]; 0 skips training and the images
   FID_N          evaluation images of the last checkpoint [5000]
-  SPEED_SECONDS  train_speed.py stops after this many seconds (SIGINT: it writes what it measured) [125]
+  SPEED_SECONDS  train_speed.py stops after this many seconds (SIGINT: it writes what it measured) [125];
+                 0 skips it
   SPEED_ARGS     train_speed.py's arguments [--models WGANGP DCGAN --sizes 64 --engines compiled
                  --determinism off --jit off --precision off bf16 --upsampled-conv grouped
                  --inception-images 0 --warmup 2 --iterations 15 --repeats 1]
@@ -105,6 +106,7 @@ if [ -z "${ALLOW_CPU:-}" ] && ! python3 -c "import jax, sys; sys.exit(jax.device
 fi
 RUN=/tmp/gpu_run/${MODEL}_${DATASET}
 
+if [ "$TRAIN_SECONDS" != 0 ]; then
 stamp "train $MODEL $DATASET $ITERATIONS iterations, batch $BATCH, engine $ENGINE $TRAIN_ARGS (stopped after ${TRAIN_SECONDS}s)"
 # shellcheck disable=SC2086
 timeout -s TERM -k 30 "$TRAIN_SECONDS" python3 GAN_main.py "$MODEL" "$DATASET" "$ITERATIONS" "$BATCH" 1000 "$SAVE_EVERY" \
@@ -123,12 +125,15 @@ fi
 
 stamp "generate $FID_N evaluation images of the last checkpoint"
 timeout 120 python3 benchmarks/generated_images.py generate "$RUN" --n "$FID_N" --parts 4 --out "$OUT/images.npz"
+fi
 
+if [ "$SPEED_SECONDS" != 0 ]; then   # (timeout 0 would mean no limit)
 stamp "train_speed $SPEED_ARGS"
 # shellcheck disable=SC2086
 timeout -s INT "$SPEED_SECONDS" python3 benchmarks/train_speed.py $SPEED_ARGS --out /tmp/gpu_speed/train_speed_gpu.md
+fi
 stamp "bundle"
 # files of at most 15 MiB: what comes back from the lent machines is at most 8 files of 16 MiB each
-tar -czf - --exclude=checkpoints -C /tmp gpu_run $(test -d /tmp/gpu_speed && echo gpu_speed) | split -b 15M - "$OUT/bundle.tgz.part-"
+tar -czf - --exclude=checkpoints -C /tmp $(test -d /tmp/gpu_run && echo gpu_run) $(test -d /tmp/gpu_speed && echo gpu_speed) | split -b 15M - "$OUT/bundle.tgz.part-"
 ls -la "$OUT"
 stamp done

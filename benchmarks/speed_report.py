@@ -19,7 +19,14 @@ def config_key(cfg) -> str:
     return (f"{cfg['model']}-{cfg['size']} {cfg['engine']} det={'on' if cfg['determinism'] else 'off'} "
             f"xla={'on' if cfg['jit'] else 'off'}" + (f" mp={precision}" if precision != "off" else "")
             + (f" devices={cfg['devices']}" if cfg.get("devices", 1) > 1 else "")
-            + (f" conv={cfg['upsampled_conv']}" if cfg.get("upsampled_conv", "grouped") != "grouped" else ""))
+            + (f" conv={cfg['upsampled_conv']}" if cfg.get("upsampled_conv", "grouped") != "grouped" else "")
+            + "".join(f" {name}={value}" for name, value in cfg.get("hparams", {}).items()))
+
+
+def model_label(cfg) -> str:
+    """The model's name with the hyperparameters set by --hparams ("WGANGP critic_call=joint"): each
+    setting is its own row, so the comparisons below pair a setting with itself."""
+    return " ".join([cfg["model"], *(f"{name}={value}" for name, value in cfg.get("hparams", {}).items())])
 
 
 def _median_range(xs):
@@ -41,6 +48,7 @@ def summarise_peak(peaks: list[dict]) -> dict:
 
 def summarise(cfg: dict, results: list[dict], conv_peak: float | None) -> dict:
     row = {k: cfg[k] for k in ("model", "size", "engine", "determinism", "jit", "batch")}
+    row["model"], row["hparams"] = model_label(cfg), dict(cfg.get("hparams", {}))
     row["precision"] = cfg.get("precision", "off")
     row["devices"] = cfg.get("devices", 1)
     row["upsampled_conv"] = cfg.get("upsampled_conv", "grouped")
@@ -320,6 +328,11 @@ def write_report(a, info: dict, rows: list[dict], peak: dict, path: str) -> None
                           f"{c['n_s']:.4f}", f"{c['speedup']:.2f}", f"{100 * c['efficiency']:.0f} %"] for c in sc])
         lines += ["On a CPU the N devices are logical ones sharing the same cores (GAN_KERAS_LOGICAL_CPUS): "
                   "they show that the path runs, not a speed-up.", ""]
+    if info.get("hparam_variants"):
+        lines += _table("Hyperparameter settings (same run; --hparams, against each one's first value)",
+                        ["configuration", "against", "first value s/it", "this s/it", "speed-up"],
+                        [[v["key"], v["against"], f"{v['first_s']:.4f}", f"{v['this_s']:.4f}", f"{v['speedup']:.2f}"]
+                         for v in info["hparam_variants"]])
     if info.get("inception"):
         lines += _table("Evaluation: FID Inception features (same run; random 64x64 images resized to 299, batch 50)",
                         ["configuration", "images/s (median over rounds)", "rounds", "note"],

@@ -3,6 +3,7 @@
     python benchmarks/train_speed.py [--models GAN DCGAN WGAN WGANGP] [--sizes 28 64]
         [--engines stacked compiled] [--determinism on off] [--jit off on]
         [--precision off bf16 fp16] [--devices 1 2] [--upsampled-conv grouped literal]
+        [--hparams NAME=V1,V2 ...]
         [--iterations 3] [--warmup 2] [--repeats 2] [--quick] [--out benchmarks/results/train_speed.md]
 
 For each model at 28x28x1 (batch 128, the dissertation's MNIST runs) and 64x64x3 (batch 64, its
@@ -50,6 +51,10 @@ stand in for data (the speed does not depend on the pixels).
   the scaling efficiency, speed-up / N. On ``KERAS_BACKEND=jax`` (``speed_backends.py``) both
   engines run, the compiled one always with XLA (``--jit`` is TensorFlow's switch), and
   ``--devices`` needs TensorFlow.
+* ``--hparams critic_call=separate,joint``: a model hyperparameter's settings (several flags: every
+  combination); each is its own row ("WGANGP critic_call=joint"), a model without that
+  hyperparameter gets a "not available" row, and a table gives each setting's speed-up over the
+  first values.
 * Peak memory: the child's peak RSS (``ru_maxrss``) and, on a GPU, TensorFlow's peak.
 
 Writes ``--out`` (Markdown), the same name with ``.json`` (every measurement) and ``.png`` (% of
@@ -60,6 +65,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import json
 import math
 import os
@@ -127,6 +133,14 @@ def child_train(cfg: dict) -> dict:
         overrides["mixed_precision"] = cfg["precision"]
     if cfg.get("upsampled_conv", "grouped") != "grouped":
         overrides["upsampled_conv"] = cfg["upsampled_conv"]
+    declared = spec.declared_params()
+    for name, text in cfg.get("hparams", {}).items():   # --hparams NAME=V1,V2
+        if name not in declared:
+            return {"unavailable": f"{cfg['model']} has no hyperparameter {name}", **env}
+        try:
+            overrides[name] = declared[name].parse(text)
+        except ValueError as exc:
+            return {"unavailable": f"{name}={text}: {exc}", **env}
     hp = spec.hyperparams(**overrides)
     try:
         spec.check_shape(shape, hp)
@@ -226,13 +240,40 @@ def configurations(a) -> list[dict]:
                                 if devices > 1 and engine != "compiled":
                                     continue   # --strategy mirrored runs the compiled engine
                                 for form in a.upsampled_conv:
-                                    configs.append({"what": "train", "model": model, "size": size, "engine": engine,
-                                                    "determinism": det == "on", "jit": jit == "on",
-                                                    "precision": precision, "devices": devices,
-                                                    "upsampled_conv": form,
-                                                    "batch": QUICK_BATCH if a.quick else SETTINGS[size][1],
-                                                    "warmup": a.warmup, "iterations": a.iterations})
+                                    for values in itertools.product(*(v for _, v in a.hparams)):
+                                        configs.append({
+                                            "what": "train", "model": model, "size": size, "engine": engine,
+                                            "determinism": det == "on", "jit": jit == "on", "precision": precision,
+                                            "devices": devices, "upsampled_conv": form,
+                                            "hparams": {n: v for (n, _), v in zip(a.hparams, values)},
+                                            "batch": QUICK_BATCH if a.quick else SETTINGS[size][1],
+                                            "warmup": a.warmup, "iterations": a.iterations})
     return configs
+
+
+def hparam_setting(text: str) -> tuple[str, list[str]]:
+    """--hparams' NAME=V1,V2 as (name, [values]); the name is the Python one (critic_call)."""
+    name, sep, values = text.partition("=")
+    name = name.strip().lstrip("-").replace("-", "_")
+    if not sep or not name or not values.strip(","):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=VALUE[,VALUE...], e.g. critic_call=separate,joint")
+    return name, [v for v in values.split(",") if v]
+
+
+def hparam_variants(configs: list[dict], rows: list[dict], settings: list) -> list[dict]:
+    """Each configuration whose --hparams differ from every setting's first value, against the same
+    configuration with the first values: first s/it / this s/it."""
+    first = {name: values[0] for name, values in settings}
+    by_key = {r["key"]: r for r in rows}
+    out = []
+    for cfg, row in zip(configs, rows):
+        if cfg["hparams"] == first or "seconds" not in row:
+            continue
+        base = by_key.get(config_key(dict(cfg, hparams=first)))
+        if base and "seconds" in base:
+            out.append({"key": row["key"], "against": base["key"], "first_s": base["seconds"],
+                        "this_s": row["seconds"], "speedup": base["seconds"] / row["seconds"]})
+    return out
 
 
 def run_marked(cmd: list, mark: str, timeout: float) -> dict:
@@ -279,6 +320,9 @@ def main(argv=None):
                         "logical CPU devices where there is no GPU (default 1)")
     p.add_argument("--upsampled-conv", nargs="+", choices=["grouped", "literal"], default=["grouped"],
                    help="the runs' --upsampled-conv (default grouped); both: a table gives literal / grouped")
+    p.add_argument("--hparams", nargs="+", type=hparam_setting, default=[], metavar="NAME=V1,V2",
+                   help="model hyperparameters to compare, every combination (e.g. critic_call=separate,joint); "
+                        "each setting is its own row, and a table gives each one's speed-up over the first values")
     p.add_argument("--iterations", type=int, default=3)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--repeats", type=int, default=2)
@@ -359,6 +403,7 @@ def main(argv=None):
     peak = summarise_peak(peaks)
     conv = peak.get("conv_forward", {}).get("gflops")
     rows = [summarise(c, results[config_key(c)], conv) for c in configs]
+    info["hparam_variants"] = hparam_variants(configs, rows, a.hparams)
 
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     info["chart"] = write_chart(rows, stem + ".png")

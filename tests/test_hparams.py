@@ -35,7 +35,7 @@ def test_a_model_gets_the_shared_its_engines_and_its_own_hyperparameters():
     assert set(get_model("DCGAN").hyperparams().to_dict()) == \
         {p.name for p in COMMON} | {"critic_steps", "clip_value", "clip_all_weights", "frozen_bn"}
     assert set(get_model("WGANGP").hyperparams().to_dict()) == \
-        {p.name for p in COMMON} | {"critic_steps", "gp_weight", "gp_form"}
+        {p.name for p in COMMON} | {"critic_steps", "gp_weight", "gp_form", "critic_call"}
     with pytest.raises(ConfigError, match="--critic-steps does not apply to BEGAN"):
         get_model("BEGAN").hyperparams(critic_steps=5)
     hp = get_model("WGAN").hyperparams()

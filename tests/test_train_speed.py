@@ -100,3 +100,40 @@ def test_an_interrupted_benchmark_writes_what_it_measured(tmp_path, monkeypatch)
     written = json.loads(out.with_suffix(".json").read_text())
     assert written["info"]["interrupted"].startswith("interrupted (SIGINT) after 1 of 2")
     assert [("seconds" in r) for r in written["rows"]] == [True, False]
+
+
+def test_hparam_settings_are_rows_of_their_own_with_a_speedup_table(tmp_path, monkeypatch):
+    """--hparams critic_call=separate,joint: one row per setting, paired with itself in the
+    precision table, and the second setting's speed-up over the first."""
+    seen = []
+
+    def fake_child(cfg, timeout):
+        if cfg["what"] == "peak":
+            return {"error": "no peak in this test"}
+        seen.append((cfg["precision"], cfg["hparams"]))
+        t = (0.4 if cfg["hparams"]["critic_call"] == "separate" else 0.2) / (2 if cfg["precision"] == "bf16" else 1)
+        return {"times": [t], "warmup_times": [9.0], "build_s": 1.0, "finite": True,
+                "flops": {"total": 3e9, "executed": 2e9}, "real_batches": 5, "critic_steps": 5, "peak_rss_mib": 100.0}
+
+    monkeypatch.setattr(train_speed, "run_child", fake_child)
+    out = tmp_path / "speed.md"
+    train_speed.main(["--models", "WGANGP", "--sizes", "64", "--engines", "compiled", "--determinism", "off",
+                      "--jit", "off", "--precision", "bf16", "off", "--hparams", "critic-call=separate,joint",
+                      "--inception-images", "0", "--repeats", "1", "--out", str(out)])
+    assert seen == [("bf16", {"critic_call": "separate"}), ("bf16", {"critic_call": "joint"}),
+                    ("off", {"critic_call": "separate"}), ("off", {"critic_call": "joint"})]
+    report = out.read_text()
+    assert "| WGANGP-64 compiled det=off xla=off mp=bf16 critic_call=joint | WGANGP-64 compiled det=off xla=off " \
+           "mp=bf16 critic_call=separate | 0.2000 | 0.1000 | 2.00 |" in report
+    assert "| WGANGP critic_call=joint | 64 | compiled | off | off | bf16 | 0.2000 | 0.1000 | 2.00 |" in report
+
+
+def test_an_hparam_setting_the_model_lacks_is_not_available_and_a_bad_one_is_refused():
+    result = train_speed.child_train({"model": "DCGAN", "size": 28, "batch": 4, "engine": "compiled",
+                                      "determinism": False, "jit": False, "hparams": {"critic_call": "joint"}})
+    assert result["unavailable"] == "DCGAN has no hyperparameter critic_call"
+    result = train_speed.child_train({"model": "WGANGP", "size": 28, "batch": 4, "engine": "compiled",
+                                      "determinism": False, "jit": False, "hparams": {"critic_call": "both"}})
+    assert result["unavailable"].startswith("critic_call=both: ")
+    with pytest.raises(SystemExit):
+        train_speed.main(["--hparams", "critic_call"])

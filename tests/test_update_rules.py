@@ -154,12 +154,13 @@ def gulrajani_critic_loss(d, fake, real, eps, gp_weight):
     return tf.reduce_mean(d(fake, training=True)) - tf.reduce_mean(d(real, training=True)) + gp_weight * penalty
 
 
-def test_wgangp_iteration_is_gulrajanis_update():
+@pytest.mark.parametrize("critic_call", ["separate", "joint"])
+def test_wgangp_iteration_is_gulrajanis_update(critic_call):
     """Two critic steps, each on its own real batch, fresh z and epsilon: E f(G(z)) - E f(x) +
     lambda E (||grad f(x_hat)|| - 1)^2 at x_hat = eps x + (1 - eps) G(z); then G steps down
     -E f(G(z')) through the updated critic. The critic is nonlinear, so where the penalty is
-    taken matters."""
-    engine = tiny_engine("WGANGP", "linear", critic_steps=2, gp_weight=3.0)
+    taken matters. ``--critic-call joint`` (real and fake in one critic call) is the same update."""
+    engine = tiny_engine("WGANGP", "linear", critic_steps=2, gp_weight=3.0, critic_call=critic_call)
     g, d = copies(engine)
     reals = real_batches(2)
     draws, z_g = wgangp_draws(engine, 2)
@@ -171,6 +172,30 @@ def test_wgangp_iteration_is_gulrajanis_update():
     logs = engine.train_iteration(iter(reals).__next__, np.random.default_rng(0))
     assert_same_weights(engine, g, d)
     assert logs["d_loss"] == pytest.approx(-logs["divergence"] + 3.0 * logs["gp"], rel=1e-5)
+
+
+def test_wgangp_joint_critic_call_scores_both_batches_in_one_call_and_refuses_batchnorm():
+    from gan_keras.errors import ConfigError
+
+    engine = tiny_engine("WGANGP", "linear", critic_steps=1, critic_call="joint")
+    real, fake = real_batches(2)
+    calls, call = [], engine.discriminator.call
+    engine.discriminator.call = lambda x, **kw: (calls.append(x.shape[0]), call(x, **kw))[1]
+    real_score, fake_score = engine.model.critic_scores(real, fake)
+    d = engine.discriminator
+    assert calls == [2 * N]
+    assert (float(real_score), float(fake_score)) == pytest.approx(
+        (float(tf.reduce_mean(d(real))), float(tf.reduce_mean(d(fake)))), rel=1e-6)
+
+    def bn_critic(frozen_bn="batch"):
+        return keras.Sequential([keras.Input(SHAPE), keras.layers.Flatten(), keras.layers.Dense(6),
+                                 keras.layers.BatchNormalization(name="bn"), keras.layers.Dense(1)])
+    spec = get_model("WGANGP")
+    spec = dataclasses.replace(spec, networks={"dissertation": Networks(
+        generators={SHAPE: tiny_generator}, discriminators={SHAPE: bn_critic})})
+    with pytest.raises(ConfigError, match=r"BatchNorm \(bn\).*--critic-call separate"):
+        build_engine(spec, spec.hyperparams(latent_dim=Z, critic_call="joint"), SHAPE)
+    build_engine(spec, spec.hyperparams(latent_dim=Z), SHAPE)   # separate calls: allowed
 
 
 def test_wgangp_runs_g_in_training_mode_in_the_critic_steps_too():
