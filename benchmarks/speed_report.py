@@ -48,7 +48,7 @@ def summarise_peak(peaks: list[dict]) -> dict:
 
 def summarise(cfg: dict, results: list[dict], conv_peak: float | None) -> dict:
     row = {k: cfg[k] for k in ("model", "size", "engine", "determinism", "jit", "batch")}
-    row["model"], row["hparams"] = model_label(cfg), dict(cfg.get("hparams", {}))
+    row["model"], row["model_name"], row["hparams"] = model_label(cfg), cfg["model"], dict(cfg.get("hparams", {}))
     row["precision"] = cfg.get("precision", "off")
     row["devices"] = cfg.get("devices", 1)
     row["upsampled_conv"] = cfg.get("upsampled_conv", "grouped")
@@ -183,10 +183,10 @@ def target_status(rows: list[dict]) -> list[dict]:
     out = []
     for (model, size), goal in TARGETS.items():
         for r in rows:
-            if (r["model"] == model and r["size"] == size and r["engine"] == "compiled" and "seconds" in r
-                    and r["precision"] == "off" and r["devices"] == 1):
+            if (r.get("model_name", r["model"]) == model and r["size"] == size and r["engine"] == "compiled"
+                    and "seconds" in r and r["precision"] == "off" and r["devices"] == 1):
                 pct = r.get("pct_conv_peak")
-                out.append({"model": model, "size": size, "determinism": r["determinism"], "jit": r["jit"],
+                out.append({"model": r["model"], "size": size, "determinism": r["determinism"], "jit": r["jit"],
                             "target_pct": 100 * goal, "pct": pct, "pct_executed": r.get("pct_conv_peak_executed"),
                             "met": None if pct is None else pct >= 100 * goal})
     return out
@@ -212,7 +212,7 @@ def write_chart(rows: list[dict], path: str) -> str | None:
     ax.barh(list(y), [r["pct_conv_peak"] for r in rows],
             color=[colours.get((r["engine"], r["jit"]), "#2ca02c") for r in rows])
     for (model, size), goal in TARGETS.items():
-        idx = [i for i, r in enumerate(rows) if r["model"] == model and r["size"] == size]
+        idx = [i for i, r in enumerate(rows) if r.get("model_name", r["model"]) == model and r["size"] == size]
         if idx:
             ax.vlines(100 * goal, min(idx) - 0.4, max(idx) + 0.4, colors="red", linestyles="dashed")
     from matplotlib.patches import Patch

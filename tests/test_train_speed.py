@@ -126,6 +126,7 @@ def test_hparam_settings_are_rows_of_their_own_with_a_speedup_table(tmp_path, mo
     assert "| WGANGP-64 compiled det=off xla=off mp=bf16 critic_call=joint | WGANGP-64 compiled det=off xla=off " \
            "mp=bf16 critic_call=separate | 0.2000 | 0.1000 | 2.00 |" in report
     assert "| WGANGP critic_call=joint | 64 | compiled | off | off | bf16 | 0.2000 | 0.1000 | 2.00 |" in report
+    assert "| WGANGP critic_call=joint | 64 | off | off | >= 85 % | n/a % | n/a | n/a % |" in report   # the targets
 
 
 def test_an_hparam_setting_the_model_lacks_is_not_available_and_a_bad_one_is_refused():
