@@ -29,8 +29,13 @@
 #   run(command="OUT=$OUT bash benchmarks/gpu_jax_session.sh", carry=[".whl", ".devdata"], timeout_s=598)
 # The session of 2026-11-27 (benchmarks/results/gpu_jax_40k/) was, with today's defaults:
 #   TRAIN_ARGS="--mixed-precision bf16 --fetch-every 100" OUT=$OUT bash benchmarks/gpu_jax_session.sh
-# Not yet run, and it fits one session's 15 minutes: the float32 flowers run end to end (about 7.4
-# minutes of training on an H100), TRAIN_SECONDS=520 SPEED_SECONDS=30 OUT=$OUT bash benchmarks/gpu_jax_session.sh
+# The second session that day (the float32 run to 40,000, then WGAN-GP's critic calls compared) was
+#   TRAIN_SECONDS=510 SPEED_SECONDS=0 OUT=$OUT bash benchmarks/gpu_jax_session.sh
+#   TRAIN_SECONDS=0 SPEED_SECONDS=210 SPEED_ARGS="--models WGANGP --sizes 64 --engines compiled
+#     --determinism off --jit off --precision bf16 off --hparams critic_call=separate,joint
+#     --inception-images 0 --warmup 2 --iterations 15 --repeats 1" OUT=$OUT bash benchmarks/gpu_jax_session.sh
+# (benchmarks/results/gpu_jax_40k/README.md). WGAN-GP's 40,000 iterations (about 17 minutes in bf16)
+# do not fit one session's 15 minutes.
 # The settings are environment variables: bash benchmarks/gpu_jax_session.sh --help lists them.
 set -u
 usage() {
@@ -61,8 +66,9 @@ benchmarks/train_speed.py SPEED_ARGS. The settings are environment variables (de
   KERAS_BACKEND  [jax]
   ALLOW_CPU      set to run without a GPU visible to JAX (a check of the script, not a measurement)
 
-The session in benchmarks/results/gpu_jax_40k/ (2026-11-27) is, with today's script:
+The sessions in benchmarks/results/gpu_jax_40k/ (2026-11-27) are, with today's script:
   TRAIN_ARGS="--mixed-precision bf16 --fetch-every 100" bash benchmarks/gpu_jax_session.sh
+  TRAIN_SECONDS=510 SPEED_SECONDS=0 bash benchmarks/gpu_jax_session.sh   (float32; its README has the rest)
 The session in benchmarks/results/gpu_jax/ (2026-11-26, before ENGINE, TRAIN_ARGS and the grouped
 upsampled convolution existed) is, with today's script:
   ENGINE=stacked TRAIN_ARGS="--upsampled-conv literal" ITERATIONS=10000 SAVE_EVERY=2500
