@@ -400,6 +400,22 @@ def test_hostile_files_are_skipped_counted_and_warned_once(tmp_path):
     np.testing.assert_array_equal(px[6], [128, 128, 128])          # float in [0, 1]
 
 
+def test_dataset_warnings_name_the_callers_line_fresh_and_from_the_cache(tmp_path):
+    """A warning points at the line that called load_dataset, not into the library, whichever path
+    raised it (gan_keras.errors.warn): the files read, or the cache that recorded the skips."""
+    folder = tmp_path / "102flowers" / "jpg"
+    folder.mkdir(parents=True)
+    _save(str(folder / "image_00001.jpg"), _solid((10, 200, 30)))
+    (folder / "image_00002.jpg").write_bytes(b"")
+    for cached in (False, True):
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            load_dataset("102flowers", data_dir=str(tmp_path), cache_dir=str(tmp_path / "cache"), progress=False)
+        ours = [w for w in rec if issubclass(w.category, DatasetWarning)]
+        assert len(ours) == 1 and ("as when the cache was built" in str(ours[0].message)) == cached
+        assert ours[0].filename == __file__, (cached, ours[0].filename, ours[0].lineno)
+
+
 def test_empty_folder_and_all_bad_folder(tmp_path):
     folder = tmp_path / "102flowers" / "jpg"
     folder.mkdir(parents=True)

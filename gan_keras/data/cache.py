@@ -19,11 +19,11 @@ import hashlib
 import json
 import os
 import time
-import warnings
 
 import numpy as np
 import PIL
 
+from ..errors import warn
 from ..utils import load_keyed_npz, save_keyed_npz
 from .imageio import DatasetWarning
 
@@ -78,8 +78,8 @@ def read_cache(path: str, key: str, image_shape) -> tuple[np.ndarray, dict] | No
             raise ValueError(f"unexpected array {images.dtype} {images.shape}")
         return images, meta
     except Exception as exc:  # noqa: BLE001 - a damaged cache is rebuilt, whatever the damage
-        warnings.warn(f"ignoring damaged dataset cache {path} ({type(exc).__name__}: {exc}); rebuilding it",
-                      DatasetWarning, stacklevel=3)
+        warn(f"ignoring damaged dataset cache {path} ({type(exc).__name__}: {exc}); rebuilding it",
+             DatasetWarning)
         return None
 
 
@@ -133,6 +133,6 @@ def write_cache(path: str, images: np.ndarray, meta: dict) -> bool:
         save_keyed_npz(path, {"images": images}, meta)
         return True
     except Exception as exc:  # noqa: BLE001 - caching is an optimisation, never fatal
-        warnings.warn(f"could not write dataset cache {path} ({type(exc).__name__}: {exc}); "
-                      "the next load will preprocess again", DatasetWarning, stacklevel=3)
+        warn(f"could not write dataset cache {path} ({type(exc).__name__}: {exc}); "
+             "the next load will preprocess again", DatasetWarning)
         return False

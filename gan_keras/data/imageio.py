@@ -32,6 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ..errors import warn
+
 MAX_PIXELS = 64_000_000
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
 RESAMPLE = Image.Resampling.BICUBIC
@@ -281,11 +283,7 @@ class SkipLog:
 
 def emit_skip_warning(label: str, count: int, total: int, examples: list[str], extra: str = "") -> None:
     more = f"; e.g. {'; '.join(examples)}" if examples else ""
-    warnings.warn(
-        f"{label}: skipped {count} of {total} source files that could not be used{extra}{more}",
-        DatasetWarning,
-        stacklevel=4,
-    )
+    warn(f"{label}: skipped {count} of {total} source files that could not be used{extra}{more}", DatasetWarning)
 
 
 class Progress:

@@ -12,12 +12,11 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-import warnings
 
 import numpy as np
 import PIL
 
-from ..errors import ConfigError, DatasetError
+from ..errors import ConfigError, DatasetError, warn
 from . import cifar10, mnist, shapes
 from .base import ImageDataset
 from .cache import cache_and_record, cache_path_for, content_fingerprint, read_cache, source_key, write_cache
@@ -43,7 +42,7 @@ def _dirs(data_dir):
     return data_dirs_with_origin(data_dir)
 
 
-def _warn_if_fallback(name: str, dirs, used: str, stacklevel: int = 5) -> None:
+def _warn_if_fallback(name: str, dirs, used: str) -> None:
     """One DatasetWarning when an explicit data_dir lacked ``name`` and ``used`` supplied it instead.
 
     The search order is kept (a data_dir without the dataset is not an error), but a typo in
@@ -53,10 +52,7 @@ def _warn_if_fallback(name: str, dirs, used: str, stacklevel: int = 5) -> None:
         return
     origins = dict(dirs)
     where = f"{used} ({origins[used]})" if used in origins else used
-    warnings.warn(
-        f"{name}: not found in the data_dir {dirs[0][0]} (--data-dir); using {where} instead",
-        DatasetWarning, stacklevel=stacklevel,  # the caller of load_dataset
-    )
+    warn(f"{name}: not found in the data_dir {dirs[0][0]} (--data-dir); using {where} instead", DatasetWarning)
 
 
 def _missing(name: str, expected: str, dirs, extra: str = "") -> DatasetError:
@@ -178,8 +174,7 @@ def _warn_if_limit_exceeds(key, limit, dataset) -> None:
     used = dataset.info.get("files_used", dataset.info.get("count"))   # source images (nlvr: before cropping)
     if limit is None or key == "shapes" or used is None or used >= limit:
         return
-    warnings.warn(f"{key}: the limit {limit} is more than its {used} source images; all {used} are used",
-                  DatasetWarning, stacklevel=3)
+    warn(f"{key}: the limit {limit} is more than its {used} source images; all {used} are used", DatasetWarning)
 
 
 def _load_native(key, data_dir, cache_dir, use_cache, progress, seed, limit, allow_download) -> ImageDataset:
@@ -197,7 +192,7 @@ def _load_native(key, data_dir, cache_dir, use_cache, progress, seed, limit, all
     if found is None:
         raise _missing(key, f"the folder {'/'.join(spec.subpath)}/ ({spec.layout})", dirs)
     folder, where = found
-    _warn_if_fallback(key, dirs, where, stacklevel=4)
+    _warn_if_fallback(key, dirs, where)
     return load_folder(spec, WORKERS[key], folder, where, cache_dir=cache_dir, use_cache=use_cache,
                        progress=progress, limit=limit)
 

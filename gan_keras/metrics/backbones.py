@@ -60,12 +60,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import warnings
 from typing import Dict, Optional
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, warn
 from .fid_inception import IMAGE_SIZE, build_fid_inception, load_fid_weights
 from .keras_inception import build_keras_inception
 from .progress import Progress
@@ -207,9 +206,8 @@ class Backbone:
             for i in range(0, n, batch_size):
                 batch = np.asarray(images[i:i + batch_size], dtype=np.float32)
                 if not warned and batch.size and (batch.min() < -1.01 or batch.max() > 1.01):
-                    warnings.warn(
-                        f"images passed to the {self.name} Inception range over [{batch.min():.3g}, "
-                        f"{batch.max():.3g}]; expected floats in [-1, 1]", stacklevel=3)
+                    warn(f"images passed to the {self.name} Inception range over [{batch.min():.3g}, "
+                         f"{batch.max():.3g}]; expected floats in [-1, 1]")
                     warned = True
                 f, p = fn(batch) if self.strategy is None else self._run_on_devices(fn, batch)
                 feats[i:i + len(batch)] = np.asarray(f)

@@ -14,12 +14,11 @@ network's input, and the :class:`~gan_keras.metrics.backbones.Backbone` that run
 from __future__ import annotations
 
 import os
-import warnings
 from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-from ..errors import WeightsError
+from ..errors import WeightsError, warn
 from .weights import FID_WEIGHTS_FILE, FID_WEIGHTS_SHA256, file_digest
 
 IMAGE_SIZE = 299  # the input's height and width (Keras InceptionV3's too)
@@ -134,11 +133,8 @@ def load_fid_weights(path: str, check_hash: bool = True) -> Tuple[Dict[str, np.n
         info["sha256"] = digest
         info["is_reference_file"] = digest == FID_WEIGHTS_SHA256
         if digest != FID_WEIGHTS_SHA256:
-            warnings.warn(
-                f"{path} has sha256 {digest}, not the reference {FID_WEIGHTS_SHA256}; "
-                "its tensors have the right names and shapes, so it is used",
-                stacklevel=2,
-            )
+            warn(f"{path} has sha256 {digest}, not the reference {FID_WEIGHTS_SHA256}; "
+                 "its tensors have the right names and shapes, so it is used")
     return convs, info
 
 

@@ -8,10 +8,9 @@ that names the file and its md5 (these machines cannot download it).
 from __future__ import annotations
 
 import os
-import warnings
 from typing import Optional
 
-from ..errors import WeightsError
+from ..errors import WeightsError, warn
 from .weights import KERAS_WEIGHTS, file_digest, find_keras_weights
 
 
@@ -30,11 +29,8 @@ def build_keras_inception(weights="imagenet", include_top: Optional[bool] = None
     if weights is None:
         top = bool(include_top)
         info["weights"] = None
-        warnings.warn(
-            "Keras InceptionV3 built with weights=None: random initialisation, its features are "
-            "meaningless (for tests); use weights='imagenet' (the default) or a weights file",
-            stacklevel=3,
-        )
+        warn("Keras InceptionV3 built with weights=None: random initialisation, its features are "
+             "meaningless (for tests); use weights='imagenet' (the default) or a weights file")
         base = keras.applications.InceptionV3(include_top=top, weights=None, pooling=None if top else "avg")
         has_classifier = top
     else:

@@ -27,11 +27,11 @@ import json
 import os
 import sys
 import time
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from gan_keras.errors import warn
 from gan_keras.utils import load_keyed_npz, save_keyed_npz
 
 CACHE_VERSION = 1
@@ -129,8 +129,7 @@ def _read_cache(path: str, key: str, n: int, dim: int, want_probs: bool):
             return None
         return feats, probs, indices, meta
     except Exception as exc:  # noqa: BLE001 - a damaged cache is recomputed, whatever the damage
-        warnings.warn(f"ignoring damaged real-feature cache {path} ({type(exc).__name__}: {exc}); recomputing",
-                      stacklevel=3)
+        warn(f"ignoring damaged real-feature cache {path} ({type(exc).__name__}: {exc}); recomputing")
         return None
 
 
@@ -142,7 +141,7 @@ def _write_cache(path: str, feats, probs, indices, meta) -> bool:
         save_keyed_npz(path, arrays, meta)
         return True
     except Exception as exc:  # noqa: BLE001 - caching is an optimisation, never fatal
-        warnings.warn(f"could not write real-feature cache {path} ({type(exc).__name__}: {exc})", stacklevel=3)
+        warn(f"could not write real-feature cache {path} ({type(exc).__name__}: {exc})")
         return False
 
 
