@@ -34,8 +34,8 @@
 #   TRAIN_SECONDS=0 SPEED_SECONDS=210 SPEED_ARGS="--models WGANGP --sizes 64 --engines compiled
 #     --determinism off --jit off --precision bf16 off --hparams critic_call=separate,joint
 #     --inception-images 0 --warmup 2 --iterations 15 --repeats 1" OUT=$OUT bash benchmarks/gpu_jax_session.sh
-# (benchmarks/results/gpu_jax_40k/README.md). WGAN-GP's 40,000 iterations (about 17 minutes in bf16)
-# do not fit one session's 15 minutes.
+# (benchmarks/results/gpu_jax_40k/README.md). WGAN-GP's 40,000 iterations (about 18 minutes in bf16,
+# 17 with --critic-call joint) do not fit one session's 15 minutes.
 # The settings are environment variables: bash benchmarks/gpu_jax_session.sh --help lists them.
 set -u
 usage() {
