@@ -135,3 +135,16 @@ def pytest_configure(config):
     # NumPy 2 that emits this DeprecationWarning thousands of times per run. It is Keras's, not ours.
     config.addinivalue_line("filterwarnings",
                             "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+
+
+@pytest.fixture
+def isolated_data_dirs(tmp_path, monkeypatch):
+    """No test sees the developer's own data: repo data/ and the Keras cache point into tmp_path
+    (the dataset tests use it for every test: ``pytestmark``)."""
+    from gan_keras.data import DATA_DIR_ENV, locate
+
+    monkeypatch.setattr(locate, "REPO_DATA_DIR", str(tmp_path / "_repo_data"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "_keras_home"))
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    monkeypatch.setenv("GAN_KERAS_CACHE_DIR", str(tmp_path / "_cache"))
+    monkeypatch.setenv("GAN_KERAS_OFFLINE", "1")
