@@ -117,6 +117,25 @@ def test_the_compiled_engine_trains_and_resumes_exactly_on_jax_without_tensorflo
     assert all(np.array_equal(states[0][k], states[1][k]) for k in states[0].files)
 
 
+def test_a_jax_run_resumed_on_tensorflow_says_what_changes(jax_run, shared_data_dir, tmp_path, capsys):
+    """A run may move between backends (weights, optimizers and draw states carry over), but the
+    two draw other random numbers: one line says so, and config.json records the session's backend."""
+    import shutil
+
+    from gan_keras.training.loop import RunConfig, Trainer
+
+    run, _, _ = jax_run
+    copy = str(tmp_path / "moved")
+    shutil.copytree(run, copy)
+    Trainer(RunConfig(model="DCGAN", dataset="mnist", epochs=3, batch_size=8, sample_interval=1, save_model_interval=2,
+                      seed=3, data_dir=shared_data_dir, out=copy, tensorboard=False, resume=True,
+                      progress_seconds=1e9)).run()
+    assert "this run trained on Keras's jax backend and resumes on tensorflow" in capsys.readouterr().out
+    with open(os.path.join(copy, "config.json")) as f:
+        sessions = json.load(f)["sessions"]
+    assert [s["versions"]["backend"] for s in sessions] == ["jax", "tensorflow"]
+
+
 def test_tensorflow_code_says_so_on_jax(jax_run):
     _, result, stderr = jax_run
     assert result["codes"]["strategy"] == 1

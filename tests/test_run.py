@@ -220,12 +220,19 @@ def test_a_finished_run_lets_the_process_free_its_weights(tmp_path):
     assert handle() is None
 
 
-def test_a_different_run_is_never_overwritten_without_force(tmp_path):
+def test_a_different_run_is_never_overwritten_without_force(tmp_path, capsys):
     run(tmp_path, epochs=2)
     with pytest.raises(RunDirError, match="batch_size: 4 -> 8"):
         run(tmp_path, epochs=2, batch_size=8)
-    run(tmp_path, epochs=2, batch_size=8, force=True)
+    # --resume with other values is refused even with --force: the user asked to continue that run.
+    with pytest.raises(RunDirError, match=r"cannot resume .*run: it was trained with other values \(batch_size: "
+                                          r"4 -> 8.*--force never overwrites a run named by --resume"):
+        run(tmp_path, epochs=2, batch_size=8, force=True, resume=True)
+    assert rundir.read_config(str(tmp_path / "run"))["batch_size"] == 4
+    capsys.readouterr()
+    run(tmp_path, epochs=2, batch_size=8, force=True)   # without --resume it overwrites, and says so
     assert rundir.read_config(str(tmp_path / "run"))["batch_size"] == 8
+    assert "--force: overwriting " in capsys.readouterr().out
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("mine")
     for force in (False, True):   # --force replaces a run, never someone's folder

@@ -204,7 +204,7 @@ def _train(parser, argv) -> int:
         model=args.model_name, dataset=args.training_dataName, epochs=args.epochs, batch_size=args.batch_size,
         sample_interval=args.sample_interval, save_model_interval=args.save_model_interval, out=out,
         seed=args.seed, data_dir=args.data_dir, data_limit=args.limit, image_size=args.image_size,
-        hyperparams=hyperparams, on_nan=args.on_nan, force=args.force,
+        hyperparams=hyperparams, on_nan=args.on_nan, force=args.force, resume=bool(args.resume),
         f1_every=args.f1_every, f1_images=args.f1_images, init_from=args.init_from, autosave_minutes=args.autosave,
         fetch_every=args.fetch_every, strategy=args.strategy,
         tensorboard=not args.no_tensorboard, deterministic=not args.no_determinism,

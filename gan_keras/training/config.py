@@ -33,6 +33,7 @@ class RunConfig:
     on_nan: str = "stop"            # "stop" or "rollback"
     max_rollbacks: int = 3
     force: bool = False             # overwrite a run directory holding a different run
+    resume: bool = False            # --resume: continue the run in ``out``, never overwrite it
     tensorboard: bool = True
     deterministic: bool = True      # enable TensorFlow op determinism (CPU: bit-identical reruns)
     progress_seconds: float = 5.0

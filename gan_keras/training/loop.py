@@ -147,6 +147,7 @@ class Trainer:
         if self.strategy is None or distribute.is_chief(self.strategy):  # a non-chief worker writes elsewhere
             self.lock = runlock.RunLock(self.run_dir, c.command).acquire()
         previous = run_setup.existing_run(self.run_dir, c, self.spec, self.hp, self.image_shape)
+        run_setup.note_backend_change(previous)
         if c.data_dir is None and previous and previous.get("data_dir"):
             c.data_dir = previous["data_dir"]  # a resumed run finds its data where it did before
         elif c.data_dir is not None:

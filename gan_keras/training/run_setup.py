@@ -93,7 +93,10 @@ CHECKPOINT_FOLDER_ADVICE = ("to continue the run, pass --resume {run}; to start 
 
 
 def existing_run(run_dir: str, c: RunConfig, spec, hp, image_shape):
-    """None for a fresh directory, else its config (refusing a different run without --force)."""
+    """None for a fresh directory, else its config (refusing a different run without --force).
+
+    ``--force`` overwrites a different run, and says so; never one named by ``--resume``: a user who
+    asked to continue a run and gave other values wants to be told, not to lose it."""
     if not os.path.exists(run_dir):
         return None
     if not os.path.isdir(run_dir):
@@ -106,22 +109,45 @@ def existing_run(run_dir: str, c: RunConfig, spec, hp, image_shape):
     try:
         previous = rundir.read_config(run_dir)
     except RunDirError as exc:
-        if c.force:
+        if c.force and not c.resume:
+            print(f"--force: overwriting {run_dir} ({exc})", flush=True)
             return None
+        if c.resume:
+            raise RunDirError(f"cannot resume: {exc}") from None
         raise RunDirError(f"{exc}; choose another --out or pass --force to overwrite it") from None
     mine = identity(c, hp, image_shape, c.seed if c.seed is not None else previous.get("seed"))
     theirs = {k: previous.get(k) for k in IDENTITY_KEYS}
     theirs["hyperparams"] = comparable_hyperparams(spec, theirs.get("hyperparams"))
     theirs["dataset"] = _canonical_or_same(theirs.get("dataset"))  # runs recorded before names were canonical
     if mine != theirs:
-        if c.force:
-            return None
         same_model = theirs.get("model") == mine.get("model")
         diff = "; ".join(_difference(k, theirs.get(k), mine.get(k), advise=same_model) for k in IDENTITY_KEYS
                          if theirs.get(k) != mine.get(k))
+        if c.resume:
+            raise RunDirError(f"cannot resume {run_dir}: it was trained with other values ({diff}); give its "
+                              f"values to continue it (--force never overwrites a run named by --resume)")
+        if c.force:
+            print(f"--force: overwriting {run_dir}, which held another run ({diff})", flush=True)
+            return None
         raise RunDirError(f"{run_dir} already holds a different run ({diff}); to continue that run, give its "
                           f"values; to train another, choose another --out, or pass --force to overwrite it")
     return previous
+
+
+def note_backend_change(previous) -> None:
+    """One line when a run trained on one Keras backend is resumed on another (KERAS_BACKEND): the
+    weights, optimizers and draw states carry over, but the backends' random streams differ, so
+    the continuation is a valid run, not what a straight run on either backend computes."""
+    if not previous:
+        return
+    sessions = previous.get("sessions") or []
+    then = ((sessions[-1] if sessions else previous).get("versions") or {}).get("backend")
+    now = versions()["backend"]
+    if then and then != now:
+        print(f"note: this run trained on Keras's {then} backend and resumes on {now}: the weights, optimizers "
+              f"and draw states carry over, but the two backends draw other random numbers, so from here on it "
+              f"is not what a straight {then} run would compute (KERAS_BACKEND={then} continues it as it was)",
+              flush=True)
 
 
 def load_data(c: RunConfig):
