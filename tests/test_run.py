@@ -598,6 +598,21 @@ def test_the_printed_resume_command_keeps_the_runs_options(tmp_path):
     assert Trainer(config)._resume_command() == (
         "python GAN_main.py LSGAN celeba 10 4 1 1 --lr 0.001 --arch radford --image-size 32 --f1-every 5 "
         f"--resume {tmp_path / 'r'}")
+    assert config.script("GAN_evaluation.py") == "GAN_evaluation.py"
+    # Run from elsewhere: the printed commands name the tools where the user reached them.
+    config.command = "python '/opt/my gan/GAN_main.py' LSGAN celeba 10 4 1 1 --lr 0.001"
+    assert Trainer(config)._resume_command() == (
+        f"python '/opt/my gan/GAN_main.py' LSGAN celeba 10 4 1 1 --lr 0.001 --resume {tmp_path / 'r'}")
+    assert config.script("GAN_evaluation.py") == "/opt/my gan/GAN_evaluation.py"
+
+
+def test_the_recorded_command_names_gan_main_as_it_was_run(monkeypatch):
+    from gan_keras.cli import train
+
+    monkeypatch.setattr(sys, "argv", ["/opt/gan/GAN_main.py", "DCGAN"])
+    assert train._script() == "/opt/gan/GAN_main.py"
+    monkeypatch.setattr(sys, "argv", ["pytest"])   # main() called from Python: the name alone
+    assert train._script() == "GAN_main.py"
 
 
 def test_a_run_written_before_hyperparameters_were_declared_per_model_still_resumes(tmp_path):

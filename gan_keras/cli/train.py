@@ -154,6 +154,13 @@ def hyperparam_overrides(args) -> dict:
     return out
 
 
+def _script() -> str:
+    """GAN_main.py as the user ran it (``/work/main/GAN_main.py`` from elsewhere), so that the
+    commands a run prints and records (resume, evaluate) work from the user's directory."""
+    name = sys.argv[0] if sys.argv and os.path.basename(sys.argv[0]) == "GAN_main.py" else "GAN_main.py"
+    return name
+
+
 def main(argv=None) -> int:
     from gan_keras.training.runlog import StopRequest
 
@@ -208,7 +215,7 @@ def _train(parser, argv) -> int:
         f1_every=args.f1_every, f1_images=args.f1_images, init_from=args.init_from, autosave_minutes=args.autosave,
         fetch_every=args.fetch_every, strategy=args.strategy,
         tensorboard=not args.no_tensorboard, deterministic=not args.no_determinism,
-        command="python GAN_main.py " + shlex.join(argv),
+        command=f"python {shlex.quote(_script())} " + shlex.join(argv),
     )
     try:
         Trainer(config).run()

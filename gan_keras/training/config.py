@@ -57,13 +57,20 @@ class RunConfig:
 
         return self.out or os.path.join("gan_models", f"{self.model}_{dataset_slug(self.dataset)}")
 
+    def script(self, name: str) -> str:
+        """The path of the tool ``name`` (GAN_evaluation.py) beside the GAN_main.py of ``command``:
+        the way the user reaches the tools from where they ran this one."""
+        words = shlex.split(self.command) if self.command.startswith("python ") else []
+        main = words[1] if len(words) > 1 and os.path.basename(words[1]) == "GAN_main.py" else "GAN_main.py"
+        return os.path.join(os.path.dirname(main), name)
+
     def resume_command(self, run_dir: str) -> str:
         """The command that continues this run: the original one (its hyperparameter, size and F1
         options are part of the run's identity) with ``--resume RUN_DIR`` in place of any
         --resume/--out/--on-nan it had, and without --force (a resume never needs it to overwrite,
         and it would skip the check that the run's images are still the same)."""
-        words = shlex.split(self.command) if self.command.startswith("python GAN_main.py ") else []
-        if not words:
+        words = shlex.split(self.command) if self.command.startswith("python ") else []
+        if len(words) < 2 or os.path.basename(words[1]) != "GAN_main.py":
             words = ["python", "GAN_main.py", self.model, self.dataset, str(self.epochs), str(self.batch_size),
                      str(self.sample_interval), str(self.save_model_interval)]
         kept, skip = [], False

@@ -406,7 +406,8 @@ class Trainer:
         n = min(5000, len(self.dataset))
         print(f"done: {iteration} iterations, {elapsed:.0f} s of training in all its sessions; run directory {d}\n"
               f"  samples in {os.path.join(d, rundir.SAMPLES)}, curves in {os.path.join(d, rundir.PLOTS)}; "
-              f"its FID: python GAN_evaluation.py {shlex.quote(d)} {n} {min(500, n)}{_inception_option()}  "
+              f"its FID: python {shlex.quote(self.config.script('GAN_evaluation.py'))} {shlex.quote(d)} {n} "
+              f"{min(500, n)}{_inception_option()}  "
               "(README 'Evaluation': which Inception weights, and how long on a CPU)", flush=True)
 
     def _resume_command(self):
