@@ -201,10 +201,12 @@ def write_chart(rows: list[dict], path: str) -> str | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = [f"{r['model']}-{r['size']} {r['engine']}{' XLA' if r['jit'] else ''} det {_on(r['determinism'])}"
+    labels = [f"{r.get('model_name', r['model'])}-{r['size']} {r['engine']}{' XLA' if r['jit'] else ''} "
+              f"det {_on(r['determinism'])}"
               + (f" {r['precision']}" if r["precision"] != "off" else "")
               + (f" x{r['devices']} devices" if r["devices"] > 1 else "")
               + (" literal conv" if r.get("upsampled_conv") == "literal" else "")
+              + "".join(f" {name}={value}" for name, value in r.get("hparams", {}).items())
               for r in rows]
     colours = {("stacked", False): "#999999", ("compiled", False): "#1f77b4", ("compiled", True): "#ff7f0e"}
     fig, ax = plt.subplots(figsize=(8, 0.3 * len(rows) + 1.5))
@@ -223,7 +225,7 @@ def write_chart(rows: list[dict], path: str) -> str | None:
     ax.set_yticks(list(y))
     ax.set_yticklabels(labels, fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel("% of the 5x5 convolution's forward GFLOP/s (same run); red: the issue's target")
+    ax.set_xlabel("% of the 5x5 convolution's forward GFLOP/s (same run); red: the target")
     ax.set_title("Training throughput against the convolution peak")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -338,7 +340,7 @@ def write_report(a, info: dict, rows: list[dict], peak: dict, path: str) -> None
                         ["configuration", "images/s (median over rounds)", "rounds", "note"],
                         inception_rows(info["inception"]))
     ts = target_status(_grouped(rows))
-    lines += ["## The issue's targets (compiled engine, % of the Conv2D forward peak)", ""]
+    lines += ["## Targets (compiled engine, % of the Conv2D forward peak)", ""]
     if ts:
         lines += ["Measured = the published network's FLOPs per second; executed = the multiply-adds our layers "
                   "run (fewer: models/upsampled_conv.py), the machine's efficiency on them.", "",

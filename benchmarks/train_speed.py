@@ -51,10 +51,10 @@ stand in for data (the speed does not depend on the pixels).
   the scaling efficiency, speed-up / N. On ``KERAS_BACKEND=jax`` (``speed_backends.py``) both
   engines run, the compiled one always with XLA (``--jit`` is TensorFlow's switch), and
   ``--devices`` needs TensorFlow.
-* ``--hparams critic_call=separate,joint``: a model hyperparameter's settings (several flags: every
+* ``--hparams critic_call=separate,joint``: a model hyperparameter's settings (several names: every
   combination); each is its own row ("WGANGP critic_call=joint"), a model without that
-  hyperparameter gets a "not available" row, and a table gives each setting's speed-up over the
-  first values.
+  hyperparameter is timed once with its own settings, and a table gives each setting's speed-up
+  over the first value. Names and values are checked (in a child process) before anything is timed.
 * Peak memory: the child's peak RSS (``ru_maxrss``) and, on a GPU, TensorFlow's peak.
 
 Writes ``--out`` (Markdown), the same name with ``.json`` (every measurement) and ``.png`` (% of
@@ -181,6 +181,32 @@ def child_train(cfg: dict) -> dict:
             "finite": all(math.isfinite(v) for v in logs.values()), **speed_backends.memory(), **env}
 
 
+def child_hparams(cfg: dict) -> dict:
+    """--hparams checked before anything is timed: which models have each hyperparameter, and every
+    value each one refuses (a typo in a name or a value would otherwise cost a whole benchmark)."""
+    from gan_keras.errors import ConfigError
+    from gan_keras.registry import get_model
+
+    applies, errors = {}, []
+    for model in cfg["models"]:
+        try:
+            declared = get_model(model).declared_params()
+        except ConfigError as exc:
+            errors.append(str(exc))
+            continue
+        applies[model] = [name for name, _ in cfg["hparams"] if name in declared]
+        for name, values in cfg["hparams"]:
+            for value in values if name in declared else ():
+                try:
+                    declared[name].parse(value)
+                except ValueError as exc:
+                    errors.append(f"--hparams {name}={value}: {exc} ({model})")
+    for name, _ in cfg["hparams"]:
+        if applies and not any(name in names for names in applies.values()):
+            errors.append(f"--hparams {name}: none of {', '.join(cfg['models'])} has this hyperparameter")
+    return {"applies": applies, "errors": errors}
+
+
 def child_peak(cfg: dict) -> dict:
     """The convolution (forward, input and filter gradients) and matmul peaks, GFLOP/s."""
     env = speed_backends.environment()
@@ -217,7 +243,8 @@ def child_inception(cfg: dict) -> dict:
 def child_main(text: str) -> None:
     cfg = json.loads(text)
     what = cfg.get("what")
-    result = child_peak(cfg) if what == "peak" else child_inception(cfg) if what == "inception" else child_train(cfg)
+    children = {"peak": child_peak, "inception": child_inception, "hparams": child_hparams}
+    result = children.get(what, child_train)(cfg)
     sys.stdout.flush()
     print(MARK + json.dumps(result), flush=True)
 
@@ -226,7 +253,9 @@ def child_main(text: str) -> None:
 # The parent: configurations, rounds, summary, report
 # ----------------------------------------------------------------------------------------------
 
-def configurations(a) -> list[dict]:
+def configurations(a, applies: dict | None = None) -> list[dict]:
+    """Every combination of the switches; ``applies``: the --hparams names each model has (a model
+    is timed once for each combination of its own, and once with none)."""
     configs = []
     for size in a.sizes:
         for model in a.models:
@@ -240,12 +269,14 @@ def configurations(a) -> list[dict]:
                                 if devices > 1 and engine != "compiled":
                                     continue   # --strategy mirrored runs the compiled engine
                                 for form in a.upsampled_conv:
-                                    for values in itertools.product(*(v for _, v in a.hparams)):
+                                    own = [(n, v) for n, v in a.hparams
+                                           if applies is None or n in applies.get(model, ())]
+                                    for values in itertools.product(*(v for _, v in own)):
                                         configs.append({
                                             "what": "train", "model": model, "size": size, "engine": engine,
                                             "determinism": det == "on", "jit": jit == "on", "precision": precision,
                                             "devices": devices, "upsampled_conv": form,
-                                            "hparams": {n: v for (n, _), v in zip(a.hparams, values)},
+                                            "hparams": {n: v for (n, _), v in zip(own, values)},
                                             "batch": QUICK_BATCH if a.quick else SETTINGS[size][1],
                                             "warmup": a.warmup, "iterations": a.iterations})
     return configs
@@ -267,9 +298,10 @@ def hparam_variants(configs: list[dict], rows: list[dict], settings: list) -> li
     by_key = {r["key"]: r for r in rows}
     out = []
     for cfg, row in zip(configs, rows):
-        if cfg["hparams"] == first or "seconds" not in row:
+        its_first = {name: first[name] for name in cfg["hparams"]}
+        if cfg["hparams"] == its_first or "seconds" not in row:
             continue
-        base = by_key.get(config_key(dict(cfg, hparams=first)))
+        base = by_key.get(config_key(dict(cfg, hparams=its_first)))
         if base and "seconds" in base:
             out.append({"key": row["key"], "against": base["key"], "first_s": base["seconds"],
                         "this_s": row["seconds"], "speedup": base["seconds"] / row["seconds"]})
@@ -341,7 +373,15 @@ def main(argv=None):
                       else os.path.join(HERE, "results", "train_speed.md"))
     stem = os.path.splitext(a.out)[0]
 
-    configs = configurations(a)
+    if len({name for name, _ in a.hparams}) < len(a.hparams):
+        p.error("--hparams: each hyperparameter once, with all its values (critic_call=separate,joint)")
+    applies = None
+    if a.hparams:
+        check = run_child({"what": "hparams", "models": a.models, "hparams": a.hparams}, a.child_timeout)
+        if check.get("error") or check.get("errors"):
+            p.error("; ".join(check.get("errors") or [check["error"]]))
+        applies = check["applies"]
+    configs = configurations(a, applies)
     peak_cfg = {"what": "peak", "calls": a.peak_calls,
                 "conv": dict(PEAK_CONV, batch=QUICK_BATCH) if a.quick else PEAK_CONV,
                 "matmul": 512 if a.quick else PEAK_MATMUL}
@@ -419,7 +459,7 @@ def main(argv=None):
             print(f"{r['key']:40s} {r['seconds']:8.3f} s/it {r['it_per_s']:7.3f} it/s {r['images_per_s']:8.1f} img/s "
                   f"{r['gflop']:8.1f} GFLOP/it {r['gflops']:6.1f} GFLOP/s {_f(r['pct_conv_peak'], 1):>6s} % of conv peak")
         else:
-            print(f"{r['key']:40s} {r.get('unavailable') or '; '.join(r['errors']) or 'no result'}")
+            print(f"{r['key']}: {'not available: ' + r['unavailable'] if r.get('unavailable') else '; '.join(r['errors']) or 'no result'}")
     for t in target_status(_grouped(rows)):
         print(f"target {t['model']}-{t['size']} det {_on(t['determinism'])} XLA {_on(t['jit'])}: "
               f"{_f(t['pct'], 1)} % (>= {t['target_pct']:.0f} %): {'met' if t['met'] else 'NOT met'}")

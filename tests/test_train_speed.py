@@ -110,23 +110,42 @@ def test_hparam_settings_are_rows_of_their_own_with_a_speedup_table(tmp_path, mo
     def fake_child(cfg, timeout):
         if cfg["what"] == "peak":
             return {"error": "no peak in this test"}
-        seen.append((cfg["precision"], cfg["hparams"]))
-        t = (0.4 if cfg["hparams"]["critic_call"] == "separate" else 0.2) / (2 if cfg["precision"] == "bf16" else 1)
+        if cfg["what"] == "hparams":
+            return train_speed.child_hparams(cfg)   # the real check, in this process
+        seen.append((cfg["model"], cfg["precision"], cfg["hparams"]))
+        t = (0.2 if cfg["hparams"].get("critic_call") == "joint" else 0.4) / (2 if cfg["precision"] == "bf16" else 1)
         return {"times": [t], "warmup_times": [9.0], "build_s": 1.0, "finite": True,
                 "flops": {"total": 3e9, "executed": 2e9}, "real_batches": 5, "critic_steps": 5, "peak_rss_mib": 100.0}
 
     monkeypatch.setattr(train_speed, "run_child", fake_child)
     out = tmp_path / "speed.md"
-    train_speed.main(["--models", "WGANGP", "--sizes", "64", "--engines", "compiled", "--determinism", "off",
+    train_speed.main(["--models", "WGANGP", "DCGAN", "--sizes", "64", "--engines", "compiled", "--determinism", "off",
                       "--jit", "off", "--precision", "bf16", "off", "--hparams", "critic-call=separate,joint",
                       "--inception-images", "0", "--repeats", "1", "--out", str(out)])
-    assert seen == [("bf16", {"critic_call": "separate"}), ("bf16", {"critic_call": "joint"}),
-                    ("off", {"critic_call": "separate"}), ("off", {"critic_call": "joint"})]
+    joint, separate = {"critic_call": "joint"}, {"critic_call": "separate"}
+    assert seen == [("WGANGP", "bf16", separate), ("WGANGP", "bf16", joint), ("WGANGP", "off", separate),
+                    ("WGANGP", "off", joint), ("DCGAN", "bf16", {}), ("DCGAN", "off", {})]   # DCGAN: once, as it is
     report = out.read_text()
     assert "| WGANGP-64 compiled det=off xla=off mp=bf16 critic_call=joint | WGANGP-64 compiled det=off xla=off " \
            "mp=bf16 critic_call=separate | 0.2000 | 0.1000 | 2.00 |" in report
     assert "| WGANGP critic_call=joint | 64 | compiled | off | off | bf16 | 0.2000 | 0.1000 | 2.00 |" in report
     assert "| WGANGP critic_call=joint | 64 | off | off | >= 85 % | n/a % | n/a | n/a % |" in report   # the targets
+
+
+@pytest.mark.parametrize("setting,message", [
+    (["critic_call=separate,sideways"], r"critic_call=sideways: .*\(WGANGP\)"),
+    (["critic_cal=joint"], "critic_cal: none of WGANGP, DCGAN has this hyperparameter"),
+    (["critic_call=joint", "critic_call=separate"], "each hyperparameter once"),
+])
+def test_bad_hparams_are_refused_before_anything_is_timed(setting, message, monkeypatch, capsys):
+    timed = []
+    monkeypatch.setattr(train_speed, "run_child", lambda cfg, timeout: train_speed.child_hparams(cfg)
+                        if cfg["what"] == "hparams" else timed.append(cfg))
+    with pytest.raises(SystemExit) as exc:
+        train_speed.main(["--models", "WGANGP", "DCGAN", "--hparams", *setting, "--out", "/nonexistent/x.md"])
+    assert exc.value.code == 2 and timed == []
+    import re
+    assert re.search(message, capsys.readouterr().err)
 
 
 def test_an_hparam_setting_the_model_lacks_is_not_available_and_a_bad_one_is_refused():
