@@ -157,8 +157,7 @@ def hyperparam_overrides(args) -> dict:
 def _script() -> str:
     """GAN_main.py as the user ran it (``/work/main/GAN_main.py`` from elsewhere), so that the
     commands a run prints and records (resume, evaluate) work from the user's directory."""
-    name = sys.argv[0] if sys.argv and os.path.basename(sys.argv[0]) == "GAN_main.py" else "GAN_main.py"
-    return name
+    return sys.argv[0] if sys.argv and os.path.basename(sys.argv[0]) == "GAN_main.py" else "GAN_main.py"
 
 
 def main(argv=None) -> int:
