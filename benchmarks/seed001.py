@@ -41,8 +41,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from runs_common import ROOT, call, command_line, finished, machine, prepare_dirs, real_floor  # noqa: E402
 
-# The report (log summaries, resume comparison, Markdown, PNG copies): benchmarks/seed001_report.py
-from seed001_report import DATASETS, eval_args, fid_n, read_fid, sizes, write_report  # noqa: E402
+# Reading the runs (and the shared settings): benchmarks/seed001_collect.py; the report (Markdown, PNG
+# copies): benchmarks/seed001_report.py
+from seed001_collect import DATASETS, eval_args, fid_n, read_fid, sizes  # noqa: E402
+from seed001_report import write_report  # noqa: E402
 
 sys.path.insert(0, ROOT)  # gan_keras, for the real-vs-real floor
 MODELS = ("BEGAN", "BEGANCS", "BEGANV3")

@@ -404,7 +404,7 @@ def test_two_runs_with_the_same_seed_are_identical(cls):
 
 def spec_of(cls, net_seed):
     return ModelSpec(
-        name=cls.__name__, description="stand-in networks", engine="train_step", train_step=cls,
+        name=cls.__name__, description="stand-in networks", training_form="train_step", train_step=cls,
         networks={"dissertation": Networks(
             generators={SHAPE: lambda frozen_bn, latent_dim: generator(net_seed)},
             discriminators={SHAPE: lambda frozen_bn: autoencoder(net_seed, variational=cls is BEGANV3Step)})},

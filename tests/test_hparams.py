@@ -49,7 +49,7 @@ def test_a_model_gets_the_shared_its_engines_and_its_own_hyperparameters():
 def test_one_declaration_per_name_across_models(monkeypatch):
     table = hyperparameter_table()
     assert table["gp_weight"][1] == {"WGANGP": 10.0}
-    assert set(table["clip_value"][1]) == {n for n, spec in MODELS.items() if spec.engine == "stacked"}   # its engine's
+    assert set(table["clip_value"][1]) == {n for n, spec in MODELS.items() if spec.training_form == "stacked"}   # its engine's
     assert {"GAN", "DCGAN", "WGAN", "LSGAN", "MLPGAN", "DELIGAN"} <= set(table["clip_value"][1])
     twin = HParam("gp_weight", 10.0, "another declaration", "positive_float")
     with pytest.raises(ValueError, match=r"gp_weight is declared twice \(both read by WGANGP\): .* lists the existing "

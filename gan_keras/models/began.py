@@ -15,7 +15,7 @@ SPEC = ModelSpec(
     name="BEGAN",
     description="Boundary equilibrium GAN (Berthelot et al. 2017), seed 001's baseline; auto-encoder D",
     networks={"began": began_family(began_generator, began_discriminator)},
-    engine="train_step",
+    training_form="train_step",
     train_step=BEGANStep,
     defaults=BEGANStep.PUBLISHED_DEFAULTS,
 )

@@ -14,7 +14,7 @@ SPEC = ModelSpec(
     name="BEGANCS",
     description="BEGAN with a constraint loss (Chang et al. 2018), seed 001's baseline; REFERENCE.md's table",
     networks={"began-cs": began_family(began_cs_generator, began_cs_discriminator)},
-    engine="train_step",
+    training_form="train_step",
     train_step=BEGANCSStep,
     defaults=BEGANCSStep.PUBLISHED_DEFAULTS,
 )

@@ -17,7 +17,7 @@ SPEC = ModelSpec(
     name="BEGANV3",
     description="BEGAN v3 (Park et al. 2020), seed 001's proposal: VAE discriminator; a reconstruction",
     networks={"began-v3": began_family(began_v3_generator, began_v3_discriminator)},
-    engine="train_step",
+    training_form="train_step",
     train_step=BEGANV3Step,
     defaults=BEGANV3Step.PUBLISHED_DEFAULTS,
 )

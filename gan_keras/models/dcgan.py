@@ -92,6 +92,6 @@ SPEC = ModelSpec(
     description="Deep convolutional GAN (Radford et al. 2015); Figures 4-4 and 4-21",
     networks={"dissertation": networks("sigmoid"),
               "radford": radford.networks(output_activation="sigmoid")},   # seed 002's DCGAN (--arch radford)
-    engine="stacked",
+    training_form="stacked",
     loss="bce",
 )

@@ -186,7 +186,7 @@ SPEC = ModelSpec(
                 "mixture-of-Gaussians latent",
     networks={arch: dcgan.SPEC.networks[arch].with_latent_front(mixture_front, PARAMS, MIXTURE)
               for arch in ("dissertation", "radford")},
-    engine="stacked",
+    training_form="stacked",
     loss="bce",
     params=(COMPONENTS, SIGMA_INIT, SIGMA_WEIGHT),
 )

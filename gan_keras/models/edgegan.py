@@ -88,7 +88,7 @@ SPEC = ModelSpec(
     description="Seed 000's CFT, Mean Rescaling and edge loss (Song & Kim 2023) on the DCGAN networks",
     networks={arch: dcgan.SPEC.networks[arch].with_latent_front(cft_and_mr, PARAMS, "CFT and MR")
               for arch in ("dissertation", "radford")},
-    engine="train_step",
+    training_form="train_step",
     loss="bce",            # the row EdgeGANStep's adversarial part follows (recorded in config.json)
     train_step=EdgeGANStep,
     params=(CFT, FEATURE_DIFF, MEAN_RESCALING),

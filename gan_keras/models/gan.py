@@ -63,6 +63,6 @@ SPEC = ModelSpec(
         generators={(28, 28, 1): generator_28, (64, 64, 3): generator_64},
         discriminators={(28, 28, 1): discriminator_28, (64, 64, 3): discriminator_64},
         source="Figures 4-1 and 4-18")},
-    engine="stacked",
+    training_form="stacked",
     loss="bce",
 )

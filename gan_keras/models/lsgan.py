@@ -20,6 +20,6 @@ SPEC = ModelSpec(
     description="Least-squares GAN (Mao et al. 2016) as in seed 002: DCGAN networks, linear D, MSE loss",
     networks={"dissertation": dcgan.networks(output_activation="linear"),
               "radford": radford.networks(output_activation="linear")},
-    engine="stacked",
+    training_form="stacked",
     loss="least_squares",
 )

@@ -54,7 +54,7 @@ SPEC = ModelSpec(
     description="MLP GAN on flowers (seed 003): ReLU, 256-512-1024, BCE",
     networks={"seed003": Networks(generators={SHAPE: generator}, discriminators={SHAPE: discriminator},
                                   source="seed 003 / REFERENCE.md")},
-    engine="stacked",
+    training_form="stacked",
     loss="bce",
     defaults=dict(beta_1=0.8, beta_2=0.999),
 )

@@ -78,37 +78,42 @@ class ModelSpec:
         name: the command-line name (GAN, DCGAN, ...).
         description: one line, with the paper and figure it reproduces.
         networks: architecture name -> Networks; the first is the default (``--arch`` picks another).
-        engine: how it trains: "stacked" (``train_on_batch`` on D and on the stacked G->D model,
-            section 3.4.3) or "train_step" (a ``keras.Model`` subclass with its own ``train_step``).
+        training_form: how its losses are written: "stacked" (a loss-table row, trained as
+            ``train_on_batch`` on D and on the stacked G->D model, section 3.4.3) or "train_step" (a
+            ``keras.Model`` subclass with its own ``train_step``). Independent of ``--engine
+            stacked|compiled``, which says how each iteration runs: both forms run on both engines.
         loss: the name of a row of ``gan_keras.training.losses.LOSSES``, or a model's own
             ``AdversarialLoss`` row (the stacked engine reads it; a train step whose adversarial
             loss is a row names it too, e.g. EDGEGAN's "bce").
-        train_step: the ``GANTrainStep`` subclass, for the "train_step" engine.
-        params: hyperparameters only this model reads (beyond the shared ones, its engine's and its
-            train step's).
+        train_step: the ``GANTrainStep`` subclass, for the "train_step" form.
+        params: hyperparameters only this model reads (beyond the shared ones, its form's engine's
+            and its train step's): its networks' or its spec's own; one its train step reads belongs
+            in the step's ``PARAMS``, so every model on that step gets it.
         defaults: this model's published differences from the declared defaults.
     """
 
     name: str
     description: str
     networks: dict[str, Networks]
-    engine: str
+    training_form: str
     loss: str | object | None = None   # a LOSSES name or an AdversarialLoss
     train_step: type | None = None
     params: tuple[HParam, ...] = ()
     defaults: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        if (self.engine == "train_step") != (self.train_step is not None):
-            raise ValueError(f"{self.name}: give train_step exactly when engine is 'train_step'")
-        if self.engine == "stacked" and self.loss is None:
-            raise ValueError(f"{self.name}: the stacked engine needs a loss")
+        if self.training_form not in ("stacked", "train_step"):
+            raise ValueError(f"{self.name}: training_form is 'stacked' or 'train_step', not {self.training_form!r}")
+        if (self.training_form == "train_step") != (self.train_step is not None):
+            raise ValueError(f"{self.name}: give train_step exactly when training_form is 'train_step'")
+        if self.training_form == "stacked" and self.loss is None:
+            raise ValueError(f"{self.name}: the stacked form needs a loss (a row of training/losses.py)")
 
     @property
     def replicable(self) -> bool:
         """Whether ``--strategy`` may split its training over devices: the stacked engine's models
         can; a train step once it says so (``GANTrainStep.REPLICABLE``)."""
-        return self.engine != "train_step" or getattr(self.train_step, "REPLICABLE", False)
+        return self.training_form != "train_step" or getattr(self.train_step, "REPLICABLE", False)
 
     # -- hyperparameters -------------------------------------------------------------------
     def declared_params(self) -> dict[str, HParam]:
@@ -116,7 +121,7 @@ class ModelSpec:
         from gan_keras.training.engine import engine_params
 
         declared = {}
-        for p in (*COMMON, *engine_params(self.engine), *getattr(self.train_step, "PARAMS", ()), *self.params):
+        for p in (*COMMON, *engine_params(self.training_form), *getattr(self.train_step, "PARAMS", ()), *self.params):
             if declared.setdefault(p.name, p) is not p:
                 raise twice_declared(p.name, declared[p.name], f"both read by {self.name}")
         return declared

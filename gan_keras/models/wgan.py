@@ -75,7 +75,7 @@ SPEC = ModelSpec(
         generators={(28, 28, 1): generator_28, (64, 64, 3): generator_64},
         discriminators={(28, 28, 1): critic_28, (64, 64, 3): critic_64},
         source="Figures 4-7 and 4-24")},
-    engine="stacked",
+    training_form="stacked",
     loss="wasserstein",
     defaults=dict(optimizer="rmsprop", d_lr=5e-5, g_lr=5e-5, critic_steps=5, clip_value=0.01),
 )

@@ -23,7 +23,7 @@ SPEC = ModelSpec(
         generators={(28, 28, 1): wgan.generator_28, (64, 64, 3): dcgan.generator_64},
         discriminators={(28, 28, 1): wgan.critic_28, (64, 64, 3): critic_64},
         source="section 4.1.4 and Figure 4-27")},
-    engine="train_step",
+    training_form="train_step",
     train_step=WGANGP,
     # 3.1.4 says "Adam" without settings: lr 1e-4, beta_1 0.5, beta_2 0.9 (see README).
     defaults=dict(d_lr=1e-4, g_lr=1e-4, beta_1=0.5, beta_2=0.9, critic_steps=5, gp_weight=10.0),

@@ -1,4 +1,4 @@
-"""The engines, by the name a ``ModelSpec`` gives (``engine="stacked"``), and what each reads.
+"""The engines, by a ``ModelSpec``'s ``training_form`` ("stacked" or "train_step"), and what each reads.
 
 * ``stacked``: the dissertation's ``train_on_batch`` training (section 3.4.3), for any row of the
   loss table (``training/stacked.py``).
@@ -56,11 +56,11 @@ def build_engine(spec, hp, image_shape) -> Engine:
         raise ConfigError("--jit applies to --engine compiled")
     if compiled and backend.name() != "jax":
         backend.require_tensorflow("--engine compiled")  # a tf.function, or jax.jit on JAX
-    if spec.engine != "stacked" and backend.name() not in ("tensorflow", "jax"):
+    if spec.training_form != "stacked" and backend.name() not in ("tensorflow", "jax"):
         backend.require_tensorflow(f"{spec.name}'s own train step")  # autodiff.py: TensorFlow or JAX
     mode = hp.get("mixed_precision", "off")
     with building_policy(mode):
-        engine = (_compiled_engines() if compiled else ENGINES)[spec.engine](spec, hp, image_shape)
+        engine = (_compiled_engines() if compiled else ENGINES)[spec.training_form](spec, hp, image_shape)
     if mode != "off":
         float32_outputs(engine.generator)
         float32_outputs(engine.discriminator)

@@ -254,7 +254,7 @@ def describe_run(c: RunConfig, spec, hp, image_shape, *, seed, start, dataset, e
         "image_size": c.image_size, "architecture": spec.architecture(hp).source,
         # the engine that ran (--engine), and the model's own form: "stacked" (train_on_batch on D and
         # the stacked G->D model) or "train_step" (its keras.Model subclass), which either engine runs
-        "engine": hp.get("engine", "stacked"), "training_form": spec.engine,
+        "engine": hp.get("engine", "stacked"), "training_form": spec.training_form,
         "loss": getattr(spec.loss, "name", spec.loss), "strategy": c.strategy or "none",
         "replicas": getattr(engine, "replicas", 1),
         "train_step": spec.train_step.__name__ if spec.train_step else None,

@@ -8,7 +8,7 @@ One iteration:
 
 Everything that depends on the loss (the Keras loss, the labels, accuracy, the divergence estimate)
 comes from the model's row of the loss table (``training/losses.py``), so one engine trains every
-model declared ``engine="stacked"`` (GAN, DCGAN, WGAN, LSGAN, MLPGAN, DELIGAN, ...).
+model declared ``training_form="stacked"`` (GAN, DCGAN, WGAN, LSGAN, MLPGAN, DELIGAN, ...).
 
 Keras 3 reads ``trainable`` when a train function is *traced* (the first call, and again for
 every new batch shape), not at compile time. Written in the dissertation's order (freeze D once,
