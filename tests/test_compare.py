@@ -23,7 +23,7 @@ from gan_keras.training.losses import get_loss
 from tests.test_run import main_here
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LOSS_OF = {"GAN": "bce", "DCGAN": "bce", "WGAN": "wasserstein", "WGANGP": "wasserstein"}
+LOSS_OF = {"GAN": "bce", "DCGAN": "bce", "WGAN": "wasserstein", "WGANGP": "wasserstein", "LSGAN": "least_squares"}
 
 
 def _log_spec(model):
@@ -129,6 +129,18 @@ def _edit_config(run, drop=(), **changes):
     with open(path, "w") as f:
         json.dump(config, f)
     return run
+
+
+def test_runs_of_other_models_get_no_dissertation_verdicts(tmp_path):
+    """Two seeds of a model the dissertation did not run: its verdicts (which rank its four models)
+    are not listed as "not enough runs"; with one of its models evaluated beside them, they are."""
+    runs = [make_run(tmp_path, f"lsgan_s{s}", model="LSGAN", seed=s, fids={10000: 30.0 + s}) for s in (0, 1)]
+    result = compare_runs(runs, tmp_path / "cmp", panels=False)
+    assert result.data["verdicts"]["mnist"] == []
+    assert "The dissertation's verdicts" not in result.markdown
+    dcgan = make_run(tmp_path, "dcgan", fids={10000: 12.0})
+    result = compare_runs([*runs, dcgan], tmp_path / "cmp2", panels=False)
+    assert result.data["verdicts"]["mnist"] and "The dissertation's verdicts" in result.markdown
 
 
 def test_seeds_group_across_versions_and_other_experiments_do_not(tmp_path):

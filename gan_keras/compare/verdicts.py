@@ -135,8 +135,11 @@ def _indicative(verdict, result: dict, chosen: dict[str, Group], about: list[str
 
 
 def check_verdicts(dataset: str, groups: list[Group]) -> list[dict]:
-    """The dissertation's verdicts on ``dataset`` with what these runs show (JSON-ready dicts)."""
+    """The dissertation's verdicts on ``dataset`` with what these runs show (JSON-ready dicts); none
+    when no evaluated run is one of its four models (your own model's runs: nothing to check)."""
     chosen, notes, off = _candidates(groups)
+    if not chosen:
+        return []
     out = []
     for verdict in diss.verdicts_for(dataset):
         if verdict.kind == "worsens":
