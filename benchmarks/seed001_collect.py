@@ -45,7 +45,6 @@ def read_log_raw(path):
         return header, [row for row in reader]
 
 
-
 def median(xs):
     xs = sorted(xs)
     return xs[len(xs) // 2] if xs else float("nan")
