@@ -139,7 +139,13 @@ stamp "train_speed $SPEED_ARGS"
 timeout -s INT "$SPEED_SECONDS" python3 benchmarks/train_speed.py $SPEED_ARGS --out /tmp/gpu_speed/train_speed_gpu.md
 fi
 stamp "bundle"
-# files of at most 15 MiB: what comes back from the lent machines is at most 8 files of 16 MiB each
-tar -czf - --exclude=checkpoints -C /tmp $(test -d /tmp/gpu_run && echo gpu_run) $(test -d /tmp/gpu_speed && echo gpu_speed) | split -b 15M - "$OUT/bundle.tgz.part-"
+# files of at most 15 MiB: what comes back from the lent machines is at most 8 files of 16 MiB each;
+# only what this call made (a warm machine keeps the /tmp of the call before)
+parts=()
+[ "$TRAIN_SECONDS" != 0 ] && test -d /tmp/gpu_run && parts+=(gpu_run)
+[ "$SPEED_SECONDS" != 0 ] && test -d /tmp/gpu_speed && parts+=(gpu_speed)
+if [ ${#parts[@]} -gt 0 ]; then
+    tar -czf - --exclude=checkpoints -C /tmp "${parts[@]}" | split -b 15M - "$OUT/bundle.tgz.part-"
+fi
 ls -la "$OUT"
 stamp done

@@ -282,13 +282,20 @@ def configurations(a, applies: dict | None = None) -> list[dict]:
     return configs
 
 
+# The hyperparameters the benchmark's own switches set: --hparams may not set them behind their backs.
+SWITCHED = {"engine": "--engines", "jit": "--jit", "mixed_precision": "--precision", "upsampled_conv": "--upsampled-conv"}
+
+
 def hparam_setting(text: str) -> tuple[str, list[str]]:
-    """--hparams' NAME=V1,V2 as (name, [values]); the name is the Python one (critic_call)."""
+    """--hparams' NAME=V1,V2 as (name, [values], each once); the name is the Python one (critic_call)."""
     name, sep, values = text.partition("=")
     name = name.strip().lstrip("-").replace("-", "_")
-    if not sep or not name or not values.strip(","):
+    kept = list(dict.fromkeys(v.strip() for v in values.split(",") if v.strip()))
+    if not sep or not name or not kept:
         raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=VALUE[,VALUE...], e.g. critic_call=separate,joint")
-    return name, [v for v in values.split(",") if v]
+    if name in SWITCHED:
+        raise argparse.ArgumentTypeError(f"{text!r}: {name} has its own switch here, {SWITCHED[name]}")
+    return name, kept
 
 
 def hparam_variants(configs: list[dict], rows: list[dict], settings: list) -> list[dict]:

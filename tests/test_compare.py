@@ -138,6 +138,9 @@ def test_runs_of_other_models_get_no_dissertation_verdicts(tmp_path):
     result = compare_runs(runs, tmp_path / "cmp", panels=False)
     assert result.data["verdicts"]["mnist"] == []
     assert "The dissertation's verdicts" not in result.markdown
+    unevaluated = make_run(tmp_path, "dcgan_new")   # one of its models, not evaluated yet: "not enough runs"
+    result = compare_runs([*runs, unevaluated], tmp_path / "cmp1", panels=False)
+    assert {v["status"] for v in result.data["verdicts"]["mnist"]} == {"not enough runs"}
     dcgan = make_run(tmp_path, "dcgan", fids={10000: 12.0})
     result = compare_runs([*runs, dcgan], tmp_path / "cmp2", panels=False)
     assert result.data["verdicts"]["mnist"] and "The dissertation's verdicts" in result.markdown

@@ -358,7 +358,7 @@ def test_a_damaged_config_without_a_copy_is_refused_with_one_line(tmp_path):
         f.write("{")
     with pytest.raises(RunDirError, match=r"config.json is damaged .*pass --force"):
         run(tmp_path, epochs=4)
-    with pytest.raises(RunDirError, match=r"^cannot resume: .*config.json is damaged .*pass --force without --resume"):
+    with pytest.raises(RunDirError, match=r"^cannot resume: .*config.json is damaged .*give --out .*run --force in place of --resume"):
         run(tmp_path, epochs=4, resume=True, force=True)   # --resume never overwrites
 
 

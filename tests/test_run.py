@@ -604,6 +604,9 @@ def test_the_printed_resume_command_keeps_the_runs_options(tmp_path):
     assert Trainer(config)._resume_command() == (
         f"python '/opt/my gan/GAN_main.py' LSGAN celeba 10 4 1 1 --lr 0.001 --resume {tmp_path / 'r'}")
     assert config.script("GAN_evaluation.py") == "/opt/my gan/GAN_evaluation.py"
+    config.command = "python 'GAN_main.py LSGAN"   # given from Python, unbalanced: the plain names
+    assert config.script("GAN_evaluation.py") == "GAN_evaluation.py"
+    assert Trainer(config)._resume_command().startswith("python GAN_main.py LSGAN celeba 10 4 1 1 --resume ")
 
 
 def test_the_recorded_command_names_gan_main_as_it_was_run(monkeypatch):

@@ -136,6 +136,7 @@ def test_hparam_settings_are_rows_of_their_own_with_a_speedup_table(tmp_path, mo
     (["critic_call=separate,sideways"], r"critic_call=sideways: .*\(WGANGP\)"),
     (["critic_cal=joint"], "critic_cal: none of WGANGP, DCGAN has this hyperparameter"),
     (["critic_call=joint", "critic_call=separate"], "each hyperparameter once"),
+    (["engine=compiled"], "engine has its own switch here, --engines"),
 ])
 def test_bad_hparams_are_refused_before_anything_is_timed(setting, message, monkeypatch, capsys):
     timed = []
@@ -146,6 +147,10 @@ def test_bad_hparams_are_refused_before_anything_is_timed(setting, message, monk
     assert exc.value.code == 2 and timed == []
     import re
     assert re.search(message, capsys.readouterr().err)
+
+
+def test_hparam_values_are_stripped_and_each_timed_once():
+    assert train_speed.hparam_setting("critic-call= joint,joint,separate,") == ("critic_call", ["joint", "separate"])
 
 
 def test_an_hparam_setting_the_model_lacks_is_not_available_and_a_bad_one_is_refused():

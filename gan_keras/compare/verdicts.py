@@ -136,10 +136,11 @@ def _indicative(verdict, result: dict, chosen: dict[str, Group], about: list[str
 
 def check_verdicts(dataset: str, groups: list[Group]) -> list[dict]:
     """The dissertation's verdicts on ``dataset`` with what these runs show (JSON-ready dicts); none
-    when no evaluated run is one of its four models (your own model's runs: nothing to check)."""
-    chosen, notes, off = _candidates(groups)
-    if not chosen:
+    when no run is one of its four models (your own model's runs: nothing to check). A run of one
+    of them that is not evaluated yet keeps the verdicts, each saying "not enough runs"."""
+    if not any(g.model in diss.MODELS for g in groups):
         return []
+    chosen, notes, off = _candidates(groups)
     out = []
     for verdict in diss.verdicts_for(dataset):
         if verdict.kind == "worsens":

@@ -118,10 +118,10 @@ class ModelSpec:
     # -- hyperparameters -------------------------------------------------------------------
     def declared_params(self) -> dict[str, HParam]:
         """Every hyperparameter this model reads: shared, its engine's, its train step's, its own."""
-        from gan_keras.training.engine import engine_params
+        from gan_keras.training.engine import form_params
 
         declared = {}
-        for p in (*COMMON, *engine_params(self.training_form), *getattr(self.train_step, "PARAMS", ()), *self.params):
+        for p in (*COMMON, *form_params(self.training_form), *getattr(self.train_step, "PARAMS", ()), *self.params):
             if declared.setdefault(p.name, p) is not p:
                 raise twice_declared(p.name, declared[p.name], f"both read by {self.name}")
         return declared

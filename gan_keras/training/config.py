@@ -60,7 +60,7 @@ class RunConfig:
     def script(self, name: str) -> str:
         """The path of the tool ``name`` (GAN_evaluation.py) beside the GAN_main.py of ``command``:
         the way the user reaches the tools from where they ran this one."""
-        words = shlex.split(self.command) if self.command.startswith("python ") else []
+        words = _words(self.command)
         main = words[1] if len(words) > 1 and os.path.basename(words[1]) == "GAN_main.py" else "GAN_main.py"
         return os.path.join(os.path.dirname(main), name)
 
@@ -69,7 +69,7 @@ class RunConfig:
         options are part of the run's identity) with ``--resume RUN_DIR`` in place of any
         --resume/--out/--on-nan it had, and without --force (a resume never needs it to overwrite,
         and it would skip the check that the run's images are still the same)."""
-        words = shlex.split(self.command) if self.command.startswith("python ") else []
+        words = _words(self.command)
         if len(words) < 2 or os.path.basename(words[1]) != "GAN_main.py":
             words = ["python", "GAN_main.py", self.model, self.dataset, str(self.epochs), str(self.batch_size),
                      str(self.sample_interval), str(self.save_model_interval)]
@@ -82,6 +82,15 @@ class RunConfig:
             elif word != "--force" and not word.startswith(("--resume=", "--out=", "--on-nan=")):
                 kept.append(word)
         return shlex.join(kept + ["--resume", run_dir])
+
+
+def _words(command: str) -> list[str]:
+    """A recorded ``python GAN_main.py ...`` command as words; [] for anything else (a command
+    given from Python may be any string, even one shlex cannot split)."""
+    try:
+        return shlex.split(command) if command.startswith("python ") else []
+    except ValueError:
+        return []
 
 
 def versions() -> dict:

@@ -19,6 +19,7 @@ from gan_keras.training.precision import building_policy, float32_outputs
 from gan_keras.training.stacked import StackedEngine
 from gan_keras.training.train_step import TrainStepEngine
 
+# The engine of each training form (``ModelSpec.training_form``), as ``--engine stacked`` runs it.
 ENGINES = {
     "stacked": StackedEngine,
     "train_step": TrainStepEngine,
@@ -39,12 +40,12 @@ def _compiled_engines() -> dict:
     return COMPILED
 
 
-def engine_params(name: str) -> tuple:
-    """The hyperparameters that engine ``name`` reads (declared in its module)."""
+def form_params(training_form: str) -> tuple:
+    """The hyperparameters that the engine of ``training_form`` reads (declared in its module)."""
     try:
-        return ENGINES[name].PARAMS
+        return ENGINES[training_form].PARAMS
     except KeyError:
-        raise ValueError(f"unknown engine {name!r}: choose {', '.join(ENGINES)}") from None
+        raise ValueError(f"unknown training form {training_form!r}: choose {', '.join(ENGINES)}") from None
 
 
 def build_engine(spec, hp, image_shape) -> Engine:

@@ -113,8 +113,8 @@ def existing_run(run_dir: str, c: RunConfig, spec, hp, image_shape):
             print(f"--force: overwriting {run_dir} ({exc})", flush=True)
             return None
         if c.resume:
-            raise RunDirError(f"cannot resume: {exc}; to train the run again from iteration 0, pass --force "
-                              f"without --resume") from None
+            raise RunDirError(f"cannot resume: {exc}; to train the run again from iteration 0, give "
+                              f"--out {run_dir} --force in place of --resume") from None
         raise RunDirError(f"{exc}; choose another --out or pass --force to overwrite it") from None
     mine = identity(c, hp, image_shape, c.seed if c.seed is not None else previous.get("seed"))
     theirs = {k: previous.get(k) for k in IDENTITY_KEYS}
