@@ -20,13 +20,18 @@ def config_key(cfg) -> str:
             f"xla={'on' if cfg['jit'] else 'off'}" + (f" mp={precision}" if precision != "off" else "")
             + (f" devices={cfg['devices']}" if cfg.get("devices", 1) > 1 else "")
             + (f" conv={cfg['upsampled_conv']}" if cfg.get("upsampled_conv", "grouped") != "grouped" else "")
-            + "".join(f" {name}={value}" for name, value in cfg.get("hparams", {}).items()))
+            + hparam_suffix(cfg))
+
+
+def hparam_suffix(cfg_or_row) -> str:
+    """" critic_call=joint ...": the hyperparameters set by --hparams, as keys and labels name them."""
+    return "".join(f" {name}={value}" for name, value in cfg_or_row.get("hparams", {}).items())
 
 
 def model_label(cfg) -> str:
     """The model's name with the hyperparameters set by --hparams ("WGANGP critic_call=joint"): each
     setting is its own row, so the comparisons below pair a setting with itself."""
-    return " ".join([cfg["model"], *(f"{name}={value}" for name, value in cfg.get("hparams", {}).items())])
+    return cfg["model"] + hparam_suffix(cfg)
 
 
 def _median_range(xs):
@@ -206,7 +211,7 @@ def write_chart(rows: list[dict], path: str) -> str | None:
               + (f" {r['precision']}" if r["precision"] != "off" else "")
               + (f" x{r['devices']} devices" if r["devices"] > 1 else "")
               + (" literal conv" if r.get("upsampled_conv") == "literal" else "")
-              + "".join(f" {name}={value}" for name, value in r.get("hparams", {}).items())
+              + hparam_suffix(r)
               for r in rows]
     colours = {("stacked", False): "#999999", ("compiled", False): "#1f77b4", ("compiled", True): "#ff7f0e"}
     fig, ax = plt.subplots(figsize=(8, 0.3 * len(rows) + 1.5))

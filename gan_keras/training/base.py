@@ -57,6 +57,13 @@ def all_variables(*objects) -> list:
     return out
 
 
+def batch_norm_layers(*models) -> list:
+    """Every BatchNormalization layer of ``models``, nested ones included (the layers whose output
+    depends on the other images of a batch)."""
+    return [layer for model in models for layer in model._flatten_layers()
+            if isinstance(layer, keras.layers.BatchNormalization)]
+
+
 def layer_seed_generators(*models) -> list:
     """The ``keras.random.SeedGenerator``s of every layer of ``models`` (Dropout, a latent mixture's
     draw, a VAE's sampling...), in a stable order."""

@@ -31,9 +31,9 @@ import keras
 import numpy as np
 from gan_keras.backend import tf
 
+from gan_keras.training.base import batch_norm_layers, reseed_generators
 from gan_keras.training.stacked import StackedEngine
 from gan_keras.training.train_step import TrainStepEngine
-from gan_keras.training.base import reseed_generators
 
 
 class DeviceData:
@@ -84,10 +84,8 @@ class _Compiled:
         if self.jit:
             raise ConfigError("--jit with a strategy: XLA cannot reach the draw seed that the replicas share "
                               "across devices (TensorFlow); leave out --jit")
-        for net in (self.generator, self.discriminator):
-            for layer in net._flatten_layers():
-                if isinstance(layer, keras.layers.BatchNormalization):
-                    layer.synchronized = True  # the global batch's statistics, as on one device
+        for layer in batch_norm_layers(self.generator, self.discriminator):
+            layer.synchronized = True  # the global batch's statistics, as on one device
 
     def _run_replicas(self, step, *draws):
         """``step`` on every replica with its share of each draw's batch axis (``axis`` 1 for stacked

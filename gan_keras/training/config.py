@@ -61,8 +61,7 @@ class RunConfig:
         """The path of the tool ``name`` (GAN_evaluation.py) beside the GAN_main.py of ``command``:
         the way the user reaches the tools from where they ran this one."""
         words = _words(self.command)
-        main = words[1] if len(words) > 1 and os.path.basename(words[1]) == "GAN_main.py" else "GAN_main.py"
-        return os.path.join(os.path.dirname(main), name)
+        return os.path.join(os.path.dirname(words[1] if words else "GAN_main.py"), name)
 
     def resume_command(self, run_dir: str) -> str:
         """The command that continues this run: the original one (its hyperparameter, size and F1
@@ -70,7 +69,7 @@ class RunConfig:
         --resume/--out/--on-nan it had, and without --force (a resume never needs it to overwrite,
         and it would skip the check that the run's images are still the same)."""
         words = _words(self.command)
-        if len(words) < 2 or os.path.basename(words[1]) != "GAN_main.py":
+        if not words:
             words = ["python", "GAN_main.py", self.model, self.dataset, str(self.epochs), str(self.batch_size),
                      str(self.sample_interval), str(self.save_model_interval)]
         kept, skip = [], False
@@ -85,12 +84,13 @@ class RunConfig:
 
 
 def _words(command: str) -> list[str]:
-    """A recorded ``python GAN_main.py ...`` command as words; [] for anything else (a command
-    given from Python may be any string, even one shlex cannot split)."""
+    """A recorded ``python [PATH/]GAN_main.py ...`` command as words; [] for anything else (a
+    command given from Python may be any string, even one shlex cannot split)."""
     try:
-        return shlex.split(command) if command.startswith("python ") else []
+        words = shlex.split(command) if command.startswith("python ") else []
     except ValueError:
         return []
+    return words if len(words) > 1 and os.path.basename(words[1]) == "GAN_main.py" else []
 
 
 def versions() -> dict:

@@ -36,6 +36,7 @@ from keras import ops
 from gan_keras.errors import ConfigError
 from gan_keras.hparams import CRITIC_STEPS, HParam
 from gan_keras.training.autodiff import input_gradient
+from gan_keras.training.base import batch_norm_layers
 from gan_keras.training.d_f1 import MIDPOINT
 from gan_keras.training.distribute import replica_slice
 from gan_keras.training.logspec import D_LOSS, G_LOSS, LOSSES_PLOT, LogSpec, LogValue, Plot
@@ -85,8 +86,7 @@ class WGANGP(GANTrainStep):
 
     def __init__(self, generator, discriminator, hp, **kwargs):
         super().__init__(generator, discriminator, hp, **kwargs)
-        mixing = [layer.name for layer in discriminator._flatten_layers()
-                  if isinstance(layer, keras.layers.BatchNormalization)]
+        mixing = [layer.name for layer in batch_norm_layers(discriminator)]
         if hp.critic_call == "joint" and mixing:
             raise ConfigError(f"--critic-call joint needs a critic whose images do not meet in a batch "
                               f"statistic, and this one has BatchNorm ({', '.join(mixing)}): use "
